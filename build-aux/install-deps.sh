@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Installs the system packages Hangar needs to build, run and test, on Debian 12 / Ubuntu
+# (apt). Idempotent: does nothing when everything is present. Run as root or with sudo.
+#
+#   build-aux/install-deps.sh          build + run packages
+#   build-aux/install-deps.sh --test   also what the test suite needs (libvirtd, QEMU, Xvfb…)
+#
+# Fedora: sudo dnf install gtk4-devel libadwaita-devel libvirt-devel gtk-vnc2-devel \
+#   vte291-gtk4-devel gtksourceview5-devel meson gettext desktop-file-utils \
+#   libappstream-glib libvirt-daemon-kvm qemu-system-x86 xorg-x11-server-Xvfb \
+#   python3-pyatspi ImageMagick dbus-daemon iproute
+set -euo pipefail
+
+want_tests=0
+[ "${1:-}" = "--test" ] && want_tests=1
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+
+build_pkgs=(
+  pkg-config gcc libgtk-4-dev libadwaita-1-dev libvirt-dev libgvnc-1.0-dev
+  libvte-2.91-gtk4-dev libgtksourceview-5-dev libglib2.0-dev-bin gettext meson ninja-build
+  desktop-file-utils appstream-util libvirt-clients
+)
+test_pkgs=(
+  libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86 dnsmasq-base iproute2
+  xvfb xauth dbus dbus-x11 at-spi2-core python3-pyatspi python3-gi imagemagick
+  libxml2-utils procps psmisc
+)
+pkgs=("${build_pkgs[@]}")
+[ "$want_tests" = 1 ] && pkgs+=("${test_pkgs[@]}")
+
+missing=()
+for p in "${pkgs[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "install-deps: cargo not found; install Rust from your distribution or rustup first" >&2
+  exit 1
+fi
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+# Keep package scripts from starting daemons on machines without an init (containers, CI):
+# the test command starts libvirtd itself, in a network namespace of its own.
+policy_added=0
+if [ ! -e /usr/sbin/policy-rc.d ] && [ -z "$sudo" ] && [ ! -d /run/systemd/system ]; then
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d
+  policy_added=1
+fi
+cleanup() { [ "$policy_added" = 1 ] && rm -f /usr/sbin/policy-rc.d; }
+trap cleanup EXIT
+
+$sudo apt-get update -qq
+extra=()
+# Some images ship qemu-utils from backports, which conflicts with the distribution's
+# qemu-system-x86: take the qemu-utils that matches qemu-system-x86's candidate.
+if printf '%s\n' "${missing[@]}" | grep -qx qemu-system-x86; then
+  cand=$(apt-cache policy qemu-system-x86 | awk '/Candidate:/ {print $2}')
+  inst=$(dpkg-query -W -f='${Version}' qemu-utils 2>/dev/null || true)
+  if [ -n "$cand" ] && [ -n "$inst" ] && [ "$inst" != "$cand" ]; then
+    extra=(--allow-downgrades "qemu-utils=$cand")
+  fi
+fi
+$sudo apt-get install -y -qq --no-install-recommends "${extra[@]}" "${missing[@]}"

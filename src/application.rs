@@ -1,0 +1,371 @@
+//! The application: command line, settings, remembered connections, app actions.
+
+use std::cell::{OnceCell, RefCell};
+
+use adw::prelude::*;
+use adw::subclass::prelude::*;
+use gtk::{gio, glib};
+
+use crate::backend::uri::DEMO_URI;
+use crate::cli::{self, Options};
+use crate::config;
+use crate::i18n::gettext;
+use crate::model::{ConnStatus, Connection};
+use crate::ui::Window;
+
+/// The settings, from the installed schema or, for `cargo run`, the one build.rs compiled.
+pub fn settings() -> gio::Settings {
+    let default = gio::SettingsSchemaSource::default();
+    if let Some(schema) = default
+        .as_ref()
+        .and_then(|s| s.lookup(config::SCHEMA_ID, true))
+    {
+        return gio::Settings::new_full(&schema, None::<&gio::SettingsBackend>, None);
+    }
+    let source = gio::SettingsSchemaSource::from_directory(
+        config::BUILD_SCHEMA_DIR,
+        default.as_ref(),
+        false,
+    )
+    .expect("the schema compiled by build.rs is readable");
+    let schema = source
+        .lookup(config::SCHEMA_ID, false)
+        .expect("the schema compiled by build.rs holds io.github.hangar.Hangar");
+    gio::Settings::new_full(&schema, None::<&gio::SettingsBackend>, None)
+}
+
+/// Remembered connections as (URI, autoconnect).
+pub fn saved_connections(settings: &gio::Settings) -> Vec<(String, bool)> {
+    settings
+        .value("connections")
+        .get::<Vec<(String, bool)>>()
+        .unwrap_or_default()
+}
+
+/// Write the remembered connections of `store` (those not opened by `--connect` only).
+pub fn save_connections(settings: &gio::Settings, store: &gio::ListStore) {
+    let list: Vec<(String, bool)> = store
+        .iter::<Connection>()
+        .flatten()
+        .filter(|c| c.remembered())
+        .map(|c| (c.uri(), c.autoconnect()))
+        .collect();
+    if let Err(e) = settings.set_value("connections", &list.to_variant()) {
+        tracing::warn!("could not save connections: {e}");
+    }
+    let _ = settings.set_boolean("connections-initialized", true);
+}
+
+/// Which URI answers first on a new machine: system, then session; none means demo.
+fn probe_local() -> Option<String> {
+    if crate::backend::events::init_event_loop().is_err() {
+        return None;
+    }
+    for uri in ["qemu:///system", "qemu:///session"] {
+        if let Ok(c) = virt::connect::Connect::open(Some(uri)) {
+            let c = std::mem::ManuallyDrop::new(c);
+            // SAFETY: one reference owned by `c`, released here and never used again.
+            unsafe {
+                virt::sys::virConnectClose(c.as_ptr());
+            }
+            return Some(uri.to_string());
+        }
+    }
+    None
+}
+
+mod imp {
+    use super::*;
+
+    #[derive(Default)]
+    pub struct Application {
+        pub settings: OnceCell<gio::Settings>,
+        pub connections: OnceCell<gio::ListStore>,
+        pub window: RefCell<Option<Window>>,
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for Application {
+        const NAME: &'static str = "HangarApplication";
+        type Type = super::Application;
+        type ParentType = adw::Application;
+    }
+
+    impl ObjectImpl for Application {}
+
+    impl ApplicationImpl for Application {
+        fn startup(&self) {
+            self.parent_startup();
+            self.obj().setup();
+        }
+
+        fn activate(&self) {
+            self.parent_activate();
+            self.obj().main_window().present();
+        }
+
+        fn command_line(&self, cmd: &gio::ApplicationCommandLine) -> glib::ExitCode {
+            let args: Vec<String> = cmd
+                .arguments()
+                .iter()
+                .skip(1)
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            match cli::parse(&args) {
+                Ok(o) => {
+                    self.obj().handle_options(o);
+                    glib::ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    let _ = cmd;
+                    eprintln!("hangar: {e}");
+                    glib::ExitCode::from(2)
+                }
+            }
+        }
+
+        fn shutdown(&self) {
+            if let Some(store) = self.connections.get() {
+                for c in store.iter::<Connection>().flatten() {
+                    c.backend().shutdown();
+                }
+            }
+            self.parent_shutdown();
+        }
+    }
+
+    impl GtkApplicationImpl for Application {}
+    impl AdwApplicationImpl for Application {}
+}
+
+glib::wrapper! {
+    pub struct Application(ObjectSubclass<imp::Application>)
+        @extends adw::Application, gtk::Application, gio::Application,
+        @implements gio::ActionGroup, gio::ActionMap;
+}
+
+impl Application {
+    pub fn new() -> Application {
+        glib::Object::builder()
+            .property("application-id", config::APP_ID)
+            .property("flags", gio::ApplicationFlags::HANDLES_COMMAND_LINE)
+            .property("resource-base-path", "/io/github/hangar/Hangar/")
+            .build()
+    }
+
+    pub fn settings(&self) -> &gio::Settings {
+        self.imp().settings.get_or_init(settings)
+    }
+
+    pub fn connections(&self) -> &gio::ListStore {
+        self.imp()
+            .connections
+            .get_or_init(gio::ListStore::new::<Connection>)
+    }
+
+    fn setup(&self) {
+        let style = adw::StyleManager::default();
+        let apply_scheme = |s: &gio::Settings| {
+            adw::StyleManager::default().set_color_scheme(
+                match s.string("color-scheme").as_str() {
+                    "light" => adw::ColorScheme::ForceLight,
+                    "dark" => adw::ColorScheme::ForceDark,
+                    _ => adw::ColorScheme::Default,
+                },
+            );
+        };
+        apply_scheme(self.settings());
+        self.settings()
+            .connect_changed(Some("color-scheme"), move |s, _| apply_scheme(s));
+        let _ = style;
+
+        let css = gtk::CssProvider::new();
+        css.load_from_resource("/io/github/hangar/Hangar/style.css");
+        if let Some(display) = gtk::gdk::Display::default() {
+            gtk::style_context_add_provider_for_display(
+                &display,
+                &css,
+                gtk::STYLE_PROVIDER_PRIORITY_APPLICATION,
+            );
+        }
+
+        let quit = gio::SimpleAction::new("quit", None);
+        let app = self.downgrade();
+        quit.connect_activate(move |_, _| {
+            if let Some(app) = app.upgrade() {
+                if let Some(w) = app.imp().window.borrow().as_ref() {
+                    w.close();
+                }
+                app.quit();
+            }
+        });
+        self.add_action(&quit);
+        let prefs = gio::SimpleAction::new("preferences", None);
+        let app = self.downgrade();
+        prefs.connect_activate(move |_, _| {
+            if let Some(app) = app.upgrade() {
+                let w = app.main_window();
+                crate::ui::preferences::window(&w, app.settings()).present();
+            }
+        });
+        self.add_action(&prefs);
+        let about = gio::SimpleAction::new("about", None);
+        let app = self.downgrade();
+        about.connect_activate(move |_, _| {
+            if let Some(app) = app.upgrade() {
+                app.show_about();
+            }
+        });
+        self.add_action(&about);
+        self.set_accels_for_action("app.quit", &["<Primary>q"]);
+        self.set_accels_for_action("app.preferences", &["<Primary>comma"]);
+        self.set_accels_for_action("win.show-help-overlay", &["<Primary>question"]);
+        for (action, accels) in crate::ui::window::ACCELS {
+            self.set_accels_for_action(action, accels);
+        }
+    }
+
+    fn show_about(&self) {
+        let about = adw::AboutWindow::builder()
+            .application_name(gettext("Hangar"))
+            .application_icon(config::APP_ID)
+            .developer_name(gettext("The Hangar developers"))
+            .version(config::VERSION)
+            .comments(gettext("Manage virtual machines on libvirt"))
+            .license_type(gtk::License::Gpl30)
+            .transient_for(&self.main_window())
+            .modal(true)
+            .build();
+        about.present();
+    }
+
+    /// The window, created with the remembered connections on first use.
+    pub fn main_window(&self) -> Window {
+        if let Some(w) = self.imp().window.borrow().as_ref() {
+            return w.clone();
+        }
+        let win = Window::new(self, self.settings(), self.connections());
+        self.imp().window.replace(Some(win.clone()));
+        win
+    }
+
+    fn add_connection(&self, uri: &str, autoconnect: bool, remembered: bool) -> Connection {
+        let store = self.connections();
+        if let Some(c) = store
+            .iter::<Connection>()
+            .flatten()
+            .find(|c| c.uri() == uri)
+        {
+            return c;
+        }
+        let c = Connection::new(uri, autoconnect, remembered);
+        self.main_window().watch_connection(&c);
+        let settings = self.settings().clone();
+        let s = store.clone();
+        c.connect_autoconnect_notify(move |_| save_connections(&settings, &s));
+        store.append(&c);
+        c
+    }
+
+    fn handle_options(&self, o: Options) {
+        if o.debug {
+            crate::init_logging(true);
+        }
+        let first_time = self.connections().n_items() == 0 && self.imp().window.borrow().is_none();
+        let win = self.main_window();
+        if first_time {
+            for (uri, auto) in saved_connections(self.settings()) {
+                let c = self.add_connection(&uri, auto, true);
+                if auto {
+                    c.connect_now();
+                }
+            }
+        }
+        if let Some(uri) = &o.connect {
+            let c = self.add_connection(uri, false, false);
+            if c.status() != ConnStatus::Connected {
+                c.connect_now();
+            }
+            self.show_requested(&c, &o);
+        } else if first_time
+            && self.connections().n_items() == 0
+            && !self.settings().boolean("connections-initialized")
+        {
+            self.first_start();
+        }
+        win.present();
+    }
+
+    /// Nothing remembered yet: the system libvirt, else the session, else the demo.
+    fn first_start(&self) {
+        let app = self.downgrade();
+        glib::spawn_future_local(async move {
+            let (tx, rx) = async_channel::bounded(1);
+            std::thread::spawn(move || {
+                let _ = tx.send_blocking(probe_local());
+            });
+            let found = rx.recv().await.ok().flatten();
+            let Some(app) = app.upgrade() else { return };
+            let uri = found.unwrap_or_else(|| DEMO_URI.to_string());
+            let c = app.add_connection(&uri, true, true);
+            save_connections(app.settings(), app.connections());
+            c.connect_now();
+        });
+    }
+
+    /// `--show-domain-editor`, `--show-domain-performance`, `--show-host-summary`.
+    fn show_requested(&self, conn: &Connection, o: &Options) {
+        let win = self.main_window();
+        if o.show_host_summary {
+            win.select_item(conn.upcast_ref());
+        }
+        let Some(key) = o
+            .show_domain_editor
+            .clone()
+            .or_else(|| o.show_domain_performance.clone())
+        else {
+            return;
+        };
+        let select = {
+            let win = win.clone();
+            move |c: &Connection| -> bool {
+                match c.find_vm(&key) {
+                    Some(vm) => win.select_item(vm.upcast_ref()),
+                    None => false,
+                }
+            }
+        };
+        if conn.loaded() && select(conn) {
+            return;
+        }
+        let handler: std::rc::Rc<RefCell<Option<glib::SignalHandlerId>>> = Default::default();
+        let h2 = handler.clone();
+        let win2 = win.clone();
+        let key2 = o
+            .show_domain_editor
+            .clone()
+            .or_else(|| o.show_domain_performance.clone())
+            .unwrap_or_default();
+        let id = conn.connect_loaded_notify(move |c| {
+            if !c.loaded() {
+                return;
+            }
+            if !select(c) {
+                win2.toast(&crate::i18n::gettext_f(
+                    "No virtual machine “{name}” on {conn}",
+                    &[("name", &key2), ("conn", &c.label())],
+                ));
+            }
+            if let Some(h) = h2.take() {
+                c.disconnect(h);
+            }
+        });
+        handler.replace(Some(id));
+    }
+}
+
+impl Default for Application {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,66 @@
+//! Hangar: a desktop manager for libvirt virtual machines.
+//!
+//! `backend` is GTK-free (libvirt on worker threads, events, statistics, URIs, units);
+//! `model` holds the GObjects the UI binds to; `ui` the widgets.
+
+pub mod application;
+pub mod backend;
+pub mod cli;
+pub mod config;
+pub mod i18n;
+pub mod model;
+pub mod ui;
+
+/// Set up logging: warnings by default, debug with `--debug` (or `HANGAR_LOG`).
+pub fn init_logging(debug: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = if debug {
+        EnvFilter::new("hangar=debug")
+    } else {
+        EnvFilter::try_from_env("HANGAR_LOG").unwrap_or_else(|_| EnvFilter::new("hangar=warn"))
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Register the compiled resources (idempotent).
+pub fn init_resources() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        gtk::gio::resources_register_include!("hangar.gresource")
+            .expect("the resources compiled into the binary load");
+    });
+}
+
+/// The program: parse the command line locally for help, version and mistakes, then
+/// hand it to the (possibly already running) application.
+pub fn run() -> std::process::ExitCode {
+    use gtk::prelude::*;
+    let args: Vec<String> = std::env::args().collect();
+    let opts = match cli::parse(args.iter().skip(1)) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("hangar: {e}\n\n{}", cli::USAGE);
+            return std::process::ExitCode::from(2);
+        }
+    };
+    if opts.help {
+        print!("{}", cli::USAGE);
+        return std::process::ExitCode::SUCCESS;
+    }
+    if opts.version {
+        println!("hangar {}", config::VERSION);
+        return std::process::ExitCode::SUCCESS;
+    }
+    init_logging(opts.debug);
+    // libvirt prints every error to stderr by default; ours reach people through the UI.
+    virt::error::clear_error_callback();
+    i18n::init();
+    init_resources();
+    gtk::glib::set_application_name(&i18n::gettext("Hangar"));
+    let app = application::Application::new();
+    let code = app.run_with_args(&args);
+    std::process::ExitCode::from(i32::from(code).clamp(0, 255) as u8)
+}

@@ -1,0 +1,376 @@
+//! `Connection`: one hypervisor connection, its domains and its host, for the UI.
+
+use std::cell::{Cell, OnceCell, RefCell};
+use std::collections::HashMap;
+
+use gtk::prelude::*;
+use gtk::subclass::prelude::*;
+use gtk::{gio, glib};
+
+use super::{History, Vm};
+use crate::backend::domain::DomainInfo;
+use crate::backend::host::HostInfo;
+use crate::backend::uri::{classify, UriLabel};
+use crate::backend::worker::{self, AuthRequest, ConnState, StatsReply, Update};
+use crate::i18n::{gettext, gettext_f};
+
+/// Where a connection stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, glib::Enum)]
+#[enum_type(name = "HangarConnStatus")]
+pub enum ConnStatus {
+    #[default]
+    Disconnected,
+    Connecting,
+    Connected,
+    /// Broken; reconnecting by itself.
+    Lost,
+    /// Could not connect; the message says why.
+    Failed,
+}
+
+mod imp {
+    use super::*;
+    use glib::subclass::Signal;
+    use std::sync::OnceLock;
+
+    #[derive(Default, glib::Properties)]
+    #[properties(wrapper_type = super::Connection)]
+    pub struct Connection {
+        #[property(get, construct_only)]
+        pub uri: RefCell<String>,
+        #[property(get, set)]
+        pub autoconnect: Cell<bool>,
+        /// Saved in GSettings (false for `--connect` connections of this run).
+        #[property(get, set)]
+        pub remembered: Cell<bool>,
+        #[property(get, set, builder(ConnStatus::default()))]
+        pub status: Cell<ConnStatus>,
+        /// Why it failed or was lost, in words.
+        #[property(get, set)]
+        pub status_message: RefCell<String>,
+        #[property(get, set)]
+        pub hostname: RefCell<String>,
+        /// Whether the first list of domains has arrived since connecting.
+        #[property(get, set)]
+        pub loaded: Cell<bool>,
+        #[property(get, set)]
+        pub host_cpu_percent: Cell<f64>,
+        #[property(get, set)]
+        pub host_memory_percent: Cell<f64>,
+        pub host_info: RefCell<Option<HostInfo>>,
+        pub host_cpu_history: RefCell<History>,
+        pub host_memory_history: RefCell<History>,
+        pub host_memory_used_kib: Cell<u64>,
+        pub host_memory_total_kib: Cell<u64>,
+        pub domains: OnceCell<gio::ListStore>,
+        pub by_uuid: RefCell<HashMap<String, Vm>>,
+        pub backend: OnceCell<worker::Connection>,
+        /// The host page is on screen: sample the host too.
+        pub host_watchers: Cell<u32>,
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for Connection {
+        const NAME: &'static str = "HangarConnection";
+        type Type = super::Connection;
+    }
+
+    #[glib::derived_properties]
+    impl ObjectImpl for Connection {
+        fn signals() -> &'static [Signal] {
+            static SIGNALS: OnceLock<Vec<Signal>> = OnceLock::new();
+            SIGNALS.get_or_init(|| {
+                vec![
+                    // libvirt asks for credentials: the window shows a dialog.
+                    Signal::builder("auth-requested")
+                        .param_types([glib::BoxedAnyObject::static_type()])
+                        .build(),
+                    Signal::builder("host-updated").build(),
+                    // Domains were added, removed or changed (state, name…).
+                    Signal::builder("domains-updated").build(),
+                ]
+            })
+        }
+    }
+}
+
+glib::wrapper! {
+    pub struct Connection(ObjectSubclass<imp::Connection>);
+}
+
+impl Connection {
+    /// A connection model with its worker thread (not connected yet).
+    pub fn new(uri: &str, autoconnect: bool, remembered: bool) -> Connection {
+        let obj: Connection = glib::Object::builder()
+            .property("uri", uri)
+            .property("autoconnect", autoconnect)
+            .property("remembered", remembered)
+            .build();
+        let imp = obj.imp();
+        let _ = imp.domains.set(gio::ListStore::new::<Vm>());
+        let (backend, updates) = worker::Connection::spawn(uri);
+        let _ = imp.backend.set(backend);
+        let weak = obj.downgrade();
+        glib::spawn_future_local(async move {
+            while let Ok(u) = updates.recv().await {
+                let Some(obj) = weak.upgrade() else { break };
+                obj.apply(u);
+            }
+        });
+        obj
+    }
+
+    pub fn backend(&self) -> &worker::Connection {
+        self.imp().backend.get().expect("backend set in new()")
+    }
+
+    /// The domains of this connection, as `Vm` objects.
+    pub fn domains(&self) -> gio::ListStore {
+        self.imp().domains.get().expect("set in new()").clone()
+    }
+
+    pub fn vm_by_uuid(&self, uuid: &str) -> Option<Vm> {
+        self.imp().by_uuid.borrow().get(uuid).cloned()
+    }
+
+    /// Find a domain the way virt-manager's options name one: name, ID or UUID.
+    pub fn find_vm(&self, key: &str) -> Option<Vm> {
+        if let Some(v) = self.vm_by_uuid(key) {
+            return Some(v);
+        }
+        let id: Option<i64> = key.parse().ok();
+        let found = self
+            .domains()
+            .iter::<Vm>()
+            .flatten()
+            .find(|v| v.name() == key || (id.is_some() && Some(v.id()) == id));
+        found
+    }
+
+    pub fn connect_now(&self) {
+        self.backend().connect();
+    }
+
+    pub fn disconnect_now(&self) {
+        self.backend().disconnect();
+    }
+
+    pub fn host_info(&self) -> Option<HostInfo> {
+        self.imp().host_info.borrow().clone()
+    }
+
+    pub fn host_cpu_history(&self) -> std::cell::Ref<'_, History> {
+        self.imp().host_cpu_history.borrow()
+    }
+
+    pub fn host_memory_history(&self) -> std::cell::Ref<'_, History> {
+        self.imp().host_memory_history.borrow()
+    }
+
+    pub fn host_memory_kib(&self) -> (u64, u64) {
+        let imp = self.imp();
+        (
+            imp.host_memory_used_kib.get(),
+            imp.host_memory_total_kib.get(),
+        )
+    }
+
+    pub fn watch_host(&self) {
+        let w = &self.imp().host_watchers;
+        w.set(w.get() + 1);
+    }
+
+    pub fn unwatch_host(&self) {
+        let w = &self.imp().host_watchers;
+        w.set(w.get().saturating_sub(1));
+    }
+
+    pub fn is_host_watched(&self) -> bool {
+        self.imp().host_watchers.get() > 0
+    }
+
+    /// The name people know this connection by.
+    pub fn label(&self) -> String {
+        match classify(&self.uri()) {
+            UriLabel::Demo => gettext("Demo Hypervisor"),
+            UriLabel::QemuSystem { host: None } => gettext("QEMU/KVM"),
+            UriLabel::QemuSystem { host: Some(h) } => {
+                gettext_f("QEMU/KVM on {host}", &[("host", &h)])
+            }
+            UriLabel::QemuSession { host: None } => gettext("QEMU/KVM User Session"),
+            UriLabel::QemuSession { host: Some(h) } => {
+                gettext_f("QEMU/KVM User Session on {host}", &[("host", &h)])
+            }
+            UriLabel::Test => gettext_f("Test Driver ({uri})", &[("uri", &self.uri())]),
+            UriLabel::Other { .. } => self.uri(),
+        }
+    }
+
+    fn apply(&self, u: Update) {
+        match u {
+            Update::State(s) => self.apply_state(s),
+            Update::Host(info) => {
+                self.set_hostname(info.hostname.clone());
+                self.imp().host_info.replace(Some(info));
+                self.emit_by_name::<()>("host-updated", &[]);
+            }
+            Update::Domains(list) => {
+                self.replace_domains(list);
+                self.emit_by_name::<()>("domains-updated", &[]);
+                if !self.loaded() {
+                    self.set_loaded(true);
+                }
+            }
+            Update::Changed(list) => {
+                self.merge_domains(list);
+                self.emit_by_name::<()>("domains-updated", &[]);
+            }
+            Update::Removed(uuid) => {
+                self.remove_domain(&uuid);
+                self.emit_by_name::<()>("domains-updated", &[]);
+            }
+            Update::Other(_) => {}
+            Update::Auth(req) => self.request_auth(req),
+        }
+    }
+
+    fn apply_state(&self, s: ConnState) {
+        let (status, message) = match s {
+            ConnState::Disconnected => (ConnStatus::Disconnected, String::new()),
+            ConnState::Connecting => (ConnStatus::Connecting, String::new()),
+            ConnState::Connected => (ConnStatus::Connected, String::new()),
+            ConnState::Lost { reason, retry_in } => (
+                ConnStatus::Lost,
+                gettext_f(
+                    "Connection lost: {reason}. Retrying in {seconds} s…",
+                    &[("reason", &reason), ("seconds", &retry_in.to_string())],
+                ),
+            ),
+            ConnState::Failed(e) => (ConnStatus::Failed, crate::ui::error::summary(&e)),
+        };
+        if matches!(status, ConnStatus::Disconnected | ConnStatus::Failed) {
+            // Nothing of a closed connection is current any more.
+            self.replace_domains(Vec::new());
+            self.set_loaded(false);
+        }
+        if matches!(status, ConnStatus::Lost) {
+            for vm in self.imp().by_uuid.borrow().values() {
+                vm.clear_stats();
+            }
+        }
+        self.set_status_message(message);
+        if self.status() != status {
+            self.set_status(status);
+        }
+    }
+
+    /// Make the list equal `list`, keeping the `Vm` objects of domains that stay
+    /// (so selection and open pages survive a reconnection).
+    fn replace_domains(&self, list: Vec<DomainInfo>) {
+        let store = self.domains();
+        let mut by_uuid = self.imp().by_uuid.borrow_mut();
+        let keep: std::collections::HashSet<&str> = list.iter().map(|i| i.uuid.as_str()).collect();
+        // Remove the ones that went away, from the end so positions stay valid.
+        let mut i = store.n_items();
+        while i > 0 {
+            i -= 1;
+            if let Some(vm) = store.item(i).and_downcast::<Vm>() {
+                if !keep.contains(vm.uuid().as_str()) {
+                    store.remove(i);
+                    by_uuid.remove(&vm.uuid());
+                }
+            }
+        }
+        let mut added = Vec::new();
+        for info in &list {
+            match by_uuid.get(&info.uuid) {
+                Some(vm) => vm.update(info),
+                None => {
+                    let vm = Vm::new(info);
+                    by_uuid.insert(info.uuid.clone(), vm.clone());
+                    added.push(vm);
+                }
+            }
+        }
+        if !added.is_empty() {
+            store.splice(store.n_items(), 0, &added);
+        }
+    }
+
+    fn merge_domains(&self, list: Vec<DomainInfo>) {
+        let store = self.domains();
+        let mut added = Vec::new();
+        {
+            let mut by_uuid = self.imp().by_uuid.borrow_mut();
+            for info in &list {
+                match by_uuid.get(&info.uuid) {
+                    Some(vm) => vm.update(info),
+                    None => {
+                        let vm = Vm::new(info);
+                        by_uuid.insert(info.uuid.clone(), vm.clone());
+                        added.push(vm);
+                    }
+                }
+            }
+        }
+        if !added.is_empty() {
+            store.splice(store.n_items(), 0, &added);
+        }
+    }
+
+    fn remove_domain(&self, uuid: &str) {
+        let Some(vm) = self.imp().by_uuid.borrow_mut().remove(uuid) else {
+            return;
+        };
+        let store = self.domains();
+        if let Some(pos) = store.find(&vm) {
+            store.remove(pos);
+        }
+    }
+
+    fn request_auth(&self, req: AuthRequest) {
+        let has_handler = glib::signal::signal_has_handler_pending(
+            self,
+            glib::subclass::signal::SignalId::lookup("auth-requested", Self::static_type())
+                .expect("signal exists"),
+            None,
+            false,
+        );
+        if !has_handler {
+            let _ = req.reply.try_send(None);
+            return;
+        }
+        self.emit_by_name::<()>("auth-requested", &[&glib::BoxedAnyObject::new(req)]);
+    }
+
+    /// Apply one statistics reply.
+    pub fn apply_stats(&self, reply: &StatsReply) {
+        for (uuid, usage) in &reply.domains {
+            if let Some(vm) = self.vm_by_uuid(uuid) {
+                if vm.domain_state().is_active() {
+                    vm.push_usage(usage);
+                }
+            }
+        }
+        let imp = self.imp();
+        if let Some(cpu) = reply.host_cpu_percent {
+            imp.host_cpu_history.borrow_mut().push(cpu);
+            self.set_host_cpu_percent(cpu);
+        }
+        if let (Some(used), Some(total)) = (reply.host_memory_used_kib, reply.host_memory_total_kib)
+        {
+            imp.host_memory_used_kib.set(used);
+            imp.host_memory_total_kib.set(total);
+            let pct = if total > 0 {
+                used as f64 * 100.0 / total as f64
+            } else {
+                0.0
+            };
+            imp.host_memory_history.borrow_mut().push(pct);
+            self.set_host_memory_percent(pct);
+        }
+        if reply.host_cpu_percent.is_some() || reply.host_memory_total_kib.is_some() {
+            self.emit_by_name::<()>("host-updated", &[]);
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! GObject models on the main thread, updated by the backend's replies and events.
+
+mod connection;
+mod history;
+mod vm;
+
+pub use connection::{ConnStatus, Connection};
+pub use history::History;
+pub use vm::Vm;

@@ -1,0 +1,333 @@
+//! The main window: connections and their virtual machines on the left, the selected
+//! VM's or host's page on the right.
+
+mod actions;
+mod list;
+mod stats;
+
+pub use actions::ACCELS;
+pub use list::StateFilter;
+
+use std::cell::{Cell, OnceCell, RefCell};
+use std::collections::HashSet;
+
+use adw::prelude::*;
+use adw::subclass::prelude::*;
+use gtk::{gio, glib, CompositeTemplate};
+
+use super::host_page::HostPage;
+use super::vm_page::VmPage;
+use crate::i18n::{gettext, ngettext_f};
+use crate::model::{Connection, Vm};
+
+mod imp {
+    use super::*;
+
+    #[derive(Default, CompositeTemplate)]
+    #[template(resource = "/io/github/hangar/Hangar/ui/window.ui")]
+    pub struct Window {
+        #[template_child]
+        pub toast_overlay: TemplateChild<adw::ToastOverlay>,
+        #[template_child]
+        pub leaflet: TemplateChild<adw::Leaflet>,
+        #[template_child]
+        pub sidebar_title: TemplateChild<adw::WindowTitle>,
+        #[template_child]
+        pub search_bar: TemplateChild<gtk::SearchBar>,
+        #[template_child]
+        pub search_entry: TemplateChild<gtk::SearchEntry>,
+        #[template_child]
+        pub state_filter: TemplateChild<gtk::DropDown>,
+        #[template_child]
+        pub sidebar_stack: TemplateChild<gtk::Stack>,
+        #[template_child]
+        pub vm_list: TemplateChild<gtk::ListView>,
+        #[template_child]
+        pub back_button: TemplateChild<gtk::Button>,
+        #[template_child]
+        pub content_title: TemplateChild<adw::WindowTitle>,
+        #[template_child]
+        pub vm_actions_box: TemplateChild<gtk::Box>,
+        #[template_child]
+        pub content_stack: TemplateChild<gtk::Stack>,
+        #[template_child]
+        pub multi_page: TemplateChild<adw::StatusPage>,
+        #[template_child]
+        pub none_page: TemplateChild<adw::StatusPage>,
+
+        pub settings: OnceCell<gio::Settings>,
+        pub connections: OnceCell<gio::ListStore>,
+        pub tree: OnceCell<gtk::TreeListModel>,
+        pub selection: OnceCell<gtk::MultiSelection>,
+        pub filter: OnceCell<gtk::CustomFilter>,
+        pub sorter: OnceCell<gtk::CustomSorter>,
+        pub vm_page: OnceCell<VmPage>,
+        pub host_page: OnceCell<HostPage>,
+        /// Handlers on the selected VMs, to keep the actions' enabled state current.
+        pub selection_handlers: RefCell<Vec<(Vm, glib::SignalHandlerId)>>,
+        pub stats_source: RefCell<Option<glib::SourceId>>,
+        pub sampling: RefCell<HashSet<String>>,
+        pub stats_ticks: Cell<u64>,
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for Window {
+        const NAME: &'static str = "HangarWindow";
+        type Type = super::Window;
+        type ParentType = adw::ApplicationWindow;
+
+        fn class_init(klass: &mut Self::Class) {
+            klass.bind_template();
+        }
+
+        fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
+            obj.init_template();
+        }
+    }
+
+    impl ObjectImpl for Window {
+        fn constructed(&self) {
+            self.parent_constructed();
+            let obj = self.obj();
+            if crate::config::is_devel() {
+                obj.add_css_class("devel");
+            }
+        }
+
+        fn dispose(&self) {
+            if let Some(s) = self.stats_source.take() {
+                s.remove();
+            }
+        }
+    }
+
+    impl WidgetImpl for Window {}
+    impl WindowImpl for Window {
+        fn close_request(&self) -> glib::Propagation {
+            let obj = self.obj();
+            if let Some(s) = self.settings.get() {
+                let (w, h) = obj.default_size();
+                let _ = s.set_int("window-width", w);
+                let _ = s.set_int("window-height", h);
+                let _ = s.set_boolean("window-maximized", obj.is_maximized());
+            }
+            self.parent_close_request()
+        }
+    }
+    impl ApplicationWindowImpl for Window {}
+    impl AdwApplicationWindowImpl for Window {}
+}
+
+glib::wrapper! {
+    pub struct Window(ObjectSubclass<imp::Window>)
+        @extends adw::ApplicationWindow, gtk::ApplicationWindow, gtk::Window, gtk::Widget,
+        @implements gio::ActionGroup, gio::ActionMap, gtk::Accessible, gtk::Buildable,
+                    gtk::ConstraintTarget, gtk::Native, gtk::Root, gtk::ShortcutManager;
+}
+
+impl Window {
+    /// The window over `connections` (a store of [`Connection`]).
+    pub fn new(
+        app: &impl IsA<gtk::Application>,
+        settings: &gio::Settings,
+        connections: &gio::ListStore,
+    ) -> Window {
+        let win: Window = glib::Object::builder().property("application", app).build();
+        let imp = win.imp();
+        let _ = imp.settings.set(settings.clone());
+        let _ = imp.connections.set(connections.clone());
+        win.set_default_size(
+            settings.int("window-width").max(360),
+            settings.int("window-height").max(400),
+        );
+        if settings.boolean("window-maximized") {
+            win.maximize();
+        }
+        let vm_page = VmPage::new();
+        imp.content_stack.add_named(&vm_page, Some("vm"));
+        let _ = imp.vm_page.set(vm_page);
+        let host_page = HostPage::new();
+        imp.content_stack.add_named(&host_page, Some("host"));
+        let _ = imp.host_page.set(host_page);
+        win.setup_list();
+        win.setup_actions();
+        win.setup_stats();
+        let leaflet = imp.leaflet.get();
+        imp.back_button.connect_clicked(move |_| {
+            leaflet.navigate(adw::NavigationDirection::Back);
+        });
+        win.update_selection();
+        win
+    }
+
+    pub fn settings(&self) -> &gio::Settings {
+        self.imp().settings.get().expect("settings set in new()")
+    }
+
+    pub fn connections(&self) -> &gio::ListStore {
+        self.imp().connections.get().expect("set in new()")
+    }
+
+    pub fn toast(&self, text: &str) {
+        super::error::toast(&self.imp().toast_overlay, text);
+    }
+
+    pub fn list_view(&self) -> gtk::ListView {
+        self.imp().vm_list.get()
+    }
+
+    pub fn selection(&self) -> &gtk::MultiSelection {
+        self.imp().selection.get().expect("set in setup_list()")
+    }
+
+    pub fn vm_page(&self) -> &VmPage {
+        self.imp().vm_page.get().expect("set in new()")
+    }
+
+    pub fn host_page(&self) -> &HostPage {
+        self.imp().host_page.get().expect("set in new()")
+    }
+
+    /// The selected virtual machines with their connections, in list order.
+    pub fn selected_vms(&self) -> Vec<(Connection, Vm)> {
+        let sel = self.selection();
+        let set = sel.selection();
+        let mut out = Vec::new();
+        let n = set.size();
+        for i in 0..n {
+            let pos = set.nth(i as u32);
+            let Some(row) = sel.item(pos).and_downcast::<gtk::TreeListRow>() else {
+                continue;
+            };
+            let Some(vm) = row.item().and_downcast::<Vm>() else {
+                continue;
+            };
+            let conn = row
+                .parent()
+                .and_then(|p| p.item())
+                .and_downcast::<Connection>();
+            if let Some(conn) = conn {
+                out.push((conn, vm));
+            }
+        }
+        out
+    }
+
+    /// The selected connection rows.
+    pub fn selected_connections(&self) -> Vec<Connection> {
+        let sel = self.selection();
+        let set = sel.selection();
+        (0..set.size())
+            .filter_map(|i| {
+                sel.item(set.nth(i as u32))
+                    .and_downcast::<gtk::TreeListRow>()
+                    .and_then(|r| r.item())
+                    .and_downcast::<Connection>()
+            })
+            .collect()
+    }
+
+    /// The connection a selection belongs to: the selected connection row, or the
+    /// connection of the first selected VM.
+    pub fn current_connection(&self) -> Option<Connection> {
+        self.selected_connections()
+            .into_iter()
+            .next()
+            .or_else(|| self.selected_vms().into_iter().next().map(|(c, _)| c))
+    }
+
+    /// Select exactly this item (a `Vm` or a `Connection`), scrolling it into view.
+    pub fn select_item(&self, item: &glib::Object) -> bool {
+        let sel = self.selection();
+        for pos in 0..sel.n_items() {
+            let Some(row) = sel.item(pos).and_downcast::<gtk::TreeListRow>() else {
+                continue;
+            };
+            if row.item().as_ref() == Some(item) {
+                sel.select_item(pos, true);
+                self.list_view()
+                    .activate_action("list.scroll-to-item", Some(&pos.to_variant()))
+                    .ok();
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Show the page that fits the selection.
+    pub fn update_selection(&self) {
+        let imp = self.imp();
+        let vms = self.selected_vms();
+        let conns = self.selected_connections();
+        // Follow the selected VMs' state so actions stay right.
+        for (vm, h) in imp.selection_handlers.take() {
+            vm.disconnect(h);
+        }
+        let mut handlers = Vec::new();
+        for (_, vm) in &vms {
+            let this = self.downgrade();
+            let h = vm.connect_notify_local(None, move |_, p| {
+                if matches!(
+                    p.name(),
+                    "state" | "has-managed-save" | "autostart" | "name" | "busy"
+                ) {
+                    if let Some(this) = this.upgrade() {
+                        this.update_actions();
+                        this.update_title();
+                    }
+                }
+            });
+            handlers.push((vm.clone(), h));
+        }
+        imp.selection_handlers.replace(handlers);
+
+        if vms.len() == 1 && conns.is_empty() {
+            let (conn, vm) = &vms[0];
+            self.vm_page().set_vm(Some((conn, vm)));
+            self.host_page().set_connection(None);
+            imp.content_stack.set_visible_child_name("vm");
+        } else if vms.len() > 1 {
+            self.vm_page().set_vm(None);
+            self.host_page().set_connection(None);
+            imp.multi_page.set_title(&ngettext_f(
+                "{n} Virtual Machine Selected",
+                "{n} Virtual Machines Selected",
+                vms.len() as u32,
+                &[("n", &vms.len().to_string())],
+            ));
+            imp.content_stack.set_visible_child_name("multi");
+        } else if let Some(conn) = conns.first() {
+            self.vm_page().set_vm(None);
+            self.host_page().set_connection(Some(conn));
+            imp.content_stack.set_visible_child_name("host");
+        } else {
+            self.vm_page().set_vm(None);
+            self.host_page().set_connection(None);
+            imp.content_stack.set_visible_child_name("none");
+        }
+        imp.vm_actions_box.set_visible(!vms.is_empty());
+        self.update_title();
+        self.update_actions();
+    }
+
+    fn update_title(&self) {
+        let imp = self.imp();
+        let vms = self.selected_vms();
+        let conns = self.selected_connections();
+        if vms.len() == 1 && conns.is_empty() {
+            let (conn, vm) = &vms[0];
+            imp.content_title.set_title(&vm.name());
+            imp.content_title.set_subtitle(&conn.label());
+        } else if let Some(c) = conns.first().filter(|_| vms.is_empty()) {
+            imp.content_title.set_title(&c.label());
+            imp.content_title.set_subtitle(&c.uri());
+        } else if vms.len() > 1 {
+            imp.content_title
+                .set_title(&gettext("Several Virtual Machines"));
+            imp.content_title.set_subtitle("");
+        } else {
+            imp.content_title.set_title("");
+            imp.content_title.set_subtitle("");
+        }
+    }
+}

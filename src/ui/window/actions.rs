@@ -1,0 +1,609 @@
+//! Everything a person can do from the window, as GActions: menus, buttons, shortcuts
+//! and tests all go through these.
+
+use adw::prelude::*;
+use adw::subclass::prelude::*;
+use gtk::{gio, glib};
+
+use super::Window;
+use crate::backend::domain::Action;
+use crate::backend::Error;
+use crate::i18n::{gettext, gettext_f, ngettext_f};
+use crate::model::{ConnStatus, Connection, Vm};
+use crate::ui::error;
+
+/// (action name, lifecycle action, settings key of its confirmation).
+const LIFECYCLE: &[(&str, Action, Option<&str>)] = &[
+    ("start", Action::Start, None),
+    ("pause", Action::Pause, Some("confirm-pause")),
+    ("resume", Action::Resume, None),
+    ("shutdown", Action::Shutdown, Some("confirm-shutdown")),
+    ("reboot", Action::Reboot, Some("confirm-reboot")),
+    ("reset", Action::Reset, Some("confirm-reset")),
+    ("force-off", Action::ForceOff, Some("confirm-force-off")),
+    ("save", Action::Save, None),
+    ("restore", Action::Restore, None),
+    ("discard-save", Action::DiscardSave, None),
+];
+
+/// The accelerators of the window's actions.
+pub const ACCELS: &[(&str, &[&str])] = &[
+    ("win.start", &["<Primary>Return"]),
+    ("win.pause", &["<Primary>p"]),
+    ("win.resume", &["<Primary><Shift>p"]),
+    ("win.shutdown", &["<Primary><Shift>Return"]),
+    ("win.reboot", &["<Primary><Shift>r"]),
+    ("win.force-off", &["<Primary><Shift>Delete"]),
+    ("win.rename", &["F2"]),
+    ("win.delete", &["Delete"]),
+    ("win.search", &["<Primary>f"]),
+    ("win.add-connection", &["<Primary><Shift>n"]),
+    ("win.select-all", &["<Primary>a"]),
+];
+
+fn action_verb(a: Action) -> String {
+    match a {
+        Action::Start => gettext("Run"),
+        Action::Pause => gettext("Pause"),
+        Action::Resume => gettext("Resume"),
+        Action::Shutdown => gettext("Shut Down"),
+        Action::Reboot => gettext("Reboot"),
+        Action::Reset => gettext("Force Reset"),
+        Action::ForceOff => gettext("Force Off"),
+        Action::Save => gettext("Save State"),
+        Action::Restore => gettext("Restore"),
+        Action::DiscardSave => gettext("Discard Saved State"),
+    }
+}
+
+fn confirm_body(a: Action) -> String {
+    match a {
+        Action::ForceOff => gettext(
+            "This is like pulling the power cord: the guest loses what it has not written to disk.",
+        ),
+        Action::Reset => gettext(
+            "This is like pressing the reset button: the guest loses what it has not written to disk.",
+        ),
+        Action::Shutdown => gettext("The guest is asked to shut down."),
+        Action::Reboot => gettext("The guest is asked to restart."),
+        Action::Pause => gettext("The guest stops running until it is resumed."),
+        _ => String::new(),
+    }
+}
+
+impl Window {
+    pub(super) fn setup_actions(&self) {
+        for (name, action, confirm) in LIFECYCLE {
+            let a = gio::SimpleAction::new(name, None);
+            let this = self.downgrade();
+            let (action, confirm) = (*action, *confirm);
+            a.connect_activate(move |_, _| {
+                if let Some(this) = this.upgrade() {
+                    this.lifecycle(action, confirm);
+                }
+            });
+            self.add_action(&a);
+        }
+        let autostart = gio::SimpleAction::new_stateful("autostart", None, &false.to_variant());
+        let this = self.downgrade();
+        autostart.connect_activate(move |a, _| {
+            let Some(this) = this.upgrade() else { return };
+            let on = !a.state().and_then(|v| v.get::<bool>()).unwrap_or(false);
+            this.set_autostart(on);
+        });
+        self.add_action(&autostart);
+
+        type Handler = fn(&Window);
+        let entries: Vec<(&str, Handler)> = vec![
+            ("rename", Window::rename_dialog),
+            ("delete", Window::delete_dialog),
+            ("add-connection", Window::add_connection_dialog),
+            ("connect", Window::connect_selected),
+            ("disconnect", Window::disconnect_selected),
+            ("remove-connection", Window::remove_connection),
+            ("search", Window::toggle_search),
+            ("select-all", Window::select_all),
+        ];
+        for (name, f) in entries {
+            let a = gio::SimpleAction::new(name, None);
+            let this = self.downgrade();
+            a.connect_activate(move |_, _| {
+                if let Some(this) = this.upgrade() {
+                    f(&this);
+                }
+            });
+            self.add_action(&a);
+        }
+        self.add_action(&self.settings().create_action("sort-key"));
+    }
+
+    /// Enable exactly the actions that fit the selection.
+    pub(super) fn update_actions(&self) {
+        let vms = self.selected_vms();
+        let enable = |name: &str, on: bool| {
+            if let Some(a) = self.lookup_action(name).and_downcast::<gio::SimpleAction>() {
+                a.set_enabled(on);
+            }
+        };
+        for (name, action, _) in LIFECYCLE {
+            let on = vms.iter().any(|(_, v)| {
+                !v.busy() && action.applies_to(v.domain_state(), v.has_managed_save())
+            });
+            enable(name, on);
+        }
+        let persistent: Vec<&Vm> = vms
+            .iter()
+            .map(|(_, v)| v)
+            .filter(|v| v.persistent())
+            .collect();
+        enable("autostart", !persistent.is_empty());
+        if let Some(a) = self
+            .lookup_action("autostart")
+            .and_downcast::<gio::SimpleAction>()
+        {
+            let all_on = !persistent.is_empty() && persistent.iter().all(|v| v.autostart());
+            a.set_state(&all_on.to_variant());
+        }
+        enable("rename", vms.len() == 1 && vms[0].1.persistent());
+        enable("delete", !vms.is_empty());
+        let conns = self.selected_connections();
+        let conn = conns.first();
+        let status = conn.map(|c| c.status());
+        enable(
+            "connect",
+            matches!(
+                status,
+                Some(ConnStatus::Disconnected | ConnStatus::Failed | ConnStatus::Lost)
+            ),
+        );
+        enable(
+            "disconnect",
+            matches!(
+                status,
+                Some(ConnStatus::Connected | ConnStatus::Connecting | ConnStatus::Lost)
+            ),
+        );
+        enable("remove-connection", conn.is_some());
+    }
+
+    fn toggle_search(&self) {
+        let bar = &self.imp().search_bar;
+        let on = !bar.is_search_mode();
+        bar.set_search_mode(on);
+        if on {
+            self.imp().search_entry.grab_focus();
+        }
+    }
+
+    fn select_all(&self) {
+        self.selection().select_all();
+    }
+
+    /// Run `action` on every selected VM it applies to, asking first when the
+    /// preferences say so.
+    fn lifecycle(&self, action: Action, confirm_key: Option<&str>) {
+        let targets: Vec<(Connection, Vm)> = self
+            .selected_vms()
+            .into_iter()
+            .filter(|(_, v)| !v.busy() && action.applies_to(v.domain_state(), v.has_managed_save()))
+            .collect();
+        if targets.is_empty() {
+            return;
+        }
+        let ask = confirm_key
+            .map(|k| self.settings().boolean(k))
+            .unwrap_or(false);
+        if !ask {
+            self.run_lifecycle(targets, action);
+            return;
+        }
+        let heading = if targets.len() == 1 {
+            gettext_f(
+                "{action} “{name}”?",
+                &[
+                    ("action", &action_verb(action)),
+                    ("name", &targets[0].1.name()),
+                ],
+            )
+        } else {
+            ngettext_f(
+                "{action} {n} virtual machine?",
+                "{action} {n} virtual machines?",
+                targets.len() as u32,
+                &[
+                    ("action", &action_verb(action)),
+                    ("n", &targets.len().to_string()),
+                ],
+            )
+        };
+        let dialog =
+            adw::MessageDialog::new(Some(self), Some(&heading), Some(&confirm_body(action)));
+        dialog.add_response("cancel", &gettext("_Cancel"));
+        dialog.add_response("ok", &action_verb(action));
+        let destructive = matches!(action, Action::ForceOff | Action::Reset);
+        dialog.set_response_appearance(
+            "ok",
+            if destructive {
+                adw::ResponseAppearance::Destructive
+            } else {
+                adw::ResponseAppearance::Suggested
+            },
+        );
+        dialog.set_default_response(Some("cancel"));
+        dialog.set_close_response("cancel");
+        let this = self.downgrade();
+        dialog.connect_response(None, move |_, r| {
+            if r == "ok" {
+                if let Some(this) = this.upgrade() {
+                    this.run_lifecycle(targets.clone(), action);
+                }
+            }
+        });
+        dialog.present();
+    }
+
+    /// Run without asking (also the entry point for tests).
+    pub fn run_lifecycle(&self, targets: Vec<(Connection, Vm)>, action: Action) {
+        let this = self.downgrade();
+        glib::spawn_future_local(async move {
+            let mut failures: Vec<(String, Error)> = Vec::new();
+            for (conn, vm) in &targets {
+                vm.set_busy(true);
+                let r = conn.backend().action(vm.uuid(), action).await;
+                vm.set_busy(false);
+                if let Err(e) = r {
+                    failures.push((vm.name(), e));
+                }
+            }
+            let Some(this) = this.upgrade() else { return };
+            this.report_failures(&action_verb(action), failures);
+        });
+    }
+
+    /// Say what failed: one failure in a dialog with details; several in one dialog.
+    pub(super) fn report_failures(&self, what: &str, failures: Vec<(String, Error)>) {
+        match failures.len() {
+            0 => {}
+            1 => {
+                let (name, e) = &failures[0];
+                let heading = gettext_f(
+                    "Could not {action} “{name}”",
+                    &[("action", &what.to_lowercase()), ("name", name)],
+                );
+                error::show_dialog(self, &heading, e);
+            }
+            n => {
+                let heading = ngettext_f(
+                    "{action} failed for {n} virtual machine",
+                    "{action} failed for {n} virtual machines",
+                    n as u32,
+                    &[("action", what), ("n", &n.to_string())],
+                );
+                let text: Vec<String> = failures
+                    .iter()
+                    .map(|(name, e)| format!("{name}: {}", error::summary(e)))
+                    .collect();
+                error::show_dialog(self, &heading, &Error::InvalidInput(text.join("\n")));
+            }
+        }
+    }
+
+    fn set_autostart(&self, on: bool) {
+        let targets: Vec<(Connection, Vm)> = self
+            .selected_vms()
+            .into_iter()
+            .filter(|(_, v)| v.persistent())
+            .collect();
+        let this = self.downgrade();
+        glib::spawn_future_local(async move {
+            let mut failures = Vec::new();
+            for (conn, vm) in &targets {
+                if let Err(e) = conn.backend().set_autostart(vm.uuid(), on).await {
+                    failures.push((vm.name(), e));
+                }
+            }
+            if let Some(this) = this.upgrade() {
+                this.report_failures(&gettext("Change autostart"), failures);
+            }
+        });
+    }
+
+    fn rename_dialog(&self) {
+        let Some((conn, vm)) = self.selected_vms().into_iter().next() else {
+            return;
+        };
+        let dialog = adw::MessageDialog::new(
+            Some(self),
+            Some(&gettext_f("Rename “{name}”", &[("name", &vm.name())])),
+            None,
+        );
+        let entry = gtk::Entry::builder()
+            .text(vm.name())
+            .activates_default(true)
+            .build();
+        entry.update_property(&[gtk::accessible::Property::Label(&gettext("New name"))]);
+        let hint = gtk::Label::builder()
+            .xalign(0.0)
+            .wrap(true)
+            .css_classes(["error", "caption"])
+            .visible(false)
+            .build();
+        let content = gtk::Box::new(gtk::Orientation::Vertical, 6);
+        content.append(&entry);
+        content.append(&hint);
+        dialog.set_extra_child(Some(&content));
+        dialog.add_response("cancel", &gettext("_Cancel"));
+        dialog.add_response("rename", &gettext("_Rename"));
+        dialog.set_response_appearance("rename", adw::ResponseAppearance::Suggested);
+        dialog.set_default_response(Some("rename"));
+        dialog.set_close_response("cancel");
+        if vm.domain_state().is_active() {
+            dialog.set_body(&gettext(
+                "libvirt can only rename a virtual machine that is shut off.",
+            ));
+            dialog.set_response_enabled("rename", false);
+            entry.set_sensitive(false);
+        }
+        let validate = {
+            let dialog = dialog.clone();
+            let hint = hint.clone();
+            let conn = conn.clone();
+            let vm = vm.clone();
+            move |text: &str| {
+                let t = text.trim();
+                let why = if t.is_empty() {
+                    Some(gettext("Enter a name."))
+                } else if t.contains('/') {
+                    Some(gettext("A name cannot contain “/”."))
+                } else if t != vm.name() && conn.find_vm(t).is_some_and(|o| o.uuid() != vm.uuid()) {
+                    Some(gettext_f("“{name}” is already taken.", &[("name", t)]))
+                } else {
+                    None
+                };
+                hint.set_visible(why.is_some());
+                hint.set_label(why.as_deref().unwrap_or(""));
+                if !vm.domain_state().is_active() {
+                    dialog.set_response_enabled("rename", why.is_none() && t != vm.name());
+                }
+            }
+        };
+        validate(&vm.name());
+        entry.connect_changed(move |e| validate(&e.text()));
+        let this = self.downgrade();
+        dialog.connect_response(None, move |_, r| {
+            if r != "rename" {
+                return;
+            }
+            let new_name = entry.text().trim().to_string();
+            let (conn, vm, this) = (conn.clone(), vm.clone(), this.clone());
+            glib::spawn_future_local(async move {
+                let r = conn.backend().rename(vm.uuid(), new_name).await;
+                if let (Err(e), Some(this)) = (r, this.upgrade()) {
+                    this.report_failures(&gettext("Rename"), vec![(vm.name(), e)]);
+                }
+            });
+        });
+        dialog.present();
+    }
+
+    fn delete_dialog(&self) {
+        let targets = self.selected_vms();
+        if targets.is_empty() {
+            return;
+        }
+        let running = targets
+            .iter()
+            .filter(|(_, v)| v.domain_state().is_active())
+            .count();
+        let heading = if targets.len() == 1 {
+            gettext_f("Delete “{name}”?", &[("name", &targets[0].1.name())])
+        } else {
+            ngettext_f(
+                "Delete {n} virtual machine?",
+                "Delete {n} virtual machines?",
+                targets.len() as u32,
+                &[("n", &targets.len().to_string())],
+            )
+        };
+        let mut body = gettext(
+            "The configuration, saved state and snapshot metadata are removed. Disk images are kept: you can use them again in a new virtual machine.",
+        );
+        if running > 0 {
+            body.push_str("\n\n");
+            body.push_str(&ngettext_f(
+                "{n} of them is running and will be forced off first.",
+                "{n} of them are running and will be forced off first.",
+                running as u32,
+                &[("n", &running.to_string())],
+            ));
+        }
+        let run_delete = {
+            let this = self.downgrade();
+            let targets = targets.clone();
+            move || {
+                let this = this.clone();
+                let targets = targets.clone();
+                glib::spawn_future_local(async move {
+                    let mut failures = Vec::new();
+                    let mut deleted = 0;
+                    for (conn, vm) in &targets {
+                        vm.set_busy(true);
+                        match conn.backend().delete(vm.uuid()).await {
+                            Ok(()) => deleted += 1,
+                            Err(e) => failures.push((vm.name(), e)),
+                        }
+                        vm.set_busy(false);
+                    }
+                    let Some(this) = this.upgrade() else { return };
+                    if deleted > 0 {
+                        this.toast(&ngettext_f(
+                            "Deleted {n} virtual machine; its disks were kept",
+                            "Deleted {n} virtual machines; their disks were kept",
+                            deleted,
+                            &[("n", &deleted.to_string())],
+                        ));
+                    }
+                    this.report_failures(&gettext("Delete"), failures);
+                });
+            }
+        };
+        if !self.settings().boolean("confirm-delete") {
+            run_delete();
+            return;
+        }
+        let dialog = adw::MessageDialog::new(Some(self), Some(&heading), Some(&body));
+        dialog.add_response("cancel", &gettext("_Cancel"));
+        dialog.add_response("delete", &gettext("_Delete"));
+        dialog.set_response_appearance("delete", adw::ResponseAppearance::Destructive);
+        dialog.set_default_response(Some("cancel"));
+        dialog.set_close_response("cancel");
+        dialog.connect_response(None, move |_, r| {
+            if r == "delete" {
+                run_delete();
+            }
+        });
+        dialog.present();
+    }
+
+    fn add_connection_dialog(&self) {
+        let dialog = crate::ui::add_connection::AddConnectionDialog::new(self);
+        let this = self.downgrade();
+        dialog.connect_done(move |uri, autoconnect| {
+            let Some(this) = this.upgrade() else { return };
+            this.add_connection(&uri, autoconnect);
+        });
+        dialog.present();
+    }
+
+    /// Add (or, when it is known already, select) a connection and connect to it.
+    pub fn add_connection(&self, uri: &str, autoconnect: bool) {
+        let store = self.connections();
+        if let Some(existing) = store
+            .iter::<Connection>()
+            .flatten()
+            .find(|c| c.uri() == uri)
+        {
+            if existing.status() != ConnStatus::Connected {
+                existing.connect_now();
+            }
+            self.select_item(existing.upcast_ref());
+            return;
+        }
+        let conn = Connection::new(uri, autoconnect, true);
+        self.watch_connection(&conn);
+        store.append(&conn);
+        crate::application::save_connections(self.settings(), store);
+        conn.connect_now();
+        self.select_item(conn.upcast_ref());
+    }
+
+    fn connect_selected(&self) {
+        for c in self.selected_connections() {
+            c.connect_now();
+        }
+    }
+
+    fn disconnect_selected(&self) {
+        for c in self.selected_connections() {
+            c.disconnect_now();
+        }
+    }
+
+    fn remove_connection(&self) {
+        let conns = self.selected_connections();
+        let store = self.connections();
+        for c in conns {
+            c.disconnect_now();
+            c.backend().shutdown();
+            if let Some(pos) = store.find(&c) {
+                store.remove(pos);
+            }
+        }
+        crate::application::save_connections(self.settings(), store);
+        self.update_selection();
+    }
+
+    /// Follow a connection: credentials, failures, domain changes.
+    pub fn watch_connection(&self, conn: &Connection) {
+        let this = self.downgrade();
+        conn.connect_local("auth-requested", false, move |args| {
+            let this = this.upgrade()?;
+            let req = args[1].get::<glib::BoxedAnyObject>().ok()?;
+            this.ask_credentials(req);
+            None
+        });
+        let this = self.downgrade();
+        conn.connect_status_notify(move |c| {
+            let Some(this) = this.upgrade() else { return };
+            if c.status() == ConnStatus::Failed {
+                let e = Error::ConnectFailed {
+                    uri: c.uri(),
+                    message: c.status_message(),
+                };
+                this.toast(&crate::i18n::gettext_f(
+                    "Could not connect to {name}: {reason}",
+                    &[("name", &c.label()), ("reason", &c.status_message())],
+                ));
+                tracing::info!("{}", error::details(&e));
+            }
+            this.update_actions();
+        });
+        let this = self.downgrade();
+        conn.connect_local("domains-updated", false, move |_| {
+            if let Some(this) = this.upgrade() {
+                if this.imp().state_filter.selected() != 0 {
+                    this.refilter();
+                }
+                this.resort_if(&["state", "memory"]);
+                this.update_actions();
+            }
+            None
+        });
+    }
+
+    fn ask_credentials(&self, req: glib::BoxedAnyObject) {
+        let (uri, fields, reply) = {
+            let r = req.borrow::<crate::backend::worker::AuthRequest>();
+            (r.uri.clone(), r.fields.clone(), r.reply.clone())
+        };
+        let dialog = adw::MessageDialog::new(
+            Some(self),
+            Some(&gettext("Authentication Required")),
+            Some(&gettext_f("{uri} asks for credentials.", &[("uri", &uri)])),
+        );
+        let content = gtk::Box::new(gtk::Orientation::Vertical, 6);
+        let mut editables: Vec<gtk::Editable> = Vec::new();
+        for f in &fields {
+            let label = gtk::Label::builder().label(&f.prompt).xalign(0.0).build();
+            content.append(&label);
+            let e: gtk::Editable = if f.secret {
+                gtk::PasswordEntry::builder()
+                    .show_peek_icon(true)
+                    .activates_default(true)
+                    .build()
+                    .upcast()
+            } else {
+                gtk::Entry::builder()
+                    .text(&f.default)
+                    .activates_default(true)
+                    .build()
+                    .upcast()
+            };
+            e.update_property(&[gtk::accessible::Property::Label(&f.prompt)]);
+            content.append(&e);
+            editables.push(e);
+        }
+        dialog.set_extra_child(Some(&content));
+        dialog.add_response("cancel", &gettext("_Cancel"));
+        dialog.add_response("ok", &gettext("_Connect"));
+        dialog.set_response_appearance("ok", adw::ResponseAppearance::Suggested);
+        dialog.set_default_response(Some("ok"));
+        dialog.set_close_response("cancel");
+        dialog.connect_response(None, move |_, r| {
+            let answer =
+                (r == "ok").then(|| editables.iter().map(|e| e.text().to_string()).collect());
+            let _ = reply.try_send(answer);
+        });
+        dialog.present();
+    }
+}
