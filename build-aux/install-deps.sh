@@ -54,7 +54,7 @@ if [ ! -e /usr/sbin/policy-rc.d ] && [ -z "$sudo" ] && [ ! -d /run/systemd/syste
   printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d
   policy_added=1
 fi
-cleanup() { [ "$policy_added" = 1 ] && rm -f /usr/sbin/policy-rc.d; }
+cleanup() { if [ "$policy_added" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi; }
 trap cleanup EXIT
 
 $sudo apt-get update -qq

@@ -74,6 +74,37 @@ fn probe_local() -> Option<String> {
     None
 }
 
+thread_local! {
+    /// A connection opened before the application started (`--connect`).
+    static PRECONNECTED: RefCell<Option<(String, crate::backend::worker::Connection, async_channel::Receiver<crate::backend::worker::Update>)>> =
+        const { RefCell::new(None) };
+}
+
+/// Spawn the worker for `uri` and start connecting, before the UI exists.
+pub fn preconnect(uri: &str) {
+    let (backend, updates) = crate::backend::worker::Connection::spawn(uri);
+    backend.connect();
+    PRECONNECTED.with(|p| p.replace(Some((uri.to_string(), backend, updates))));
+}
+
+fn take_preconnected(
+    uri: &str,
+) -> Option<(
+    crate::backend::worker::Connection,
+    async_channel::Receiver<crate::backend::worker::Update>,
+)> {
+    PRECONNECTED.with(|p| {
+        let mut p = p.borrow_mut();
+        match p.take() {
+            Some((u, b, r)) if u == uri => Some((b, r)),
+            other => {
+                *p = other;
+                None
+            }
+        }
+    })
+}
+
 mod imp {
     use super::*;
 
@@ -258,7 +289,12 @@ impl Application {
         {
             return c;
         }
-        let c = Connection::new(uri, autoconnect, remembered);
+        let c = match take_preconnected(uri) {
+            Some((backend, updates)) => {
+                Connection::with_backend(uri, autoconnect, remembered, backend, updates)
+            }
+            None => Connection::new(uri, autoconnect, remembered),
+        };
         self.main_window().watch_connection(&c);
         let settings = self.settings().clone();
         let s = store.clone();

@@ -60,6 +60,11 @@ pub fn run() -> std::process::ExitCode {
     i18n::init();
     init_resources();
     gtk::glib::set_application_name(&i18n::gettext("Hangar"));
+    // Start opening the connection named on the command line now, while GTK starts:
+    // a big hypervisor takes a while to answer, and the window is not needed for it.
+    if let Some(uri) = &opts.connect {
+        application::preconnect(uri);
+    }
     let app = application::Application::new();
     let code = app.run_with_args(&args);
     std::process::ExitCode::from(i32::from(code).clamp(0, 255) as u8)

@@ -278,7 +278,7 @@ pub fn register(
         close: None,
     };
 
-    // SAFETY (all four transmutes): libvirt calls the callback registered for an event
+    // SAFETY: (all four transmutes) libvirt calls the callback registered for an event
     // id with that id's own signature (virConnectDomainEventCallback for LIFECYCLE,
     // ...MetadataChangeCallback, ...DeviceAddedCallback, ...DeviceRemovedCallback); the
     // API takes them as the generic type and the docs require exactly this cast

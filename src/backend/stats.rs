@@ -316,14 +316,31 @@ fn field_name(field: &[c_char]) -> String {
 unsafe fn typed_param(p: &sys::virTypedParameter) -> Option<(String, ParamValue)> {
     let name = field_name(&p.field);
     let ty = u32::try_from(p.type_).ok()?;
-    // SAFETY (each union read): `type_` says which member is initialised.
     let value = match ty {
-        sys::VIR_TYPED_PARAM_INT => ParamValue::Int(i64::from(unsafe { p.value.i })),
-        sys::VIR_TYPED_PARAM_UINT => ParamValue::UInt(u64::from(unsafe { p.value.ui })),
-        sys::VIR_TYPED_PARAM_LLONG => ParamValue::Int(unsafe { p.value.l }),
-        sys::VIR_TYPED_PARAM_ULLONG => ParamValue::UInt(unsafe { p.value.ul }),
-        sys::VIR_TYPED_PARAM_DOUBLE => ParamValue::Double(unsafe { p.value.d }),
-        sys::VIR_TYPED_PARAM_BOOLEAN => ParamValue::Bool(unsafe { p.value.b } != 0),
+        sys::VIR_TYPED_PARAM_INT => {
+            // SAFETY: `type_` is INT, so `i` is the initialised member.
+            ParamValue::Int(i64::from(unsafe { p.value.i }))
+        }
+        sys::VIR_TYPED_PARAM_UINT => {
+            // SAFETY: `type_` is UINT, so `ui` is the initialised member.
+            ParamValue::UInt(u64::from(unsafe { p.value.ui }))
+        }
+        sys::VIR_TYPED_PARAM_LLONG => {
+            // SAFETY: `type_` is LLONG, so `l` is the initialised member.
+            ParamValue::Int(unsafe { p.value.l })
+        }
+        sys::VIR_TYPED_PARAM_ULLONG => {
+            // SAFETY: `type_` is ULLONG, so `ul` is the initialised member.
+            ParamValue::UInt(unsafe { p.value.ul })
+        }
+        sys::VIR_TYPED_PARAM_DOUBLE => {
+            // SAFETY: `type_` is DOUBLE, so `d` is the initialised member.
+            ParamValue::Double(unsafe { p.value.d })
+        }
+        sys::VIR_TYPED_PARAM_BOOLEAN => {
+            // SAFETY: `type_` is BOOLEAN, so `b` is the initialised member.
+            ParamValue::Bool(unsafe { p.value.b } != 0)
+        }
         sys::VIR_TYPED_PARAM_STRING => {
             // SAFETY: a STRING parameter holds a char pointer.
             let s = unsafe { p.value.s };

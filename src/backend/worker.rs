@@ -112,6 +112,7 @@ impl Connection {
             prev: HashMap::new(),
             prev_host: None,
             host_cpus: 1,
+            vcpus: HashMap::new(),
             generation: 0,
         };
         let name = format!("libvirt {uri}");
@@ -345,6 +346,9 @@ pub struct Worker {
     prev: HashMap<String, (Instant, DomainSample)>,
     prev_host: Option<HostSample>,
     host_cpus: u32,
+    /// vCPU counts from the last read of each domain, so CPU use can be given per
+    /// guest without the costly per-vCPU statistics.
+    vcpus: HashMap<String, u32>,
     /// Bumped at every (re)open, so queued detail jobs of an old session are dropped.
     generation: u64,
 }
@@ -419,7 +423,9 @@ impl Worker {
             ],
             auth_callback,
         );
+        let t0 = Instant::now();
         let opened = Connect::open_auth(Some(&uri), &mut auth, 0);
+        tracing::debug!("opened {uri} in {:?}", t0.elapsed());
         AUTH_TARGET.with(|t| *t.borrow_mut() = None);
         let conn = match opened {
             Ok(c) => c,
@@ -545,6 +551,7 @@ impl Worker {
     /// List every domain in a handful of calls and send them; the XML-derived details
     /// follow in batches, so the first rows show at once even with thousands.
     fn load_domains(&mut self) -> Result<()> {
+        let t0 = Instant::now();
         let conn = self.conn()?;
         let all = conn.list_all_domains(0)?;
         let running = Self::uuid_set(conn, sys::VIR_CONNECT_LIST_DOMAINS_RUNNING)?;
@@ -583,6 +590,7 @@ impl Worker {
             self.domains.insert(uuid, d);
         }
         let mut order: Vec<String> = infos.iter().map(|i| i.uuid.clone()).collect();
+        tracing::debug!("listed {} domains in {:?}", infos.len(), t0.elapsed());
         self.send(Update::Domains(infos));
         // Details in batches, each its own job so actions are not held up behind them.
         let generation = self.generation;
@@ -645,6 +653,9 @@ impl Worker {
                 info.memory_kib = i.memory;
                 info.vcpus = i.nr_virt_cpu;
             }
+        }
+        if info.vcpus > 0 {
+            self.vcpus.insert(uuid.to_string(), info.vcpus);
         }
         Ok(info)
     }
@@ -805,7 +816,10 @@ impl Worker {
             None => stats::all_domain_stats(self.conn()?, kinds, true)?,
         };
         let mut reply = StatsReply::default();
-        for s in samples {
+        for mut s in samples {
+            if s.vcpus.is_none() {
+                s.vcpus = self.vcpus.get(&s.uuid).copied();
+            }
             if let Some((t, prev)) = self.prev.get(&s.uuid) {
                 let elapsed = now.duration_since(*t).as_secs_f64();
                 let u = stats::usage_between(prev, &s, elapsed, self.host_cpus);

@@ -101,6 +101,18 @@ glib::wrapper! {
 impl Connection {
     /// A connection model with its worker thread (not connected yet).
     pub fn new(uri: &str, autoconnect: bool, remembered: bool) -> Connection {
+        let (backend, updates) = worker::Connection::spawn(uri);
+        Self::with_backend(uri, autoconnect, remembered, backend, updates)
+    }
+
+    /// A connection model over a worker that already runs (and may be connecting).
+    pub fn with_backend(
+        uri: &str,
+        autoconnect: bool,
+        remembered: bool,
+        backend: worker::Connection,
+        updates: async_channel::Receiver<Update>,
+    ) -> Connection {
         let obj: Connection = glib::Object::builder()
             .property("uri", uri)
             .property("autoconnect", autoconnect)
@@ -108,7 +120,6 @@ impl Connection {
             .build();
         let imp = obj.imp();
         let _ = imp.domains.set(gio::ListStore::new::<Vm>());
-        let (backend, updates) = worker::Connection::spawn(uri);
         let _ = imp.backend.set(backend);
         let weak = obj.downgrade();
         glib::spawn_future_local(async move {
@@ -201,7 +212,11 @@ impl Connection {
             UriLabel::QemuSession { host: Some(h) } => {
                 gettext_f("QEMU/KVM User Session on {host}", &[("host", &h)])
             }
-            UriLabel::Test => gettext_f("Test Driver ({uri})", &[("uri", &self.uri())]),
+            UriLabel::Test => {
+                let uri = self.uri();
+                let file = uri.rsplit('/').next().unwrap_or(&uri).to_string();
+                gettext_f("Test Driver ({file})", &[("file", &file)])
+            }
             UriLabel::Other { .. } => self.uri(),
         }
     }
@@ -215,7 +230,10 @@ impl Connection {
                 self.emit_by_name::<()>("host-updated", &[]);
             }
             Update::Domains(list) => {
+                let t0 = std::time::Instant::now();
+                let n = list.len();
                 self.replace_domains(list);
+                tracing::debug!("{n} domains into the model in {:?}", t0.elapsed());
                 self.emit_by_name::<()>("domains-updated", &[]);
                 if !self.loaded() {
                     self.set_loaded(true);

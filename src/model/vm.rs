@@ -68,6 +68,8 @@ mod imp {
         pub net_rx_history: RefCell<History>,
         pub net_tx_history: RefCell<History>,
         pub last_usage: Cell<Usage>,
+        /// (lowercase name, name): the list's order, computed once per rename.
+        pub sort_name: RefCell<(String, String)>,
         /// Widgets currently showing this VM (rows on screen, the open VM page).
         pub watchers: Cell<u32>,
     }
@@ -105,7 +107,12 @@ impl Vm {
                 vm.set_property(name, new);
             }
         }
-        set(self, "name", self.name(), info.name.clone());
+        if self.name() != info.name {
+            self.imp()
+                .sort_name
+                .replace((info.name.to_lowercase(), info.name.clone()));
+            self.set_name(info.name.clone());
+        }
         set(self, "state", self.state(), info.state.to_raw());
         set(self, "reason", self.reason(), info.reason);
         set(self, "id", self.id(), info.id.map(i64::from).unwrap_or(-1));
@@ -145,6 +152,11 @@ impl Vm {
         if !self.domain_state().is_active() {
             self.clear_stats();
         }
+    }
+
+    /// The key the list sorts names by: case-insensitive, then exact.
+    pub fn sort_name(&self) -> std::cell::Ref<'_, (String, String)> {
+        self.imp().sort_name.borrow()
     }
 
     pub fn domain_state(&self) -> DomainState {

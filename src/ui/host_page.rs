@@ -317,11 +317,18 @@ impl HostPage {
             };
             self.set_row("driver", &hv);
             self.set_row("libvirt", &h.libvirt_version);
-            let arch = h.arch.clone().unwrap_or_default();
-            self.set_row(
-                "cpu",
-                &format!("{} × {} {} ({} MHz)", h.cpus, h.cpu_model, arch, h.mhz),
-            );
+            let arch = h
+                .arch
+                .clone()
+                .filter(|a| *a != h.cpu_model)
+                .unwrap_or_default();
+            let cpu = format!("{} × {} {arch}", h.cpus, h.cpu_model);
+            let cpu = if h.mhz > 0 {
+                format!("{} ({} MHz)", cpu.trim_end(), h.mhz)
+            } else {
+                cpu.trim_end().to_string()
+            };
+            self.set_row("cpu", &cpu);
             self.set_row("memory", &format_kib(h.memory_kib));
         }
         let cards = imp.cards.borrow();

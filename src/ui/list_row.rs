@@ -101,7 +101,6 @@ impl ListRow {
         let imp = self.imp();
         imp.item.replace(Some(item.clone()));
         if let Some(vm) = item.downcast_ref::<Vm>() {
-            vm.watch();
             self.remove_css_class("connection-row");
             self.add_css_class("vm-row");
             imp.graphs.set_visible(true);
@@ -145,10 +144,12 @@ impl ListRow {
             for h in imp.handlers.take() {
                 item.disconnect(h);
             }
-            if let Some(vm) = item.downcast_ref::<Vm>() {
-                vm.unwatch();
-            }
         }
+    }
+
+    /// The VM this row shows, if it shows one.
+    pub fn vm(&self) -> Option<Vm> {
+        self.imp().item.borrow().clone().and_downcast::<Vm>()
     }
 
     fn sync_vm(&self, vm: &Vm) {

@@ -63,10 +63,7 @@ fn state_rank(s: DomainState) -> u8 {
 
 /// Natural-ish name order: case-insensitive, then exact.
 fn name_order(a: &Vm, b: &Vm) -> std::cmp::Ordering {
-    let (an, bn) = (a.name(), b.name());
-    an.to_lowercase()
-        .cmp(&bn.to_lowercase())
-        .then_with(|| an.cmp(&bn))
+    a.sort_name().cmp(&b.sort_name())
 }
 
 pub fn compare(a: &Vm, b: &Vm, key: &str) -> std::cmp::Ordering {
@@ -98,11 +95,15 @@ impl Window {
                     && matches_search(vm, entry.text().trim())
             })
         };
+        // The key is read from GSettings once per change, not once per comparison.
+        let sort_key = std::rc::Rc::new(std::cell::RefCell::new(
+            settings.string("sort-key").to_string(),
+        ));
         let sorter = {
-            let settings = settings.clone();
+            let key = sort_key.clone();
             gtk::CustomSorter::new(move |a, b| {
                 match (a.downcast_ref::<Vm>(), b.downcast_ref::<Vm>()) {
-                    (Some(a), Some(b)) => compare(a, b, &settings.string("sort-key")).into(),
+                    (Some(a), Some(b)) => compare(a, b, &key.borrow()).into(),
                     _ => gtk::Ordering::Equal,
                 }
             })
@@ -194,7 +195,8 @@ impl Window {
             f.changed(gtk::FilterChange::Different);
         });
         let s = sorter.clone();
-        settings.connect_changed(Some("sort-key"), move |_, _| {
+        settings.connect_changed(Some("sort-key"), move |settings, _| {
+            sort_key.replace(settings.string("sort-key").to_string());
             s.changed(gtk::SorterChange::Different);
         });
 

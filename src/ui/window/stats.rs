@@ -77,16 +77,17 @@ impl Window {
             return;
         }
         let kinds = self.stat_kinds();
+        let on_screen = self.vms_on_screen();
         let any_kind = kinds.cpu || kinds.memory || kinds.disk || kinds.network;
         for conn in self.connections().iter::<Connection>().flatten() {
             if conn.status() != ConnStatus::Connected {
                 continue;
             }
             let uuids: Vec<String> = if any_kind {
-                conn.domains()
-                    .iter::<crate::model::Vm>()
-                    .flatten()
-                    .filter(|v| v.is_watched() && v.domain_state().is_active())
+                on_screen
+                    .iter()
+                    .filter(|v| v.domain_state().is_active())
+                    .filter(|v| conn.vm_by_uuid(&v.uuid()).as_ref() == Some(*v))
                     .map(|v| v.uuid())
                     .collect()
             } else {
@@ -115,6 +116,47 @@ impl Window {
                 }
             });
         }
+    }
+
+    /// The VMs whose rows are inside the visible part of the list, and the VM whose
+    /// page is open. The list view binds rows well beyond what is visible; those are
+    /// left alone.
+    pub fn vms_on_screen(&self) -> Vec<crate::model::Vm> {
+        let mut out: Vec<crate::model::Vm> = self
+            .connections()
+            .iter::<Connection>()
+            .flatten()
+            .flat_map(|c| {
+                c.domains()
+                    .iter::<crate::model::Vm>()
+                    .flatten()
+                    .collect::<Vec<_>>()
+            })
+            .filter(|v| v.is_watched())
+            .collect();
+        let list = self.list_view();
+        let viewport: gtk::Widget = list.parent().unwrap_or_else(|| list.clone().upcast());
+        let height = viewport.height() as f32;
+        let mut item = list.first_child();
+        while let Some(w) = item {
+            item = w.next_sibling();
+            let row = w
+                .first_child()
+                .and_downcast::<gtk::TreeExpander>()
+                .and_then(|e| e.child())
+                .and_downcast::<crate::ui::list_row::ListRow>();
+            let Some(row) = row else { continue };
+            let Some(vm) = row.vm() else { continue };
+            if !row.is_mapped() {
+                continue;
+            }
+            if let Some(b) = row.compute_bounds(&viewport) {
+                if b.y() + b.height() > 0.0 && b.y() < height && !out.contains(&vm) {
+                    out.push(vm);
+                }
+            }
+        }
+        out
     }
 
     /// How many statistics replies were applied (for tests).

@@ -1,0 +1,467 @@
+//! The connection worker against a real libvirtd running QEMU (TCG, no KVM needed).
+//!
+//! These tests need a private libvirtd: run them through `build-aux/run-tests.sh`, which
+//! starts one in its own network and mount namespace and exports
+//!
+//! - `HANGAR_TEST_LIBVIRT_URI`: the URI to test against (e.g. `qemu:///system`), and
+//! - `HANGAR_TEST_LIBVIRTD_CMD`: the shell command that starts the daemon (e.g.
+//!   `libvirtd -d`), used to restart it after the tests kill it.
+//!
+//! They are `#[ignore]`d so a plain `cargo test` skips them; run with
+//! `--include-ignored`. When they do run without the variables they fail, never pass
+//! silently. They run one at a time (one of them kills the daemon). Every domain they
+//! create is named `hangar-test-…` and is destroyed and undefined when the test ends,
+//! also when it fails.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use common::{block_on, TempDir, Updates};
+use hangar::backend::domain::{Action, DomainState};
+use hangar::backend::worker::{ConnState, Connection};
+
+/// How long one expected update may take (QEMU under TCG on a busy machine is slow).
+const WAIT: Duration = Duration::from_secs(60);
+/// How long reconnecting may take: the back-off reaches 15 s and 30 s between attempts.
+const RECONNECT_WAIT: Duration = Duration::from_secs(120);
+
+const HOW_TO_RUN: &str = "these tests need a private libvirtd: run them through \
+    build-aux/run-tests.sh, which starts one and sets HANGAR_TEST_LIBVIRT_URI and \
+    HANGAR_TEST_LIBVIRTD_CMD";
+
+/// One test at a time: the reconnection test takes the daemon away from the others.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn env(name: &str) -> String {
+    match std::env::var(name) {
+        Ok(v) if !v.trim().is_empty() => v,
+        _ => panic!("{name} is not set: {HOW_TO_RUN}"),
+    }
+}
+
+fn test_uri() -> String {
+    env("HANGAR_TEST_LIBVIRT_URI")
+}
+
+/// A domain name no other test (or earlier run) uses.
+fn unique_name(test: &str) -> String {
+    format!("hangar-test-{test}-{}", std::process::id())
+}
+
+/// The small guest the tests run: no disk, SeaBIOS stops at "No bootable device".
+fn guest_xml(name: &str) -> String {
+    format!(
+        "<domain type='qemu'>
+  <name>{name}</name>
+  <memory unit='MiB'>64</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64'>hvm</type></os>
+  <features><acpi/></features>
+  <devices>
+    <graphics type='vnc' listen='127.0.0.1'/>
+  </devices>
+</domain>
+"
+    )
+}
+
+/// Run `virsh -c URI ARGS…`; the output, or the error text.
+fn virsh(uri: &str, args: &[&str]) -> Result<String, String> {
+    let out = Command::new("virsh")
+        .arg("-q")
+        .arg("-c")
+        .arg(uri)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("could not run virsh: {e}"))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(format!(
+            "virsh {}: {}{}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+fn virsh_ok(uri: &str, args: &[&str]) -> String {
+    virsh(uri, args).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Destroys and undefines its domain when dropped, whatever happened in the test.
+struct DomainGuard {
+    uri: String,
+    name: String,
+}
+
+impl DomainGuard {
+    fn new(uri: &str, name: &str) -> DomainGuard {
+        let g = DomainGuard {
+            uri: uri.to_string(),
+            name: name.to_string(),
+        };
+        // A leftover of an earlier, interrupted run with the same name.
+        g.cleanup();
+        g
+    }
+
+    fn cleanup(&self) {
+        let _ = virsh(&self.uri, &["destroy", &self.name]);
+        let _ = virsh(
+            &self.uri,
+            &[
+                "undefine",
+                "--managed-save",
+                "--snapshots-metadata",
+                &self.name,
+            ],
+        );
+    }
+}
+
+impl Drop for DomainGuard {
+    fn drop(&mut self) {
+        self.cleanup();
+        if virsh(&self.uri, &["domuuid", &self.name]).is_ok() {
+            eprintln!("warning: could not remove the test domain {}", self.name);
+        }
+    }
+}
+
+/// Shuts the worker down when the test ends.
+struct Worker(Connection);
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.0.shutdown();
+    }
+}
+
+fn connect(uri: &str) -> (Worker, Updates) {
+    virt::error::clear_error_callback();
+    let (conn, rx) = Connection::spawn(uri);
+    let conn = Worker(conn);
+    let mut updates = Updates::new(rx);
+    conn.0.connect();
+    updates.wait_connected(WAIT);
+    updates.wait_domains(WAIT);
+    // Let the detail batches for domains already there go by.
+    updates.wait_until("details of every domain", WAIT, |u| {
+        u.domains.values().all(|i| i.detailed)
+    });
+    (conn, updates)
+}
+
+#[test]
+#[ignore = "needs libvirtd: run through build-aux/run-tests.sh"]
+fn lifecycle_through_the_connection() {
+    let _serial = serial();
+    let uri = test_uri();
+    let name = unique_name("lifecycle");
+    let _guard = DomainGuard::new(&uri, &name);
+    let (w, mut updates) = connect(&uri);
+    let conn = &w.0;
+
+    let uuid = block_on(conn.define_xml(guest_xml(&name))).expect("define the guest");
+    let i = updates.wait_changed("Changed: the new domain", &uuid, WAIT, |i| i.name == name);
+    assert_eq!(i.state, DomainState::Shutoff);
+    assert!(i.persistent, "a defined domain is persistent");
+    assert_eq!(i.hypervisor, "qemu");
+    assert_eq!(i.max_memory_kib, 64 * 1024);
+
+    let act = |a: Action| {
+        block_on(conn.action(uuid.clone(), a))
+            .unwrap_or_else(|e| panic!("{a:?} on {name} failed: {e:?}"))
+    };
+
+    act(Action::Start);
+    let i = updates.wait_state(&uuid, DomainState::Running, WAIT);
+    assert!(i.id.is_some(), "a running domain has an id");
+    act(Action::Pause);
+    updates.wait_state(&uuid, DomainState::Paused, WAIT);
+    act(Action::Resume);
+    updates.wait_state(&uuid, DomainState::Running, WAIT);
+
+    // SeaBIOS without an OS ignores the ACPI power button: the request itself must
+    // succeed; then force the guest off.
+    act(Action::Shutdown);
+    act(Action::ForceOff);
+    let i = updates.wait_state(&uuid, DomainState::Shutoff, WAIT);
+    assert_eq!(i.reason, 2, "shut off because forced off (destroyed)");
+    assert!(i.id.is_none());
+
+    block_on(conn.delete(uuid.clone())).expect("delete the guest");
+    updates.wait_removed(&uuid, WAIT);
+    assert!(
+        virsh(&uri, &["domuuid", &name]).is_err(),
+        "libvirt no longer knows {name}"
+    );
+}
+
+#[test]
+#[ignore = "needs libvirtd: run through build-aux/run-tests.sh"]
+fn changes_by_another_client_arrive_through_events() {
+    let _serial = serial();
+    let uri = test_uri();
+    let name = unique_name("events");
+    let _guard = DomainGuard::new(&uri, &name);
+    let (_w, mut updates) = connect(&uri);
+
+    // virsh is another client: Hangar's worker learns of these only through events.
+    let dir = TempDir::new("events");
+    let xml_path = dir.path().join("guest.xml");
+    std::fs::write(&xml_path, guest_xml(&name)).expect("write the guest XML");
+    virsh_ok(&uri, &["define", &xml_path.to_string_lossy()]);
+    let uuid = virsh_ok(&uri, &["domuuid", &name]).trim().to_string();
+    let i = updates.wait_changed("Changed: defined by virsh", &uuid, WAIT, |i| i.name == name);
+    assert_eq!(i.state, DomainState::Shutoff);
+
+    virsh_ok(&uri, &["start", &name]);
+    updates.wait_state(&uuid, DomainState::Running, WAIT);
+    virsh_ok(&uri, &["suspend", &name]);
+    updates.wait_state(&uuid, DomainState::Paused, WAIT);
+    virsh_ok(&uri, &["resume", &name]);
+    updates.wait_state(&uuid, DomainState::Running, WAIT);
+    virsh_ok(
+        &uri,
+        &[
+            "desc",
+            &name,
+            "--title",
+            "--live",
+            "--config",
+            "Set by virsh",
+        ],
+    );
+    updates.wait_changed("Changed: title set by virsh", &uuid, WAIT, |i| {
+        i.title == "Set by virsh"
+    });
+    virsh_ok(&uri, &["destroy", &name]);
+    updates.wait_state(&uuid, DomainState::Shutoff, WAIT);
+    virsh_ok(&uri, &["undefine", &name]);
+    updates.wait_removed(&uuid, WAIT);
+}
+
+/// The pid file of a root libvirtd (`/run/libvirtd.pid`; older builds used
+/// `/run/libvirt/libvirtd.pid`). The harness gives the test a private `/run`.
+const PID_FILES: [&str; 2] = ["/run/libvirtd.pid", "/run/libvirt/libvirtd.pid"];
+
+/// The pid a pid file names, if that process is a live libvirtd.
+fn pid_from_file(path: &str) -> Option<i32> {
+    let pid: i32 = std::fs::read_to_string(path).ok()?.trim().parse().ok()?;
+    (alive(pid) && comm(pid) == "libvirtd").then_some(pid)
+}
+
+fn comm(pid: i32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
+fn mount_ns(pid: &str) -> Option<std::path::PathBuf> {
+    std::fs::read_link(format!("/proc/{pid}/ns/mnt")).ok()
+}
+
+/// The libvirtd processes that may serve this test: the one its pid file in our
+/// (private) `/run` names, else those in our mount namespace. Never a libvirtd of the
+/// host or of another test run: they must share this process's mount namespace.
+fn our_libvirtds() -> Vec<i32> {
+    let ours = mount_ns("self");
+    match PID_FILES.iter().find_map(|f| pid_from_file(f)) {
+        Some(pid) => vec![pid],
+        None => std::fs::read_dir("/proc")
+            .map(|dir| {
+                dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+                    .filter(|&pid| alive(pid) && comm(pid) == "libvirtd")
+                    .filter(|&pid| mount_ns(&pid.to_string()) == ours)
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
+}
+
+/// The pid of the one libvirtd serving this test.
+fn libvirtd_pid() -> i32 {
+    let ours = mount_ns("self");
+    let candidates = our_libvirtds();
+    let [pid] = candidates[..] else {
+        panic!(
+            "expected exactly one libvirtd in this mount namespace, found {candidates:?} \
+             (pid files {PID_FILES:?}); {HOW_TO_RUN}"
+        );
+    };
+    assert_eq!(
+        mount_ns(&pid.to_string()),
+        ours,
+        "libvirtd {pid} runs in another mount namespace than this test: refusing to kill it"
+    );
+    pid
+}
+
+/// Whether `pid` exists and is not a zombie.
+fn alive(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // "pid (comm) S …": the state follows the last ')'.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .is_some_and(|s| s != "Z" && s != "X"),
+        Err(_) => false,
+    }
+}
+
+/// Stop libvirtd with `signal` (SIGKILL after 20 s if SIGTERM was not enough).
+fn kill_libvirtd(pid: i32, signal: i32) {
+    // SAFETY: kill(2) with a pid checked to be our namespace's libvirtd.
+    let r = unsafe { libc::kill(pid, signal) };
+    assert_eq!(
+        r,
+        0,
+        "kill({pid}, {signal}): {}",
+        std::io::Error::last_os_error()
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while alive(pid) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    if alive(pid) {
+        // SAFETY: as above.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while alive(pid) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    assert!(!alive(pid), "libvirtd {pid} does not die");
+}
+
+/// Start libvirtd with the harness's command.
+fn start_libvirtd() {
+    let cmd = env("HANGAR_TEST_LIBVIRTD_CMD");
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(&cmd)
+        .stdin(Stdio::null())
+        .status()
+        .unwrap_or_else(|e| panic!("could not run {cmd:?}: {e}"));
+    assert!(status.success(), "{cmd:?} failed: {status}");
+}
+
+/// Makes sure libvirtd runs again when the test ends (so the domain guard, dropped
+/// after this, can clean up, and later tests find a daemon).
+struct DaemonGuard;
+
+impl Drop for DaemonGuard {
+    fn drop(&mut self) {
+        if our_libvirtds().is_empty() {
+            if let Ok(cmd) = std::env::var("HANGAR_TEST_LIBVIRTD_CMD") {
+                let _ = Command::new("sh").arg("-c").arg(cmd).status();
+            }
+        }
+    }
+}
+
+/// Kill the daemon under a live connection and check that the worker reports the loss,
+/// reconnects on its own once the daemon is back and lists the (still running) domain.
+fn lose_and_regain(
+    updates: &mut Updates,
+    uuid: &str,
+    name: &str,
+    signal: i32,
+    signal_name: &str,
+) -> Duration {
+    let pid = libvirtd_pid();
+    updates.drain();
+    kill_libvirtd(pid, signal);
+    let (reason, retry_in) = updates.wait_conn_state(
+        &format!("State(Lost) after {signal_name} to libvirtd"),
+        WAIT,
+        |s| match s {
+            ConnState::Lost { reason, retry_in } => Some((reason.clone(), *retry_in)),
+            ConnState::Connected => panic!("connected while libvirtd is dead"),
+            _ => None,
+        },
+    );
+    assert!(!reason.is_empty(), "the loss says why");
+    assert!(retry_in >= 1, "a retry is scheduled");
+    eprintln!("after {signal_name}: lost ({reason}), retry in {retry_in} s");
+
+    start_libvirtd();
+    let t0 = Instant::now();
+    updates.wait_conn_state(
+        "State(Connected) after the restart",
+        RECONNECT_WAIT,
+        |s| match s {
+            ConnState::Connected => Some(()),
+            ConnState::Failed(e) => panic!("gave up reconnecting: {e:?}"),
+            _ => None,
+        },
+    );
+    let took = t0.elapsed();
+    let list = updates.wait_domains(WAIT);
+    let mine = list
+        .iter()
+        .find(|i| i.uuid == uuid)
+        .unwrap_or_else(|| panic!("{name} missing from the list after reconnecting: {list:?}"));
+    assert_eq!(mine.name, name);
+    assert_eq!(
+        mine.state,
+        DomainState::Running,
+        "the guest kept running while libvirtd was away"
+    );
+    updates.wait_changed("details of the guest after reconnecting", uuid, WAIT, |i| {
+        i.detailed && i.state == DomainState::Running
+    });
+    took
+}
+
+#[test]
+#[ignore = "needs libvirtd: run through build-aux/run-tests.sh"]
+fn reconnects_after_libvirtd_restarts() {
+    let _serial = serial();
+    let uri = test_uri();
+    // Fail early, before anything is killed, when the restart command is missing.
+    env("HANGAR_TEST_LIBVIRTD_CMD");
+    let name = unique_name("reconnect");
+    let _domain = DomainGuard::new(&uri, &name);
+    // Dropped before `_domain`: the daemon is back before the domain is cleaned up.
+    let _daemon = DaemonGuard;
+    let (w, mut updates) = connect(&uri);
+    let conn = &w.0;
+
+    let uuid = block_on(conn.define_xml(guest_xml(&name))).expect("define the guest");
+    block_on(conn.action(uuid.clone(), Action::Start)).expect("start the guest");
+    updates.wait_state(&uuid, DomainState::Running, WAIT);
+
+    let after_term = lose_and_regain(&mut updates, &uuid, &name, libc::SIGTERM, "SIGTERM");
+    let after_kill = lose_and_regain(&mut updates, &uuid, &name, libc::SIGKILL, "SIGKILL");
+    eprintln!(
+        "reconnected {:.1} s after restarting a SIGTERMed libvirtd, {:.1} s after a SIGKILLed one",
+        after_term.as_secs_f64(),
+        after_kill.as_secs_f64()
+    );
+
+    // The new connection works, and its events arrive.
+    virsh_ok(&uri, &["suspend", &name]);
+    updates.wait_state(&uuid, DomainState::Paused, WAIT);
+    block_on(conn.action(uuid.clone(), Action::ForceOff)).expect("force off after reconnecting");
+    updates.wait_state(&uuid, DomainState::Shutoff, WAIT);
+    block_on(conn.delete(uuid.clone())).expect("delete after reconnecting");
+    updates.wait_removed(&uuid, WAIT);
+    assert!(
+        matches!(updates.state, Some(ConnState::Connected)),
+        "still connected: {:?}",
+        updates.state
+    );
+}

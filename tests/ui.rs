@@ -1,0 +1,595 @@
+//! UI tests under Xvfb: the real window on the libvirt test driver, driven through its
+//! actions and widgets as a person would. Each test saves a PNG of what it shows into
+//! `$HANGAR_SCREENSHOT_DIR` (default `target/screenshots`).
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use adw::prelude::*;
+use gtk::{gio, glib};
+
+use hangar::backend::domain::DomainState;
+use hangar::backend::uri::DEMO_URI;
+use hangar::model::{ConnStatus, Connection, Vm};
+use hangar::ui::window::StateFilter;
+use hangar::ui::Window;
+
+fn init() {
+    // SAFETY of the environment change: tests in this file run one at a time on one
+    // thread (#[gtk::test]); nothing else reads the environment concurrently.
+    if std::env::var_os("GSETTINGS_BACKEND").is_none() {
+        std::env::set_var("GSETTINGS_BACKEND", "memory");
+    }
+    let _ = adw::init();
+    hangar::init_resources();
+}
+
+fn screenshot_dir() -> PathBuf {
+    let dir = std::env::var_os("HANGAR_SCREENSHOT_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots"));
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    dir
+}
+
+/// Run the main loop until `f` holds, or fail after `secs` with `what`.
+fn wait_for(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
+    let ctx = glib::MainContext::default();
+    let start = Instant::now();
+    loop {
+        while ctx.iteration(false) {}
+        if f() {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(secs),
+            "timed out after {secs} s waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Let the main loop run for a moment (layout, drawing).
+fn settle(ms: u64) {
+    let ctx = glib::MainContext::default();
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_millis(ms) {
+        while ctx.iteration(false) {}
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Save a PNG of `widget` as it is drawn now.
+fn save_png(widget: &impl IsA<gtk::Widget>, name: &str) -> PathBuf {
+    settle(300);
+    let w = widget.as_ref();
+    let (width, height) = (w.width(), w.height());
+    assert!(width > 0 && height > 0, "{name}: widget not allocated");
+    let paintable = gtk::WidgetPaintable::new(Some(w));
+    let snapshot = gtk::Snapshot::new();
+    paintable.snapshot(&snapshot, width as f64, height as f64);
+    let node = snapshot.to_node().expect("something was drawn");
+    let native = w.native().expect("widget is in a window");
+    let texture = native
+        .renderer()
+        .expect("window has a renderer")
+        .render_texture(&node, None);
+    let path = screenshot_dir().join(format!("{name}.png"));
+    texture.save_to_png(&path).expect("PNG written");
+    path
+}
+
+struct Fixture {
+    app: hangar::application::Application,
+    win: Window,
+    store: gio::ListStore,
+    _dir: Option<tempdir::TempDir>,
+}
+
+mod tempdir {
+    /// A directory removed on drop.
+    pub struct TempDir(pub std::path::PathBuf);
+    impl TempDir {
+        pub fn new(tag: &str) -> TempDir {
+            let p = std::env::temp_dir().join(format!(
+                "hangar-ui-{tag}-{}-{}",
+                std::process::id(),
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_nanos())
+                    .unwrap_or(0)
+            ));
+            std::fs::create_dir_all(&p).expect("temp dir");
+            TempDir(p)
+        }
+    }
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+fn node_file(n: usize) -> (tempdir::TempDir, String) {
+    let dir = tempdir::TempDir::new("node");
+    let mut xml = String::from("<node xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>\n");
+    for i in 0..n {
+        let state = if i % 2 == 0 { 1 } else { 5 };
+        xml.push_str(&format!(
+            "<domain type='test'><name>vm-{i:05}</name><uuid>00000000-0000-0000-0000-{:012}</uuid>\
+             <title>Machine {i}</title><memory unit='MiB'>{}</memory><vcpu>{}</vcpu>\
+             <os><type arch='x86_64'>hvm</type></os><test:runstate>{state}</test:runstate></domain>\n",
+            i + 1,
+            512 + (i % 4) * 256,
+            1 + i % 4
+        ));
+    }
+    xml.push_str("</node>\n");
+    let path = dir.0.join("node.xml");
+    std::fs::write(&path, xml).expect("node file");
+    let uri = format!("test://{}", path.display());
+    (dir, uri)
+}
+
+thread_local! {
+    static APP: std::cell::OnceCell<hangar::application::Application> =
+        const { std::cell::OnceCell::new() };
+}
+
+/// One registered application for the whole test process (GTK tests share a thread).
+fn app() -> hangar::application::Application {
+    APP.with(|a| {
+        a.get_or_init(|| {
+            let app = hangar::application::Application::new();
+            app.set_flags(app.flags() | gio::ApplicationFlags::NON_UNIQUE);
+            app.register(None::<&gio::Cancellable>)
+                .expect("application registers on the session bus");
+            app
+        })
+        .clone()
+    })
+}
+
+fn open(uri: &str, dir: Option<tempdir::TempDir>) -> Fixture {
+    init();
+    let app = app();
+    let settings = hangar::application::settings();
+    let store = gio::ListStore::new::<Connection>();
+    let win = Window::new(&app, &settings, &store);
+    win.set_default_size(1100, 720);
+    win.present();
+    let conn = Connection::new(uri, false, false);
+    win.watch_connection(&conn);
+    store.append(&conn);
+    conn.connect_now();
+    wait_for("the connection to load", 30, || conn.loaded());
+    Fixture {
+        app,
+        win,
+        store,
+        _dir: dir,
+    }
+}
+
+impl Fixture {
+    fn conn(&self) -> Connection {
+        self.store
+            .item(0)
+            .and_downcast::<Connection>()
+            .expect("a connection")
+    }
+
+    fn vms(&self) -> Vec<Vm> {
+        self.conn().domains().iter::<Vm>().flatten().collect()
+    }
+
+    fn vm(&self, name: &str) -> Vm {
+        self.conn()
+            .find_vm(name)
+            .unwrap_or_else(|| panic!("no VM {name}"))
+    }
+
+    fn wait_details(&self) {
+        let c = self.conn();
+        wait_for("domain details", 30, || {
+            c.domains().iter::<Vm>().flatten().all(|v| v.vcpus() > 0)
+        });
+    }
+
+    fn activate(&self, action: &str) {
+        let a = self
+            .win
+            .lookup_action(action)
+            .unwrap_or_else(|| panic!("no action win.{action}"));
+        assert!(a.is_enabled(), "win.{action} is disabled");
+        a.activate(None);
+    }
+
+    fn close(self) {
+        for c in self.store.iter::<Connection>().flatten() {
+            c.backend().shutdown();
+        }
+        self.win.destroy();
+        settle(50);
+        drop(self.app);
+    }
+}
+
+/// Accessible labels of the rows on screen (what AT-SPI sees for each row).
+fn visible_row_labels(win: &Window) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![win.list_view().upcast::<gtk::Widget>()];
+    while let Some(w) = stack.pop() {
+        if let Some(row) = w.downcast_ref::<hangar::ui::list_row::ListRow>() {
+            if row.is_mapped() {
+                let name = row
+                    .first_child()
+                    .and_then(|c| c.next_sibling())
+                    .and_then(|b| b.first_child())
+                    .and_downcast::<gtk::Label>()
+                    .map(|l| l.label().to_string())
+                    .unwrap_or_default();
+                out.push(name);
+            }
+        }
+        let mut c = w.first_child();
+        while let Some(ch) = c {
+            c = ch.next_sibling();
+            stack.push(ch);
+        }
+    }
+    out
+}
+
+#[gtk::test]
+fn demo_lab_fills_the_window() {
+    let f = open(DEMO_URI, None);
+    f.wait_details();
+    let vms = f.vms();
+    assert!(vms.len() >= 10, "demo lab has {} domains", vms.len());
+    let states: std::collections::HashSet<_> = vms.iter().map(|v| v.domain_state()).collect();
+    assert!(
+        states.len() >= 3,
+        "demo lab shows several states: {states:?}"
+    );
+    assert_eq!(f.conn().status(), ConnStatus::Connected);
+    // Rows on screen carry the domain names.
+    settle(300);
+    let labels = visible_row_labels(&f.win);
+    let first = vms.iter().map(|v| v.name()).min().expect("a VM");
+    assert!(
+        labels.contains(&first),
+        "row for {first} on screen; rows: {labels:?}"
+    );
+    // Sampling runs for the rows on screen: running guests get CPU history.
+    let ticks = f.win.stats_ticks();
+    for _ in 0..3 {
+        f.win.stats_tick();
+        settle(200);
+    }
+    assert!(f.win.stats_ticks() > ticks, "statistics replies applied");
+    let running: Vec<&Vm> = vms
+        .iter()
+        .filter(|v| v.domain_state().is_running())
+        .collect();
+    assert!(!running.is_empty());
+    assert!(
+        running.iter().any(|v| !v.cpu_history().is_empty()),
+        "a running VM on screen has CPU samples"
+    );
+    let shut: Vec<&Vm> = vms
+        .iter()
+        .filter(|v| v.domain_state() == DomainState::Shutoff)
+        .collect();
+    assert!(shut.iter().all(|v| v.cpu_history().is_empty()));
+    let png = save_png(&f.win, "01-demo-window");
+    assert!(png.exists());
+    // The selected running VM's Overview.
+    let vm = running[0].clone();
+    assert!(f.win.select_item(vm.upcast_ref()));
+    for _ in 0..3 {
+        f.win.stats_tick();
+        settle(150);
+    }
+    let series = f.win.vm_page().graph_series();
+    assert_eq!(series.len(), 4, "four graphs: CPU, memory, disk, network");
+    assert!(
+        !series[0].is_empty() && !series[0][0].is_empty(),
+        "CPU graph has data"
+    );
+    save_png(&f.win, "02-vm-overview");
+    f.close();
+}
+
+#[gtk::test]
+fn search_and_state_filter_narrow_the_list() {
+    let (dir, uri) = node_file(60);
+    let f = open(&uri, Some(dir));
+    f.wait_details();
+    assert_eq!(f.win.visible_vms().len(), 60);
+    f.win.set_search("vm-0001", StateFilter::All);
+    settle(50);
+    let shown: Vec<String> = f.win.visible_vms().iter().map(|v| v.name()).collect();
+    assert_eq!(shown.len(), 10, "vm-00010…vm-00019: {shown:?}");
+    assert!(shown.iter().all(|n| n.starts_with("vm-0001")));
+    // Titles match too, case-insensitively.
+    f.win.set_search("MACHINE 42", StateFilter::All);
+    settle(50);
+    let shown: Vec<String> = f.win.visible_vms().iter().map(|v| v.name()).collect();
+    assert_eq!(shown, vec!["vm-00042".to_string()]);
+    f.win.set_search("", StateFilter::Running);
+    settle(50);
+    let shown = f.win.visible_vms();
+    assert_eq!(shown.len(), 30);
+    assert!(shown.iter().all(|v| v.domain_state().is_running()));
+    f.win.set_search("vm-0001", StateFilter::Shutoff);
+    settle(50);
+    let shown: Vec<String> = f.win.visible_vms().iter().map(|v| v.name()).collect();
+    assert_eq!(shown.len(), 5, "odd ones are shut off: {shown:?}");
+    save_png(&f.win, "03-search-filter");
+    f.win.set_search("no such machine", StateFilter::All);
+    settle(50);
+    assert!(f.win.visible_vms().is_empty());
+    save_png(&f.win, "04-search-no-results");
+    // Sorting by state puts running guests first; by name restores the order.
+    f.win.set_search("", StateFilter::All);
+    f.win.settings().set_string("sort-key", "state").unwrap();
+    settle(50);
+    let order = f.win.visible_vms();
+    let first_off = order
+        .iter()
+        .position(|v| !v.domain_state().is_running())
+        .expect("some are off");
+    assert!(order[first_off..]
+        .iter()
+        .all(|v| !v.domain_state().is_running()));
+    f.win.settings().set_string("sort-key", "name").unwrap();
+    settle(50);
+    let names: Vec<String> = f.win.visible_vms().iter().map(|v| v.name()).collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted);
+    f.close();
+}
+
+#[gtk::test]
+fn run_and_force_off_from_the_window() {
+    let (dir, uri) = node_file(6);
+    let f = open(&uri, Some(dir));
+    f.wait_details();
+    let vm = f.vm("vm-00001");
+    assert_eq!(vm.domain_state(), DomainState::Shutoff);
+    assert!(f.win.select_item(vm.upcast_ref()));
+    settle(50);
+    assert!(
+        f.win
+            .lookup_action("pause")
+            .is_some_and(|a| !a.is_enabled()),
+        "pause is off for a shut-off VM"
+    );
+    f.activate("start");
+    wait_for("vm-00001 to run", 20, || {
+        vm.domain_state() == DomainState::Running
+    });
+    save_png(&f.win, "05-vm-started");
+    // Force off asks first (default preference); confirm through the dialog.
+    f.activate("force-off");
+    settle(100);
+    let dialog = gtk::Window::list_toplevels()
+        .into_iter()
+        .find_map(|w| w.downcast::<adw::MessageDialog>().ok())
+        .expect("a confirmation dialog");
+    assert!(dialog.heading().unwrap_or_default().contains("vm-00001"));
+    save_png(&dialog, "06-confirm-force-off");
+    assert_eq!(
+        vm.domain_state(),
+        DomainState::Running,
+        "nothing happens before the answer"
+    );
+    dialog.response("ok");
+    wait_for("vm-00001 to stop", 20, || {
+        vm.domain_state() == DomainState::Shutoff
+    });
+    f.close();
+}
+
+#[gtk::test]
+fn several_selected_vms_are_acted_on_together() {
+    let (dir, uri) = node_file(8);
+    let f = open(&uri, Some(dir));
+    f.wait_details();
+    let sel = f.win.selection();
+    let targets: Vec<Vm> = ["vm-00001", "vm-00003", "vm-00005"]
+        .iter()
+        .map(|n| f.vm(n))
+        .collect();
+    for (i, vm) in targets.iter().enumerate() {
+        let pos = (0..sel.n_items())
+            .find(|p| {
+                sel.item(*p)
+                    .and_downcast::<gtk::TreeListRow>()
+                    .and_then(|r| r.item())
+                    .as_ref()
+                    == Some(vm.upcast_ref())
+            })
+            .expect("row");
+        sel.select_item(pos, i == 0);
+    }
+    settle(50);
+    assert_eq!(f.win.selected_vms().len(), 3);
+    save_png(&f.win, "07-multi-selection");
+    f.activate("start");
+    wait_for("three VMs to run", 20, || {
+        targets
+            .iter()
+            .all(|v| v.domain_state() == DomainState::Running)
+    });
+    assert_eq!(
+        f.vm("vm-00007").domain_state(),
+        DomainState::Shutoff,
+        "others untouched"
+    );
+    f.close();
+}
+
+#[gtk::test]
+fn title_and_description_are_saved() {
+    let (dir, uri) = node_file(3);
+    let f = open(&uri, Some(dir));
+    f.wait_details();
+    let vm = f.vm("vm-00002");
+    assert!(f.win.select_item(vm.upcast_ref()));
+    f.win
+        .vm_page()
+        .edit_metadata("Build box", "Runs the nightly builds.\nAsk Sam.");
+    wait_for("the new title", 20, || vm.title() == "Build box");
+    assert_eq!(vm.description(), "Runs the nightly builds.\nAsk Sam.");
+    f.close();
+}
+
+#[gtk::test]
+fn add_connection_dialog_explains_bad_input() {
+    init();
+    let app = app();
+    let settings = hangar::application::settings();
+    let store = gio::ListStore::new::<Connection>();
+    let win = Window::new(&app, &settings, &store);
+    win.present();
+    settle(100);
+    save_png(&win, "08-no-connections");
+    let d = hangar::ui::add_connection::AddConnectionDialog::new(&win);
+    d.present();
+    d.fill(0, "", None);
+    assert_eq!(d.shown_uri(), "qemu:///system");
+    assert!(d.can_connect());
+    d.fill(1, "", Some(("alice", "lab1.example.org", "2222")));
+    assert_eq!(
+        d.shown_uri(),
+        "qemu+ssh://alice@lab1.example.org:2222/session"
+    );
+    d.fill(0, "", Some(("alice", "lab1", "99999")));
+    assert!(!d.can_connect());
+    let err = d.shown_error().expect("an error is shown");
+    assert!(err.contains("port"), "{err}");
+    save_png(d.window(), "09-add-connection-bad-port");
+    d.fill(3, "not a uri", None);
+    assert!(!d.can_connect());
+    assert!(d.shown_error().is_some());
+    d.fill(2, "", None);
+    assert_eq!(d.shown_uri(), DEMO_URI);
+    assert!(d.can_connect());
+    save_png(d.window(), "10-add-connection-demo");
+    d.window().close();
+    win.destroy();
+}
+
+#[gtk::test]
+fn host_page_shows_the_host() {
+    let (dir, uri) = node_file(4);
+    let f = open(&uri, Some(dir));
+    f.wait_details();
+    let conn = f.conn();
+    wait_for("host info", 10, || conn.host_info().is_some());
+    assert!(f.win.select_item(conn.upcast_ref()));
+    for _ in 0..2 {
+        f.win.stats_tick();
+        settle(150);
+    }
+    assert!(
+        conn.is_host_watched(),
+        "the host page asks for host samples"
+    );
+    let info = conn.host_info().expect("host info");
+    assert!(!info.hostname.is_empty());
+    assert!(info.cpus > 0 && info.memory_kib > 0);
+    save_png(&f.win, "11-host-page");
+    // Disconnecting empties the list and says so.
+    conn.disconnect_now();
+    wait_for("disconnected", 10, || {
+        conn.status() == ConnStatus::Disconnected
+    });
+    assert_eq!(conn.domains().n_items(), 0);
+    save_png(&f.win, "12-disconnected");
+    f.close();
+}
+
+#[gtk::test]
+fn a_thousand_domains_load_into_the_list() {
+    let (dir, uri) = node_file(1000);
+    let start = Instant::now();
+    let f = open(&uri, Some(dir));
+    let listed = start.elapsed();
+    assert_eq!(f.conn().domains().n_items(), 1000);
+    f.wait_details();
+    eprintln!(
+        "1000 domains: listed after {:.0} ms, detailed after {:.0} ms",
+        listed.as_secs_f64() * 1000.0,
+        start.elapsed().as_secs_f64() * 1000.0
+    );
+    // Only the rows on screen are watched (and so sampled).
+    settle(200);
+    let on_screen = f.win.vms_on_screen();
+    assert!(
+        on_screen.len() > 5 && on_screen.len() < 30,
+        "{} rows on screen",
+        on_screen.len()
+    );
+    assert!(on_screen.iter().any(|v| v.name() == "vm-00000"));
+    // A tick samples only those: VMs far down the list get nothing.
+    for _ in 0..2 {
+        f.win.stats_tick();
+        settle(150);
+    }
+    let far = f.vm("vm-00900");
+    assert!(far.domain_state().is_running());
+    assert!(
+        far.cpu_history().is_empty(),
+        "off-screen VMs are not sampled"
+    );
+    assert!(on_screen
+        .iter()
+        .filter(|v| v.domain_state().is_running())
+        .all(|v| !v.cpu_history().is_empty()));
+    save_png(&f.win, "13-thousand-domains");
+    f.close();
+}
+
+#[gtk::test]
+fn preferences_and_shortcuts_windows_open() {
+    init();
+    let settings = hangar::application::settings();
+    let parent = gtk::Window::new();
+    parent.present();
+    let prefs = hangar::ui::preferences::window(&parent, &settings);
+    prefs.set_default_size(640, 720);
+    prefs.present();
+    settle(200);
+    // Every switch is bound to its key: flipping a key flips exactly one switch.
+    let count_active = || {
+        let mut n: i32 = 0;
+        let mut stack = vec![prefs.clone().upcast::<gtk::Widget>()];
+        while let Some(w) = stack.pop() {
+            if w.downcast_ref::<gtk::Switch>()
+                .is_some_and(|s| s.is_active())
+            {
+                n += 1;
+            }
+            let mut c = w.first_child();
+            while let Some(ch) = c {
+                c = ch.next_sibling();
+                stack.push(ch);
+            }
+        }
+        n
+    };
+    let before = count_active();
+    let was = settings.boolean("confirm-force-off");
+    settings.set_boolean("confirm-force-off", !was).unwrap();
+    settle(50);
+    let after = count_active();
+    assert_eq!((after - before).abs(), 1, "{before} → {after}");
+    settings.set_boolean("confirm-force-off", was).unwrap();
+    save_png(&prefs, "14-preferences");
+    prefs.close();
+    parent.destroy();
+}
