@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use common::{block_on, TempDir, Updates};
 use hangar::backend::domain::{Action, DomainState};
+use hangar::backend::stats::StatKinds;
 use hangar::backend::worker::{ConnState, Connection};
 
 /// How long one expected update may take (QEMU under TCG on a busy machine is slow).
@@ -148,6 +149,8 @@ impl Drop for Worker {
 }
 
 fn connect(uri: &str) -> (Worker, Updates) {
+    // Warnings of the backend on stderr (more with HANGAR_LOG=hangar=debug).
+    hangar::init_logging(false);
     virt::error::clear_error_callback();
     let (conn, rx) = Connection::spawn(uri);
     let conn = Worker(conn);
@@ -178,6 +181,8 @@ fn lifecycle_through_the_connection() {
     assert!(i.persistent, "a defined domain is persistent");
     assert_eq!(i.hypervisor, "qemu");
     assert_eq!(i.max_memory_kib, 64 * 1024);
+    let host = block_on(conn.host_info()).expect("host_info");
+    assert_eq!(host.driver, "QEMU", "{host:?}");
 
     let act = |a: Action| {
         block_on(conn.action(uuid.clone(), a))
@@ -187,6 +192,35 @@ fn lifecycle_through_the_connection() {
     act(Action::Start);
     let i = updates.wait_state(&uuid, DomainState::Running, WAIT);
     assert!(i.id.is_some(), "a running domain has an id");
+
+    // Statistics of a real guest: two samples give rates and memory.
+    let first = block_on(conn.sample(None, StatKinds::all(), true)).expect("first sample");
+    std::thread::sleep(Duration::from_millis(500));
+    let second = block_on(conn.sample(None, StatKinds::all(), true)).expect("second sample");
+    for (n, reply) in [("first", &first), ("second", &second)] {
+        let (_, usage) = reply
+            .domains
+            .iter()
+            .find(|(u, _)| *u == uuid)
+            .unwrap_or_else(|| panic!("the {n} sample lacks the running guest: {reply:?}"));
+        assert!(
+            usage.cpu_percent.is_finite() && (0.0..=100.0).contains(&usage.cpu_percent),
+            "guest CPU in the {n} sample: {usage:?}"
+        );
+        assert_eq!(
+            usage.memory_total_kib,
+            Some(64 * 1024),
+            "the balloon shows the guest's 64 MiB in the {n} sample: {usage:?}"
+        );
+        assert!(
+            reply.host_memory_total_kib.is_some_and(|t| t > 0),
+            "host memory in the {n} sample: {reply:?}"
+        );
+    }
+    let host_cpu = second.host_cpu_percent.expect("host CPU from two samples");
+    assert!((0.0..=100.0).contains(&host_cpu), "host CPU {host_cpu}");
+    eprintln!("QEMU guest stats, second sample: {:?}", second.domains);
+
     act(Action::Pause);
     updates.wait_state(&uuid, DomainState::Paused, WAIT);
     act(Action::Resume);
@@ -464,4 +498,57 @@ fn reconnects_after_libvirtd_restarts() {
         "still connected: {:?}",
         updates.state
     );
+}
+
+/// Resumes a stopped libvirtd when dropped.
+struct Continue(i32);
+
+impl Drop for Continue {
+    fn drop(&mut self) {
+        // SAFETY: kill(2) on the libvirtd this test stopped.
+        unsafe { libc::kill(self.0, libc::SIGCONT) };
+    }
+}
+
+#[test]
+#[ignore = "needs libvirtd: run through build-aux/run-tests.sh"]
+fn notices_a_hung_libvirtd_through_keepalive() {
+    let _serial = serial();
+    let uri = test_uri();
+    let name = unique_name("keepalive");
+    let _domain = DomainGuard::new(&uri, &name);
+    let (w, mut updates) = connect(&uri);
+    let conn = &w.0;
+    let uuid = block_on(conn.define_xml(guest_xml(&name))).expect("define the guest");
+    updates.wait_changed("Changed: the new domain", &uuid, WAIT, |i| i.name == name);
+
+    // A daemon that stops answering (a hung host, a cut network) closes no socket:
+    // only keepalive (5 s interval, 3 misses) notices it.
+    let pid = libvirtd_pid();
+    // SAFETY: kill(2) with a pid checked to be our namespace's libvirtd.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGSTOP) }, 0);
+    let resume = Continue(pid);
+    let t0 = Instant::now();
+    let reason =
+        updates.wait_conn_state("State(Lost) while libvirtd is stopped", WAIT, |s| match s {
+            ConnState::Lost { reason, .. } => Some(reason.clone()),
+            _ => None,
+        });
+    eprintln!(
+        "a stopped libvirtd was noticed after {:.1} s: {reason}",
+        t0.elapsed().as_secs_f64()
+    );
+    drop(resume);
+    updates.wait_conn_state(
+        "State(Connected) once libvirtd runs again",
+        RECONNECT_WAIT,
+        |s| (*s == ConnState::Connected).then_some(()),
+    );
+    let list = updates.wait_domains(WAIT);
+    assert!(
+        list.iter().any(|i| i.uuid == uuid),
+        "{name} is listed after reconnecting: {list:?}"
+    );
+    block_on(conn.delete(uuid.clone())).expect("delete after reconnecting");
+    updates.wait_removed(&uuid, WAIT);
 }

@@ -118,6 +118,8 @@ impl Drop for Worker {
 
 /// Spawn a connection to `uri`, connect and wait for `Connected` and the first list.
 fn connect(uri: &str) -> (Worker, Updates, Vec<DomainInfo>) {
+    // Warnings of the backend on stderr (more with HANGAR_LOG=hangar=debug).
+    hangar::init_logging(false);
     // libvirt's default error handler would print expected errors to stderr.
     virt::error::clear_error_callback();
     let (conn, rx) = Connection::spawn(uri);
@@ -582,6 +584,10 @@ fn demo_lab_lists_a_populated_host() {
     wait_all_detailed(&mut updates, Duration::from_secs(60));
     let states: HashSet<DomainState> = updates.domains.values().map(|i| i.state).collect();
     assert!(
+        !states.contains(&DomainState::NoState),
+        "the details give every domain its exact state: {states:?}"
+    );
+    assert!(
         states.len() > 1,
         "more than one state after details: {states:?}"
     );
@@ -658,4 +664,69 @@ fn statistics_cover_the_running_domains() {
     let mut want = active.clone();
     want.remove(&one);
     assert_eq!(got, want, "a stopped domain is no longer sampled");
+}
+
+#[test]
+fn delete_removes_a_saved_domain() {
+    // A domain with a managed save image (and one that is paused) can be deleted too.
+    let node = Node::new(
+        "delete-saved",
+        &node_xml([domain_xml(0, 1), domain_xml(1, 3), domain_xml(2, 5)]),
+    );
+    let (w, mut updates, _) = connect(&node.uri);
+    let conn = &w.0;
+    wait_all_detailed(&mut updates, WAIT);
+    let saved = uuid_of(0);
+    let paused = uuid_of(1);
+
+    block_on(conn.action(saved.clone(), Action::Save)).expect("managed save");
+    updates.wait_changed("Changed: saved", &saved, WAIT, |i| i.has_managed_save);
+    let r = block_on(conn.delete(saved.clone()));
+    assert!(
+        r.is_ok(),
+        "delete of a domain with a managed save image: {r:?}"
+    );
+    updates.wait_removed(&saved, WAIT);
+
+    assert_eq!(updates.domains[&paused].state, DomainState::Paused);
+    block_on(conn.delete(paused.clone())).expect("delete of a paused domain");
+    updates.wait_removed(&paused, WAIT);
+    assert_eq!(updates.domains.len(), 1, "one domain is left");
+}
+
+#[test]
+fn disconnect_reconnect_and_shutdown() {
+    let node = Node::generated("reconnect", 4);
+    let (w, mut updates, list) = connect(&node.uri);
+    let conn = w.0.clone();
+    assert_eq!(list.len(), 4);
+
+    conn.disconnect();
+    updates.wait_conn_state("State(Disconnected)", WAIT, |s| {
+        (*s == ConnState::Disconnected).then_some(())
+    });
+    let r = block_on(conn.action(uuid_of(0), Action::Pause));
+    assert!(
+        matches!(r, Err(Error::NotConnected)),
+        "an action while disconnected: {r:?}"
+    );
+
+    // Connecting again brings a fresh, complete list (and its details).
+    conn.connect();
+    updates.wait_connected(WAIT);
+    let list = updates.wait_domains(WAIT);
+    let uuids: HashSet<String> = list.iter().map(|i| i.uuid.clone()).collect();
+    assert_eq!(uuids, (0..4).map(uuid_of).collect::<HashSet<_>>());
+    wait_all_detailed(&mut updates, WAIT);
+    block_on(conn.action(uuid_of(0), Action::Pause)).expect("pause after reconnecting");
+    updates.wait_state(&uuid_of(0), DomainState::Paused, WAIT);
+
+    // After shutdown the worker is gone: calls say so and the update channel closes.
+    conn.shutdown();
+    let r = block_on(conn.host_info());
+    assert!(
+        matches!(r, Err(Error::WorkerGone)),
+        "a call after shutdown: {r:?}"
+    );
+    updates.wait_closed(WAIT);
 }

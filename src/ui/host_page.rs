@@ -26,6 +26,10 @@ mod imp {
         pub current: RefCell<Option<Connection>>,
         pub handlers: RefCell<Vec<glib::SignalHandlerId>>,
         pub store_handler: RefCell<Option<(gtk::gio::ListStore, glib::SignalHandlerId)>>,
+        pub pages: adw::ViewStack,
+        pub switcher: adw::ViewSwitcher,
+        #[allow(clippy::type_complexity)]
+        pub listeners: RefCell<Vec<Box<dyn Fn(Option<&Connection>)>>>,
     }
 
     #[glib::object_subclass]
@@ -190,8 +194,49 @@ impl HostPage {
             .hscrollbar_policy(gtk::PolicyType::Never)
             .child(&clamp)
             .build();
-        imp.stack.add_named(&scroller, Some("details"));
+        let page = imp
+            .pages
+            .add_titled(&scroller, Some("overview"), &gettext("Overview"));
+        page.set_icon_name(Some("computer-symbolic"));
+        imp.pages.set_vexpand(true);
+        imp.switcher.set_stack(Some(&imp.pages));
+        imp.switcher.set_policy(adw::ViewSwitcherPolicy::Wide);
+        imp.switcher.set_halign(gtk::Align::Center);
+        imp.switcher.set_margin_top(6);
+        imp.switcher.set_margin_bottom(6);
+        imp.switcher.set_visible(false);
+        let details = gtk::Box::new(gtk::Orientation::Vertical, 0);
+        details.append(&imp.switcher);
+        details.append(&imp.pages);
+        imp.stack.add_named(&details, Some("details"));
         self.append(&imp.stack);
+    }
+
+    /// Add a page beside the host Overview (networks, storage…). The page learns which
+    /// connection to show through [`HostPage::connect_connection_changed`].
+    pub fn add_page(&self, child: &impl IsA<gtk::Widget>, name: &str, title: &str, icon: &str) {
+        let imp = self.imp();
+        let page = imp.pages.add_titled(child, Some(name), title);
+        page.set_icon_name(Some(icon));
+        imp.switcher.set_visible(true);
+    }
+
+    /// Called with the shown connection (or `None`) each time it changes.
+    pub fn connect_connection_changed(&self, f: impl Fn(Option<&Connection>) + 'static) {
+        self.imp().listeners.borrow_mut().push(Box::new(f));
+    }
+
+    /// Show one of the pages by name ("overview", …).
+    pub fn show_page(&self, name: &str) {
+        self.imp().pages.set_visible_child_name(name);
+    }
+
+    fn notify_listeners(&self) {
+        let imp = self.imp();
+        let current = imp.current.borrow().clone();
+        for f in imp.listeners.borrow().iter() {
+            f(current.as_ref());
+        }
     }
 
     pub fn set_connection(&self, conn: Option<&Connection>) {
@@ -205,7 +250,10 @@ impl HostPage {
         if let Some((store, h)) = imp.store_handler.take() {
             store.disconnect(h);
         }
-        let Some(conn) = conn else { return };
+        let Some(conn) = conn else {
+            self.notify_listeners();
+            return;
+        };
         conn.watch_host();
         imp.current.replace(Some(conn.clone()));
         let this = self.downgrade();
@@ -235,6 +283,7 @@ impl HostPage {
         // Set before the switch's handler can see a mismatch: it writes only changes.
         imp.autoconnect_switch.set_active(conn.autoconnect());
         self.sync(conn);
+        self.notify_listeners();
     }
 
     fn set_row(&self, key: &str, value: &str) {

@@ -70,6 +70,9 @@ mod imp {
         pub current: RefCell<Option<(Connection, Vm)>>,
         pub handlers: RefCell<Vec<glib::SignalHandlerId>>,
         pub syncing: std::cell::Cell<bool>,
+        pub switcher: adw::ViewSwitcher,
+        #[allow(clippy::type_complexity)]
+        pub listeners: RefCell<Vec<Box<dyn Fn(Option<&(Connection, Vm)>)>>>,
     }
 
     #[glib::object_subclass]
@@ -110,8 +113,13 @@ impl VmPage {
 
     fn build(&self) {
         let imp = self.imp();
-        let switcher = adw::ViewSwitcherBar::builder().reveal(false).build();
-        switcher.set_stack(Some(&imp.stack));
+        // Tabs at the top; hidden while the Overview is the only page.
+        imp.switcher.set_stack(Some(&imp.stack));
+        imp.switcher.set_policy(adw::ViewSwitcherPolicy::Wide);
+        imp.switcher.set_halign(gtk::Align::Center);
+        imp.switcher.set_margin_top(6);
+        imp.switcher.set_margin_bottom(6);
+        imp.switcher.set_visible(false);
         imp.stack.set_vexpand(true);
 
         let body = gtk::Box::new(gtk::Orientation::Vertical, 24);
@@ -265,8 +273,39 @@ impl VmPage {
             .stack
             .add_titled(&scroller, Some("overview"), &gettext("Overview"));
         page.set_icon_name(Some("view-grid-symbolic"));
+        self.append(&imp.switcher);
         self.append(&imp.stack);
-        self.append(&switcher);
+    }
+
+    /// Add a page beside the Overview (console, hardware, snapshots, XML…). The page
+    /// learns which VM to show through [`VmPage::connect_vm_changed`].
+    pub fn add_page(&self, child: &impl IsA<gtk::Widget>, name: &str, title: &str, icon: &str) {
+        let imp = self.imp();
+        let page = imp.stack.add_titled(child, Some(name), title);
+        page.set_icon_name(Some(icon));
+        imp.switcher.set_visible(true);
+    }
+
+    /// Called with the shown VM (or `None`) each time it changes.
+    pub fn connect_vm_changed(&self, f: impl Fn(Option<&(Connection, Vm)>) + 'static) {
+        self.imp().listeners.borrow_mut().push(Box::new(f));
+    }
+
+    /// Show one of the pages by name ("overview", …).
+    pub fn show_page(&self, name: &str) {
+        self.imp().stack.set_visible_child_name(name);
+    }
+
+    pub fn visible_page(&self) -> Option<String> {
+        self.imp().stack.visible_child_name().map(|s| s.to_string())
+    }
+
+    fn notify_listeners(&self) {
+        let imp = self.imp();
+        let current = imp.current.borrow().clone();
+        for f in imp.listeners.borrow().iter() {
+            f(current.as_ref());
+        }
     }
 
     /// Show `vm` (or nothing).
@@ -279,6 +318,7 @@ impl VmPage {
             old.unwatch();
         }
         let Some((conn, vm)) = target else {
+            self.notify_listeners();
             return;
         };
         vm.watch();
@@ -302,6 +342,7 @@ impl VmPage {
         imp.handlers.replace(vec![h1, h2]);
         self.sync(vm, true);
         self.sync_graphs(vm);
+        self.notify_listeners();
     }
 
     pub fn vm(&self) -> Option<Vm> {

@@ -246,6 +246,22 @@ impl Updates {
         })
     }
 
+    /// Wait until the worker closes its update channel (after `shutdown`).
+    pub fn wait_closed(&mut self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match block_on_timeout(self.rx.recv(), left) {
+                Some(Ok(u)) => self.apply(&u),
+                Some(Err(_)) => return,
+                None => panic!(
+                    "the update channel is still open after {timeout:?}; updates seen:\n{}",
+                    self.recent()
+                ),
+            }
+        }
+    }
+
     /// Take every update already queued, without waiting.
     pub fn drain(&mut self) {
         while let Ok(u) = self.rx.try_recv() {
