@@ -39,8 +39,10 @@ die() { printf 'run-tests: %s\n' "$*" >&2; exit 1; }
 # ---------------------------------------------------------------------------------------
 inside() {
   local work=$1
-  trap 'exit 130' INT
-  trap 'exit 143' TERM
+  # As PID 1 of the namespace, our exit SIGKILLs everything left in it. On a signal,
+  # first give every process a TERM and a moment (Xvfb removes its lock in /tmp).
+  trap 'kill -TERM -1 2>/dev/null; sleep 1; exit 130' INT
+  trap 'kill -TERM -1 2>/dev/null; sleep 1; exit 143' TERM
 
   ip link set lo up
 
@@ -110,6 +112,7 @@ EOF
     if [ $((SECONDS - started)) -ge 120 ] || ! pgrep -x libvirtd >/dev/null; then
       say "run-tests: libvirtd did not answer on qemu:///system after $((SECONDS - started)) s" >&2
       tail -n 30 /var/log/libvirt/libvirtd.log >&2 2>/dev/null || true
+      keep_logs "$work"
       exit 1
     fi
     sleep 0.5
@@ -126,22 +129,31 @@ EOF
   unset NO_AT_BRIDGE
   mkdir -p "$HANGAR_SCREENSHOT_DIR"
 
-  local status
-  set +e
-  timeout --kill-after=30 "${HANGAR_TEST_TIMEOUT:-3600}" \
-    xvfb-run -a -s "-screen 0 1280x800x24" \
-    dbus-run-session -- \
-    cargo test --all-targets --no-fail-fast -- --include-ignored \
-    2>&1 | tee "$work/cargo-test.log"
-  status=${PIPESTATUS[0]}
-  set -e
+  # xvfb-run keeps its auth file in TMPDIR; the tests get the caller's TMPDIR back.
+  mkdir -p "$work/xvfb"
+  local keep_tmpdir=(-u TMPDIR)
+  if [ -n "${TMPDIR:-}" ]; then keep_tmpdir=("TMPDIR=$TMPDIR"); fi
+  local timeout=${HANGAR_TEST_TIMEOUT:-3600} status=0
+  # In the background, so that a signal reaches the trap above at once.
+  (
+    set +e
+    TMPDIR="$work/xvfb" xvfb-run -a -s "-screen 0 1280x800x24" \
+      env "${keep_tmpdir[@]}" dbus-run-session -- \
+      timeout --kill-after=30 "$timeout" \
+      cargo test --all-targets --no-fail-fast -- --include-ignored \
+      2>&1 | tee "$work/cargo-test.log"
+    exit "${PIPESTATUS[0]}"
+  ) &
+  wait "$!" || status=$?
   if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
-    say "run-tests: the tests did not finish within ${HANGAR_TEST_TIMEOUT:-3600}s" >&2
+    say "run-tests: the tests did not finish within ${timeout} s (HANGAR_TEST_TIMEOUT)" >&2
   fi
-  if [ "$status" -ne 0 ]; then
-    cp -r /var/log/libvirt "$work/libvirt-logs" 2>/dev/null || true
-  fi
+  if [ "$status" -ne 0 ]; then keep_logs "$work"; fi
   exit "$status"
+}
+
+keep_logs() {
+  cp -r /var/log/libvirt "$1/libvirt-logs" 2>/dev/null || true
 }
 
 if [ "${1:-}" = "--inside-namespace" ]; then
@@ -230,7 +242,8 @@ phase "validators (desktop-file-validate, appstream-util, glib-compile-schemas)"
 meson setup "$work/meson" --prefix=/usr >"$work/meson-setup.log" 2>&1 \
   || { cat "$work/meson-setup.log" >&2; die "meson setup failed"; }
 app_id=$(sed -n "s/^ *App ID *: *//p" "$work/meson-setup.log" | head -n 1)
-ninja -C "$work/meson" "data/$app_id.desktop" "data/$app_id.metainfo.xml" >/dev/null
+ninja -C "$work/meson" "data/$app_id.desktop" "data/$app_id.metainfo.xml" >"$work/ninja.log" 2>&1 \
+  || { cat "$work/ninja.log" >&2; die "generating the desktop file and metainfo failed"; }
 validate_status=0
 meson test -C "$work/meson" --no-rebuild --suite validate --print-errorlogs \
   | tee "$work/validate.log" || validate_status=$?

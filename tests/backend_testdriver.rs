@@ -560,6 +560,7 @@ fn invalid_uri_fails_cleanly() {
             ),
             "{uri}: {err:?}"
         );
+        eprintln!("{uri}: {err}");
         // The worker is still alive and answers.
         let r = block_on(conn.0.sample(None, StatKinds::all(), true));
         assert!(matches!(r, Err(Error::NotConnected)), "{uri}: {r:?}");

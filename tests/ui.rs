@@ -22,6 +22,7 @@ fn init() {
     }
     let _ = adw::init();
     hangar::init_resources();
+    virt::error::clear_error_callback();
 }
 
 fn screenshot_dir() -> PathBuf {

@@ -24,7 +24,8 @@ mod imp {
         pub mem: RefCell<Option<Graph>>,
         pub graphs: gtk::Box,
         pub item: RefCell<Option<glib::Object>>,
-        pub handlers: RefCell<Vec<glib::SignalHandlerId>>,
+        /// Signal handlers on the shown item (or on objects it owns).
+        pub handlers: RefCell<Vec<(glib::Object, glib::SignalHandlerId)>>,
     }
 
     #[glib::object_subclass]
@@ -106,20 +107,26 @@ impl ListRow {
             imp.graphs.set_visible(true);
             let mut hs = Vec::new();
             let this = self.downgrade();
-            hs.push(vm.connect_notify_local(None, move |vm, p| {
-                let Some(this) = this.upgrade() else { return };
-                match p.name() {
-                    "cpu-percent" | "memory-percent" => {}
-                    _ => this.sync_vm(vm),
-                }
-            }));
+            hs.push((
+                vm.clone().upcast(),
+                vm.connect_notify_local(None, move |vm, p| {
+                    let Some(this) = this.upgrade() else { return };
+                    match p.name() {
+                        "cpu-percent" | "memory-percent" => {}
+                        _ => this.sync_vm(vm),
+                    }
+                }),
+            ));
             let this = self.downgrade();
-            hs.push(vm.connect_local("stats-updated", false, move |args| {
-                if let (Some(this), Ok(vm)) = (this.upgrade(), args[0].get::<Vm>()) {
-                    this.sync_graphs(&vm);
-                }
-                None
-            }));
+            hs.push((
+                vm.clone().upcast(),
+                vm.connect_local("stats-updated", false, move |args| {
+                    if let (Some(this), Ok(vm)) = (this.upgrade(), args[0].get::<Vm>()) {
+                        this.sync_graphs(&vm);
+                    }
+                    None
+                }),
+            ));
             imp.handlers.replace(hs);
             self.sync_vm(vm);
             self.sync_graphs(vm);
@@ -133,18 +140,32 @@ impl ListRow {
                     this.sync_connection(c);
                 }
             });
-            imp.handlers.replace(vec![h]);
+            // “No virtual machines” follows the list too.
+            let this = self.downgrade();
+            let c = conn.downgrade();
+            let store = conn.domains();
+            let h2 = store.connect_items_changed(move |_, _, _, _| {
+                if let (Some(this), Some(c)) = (this.upgrade(), c.upgrade()) {
+                    this.sync_connection(&c);
+                }
+            });
+            imp.handlers
+                .replace(vec![(conn.clone().upcast(), h), (store.upcast(), h2)]);
             self.sync_connection(conn);
         }
     }
 
     pub fn unbind(&self) {
         let imp = self.imp();
-        if let Some(item) = imp.item.take() {
-            for h in imp.handlers.take() {
-                item.disconnect(h);
-            }
+        imp.item.take();
+        for (obj, h) in imp.handlers.take() {
+            obj.disconnect(h);
         }
+    }
+
+    /// The object this row shows (a `Vm` or a `Connection`).
+    pub fn item(&self) -> Option<glib::Object> {
+        self.imp().item.borrow().clone()
     }
 
     /// The VM this row shows, if it shows one.

@@ -68,6 +68,7 @@ mod imp {
         pub stats_source: RefCell<Option<glib::SourceId>>,
         pub sampling: RefCell<HashSet<String>>,
         pub stats_ticks: Cell<u64>,
+        pub context_menu: OnceCell<gtk::PopoverMenu>,
     }
 
     #[glib::object_subclass]
@@ -97,6 +98,9 @@ mod imp {
         fn dispose(&self) {
             if let Some(s) = self.stats_source.take() {
                 s.remove();
+            }
+            if let Some(p) = self.context_menu.get() {
+                p.unparent();
             }
         }
     }

@@ -183,6 +183,8 @@ impl Window {
             }
         });
 
+        self.setup_context_menu();
+
         // Search and state filter.
         imp.search_bar.connect_entry(&imp.search_entry.get());
         imp.search_bar.set_key_capture_widget(Some(self));
@@ -205,6 +207,98 @@ impl Window {
         let _ = imp.tree.set(tree);
         let _ = imp.selection.set(selection);
         self.update_sidebar_page();
+    }
+
+    /// Right-click (or long-press) on a row: select it unless it is part of the
+    /// selection already, then offer what can be done to it.
+    fn setup_context_menu(&self) {
+        let list = self.list_view();
+        let vm_menu = gio::Menu::new();
+        let run = gio::Menu::new();
+        for (label, action) in [
+            (crate::i18n::gettext("_Run"), "win.start"),
+            (crate::i18n::gettext("_Pause"), "win.pause"),
+            (crate::i18n::gettext("Res_ume"), "win.resume"),
+            (crate::i18n::gettext("Shut _Down"), "win.shutdown"),
+            (crate::i18n::gettext("Re_boot"), "win.reboot"),
+            (crate::i18n::gettext("_Force Off"), "win.force-off"),
+        ] {
+            let item = gio::MenuItem::new(Some(&label), Some(action));
+            item.set_attribute_value("hidden-when", Some(&"action-disabled".to_variant()));
+            run.append_item(&item);
+        }
+        vm_menu.append_section(None, &run);
+        let more = gio::Menu::new();
+        more.append(Some(&crate::i18n::gettext("_Save State")), Some("win.save"));
+        more.append(
+            Some(&crate::i18n::gettext("Start at _Boot")),
+            Some("win.autostart"),
+        );
+        more.append(Some(&crate::i18n::gettext("Re_name…")), Some("win.rename"));
+        more.append(Some(&crate::i18n::gettext("_Delete…")), Some("win.delete"));
+        vm_menu.append_section(None, &more);
+        let conn_menu = gio::Menu::new();
+        for (label, action) in [
+            (crate::i18n::gettext("_Connect"), "win.connect"),
+            (crate::i18n::gettext("_Disconnect"), "win.disconnect"),
+        ] {
+            let item = gio::MenuItem::new(Some(&label), Some(action));
+            item.set_attribute_value("hidden-when", Some(&"action-disabled".to_variant()));
+            conn_menu.append_item(&item);
+        }
+        conn_menu.append(
+            Some(&crate::i18n::gettext("_Remove Connection")),
+            Some("win.remove-connection"),
+        );
+        let popover = gtk::PopoverMenu::from_model(None::<&gio::MenuModel>);
+        popover.set_parent(&list);
+        popover.set_has_arrow(false);
+        popover.set_halign(gtk::Align::Start);
+        let click = gtk::GestureClick::new();
+        click.set_button(gtk::gdk::BUTTON_SECONDARY);
+        let this = self.downgrade();
+        let popover_ref = popover.clone();
+        click.connect_pressed(move |gesture, _, x, y| {
+            let popover = &popover_ref;
+            let Some(this) = this.upgrade() else { return };
+            let list = this.list_view();
+            let mut picked = list.pick(x, y, gtk::PickFlags::DEFAULT);
+            let row = loop {
+                match picked {
+                    Some(w) => match w.downcast::<ListRow>() {
+                        Ok(r) => break Some(r),
+                        Err(w) => picked = w.parent(),
+                    },
+                    None => break None,
+                }
+            };
+            let Some(row) = row else { return };
+            let Some(item) = row.item() else { return };
+            gesture.set_state(gtk::EventSequenceState::Claimed);
+            let sel = this.selection();
+            let already = (0..sel.n_items()).any(|p| {
+                sel.is_selected(p)
+                    && sel
+                        .item(p)
+                        .and_downcast::<gtk::TreeListRow>()
+                        .and_then(|r| r.item())
+                        .as_ref()
+                        == Some(&item)
+            });
+            if !already {
+                this.select_item(&item);
+            }
+            let menu = if item.is::<Vm>() {
+                &vm_menu
+            } else {
+                &conn_menu
+            };
+            popover.set_menu_model(Some(menu));
+            popover.set_pointing_to(Some(&gtk::gdk::Rectangle::new(x as i32, y as i32, 1, 1)));
+            popover.popup();
+        });
+        list.add_controller(click);
+        let _ = self.imp().context_menu.set(popover);
     }
 
     /// Re-sort after values the sort key depends on changed (CPU use at each tick).
