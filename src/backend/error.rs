@@ -75,7 +75,11 @@ impl Error {
             sys::VIR_ERR_OPERATION_DENIED | sys::VIR_ERR_ACCESS_DENIED => {
                 Error::PermissionDenied(message)
             }
-            sys::VIR_ERR_SYSTEM_ERROR | sys::VIR_ERR_RPC | sys::VIR_ERR_NO_CONNECT
+            // Once the socket has closed, libvirt answers with an internal error.
+            sys::VIR_ERR_SYSTEM_ERROR
+            | sys::VIR_ERR_RPC
+            | sys::VIR_ERR_NO_CONNECT
+            | sys::VIR_ERR_INTERNAL_ERROR
                 if is_connection_break(&message) =>
             {
                 Error::ConnectionLost(message)
@@ -133,6 +137,12 @@ mod tests {
             "Cannot recv data: Connection reset by peer".into(),
         );
         assert!(e.is_connection_lost());
+        let closed = Error::from_code(
+            sys::VIR_ERR_INTERNAL_ERROR as i32,
+            7,
+            "internal error: client socket is closed".into(),
+        );
+        assert!(closed.is_connection_lost());
         let other = Error::from_code(sys::VIR_ERR_SYSTEM_ERROR as i32, 7, "disk full".into());
         assert!(!other.is_connection_lost());
     }
