@@ -25,6 +25,31 @@ pub fn init_logging(debug: bool) {
         .try_init();
 }
 
+/// Without a GPU render node, OpenGL can only be Mesa's software rasteriser: it maps
+/// 40 MB of LLVM and costs more CPU than cairo for a UI of lists and small graphs. The
+/// same holds when the person asked for the cairo renderer. Then GL is not loaded at
+/// all. Runs before any thread exists, so changing the environment is sound.
+fn choose_renderer() {
+    let has_gpu = std::fs::read_dir("/dev/dri")
+        .map(|d| {
+            d.flatten()
+                .any(|e| e.file_name().to_string_lossy().starts_with("renderD"))
+        })
+        .unwrap_or(false);
+    let renderer = std::env::var("GSK_RENDERER").ok();
+    if std::env::var_os("GDK_DEBUG").is_some() {
+        return;
+    }
+    match renderer.as_deref() {
+        Some("cairo") => std::env::set_var("GDK_DEBUG", "gl-disable"),
+        None if !has_gpu => {
+            std::env::set_var("GSK_RENDERER", "cairo");
+            std::env::set_var("GDK_DEBUG", "gl-disable");
+        }
+        _ => {}
+    }
+}
+
 /// Register the compiled resources (idempotent).
 pub fn init_resources() {
     static ONCE: std::sync::Once = std::sync::Once::new();
@@ -38,6 +63,7 @@ pub fn init_resources() {
 /// hand it to the (possibly already running) application.
 pub fn run() -> std::process::ExitCode {
     use gtk::prelude::*;
+    choose_renderer();
     let args: Vec<String> = std::env::args().collect();
     let opts = match cli::parse(args.iter().skip(1)) {
         Ok(o) => o,
