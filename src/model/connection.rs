@@ -67,6 +67,9 @@ mod imp {
         pub backend: OnceCell<worker::Connection>,
         /// The host page is on screen: sample the host too.
         pub host_watchers: Cell<u32>,
+        /// Domains known but not in the list yet (appended step by step).
+        pub pending: RefCell<std::collections::VecDeque<Vm>>,
+        pub pending_source: RefCell<Option<glib::SourceId>>,
     }
 
     #[glib::object_subclass]
@@ -150,12 +153,11 @@ impl Connection {
             return Some(v);
         }
         let id: Option<i64> = key.parse().ok();
-        let found = self
-            .domains()
-            .iter::<Vm>()
-            .flatten()
-            .find(|v| v.name() == key || (id.is_some() && Some(v.id()) == id));
-        found
+        let by_uuid = self.imp().by_uuid.borrow();
+        by_uuid
+            .values()
+            .find(|v| v.name() == key || (id.is_some() && Some(v.id()) == id))
+            .cloned()
     }
 
     pub fn connect_now(&self) {
@@ -235,7 +237,8 @@ impl Connection {
                 self.replace_domains(list);
                 tracing::debug!("{n} domains into the model in {:?}", t0.elapsed());
                 self.emit_by_name::<()>("domains-updated", &[]);
-                if !self.loaded() {
+                // `loaded` means every domain is in the list (see append_pending).
+                if !self.loaded() && self.imp().pending.borrow().is_empty() {
                     self.set_loaded(true);
                 }
             }
@@ -285,6 +288,7 @@ impl Connection {
     /// Make the list equal `list`, keeping the `Vm` objects of domains that stay
     /// (so selection and open pages survive a reconnection).
     fn replace_domains(&self, list: Vec<DomainInfo>) {
+        self.flush_pending();
         let store = self.domains();
         let mut by_uuid = self.imp().by_uuid.borrow_mut();
         let keep: std::collections::HashSet<&str> = list.iter().map(|i| i.uuid.as_str()).collect();
@@ -310,9 +314,73 @@ impl Connection {
                 }
             }
         }
-        if !added.is_empty() {
-            store.splice(store.n_items(), 0, &added);
+        drop(by_uuid);
+        self.append_in_steps(added);
+    }
+
+    /// Append to the list: a first screenful at once, the rest at idle priority, so the
+    /// first frame is drawn before GTK builds rows for everything after it. (The list
+    /// view builds about 200 rows ahead of what it shows, at ~1 ms each.)
+    fn append_in_steps(&self, mut added: Vec<Vm>) {
+        const FIRST: usize = 40;
+        if added.is_empty() {
+            return;
         }
+        // Name order, the list's default, so the first screenful is the top of it.
+        added.sort_by(|a, b| a.sort_name().cmp(&b.sort_name()));
+        let store = self.domains();
+        let rest = added.split_off(added.len().min(FIRST));
+        store.splice(store.n_items(), 0, &added);
+        if rest.is_empty() {
+            return;
+        }
+        let imp = self.imp();
+        imp.pending.borrow_mut().extend(rest);
+        if imp.pending_source.borrow().is_some() {
+            return;
+        }
+        let weak = self.downgrade();
+        let id = glib::idle_add_local(move || {
+            let Some(this) = weak.upgrade() else {
+                return glib::ControlFlow::Break;
+            };
+            if this.append_pending(200) {
+                glib::ControlFlow::Continue
+            } else {
+                this.imp().pending_source.replace(None);
+                glib::ControlFlow::Break
+            }
+        });
+        imp.pending_source.replace(Some(id));
+    }
+
+    /// Move up to `n` pending domains (still known) into the list; true if more wait.
+    fn append_pending(&self, n: usize) -> bool {
+        let imp = self.imp();
+        let chunk: Vec<Vm> = {
+            let by_uuid = imp.by_uuid.borrow();
+            let mut pending = imp.pending.borrow_mut();
+            let take = pending.len().min(n);
+            pending
+                .drain(..take)
+                .filter(|v| by_uuid.get(&v.uuid()) == Some(v))
+                .collect()
+        };
+        let store = self.domains();
+        store.splice(store.n_items(), 0, &chunk);
+        let more = !imp.pending.borrow().is_empty();
+        if !more && !self.loaded() && self.status() == ConnStatus::Connected {
+            self.set_loaded(true);
+        }
+        more
+    }
+
+    /// Put every pending domain into the list now.
+    fn flush_pending(&self) {
+        if let Some(id) = self.imp().pending_source.take() {
+            id.remove();
+        }
+        self.append_pending(usize::MAX);
     }
 
     fn merge_domains(&self, list: Vec<DomainInfo>) {

@@ -18,6 +18,8 @@ mod imp {
         /// Fixed top of the scale (100 for percentages); 0 means automatic.
         pub max: Cell<f64>,
         pub filled: Cell<bool>,
+        /// Draw each series in a lane of its own (stacked) instead of overlaid.
+        pub lanes: Cell<bool>,
     }
 
     #[glib::object_subclass]
@@ -67,22 +69,40 @@ mod imp {
                 gdk::RGBA::new(0.902, 0.380, 0.0, 1.0),
             ];
             let step = (w - 2.0) / (cap - 1) as f64;
+            let lanes = if self.lanes.get() {
+                series.len().max(1)
+            } else {
+                1
+            };
+            let lane_h = h / lanes as f64;
+            if lanes > 1 {
+                for k in 1..lanes {
+                    cr.move_to(0.0, lane_h * k as f64);
+                    cr.line_to(w, lane_h * k as f64);
+                }
+                let _ = cr.stroke();
+            }
             for (i, values) in series.iter().enumerate() {
                 if values.is_empty() {
                     continue;
                 }
                 let c = colors[i % colors.len()];
                 let start = cap.saturating_sub(values.len());
-                let y = |v: f64| h - 1.0 - (v / max).clamp(0.0, 1.0) * (h - 2.0);
+                let (top, h) = if lanes > 1 {
+                    (lane_h * i as f64, lane_h)
+                } else {
+                    (0.0, h)
+                };
+                let y = |v: f64| top + h - 1.0 - (v / max).clamp(0.0, 1.0) * (h - 2.0);
                 let x = |k: usize| 1.0 + (start + k) as f64 * step;
                 cr.move_to(x(0), y(values[0]));
                 for (k, v) in values.iter().enumerate().skip(1) {
                     cr.line_to(x(k), y(*v));
                 }
-                if self.filled.get() && i == 0 {
+                if self.filled.get() && (i == 0 || lanes > 1) {
                     let path = cr.copy_path();
-                    cr.line_to(x(values.len() - 1), h - 1.0);
-                    cr.line_to(x(0), h - 1.0);
+                    cr.line_to(x(values.len() - 1), top + h - 1.0);
+                    cr.line_to(x(0), top + h - 1.0);
                     cr.close_path();
                     cr.set_source_rgba(c.red() as f64, c.green() as f64, c.blue() as f64, 0.25);
                     let _ = cr.fill();
@@ -119,6 +139,12 @@ impl Graph {
         g.imp().max.set(max);
         g.imp().filled.set(filled);
         g
+    }
+
+    /// Stack the series in lanes (CPU above memory in a list row).
+    pub fn set_lanes(&self, lanes: bool) {
+        self.imp().lanes.set(lanes);
+        self.queue_draw();
     }
 
     pub fn set_series(&self, series: Vec<Vec<f64>>) {

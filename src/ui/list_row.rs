@@ -19,10 +19,10 @@ mod imp {
         pub icon: gtk::Image,
         pub name: gtk::Label,
         pub subtitle: gtk::Label,
-        pub spinner: gtk::Spinner,
-        pub cpu: RefCell<Option<Graph>>,
-        pub mem: RefCell<Option<Graph>>,
-        pub graphs: gtk::Box,
+        /// Created the first time something is busy: most rows never need one.
+        pub spinner: RefCell<Option<gtk::Spinner>>,
+        /// CPU (upper lane) and memory (lower lane) of a running guest.
+        pub graph: RefCell<Option<Graph>>,
         pub item: RefCell<Option<glib::Object>>,
         /// Signal handlers on the shown item (or on objects it owns).
         pub handlers: RefCell<Vec<(glib::Object, glib::SignalHandlerId)>>,
@@ -32,57 +32,77 @@ mod imp {
     impl ObjectSubclass for ListRow {
         const NAME: &'static str = "HangarListRow";
         type Type = super::ListRow;
-        type ParentType = gtk::Box;
+        type ParentType = gtk::Widget;
+
+        fn class_init(klass: &mut Self::Class) {
+            // Few widgets per row: GTK builds ~200 rows ahead of what it shows.
+            klass.set_layout_manager_type::<gtk::GridLayout>();
+            klass.set_css_name("listrow");
+        }
     }
 
     impl ObjectImpl for ListRow {
         fn constructed(&self) {
             self.parent_constructed();
             let obj = self.obj();
-            obj.set_spacing(10);
+            let layout = obj
+                .layout_manager()
+                .and_downcast::<gtk::GridLayout>()
+                .expect("grid layout");
+            layout.set_column_spacing(10);
+            obj.set_hexpand(true);
             self.icon.set_valign(gtk::Align::Center);
-            let texts = gtk::Box::new(gtk::Orientation::Vertical, 2);
-            texts.set_hexpand(true);
-            texts.set_valign(gtk::Align::Center);
             self.name.set_xalign(0.0);
+            self.name.set_hexpand(true);
             self.name.set_ellipsize(gtk::pango::EllipsizeMode::End);
             self.name.add_css_class("vm-name");
             self.subtitle.set_xalign(0.0);
             self.subtitle.set_ellipsize(gtk::pango::EllipsizeMode::End);
             self.subtitle.add_css_class("dim-label");
             self.subtitle.add_css_class("vm-subtitle");
-            texts.append(&self.name);
-            texts.append(&self.subtitle);
-            obj.append(&self.icon);
-            obj.append(&texts);
-            obj.append(&self.spinner);
-            self.graphs.set_orientation(gtk::Orientation::Vertical);
-            self.graphs.set_spacing(2);
-            self.graphs.set_valign(gtk::Align::Center);
-            let cpu = Graph::new(30, 100.0, true);
-            cpu.set_size_request(56, 14);
-            cpu.set_tooltip_text(Some(&gettext("CPU usage")));
-            cpu.update_property(&[gtk::accessible::Property::Label(&gettext("CPU usage"))]);
-            let mem = Graph::new(30, 100.0, true);
-            mem.set_size_request(56, 14);
-            mem.set_tooltip_text(Some(&gettext("Memory usage")));
-            mem.update_property(&[gtk::accessible::Property::Label(&gettext("Memory usage"))]);
-            self.graphs.append(&cpu);
-            self.graphs.append(&mem);
-            obj.append(&self.graphs);
-            self.cpu.replace(Some(cpu));
-            self.mem.replace(Some(mem));
+            self.icon.set_parent(&*obj);
+            self.name.set_parent(&*obj);
+            self.subtitle.set_parent(&*obj);
+            let place = |w: &gtk::Widget, col: i32, row: i32, rows: i32| {
+                if let Some(c) = layout
+                    .layout_child(w)
+                    .downcast_ref::<gtk::GridLayoutChild>()
+                {
+                    c.set_column(col);
+                    c.set_row(row);
+                    c.set_row_span(rows);
+                }
+            };
+            place(self.icon.upcast_ref(), 0, 0, 2);
+            place(self.name.upcast_ref(), 1, 0, 1);
+            place(self.subtitle.upcast_ref(), 1, 1, 1);
+            let graph = Graph::new(30, 100.0, true);
+            graph.set_lanes(true);
+            graph.set_size_request(56, 30);
+            graph.set_valign(gtk::Align::Center);
+            graph.set_tooltip_text(Some(&gettext("CPU (top) and memory (bottom) usage")));
+            graph.update_property(&[gtk::accessible::Property::Label(&gettext(
+                "CPU and memory usage",
+            ))]);
+            graph.set_parent(&*obj);
+            place(graph.upcast_ref(), 3, 0, 2);
+            self.graph.replace(Some(graph));
+        }
+
+        fn dispose(&self) {
+            while let Some(child) = self.obj().first_child() {
+                child.unparent();
+            }
         }
     }
 
     impl WidgetImpl for ListRow {}
-    impl BoxImpl for ListRow {}
 }
 
 glib::wrapper! {
     pub struct ListRow(ObjectSubclass<imp::ListRow>)
-        @extends gtk::Box, gtk::Widget,
-        @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget, gtk::Orientable;
+        @extends gtk::Widget,
+        @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget;
 }
 
 impl Default for ListRow {
@@ -104,7 +124,9 @@ impl ListRow {
         if let Some(vm) = item.downcast_ref::<Vm>() {
             self.remove_css_class("connection-row");
             self.add_css_class("vm-row");
-            imp.graphs.set_visible(true);
+            if let Some(g) = imp.graph.borrow().as_ref() {
+                g.set_visible(true);
+            }
             let mut hs = Vec::new();
             let this = self.downgrade();
             hs.push((
@@ -133,7 +155,9 @@ impl ListRow {
         } else if let Some(conn) = item.downcast_ref::<Connection>() {
             self.remove_css_class("vm-row");
             self.add_css_class("connection-row");
-            imp.graphs.set_visible(false);
+            if let Some(g) = imp.graph.borrow().as_ref() {
+                g.set_visible(false);
+            }
             let this = self.downgrade();
             let h = conn.connect_notify_local(None, move |c, _| {
                 if let Some(this) = this.upgrade() {
@@ -173,6 +197,31 @@ impl ListRow {
         self.imp().item.borrow().clone().and_downcast::<Vm>()
     }
 
+    /// Show a spinner at the end of the row while something is under way.
+    fn set_busy(&self, busy: bool) {
+        let imp = self.imp();
+        if !busy && imp.spinner.borrow().is_none() {
+            return;
+        }
+        let mut slot = imp.spinner.borrow_mut();
+        let spinner = slot.get_or_insert_with(|| {
+            let s = gtk::Spinner::new();
+            s.set_valign(gtk::Align::Center);
+            s.set_parent(self);
+            if let Some(c) = self
+                .layout_manager()
+                .and_then(|l| l.layout_child(&s).downcast::<gtk::GridLayoutChild>().ok())
+            {
+                c.set_column(2);
+                c.set_row(0);
+                c.set_row_span(2);
+            }
+            s
+        });
+        spinner.set_visible(busy);
+        spinner.set_spinning(busy);
+    }
+
     fn sync_vm(&self, vm: &Vm) {
         let imp = self.imp();
         let state = vm.domain_state();
@@ -195,20 +244,20 @@ impl ListRow {
         }
         imp.icon
             .update_property(&[gtk::accessible::Property::Label(&state_text)]);
-        imp.spinner.set_visible(vm.busy());
-        imp.spinner.set_spinning(vm.busy());
-        imp.graphs
-            .set_opacity(if state.is_active() { 1.0 } else { 0.35 });
+        self.set_busy(vm.busy());
+        if let Some(g) = imp.graph.borrow().as_ref() {
+            g.set_opacity(if state.is_active() { 1.0 } else { 0.35 });
+        }
         self.update_property(&[gtk::accessible::Property::Label(&name)]);
     }
 
     fn sync_graphs(&self, vm: &Vm) {
         let imp = self.imp();
-        if let Some(g) = imp.cpu.borrow().as_ref() {
-            g.set_series(vec![vm.cpu_history().values().collect()]);
-        }
-        if let Some(g) = imp.mem.borrow().as_ref() {
-            g.set_series(vec![vm.memory_history().values().collect()]);
+        if let Some(g) = imp.graph.borrow().as_ref() {
+            g.set_series(vec![
+                vm.cpu_history().values().collect(),
+                vm.memory_history().values().collect(),
+            ]);
         }
     }
 
@@ -236,9 +285,7 @@ impl ListRow {
         imp.icon.set_icon_name(Some(icon));
         imp.subtitle.set_label(&sub);
         imp.subtitle.set_tooltip_text(Some(&sub));
-        let busy = c.status() == ConnStatus::Connecting;
-        imp.spinner.set_visible(busy);
-        imp.spinner.set_spinning(busy);
+        self.set_busy(c.status() == ConnStatus::Connecting);
         self.update_property(&[gtk::accessible::Property::Label(&label)]);
     }
 }
