@@ -264,6 +264,7 @@ impl Application {
             .version(config::VERSION)
             .comments(gettext("Manage virtual machines on libvirt"))
             .license_type(gtk::License::Gpl30)
+            .translator_credits(gettext("translator-credits"))
             .transient_for(&self.main_window())
             .modal(true)
             .build();

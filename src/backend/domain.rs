@@ -57,48 +57,6 @@ impl DomainState {
     }
 }
 
-/// Why a domain is in its state: libvirt's per-state reason codes, in words.
-pub fn state_reason(state: DomainState, reason: i32) -> Option<&'static str> {
-    use DomainState::*;
-    let r = match (state, reason) {
-        (Running, 1) => "booted",
-        (Running, 2) => "migrated",
-        (Running, 3) => "restored",
-        (Running, 4) => "restored from a snapshot",
-        (Running, 5) => "unpaused",
-        (Running, 6) => "migration was cancelled",
-        (Running, 7) => "a save was cancelled",
-        (Running, 8) => "woken up",
-        (Running, 9) => "crashed",
-        (Running, 10) => "resumed after post-copy",
-        (Paused, 1) => "paused by the user",
-        (Paused, 2) => "paused for migration",
-        (Paused, 3) => "paused while saving",
-        (Paused, 4) => "paused while dumping",
-        (Paused, 5) => "paused by an I/O error",
-        (Paused, 6) => "paused by the watchdog",
-        (Paused, 7) => "paused after restoring a snapshot",
-        (Paused, 8) => "paused while shutting down",
-        (Paused, 9) => "paused while taking a snapshot",
-        (Paused, 10) => "paused after a crash",
-        (Paused, 11) => "paused at start-up",
-        (Paused, 12) => "paused during post-copy",
-        (Paused, 13) => "paused after post-copy failed",
-        (ShuttingDown, 1) => "shutting down at the user's request",
-        (Shutoff, 1) => "shut down normally",
-        (Shutoff, 2) => "forced off",
-        (Shutoff, 3) => "crashed",
-        (Shutoff, 4) => "migrated away",
-        (Shutoff, 5) => "saved",
-        (Shutoff, 6) => "failed to start",
-        (Shutoff, 7) => "restored from a snapshot",
-        (Shutoff, 8) => "stopped for a daemon restart",
-        (Crashed, 1) => "the guest panicked",
-        _ => return None,
-    };
-    Some(r)
-}
-
 /// What the list and the Overview need to know about a domain.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DomainInfo {
@@ -379,7 +337,5 @@ line two &lt;3</description>
             assert_eq!(DomainState::from_raw(v).to_raw(), v);
         }
         assert_eq!(DomainState::from_raw(99), DomainState::NoState);
-        assert_eq!(state_reason(DomainState::Shutoff, 2), Some("forced off"));
-        assert_eq!(state_reason(DomainState::Running, 99), None);
     }
 }

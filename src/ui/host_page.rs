@@ -345,7 +345,7 @@ impl HostPage {
             .domains()
             .iter::<crate::model::Vm>()
             .flatten()
-            .filter(|v| v.domain_state().is_active())
+            .filter(|v| v.domain_state().is_running())
             .count();
         self.set_row(
             "domains",

@@ -3,6 +3,7 @@
 
 mod actions;
 mod list;
+mod messages;
 mod stats;
 
 pub use actions::ACCELS;

@@ -12,6 +12,8 @@ use crate::i18n::{gettext, gettext_f, ngettext_f};
 use crate::model::{ConnStatus, Connection, Vm};
 use crate::ui::error;
 
+use super::messages::{action_label, confirm_body, confirm_heading, failed_many, failed_one, Op};
+
 /// (action name, lifecycle action, settings key of its confirmation).
 const LIFECYCLE: &[(&str, Action, Option<&str>)] = &[
     ("start", Action::Start, None),
@@ -40,36 +42,6 @@ pub const ACCELS: &[(&str, &[&str])] = &[
     ("win.add-connection", &["<Primary><Shift>n"]),
     ("win.select-all", &["<Primary>a"]),
 ];
-
-fn action_verb(a: Action) -> String {
-    match a {
-        Action::Start => gettext("Run"),
-        Action::Pause => gettext("Pause"),
-        Action::Resume => gettext("Resume"),
-        Action::Shutdown => gettext("Shut Down"),
-        Action::Reboot => gettext("Reboot"),
-        Action::Reset => gettext("Force Reset"),
-        Action::ForceOff => gettext("Force Off"),
-        Action::Save => gettext("Save State"),
-        Action::Restore => gettext("Restore"),
-        Action::DiscardSave => gettext("Discard Saved State"),
-    }
-}
-
-fn confirm_body(a: Action) -> String {
-    match a {
-        Action::ForceOff => gettext(
-            "This is like pulling the power cord: the guest loses what it has not written to disk.",
-        ),
-        Action::Reset => gettext(
-            "This is like pressing the reset button: the guest loses what it has not written to disk.",
-        ),
-        Action::Shutdown => gettext("The guest is asked to shut down."),
-        Action::Reboot => gettext("The guest is asked to restart."),
-        Action::Pause => gettext("The guest stops running until it is resumed."),
-        _ => String::new(),
-    }
-}
 
 impl Window {
     pub(super) fn setup_actions(&self) {
@@ -197,29 +169,12 @@ impl Window {
             self.run_lifecycle(targets, action);
             return;
         }
-        let heading = if targets.len() == 1 {
-            gettext_f(
-                "{action} “{name}”?",
-                &[
-                    ("action", &action_verb(action)),
-                    ("name", &targets[0].1.name()),
-                ],
-            )
-        } else {
-            ngettext_f(
-                "{action} {n} virtual machine?",
-                "{action} {n} virtual machines?",
-                targets.len() as u32,
-                &[
-                    ("action", &action_verb(action)),
-                    ("n", &targets.len().to_string()),
-                ],
-            )
-        };
+        let names: Vec<String> = targets.iter().map(|(_, v)| v.name()).collect();
+        let heading = confirm_heading(action, &names);
         let dialog =
             adw::MessageDialog::new(Some(self), Some(&heading), Some(&confirm_body(action)));
         dialog.add_response("cancel", &gettext("_Cancel"));
-        dialog.add_response("ok", &action_verb(action));
+        dialog.add_response("ok", &action_label(action));
         let destructive = matches!(action, Action::ForceOff | Action::Reset);
         dialog.set_response_appearance(
             "ok",
@@ -256,34 +211,28 @@ impl Window {
                 }
             }
             let Some(this) = this.upgrade() else { return };
-            this.report_failures(&action_verb(action), failures);
+            this.report_failures(Op::Lifecycle(action), failures);
         });
     }
 
     /// Say what failed: one failure in a dialog with details; several in one dialog.
-    pub(super) fn report_failures(&self, what: &str, failures: Vec<(String, Error)>) {
+    pub(super) fn report_failures(&self, op: Op, failures: Vec<(String, Error)>) {
         match failures.len() {
             0 => {}
             1 => {
                 let (name, e) = &failures[0];
-                let heading = gettext_f(
-                    "Could not {action} “{name}”",
-                    &[("action", &what.to_lowercase()), ("name", name)],
-                );
-                error::show_dialog(self, &heading, e);
+                error::show_dialog(self, &failed_one(op, name), e);
             }
             n => {
-                let heading = ngettext_f(
-                    "{action} failed for {n} virtual machine",
-                    "{action} failed for {n} virtual machines",
-                    n as u32,
-                    &[("action", what), ("n", &n.to_string())],
-                );
                 let text: Vec<String> = failures
                     .iter()
                     .map(|(name, e)| format!("{name}: {}", error::summary(e)))
                     .collect();
-                error::show_dialog(self, &heading, &Error::InvalidInput(text.join("\n")));
+                error::show_dialog(
+                    self,
+                    &failed_many(op, n),
+                    &Error::InvalidInput(text.join("\n")),
+                );
             }
         }
     }
@@ -303,7 +252,7 @@ impl Window {
                 }
             }
             if let Some(this) = this.upgrade() {
-                this.report_failures(&gettext("Change autostart"), failures);
+                this.report_failures(Op::Autostart, failures);
             }
         });
     }
@@ -379,7 +328,7 @@ impl Window {
             glib::spawn_future_local(async move {
                 let r = conn.backend().rename(vm.uuid(), new_name).await;
                 if let (Err(e), Some(this)) = (r, this.upgrade()) {
-                    this.report_failures(&gettext("Rename"), vec![(vm.name(), e)]);
+                    this.report_failures(Op::Rename, vec![(vm.name(), e)]);
                 }
             });
         });
@@ -408,7 +357,10 @@ impl Window {
         let mut body = gettext(
             "The configuration, saved state and snapshot metadata are removed. Disk images are kept: you can use them again in a new virtual machine.",
         );
-        if running > 0 {
+        if running > 0 && targets.len() == 1 {
+            body.push_str("\n\n");
+            body.push_str(&gettext("It is running and will be forced off first."));
+        } else if running > 0 {
             body.push_str("\n\n");
             body.push_str(&ngettext_f(
                 "{n} of them is running and will be forced off first.",
@@ -443,7 +395,7 @@ impl Window {
                             &[("n", &deleted.to_string())],
                         ));
                     }
-                    this.report_failures(&gettext("Delete"), failures);
+                    this.report_failures(Op::Delete, failures);
                 });
             }
         };

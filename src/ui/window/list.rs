@@ -219,7 +219,7 @@ impl Window {
             (crate::i18n::gettext("_Run"), "win.start"),
             (crate::i18n::gettext("_Pause"), "win.pause"),
             (crate::i18n::gettext("Res_ume"), "win.resume"),
-            (crate::i18n::gettext("Shut _Down"), "win.shutdown"),
+            (crate::i18n::gettext("Shut Do_wn"), "win.shutdown"),
             (crate::i18n::gettext("Re_boot"), "win.reboot"),
             (crate::i18n::gettext("_Force Off"), "win.force-off"),
         ] {
@@ -231,7 +231,7 @@ impl Window {
         let more = gio::Menu::new();
         more.append(Some(&crate::i18n::gettext("_Save State")), Some("win.save"));
         more.append(
-            Some(&crate::i18n::gettext("Start at _Boot")),
+            Some(&crate::i18n::gettext("Start at _Host Boot")),
             Some("win.autostart"),
         );
         more.append(Some(&crate::i18n::gettext("Re_name…")), Some("win.rename"));
