@@ -26,4 +26,5 @@ fn main() {
     assert!(status.success(), "glib-compile-schemas failed");
     println!("cargo:rerun-if-changed=data/io.github.hangar.Hangar.gschema.xml");
     println!("cargo:rerun-if-changed=data/demo/demo-node.xml");
+    println!("cargo:rerun-if-changed=data/icons");
 }

@@ -210,6 +210,11 @@ impl Application {
             .connect_changed(Some("color-scheme"), move |s, _| apply_scheme(s));
         let _ = style;
 
+        // The app icons ship in the resources too, for runs without an install.
+        if let Some(display) = gtk::gdk::Display::default() {
+            gtk::IconTheme::for_display(&display)
+                .add_resource_path("/io/github/hangar/Hangar/icons");
+        }
         let css = gtk::CssProvider::new();
         css.load_from_resource("/io/github/hangar/Hangar/style.css");
         if let Some(display) = gtk::gdk::Display::default() {

@@ -387,6 +387,8 @@ fn run_and_force_off_from_the_window() {
         "nothing happens before the answer"
     );
     dialog.response("ok");
+    // The dialog closes itself on a response; keep no reference past its parent.
+    drop(dialog);
     wait_for("vm-00001 to stop", 20, || {
         vm.domain_state() == DomainState::Shutoff
     });

@@ -308,6 +308,20 @@ impl Window {
         } else {
             self.vm_page().set_vm(None);
             self.host_page().set_connection(None);
+            if self.connections().n_items() == 0 {
+                imp.none_page.set_icon_name(Some(crate::config::APP_ID));
+                imp.none_page.set_title(&gettext("Welcome to Hangar"));
+                imp.none_page.set_description(Some(&gettext(
+                    "Your virtual machines appear here once Hangar is connected to a hypervisor.",
+                )));
+            } else {
+                imp.none_page.set_icon_name(Some("computer-symbolic"));
+                imp.none_page
+                    .set_title(&gettext("No Virtual Machine Selected"));
+                imp.none_page.set_description(Some(&gettext(
+                    "Select a virtual machine or a connection in the list.",
+                )));
+            }
             imp.content_stack.set_visible_child_name("none");
         }
         imp.vm_actions_box.set_visible(!vms.is_empty());

@@ -177,6 +177,12 @@ impl Window {
             }
         });
         let this = self.downgrade();
+        self.connections().connect_items_changed(move |_, _, _, _| {
+            if let Some(this) = this.upgrade() {
+                this.update_selection();
+            }
+        });
+        let this = self.downgrade();
         tree.connect_items_changed(move |_, _, _, _| {
             if let Some(this) = this.upgrade() {
                 this.update_sidebar_page();
