@@ -1,13 +1,17 @@
 //! Build-time configuration. Meson passes these in the environment of `cargo build`;
 //! plain `cargo build` gets development fallbacks.
 
+/// Without meson, a debug build is the development profile and a release build the
+/// default one.
 pub const APP_ID: &str = match option_env!("HANGAR_APP_ID") {
     Some(v) => v,
-    None => "io.github.hangar.Hangar.Devel",
+    None if cfg!(debug_assertions) => "io.github.hangar.Hangar.Devel",
+    None => "io.github.hangar.Hangar",
 };
 pub const PROFILE: &str = match option_env!("HANGAR_PROFILE") {
     Some(v) => v,
-    None => "development",
+    None if cfg!(debug_assertions) => "development",
+    None => "default",
 };
 pub const VERSION: &str = match option_env!("HANGAR_VERSION") {
     Some(v) => v,
