@@ -199,12 +199,7 @@ impl HostPage {
             .add_titled(&scroller, Some("overview"), &gettext("Overview"));
         page.set_icon_name(Some("computer-symbolic"));
         imp.pages.set_vexpand(true);
-        imp.switcher.set_stack(Some(&imp.pages));
-        imp.switcher.set_policy(adw::ViewSwitcherPolicy::Wide);
-        imp.switcher.set_halign(gtk::Align::Center);
-        imp.switcher.set_margin_top(6);
-        imp.switcher.set_margin_bottom(6);
-        imp.switcher.set_visible(false);
+        super::setup_tabs(&imp.switcher, &imp.pages);
         let details = gtk::Box::new(gtk::Orientation::Vertical, 0);
         details.append(&imp.switcher);
         details.append(&imp.pages);

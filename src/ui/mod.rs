@@ -11,3 +11,15 @@ pub mod vm_page;
 pub mod window;
 
 pub use window::Window;
+
+/// Tabs above a page's view stack, hidden while it holds only its Overview (the
+/// `add_page` of the VM and host pages shows them).
+pub(crate) fn setup_tabs(switcher: &adw::ViewSwitcher, stack: &adw::ViewStack) {
+    use gtk::prelude::*;
+    switcher.set_stack(Some(stack));
+    switcher.set_policy(adw::ViewSwitcherPolicy::Wide);
+    switcher.set_halign(gtk::Align::Center);
+    switcher.set_margin_top(6);
+    switcher.set_margin_bottom(6);
+    switcher.set_visible(false);
+}

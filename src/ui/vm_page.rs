@@ -113,13 +113,7 @@ impl VmPage {
 
     fn build(&self) {
         let imp = self.imp();
-        // Tabs at the top; hidden while the Overview is the only page.
-        imp.switcher.set_stack(Some(&imp.stack));
-        imp.switcher.set_policy(adw::ViewSwitcherPolicy::Wide);
-        imp.switcher.set_halign(gtk::Align::Center);
-        imp.switcher.set_margin_top(6);
-        imp.switcher.set_margin_bottom(6);
-        imp.switcher.set_visible(false);
+        super::setup_tabs(&imp.switcher, &imp.stack);
         imp.stack.set_vexpand(true);
 
         let body = gtk::Box::new(gtk::Orientation::Vertical, 24);
