@@ -10,5 +10,6 @@ pub mod stats;
 pub mod units;
 pub mod uri;
 pub mod worker;
+pub mod xml;
 
 pub use error::{Error, Result};
