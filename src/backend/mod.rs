@@ -6,6 +6,7 @@ pub mod domain;
 pub mod error;
 pub mod events;
 pub mod host;
+pub mod netcheck;
 pub mod stats;
 pub mod units;
 pub mod uri;
