@@ -7,6 +7,8 @@ pub mod error;
 pub mod events;
 pub mod host;
 pub mod netcheck;
+pub mod network;
+mod network_ops;
 pub mod stats;
 pub mod units;
 pub mod uri;
