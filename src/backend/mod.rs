@@ -8,6 +8,7 @@ pub mod events;
 pub mod host;
 pub mod netcheck;
 pub mod network;
+pub mod network_form;
 mod network_ops;
 pub mod stats;
 pub mod units;
