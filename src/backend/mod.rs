@@ -11,6 +11,7 @@ pub mod network;
 pub mod network_form;
 mod network_ops;
 pub mod stats;
+pub mod topology;
 pub mod units;
 pub mod uri;
 pub mod worker;
