@@ -393,6 +393,10 @@ fn the_wizard_explains_bad_input_and_creates_a_network() {
     settle(50);
     assert!(w.shown_error(Field::Device).is_some());
     assert!(!w.can_go_next());
+    assert!(
+        w.shows_bridge_help(),
+        "the nmcli commands to make one are shown"
+    );
     save_png(w.window(), "net-09-wizard-no-bridge");
     w.window().close();
     f.close();

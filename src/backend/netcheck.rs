@@ -400,6 +400,27 @@ pub fn check_ipv4_range(
     Ok((s, e))
 }
 
+/// A DHCP range typed as one text, `start - end` (a hyphen, en dash or "to").
+pub fn check_ipv4_range_text(
+    text: &str,
+    net: &Ipv4Net,
+    gateway: Option<Ipv4Addr>,
+) -> Check<(Ipv4Addr, Ipv4Addr)> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err(Problem::Empty);
+    }
+    let parts: Vec<&str> = t
+        .split(['-', '–'])
+        .flat_map(|p| p.split(" to "))
+        .map(str::trim)
+        .collect();
+    match parts.as_slice() {
+        [s, e] => check_ipv4_range(s, e, net, gateway),
+        _ => Err(Problem::NotAddress(t.to_string())),
+    }
+}
+
 /// An IPv6 address inside `net` (not the subnet-router anycast address).
 pub fn check_ipv6_host(text: &str, net: &Ipv6Net, what: &str) -> Check<Ipv6Addr> {
     let a = parse_v6(text)?;
@@ -810,6 +831,37 @@ mod tests {
         assert_eq!(
             check_ipv6_range("10.0.0.1", "fd00:213::100", &n6, g6),
             Err(Problem::WrongFamily)
+        );
+    }
+
+    #[test]
+    fn range_typed_as_one_text() {
+        let n = v4("10.213.5.0/24");
+        let gw = Some(Ipv4Addr::new(10, 213, 5, 1));
+        let want = Ok((
+            Ipv4Addr::new(10, 213, 5, 100),
+            Ipv4Addr::new(10, 213, 5, 200),
+        ));
+        assert_eq!(
+            check_ipv4_range_text("10.213.5.100 - 10.213.5.200", &n, gw),
+            want
+        );
+        assert_eq!(
+            check_ipv4_range_text("10.213.5.100 – 10.213.5.200", &n, gw),
+            want
+        );
+        assert_eq!(
+            check_ipv4_range_text("10.213.5.100 to 10.213.5.200", &n, gw),
+            want
+        );
+        assert_eq!(check_ipv4_range_text("", &n, gw), Err(Problem::Empty));
+        assert!(matches!(
+            check_ipv4_range_text("10.213.5.100", &n, gw),
+            Err(Problem::NotAddress(_))
+        ));
+        assert_eq!(
+            check_ipv4_range_text("10.213.5.1-10.213.5.9", &n, gw),
+            Err(Problem::GatewayInRange)
         );
     }
 

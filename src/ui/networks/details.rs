@@ -232,7 +232,29 @@ impl NetworksPage {
         // Settings.
         let g = group(&gettext("Settings"));
         g.add(&property_row(&gettext("Mode"), &mode_label(&info.mode)));
-        if let Some(dev) = &info.forward_dev {
+        if matches!(
+            info.mode,
+            NetworkMode::Nat | NetworkMode::Route | NetworkMode::Open
+        ) {
+            g.add(&self.config_entry(
+                info,
+                &gettext("Forward Device (empty: any)"),
+                info.forward_dev.clone().unwrap_or_default(),
+                |text| {
+                    if text.trim().is_empty() {
+                        Ok(ConfigEdit {
+                            forward_dev: Some(None),
+                            ..Default::default()
+                        })
+                    } else {
+                        netcheck::check_device_name(text).map(|d| ConfigEdit {
+                            forward_dev: Some(Some(d)),
+                            ..Default::default()
+                        })
+                    }
+                },
+            ));
+        } else if let Some(dev) = &info.forward_dev {
             g.add(&property_row(&gettext("Device"), dev));
         } else if matches!(info.mode, NetworkMode::Nat | NetworkMode::Route) {
             g.add(&property_row(
@@ -256,10 +278,15 @@ impl NetworksPage {
             );
             g.add(&property_row(&t, &v));
             for r in &ip.ranges {
-                g.add(&property_row(
-                    &gettext("DHCP Range"),
-                    &format!("{} – {}", r.start, r.end),
-                ));
+                match (ip.v6, ip.net()) {
+                    (false, Some(netcheck::IpNet::V4(net))) => {
+                        g.add(&self.range_entry(info, ip.index, net, &ip.address, r));
+                    }
+                    _ => g.add(&property_row(
+                        &gettext("DHCP Range"),
+                        &format!("{} – {}", r.start, r.end),
+                    )),
+                }
             }
         }
         if info.mode.has_own_bridge() {
@@ -465,6 +492,97 @@ impl NetworksPage {
                     e3.set_visible(true);
                 }
             }
+        });
+        let list = gtk::ListBox::new();
+        list.add_css_class("boxed-list");
+        list.set_selection_mode(gtk::SelectionMode::None);
+        list.append(&row);
+        b.append(&list);
+        b.append(&err);
+        b.upcast()
+    }
+
+    /// A DHCP range, edited live: the old range goes and the new one comes, through
+    /// `virNetworkUpdate`, without a restart.
+    fn range_entry(
+        &self,
+        info: &NetworkInfo,
+        ip_index: usize,
+        net: netcheck::Ipv4Net,
+        gateway: &str,
+        old: &crate::backend::network::DhcpRange,
+    ) -> gtk::Widget {
+        let gw: Option<std::net::Ipv4Addr> = gateway.parse().ok();
+        let b = gtk::Box::new(gtk::Orientation::Vertical, 2);
+        let title = gettext("DHCP Range");
+        let row = adw::EntryRow::builder()
+            .title(&title)
+            .text(format!("{} – {}", old.start, old.end))
+            .show_apply_button(true)
+            .build();
+        row.update_property(&[gtk::accessible::Property::Label(&title)]);
+        let err = error_label();
+        let e2 = err.clone();
+        row.connect_changed(
+            move |r| match netcheck::check_ipv4_range_text(&r.text(), &net, gw) {
+                Ok(_) => e2.set_visible(false),
+                Err(p) => {
+                    e2.set_label(&p.message());
+                    e2.set_visible(true);
+                }
+            },
+        );
+        let this = self.downgrade();
+        let uuid = info.uuid.clone();
+        let old = old.clone();
+        row.connect_apply(move |r| {
+            let Some(this) = this.upgrade() else { return };
+            let Ok((s, e)) = netcheck::check_ipv4_range_text(&r.text(), &net, gw) else {
+                return;
+            };
+            let new = crate::backend::network::DhcpRange {
+                start: s.to_string(),
+                end: e.to_string(),
+            };
+            let old = old.clone();
+            this.run(
+                gettext("Could not change the DHCP range"),
+                uuid.clone(),
+                move |c, u| {
+                    Box::pin(async move {
+                        c.update_network(
+                            u.clone(),
+                            NetworkEdit::RemoveDhcpRange {
+                                ip_index,
+                                range: old.clone(),
+                            },
+                        )
+                        .await?;
+                        let added = c
+                            .update_network(
+                                u.clone(),
+                                NetworkEdit::AddDhcpRange {
+                                    ip_index,
+                                    range: new,
+                                },
+                            )
+                            .await;
+                        if added.is_err() {
+                            // Put the old range back rather than leave none.
+                            let _ = c
+                                .update_network(
+                                    u,
+                                    NetworkEdit::AddDhcpRange {
+                                        ip_index,
+                                        range: old,
+                                    },
+                                )
+                                .await;
+                        }
+                        added
+                    })
+                },
+            );
         });
         let list = gtk::ListBox::new();
         list.add_css_class("boxed-list");

@@ -76,6 +76,7 @@ struct Inner {
     host: RefCell<Vec<HostIface>>,
     summary: gtk::TextView,
     dhcp4_end: RefCell<Option<gtk::Entry>>,
+    bridge_help: gtk::Label,
     dhcp6_end: RefCell<Option<gtk::Entry>>,
     problems: RefCell<Vec<FieldProblem>>,
     spec_xml: RefCell<Option<String>>,
@@ -209,6 +210,13 @@ impl NetworkWizard {
                 .bottom_margin(6)
                 .build(),
             dhcp4_end: RefCell::new(None),
+            bridge_help: gtk::Label::builder()
+                .xalign(0.0)
+                .wrap(true)
+                .selectable(true)
+                .visible(false)
+                .css_classes(["caption"])
+                .build(),
             dhcp6_end: RefCell::new(None),
             problems: RefCell::new(Vec::new()),
             spec_xml: RefCell::new(None),
@@ -319,6 +327,7 @@ impl NetworkWizard {
         mb.append(&mode_hint);
         let (db, derr) = field_box(&gettext("Host Interface"), &i.device, None);
         p.append(&db);
+        db.append(&i.bridge_help);
         // The device's problem shows under the dropdown.
         let dd = i.device.clone();
         let names = Rc::downgrade(&self.0);
@@ -341,7 +350,7 @@ impl NetworkWizard {
                 error: derr,
             },
         );
-        self.add_entry(
+        let bridge_entry = self.add_entry(
             &p,
             Field::Bridge,
             &gettext("Bridge Name"),
@@ -361,6 +370,10 @@ impl NetworkWizard {
                 .cloned()
                 .unwrap_or_default();
             hint.set_label(&mode_hint_text(&mode));
+            // Only the modes where libvirt makes the bridge ask for its name.
+            if let Some(b) = bridge_entry.parent() {
+                b.set_visible(mode.has_own_bridge());
+            }
             let w = NetworkWizard(inner);
             w.fill_devices(&mode);
             w.revalidate();
@@ -645,6 +658,17 @@ impl NetworkWizard {
                 labels.push(format!("{}{addr}", i.name));
             }
         }
+        // Bridge mode with no host bridge: say how to make one.
+        let show = matches!(mode, NetworkMode::Bridge) && names.is_empty();
+        if show {
+            let dev = host
+                .iter()
+                .find(|i| i.kind == "ethernet" && i.master.is_none())
+                .map(|i| i.name.clone())
+                .unwrap_or_else(|| "eth0".into());
+            self.0.bridge_help.set_label(&bridge_help_text(&dev));
+        }
+        self.0.bridge_help.set_visible(show);
         if names.is_empty() {
             names.push(None);
             labels.push(if matches!(mode, NetworkMode::Isolated) {
@@ -904,5 +928,26 @@ fn mode_hint_text(mode: &NetworkMode) -> String {
         NetworkMode::Bridge => gettext("Guests join an existing host bridge, as machines on the LAN."),
         NetworkMode::Macvtap(_) => gettext("Guests share a host interface directly (macvtap); the host cannot reach them through it."),
         _ => String::new(),
+    }
+}
+
+/// How to make a host bridge where none exists: the NetworkManager commands, for the
+/// person to run (Hangar does not change the host's networking behind their back).
+fn bridge_help_text(dev: &str) -> String {
+    gettext_f(
+        "This host has no bridge. With NetworkManager, one that takes over {dev} is made with:\n\
+         nmcli connection add type bridge ifname br0 con-name br0\n\
+         nmcli connection add type bridge-slave ifname {dev} master br0\n\
+         nmcli connection up br0\n\
+         The host loses its network connection for a moment, and for good if {dev} is \
+         how you reach it and the bridge gets no address: do it from a console.",
+        &[("dev", dev)],
+    )
+}
+
+/// Whether the help about making a host bridge is shown (tests).
+impl NetworkWizard {
+    pub fn shows_bridge_help(&self) -> bool {
+        self.0.bridge_help.is_visible()
     }
 }
