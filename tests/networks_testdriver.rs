@@ -344,3 +344,82 @@ fn the_model_follows_network_events() {
     })
     .expect("context acquired");
 }
+
+/// What the wizard writes validates against libvirt's own schema, in every mode.
+#[test]
+fn wizard_xml_validates_against_libvirts_schema() {
+    use hangar::backend::network::MacvtapMode;
+    let dir = TempDir::new("schema");
+    let mut specs = Vec::new();
+    for mode in [
+        NetworkMode::Nat,
+        NetworkMode::Route,
+        NetworkMode::Open,
+        NetworkMode::Isolated,
+    ] {
+        let mut s = lab_spec();
+        s.mode = mode;
+        s.device = Some("eth0".into());
+        s.mtu = Some(9000);
+        s.ipv6 = Some(IpSpec {
+            address: "fd00:213:7::1".parse().unwrap(),
+            prefix: 64,
+            dhcp: Some((
+                "fd00:213:7::100".parse().unwrap(),
+                "fd00:213:7::1ff".parse().unwrap(),
+            )),
+            hosts: vec![],
+        });
+        s.dns_hosts = vec![DnsHost {
+            ip: "10.213.7.10".into(),
+            hostnames: vec!["db".into(), "db.lab".into()],
+        }];
+        if let Some(v4) = &mut s.ipv4 {
+            v4.hosts = vec![
+                DhcpHost {
+                    mac: Some("52:54:00:07:00:10".into()),
+                    name: Some("db".into()),
+                    ip: "10.213.7.10".into(),
+                },
+                DhcpHost {
+                    mac: None,
+                    name: Some("web".into()),
+                    ip: "10.213.7.11".into(),
+                },
+            ];
+        }
+        specs.push(s);
+    }
+    let mut bridge = lab_spec();
+    bridge.mode = NetworkMode::Bridge;
+    bridge.device = Some("br0".into());
+    specs.push(bridge);
+    for m in [
+        MacvtapMode::Bridge,
+        MacvtapMode::Vepa,
+        MacvtapMode::Private,
+        MacvtapMode::Passthrough,
+    ] {
+        let mut s = lab_spec();
+        s.mode = NetworkMode::Macvtap(m);
+        s.device = Some("eth1".into());
+        specs.push(s);
+    }
+    for (i, s) in specs.iter().enumerate() {
+        let path = dir.path().join(format!("net{i}.xml"));
+        std::fs::write(&path, s.to_xml()).expect("write");
+        let out = std::process::Command::new("virt-xml-validate")
+            .arg(&path)
+            .arg("network")
+            .output()
+            .expect("virt-xml-validate runs (package libvirt-clients)");
+        assert!(
+            out.status.success(),
+            "{:?} does not validate:\n{}\n{}{}",
+            s.mode,
+            s.to_xml(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

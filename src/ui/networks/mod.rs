@@ -326,15 +326,24 @@ fn network_row(n: &Network) -> gtk::ListBoxRow {
     // Rows follow their network.
     let r = row.downgrade();
     let d = dot.downgrade();
-    n.connect_notify_local(None, move |n, _| {
-        if let Some(r) = r.upgrade() {
-            r.set_title(&n.name());
-            r.set_subtitle(&summary_line(n));
-        }
-        if let Some(d) = d.upgrade() {
-            show_state(&d, n.active());
+    let id: std::rc::Rc<RefCell<Option<glib::SignalHandlerId>>> = Default::default();
+    let own = id.clone();
+    let h = n.connect_notify_local(None, move |n, _| {
+        match (r.upgrade(), d.upgrade()) {
+            (Some(r), Some(d)) => {
+                r.set_title(&n.name());
+                r.set_subtitle(&summary_line(n));
+                show_state(&d, n.active());
+            }
+            // The row is gone (the list was rebuilt): stop following.
+            _ => {
+                if let Some(h) = own.take() {
+                    n.disconnect(h);
+                }
+            }
         }
     });
+    id.replace(Some(h));
     row.upcast()
 }
 
