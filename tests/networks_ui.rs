@@ -445,6 +445,18 @@ fn the_topology_draws_networks_and_fifty_guests() {
         view.layout().find(NodeKind::Guest, "guest-07").is_none()
     });
 
+    // The keyboard walks the nodes that lead somewhere.
+    view.move_focus(1);
+    let first = view.focused_node().expect("a node is chosen");
+    assert!(first.target.is_some());
+    view.move_focus(1);
+    assert_ne!(
+        view.focused_node().map(|n| n.title),
+        Some(first.title.clone())
+    );
+    view.move_focus(-1);
+    assert_eq!(view.focused_node().map(|n| n.title), Some(first.title));
+
     // Clicking a guest selects it in the window; clicking a network shows it.
     let g = f.conn.find_vm("guest-02").unwrap();
     view.activate_target(&Target::Vm(g.uuid()));

@@ -34,6 +34,8 @@ mod imp {
         pub loads: Cell<u64>,
         pub on_target: RefCell<Option<TargetHandler>>,
         pub chooser: RefCell<Option<gtk::FileChooserNative>>,
+        /// The node chosen with the keyboard (index into the layout's nodes).
+        pub focus: Cell<Option<usize>>,
     }
 
     #[glib::object_subclass]
@@ -224,10 +226,18 @@ impl TopologyView {
         imp.area.set_draw_func(move |area, cr, _, _| {
             let Some(this) = this.upgrade() else { return };
             let dark = adw::StyleManager::default().is_dark();
-            let _ = area;
             let l = this.imp().layout.borrow().clone();
             if let Err(e) = draw_layout(cr, &l, dark) {
                 tracing::debug!("drawing the topology: {e}");
+            }
+            // The keyboard focus: a ring around the chosen node.
+            if let Some(n) = this.imp().focus.get().and_then(|i| l.nodes.get(i)) {
+                if area.has_focus() {
+                    cr.set_source_rgb(0.21, 0.52, 0.89);
+                    cr.set_line_width(3.0);
+                    rounded(cr, n.x - 4.0, n.y - 4.0, n.w + 8.0, n.h + 8.0, 10.0);
+                    let _ = cr.stroke();
+                }
             }
         });
         let click = gtk::GestureClick::new();
@@ -245,6 +255,31 @@ impl TopologyView {
             }
         });
         imp.area.add_controller(click);
+        // Keyboard: arrows move between guests and networks, Enter opens one.
+        let keys = gtk::EventControllerKey::new();
+        let this = self.downgrade();
+        keys.connect_key_pressed(move |_, key, _, _| {
+            let Some(this) = this.upgrade() else {
+                return glib::Propagation::Proceed;
+            };
+            use gtk::gdk::Key;
+            match key {
+                Key::Right | Key::Down => this.move_focus(1),
+                Key::Left | Key::Up => this.move_focus(-1),
+                Key::Return | Key::KP_Enter | Key::space => {
+                    let t = this.focused_node().and_then(|n| n.target);
+                    match t {
+                        Some(t) => this.activate_target(&t),
+                        None => return glib::Propagation::Proceed,
+                    }
+                }
+                _ => return glib::Propagation::Proceed,
+            }
+            glib::Propagation::Stop
+        });
+        imp.area.add_controller(keys);
+        let a = imp.area.clone();
+        imp.area.connect_has_focus_notify(move |_| a.queue_draw());
         imp.area.set_has_tooltip(true);
         let this = self.downgrade();
         imp.area.connect_query_tooltip(move |_, x, y, _, tip| {
@@ -334,6 +369,49 @@ impl TopologyView {
         });
     }
 
+    /// The node chosen with the keyboard.
+    pub fn focused_node(&self) -> Option<crate::backend::topology::LNode> {
+        let i = self.imp().focus.get()?;
+        self.imp().layout.borrow().nodes.get(i).cloned()
+    }
+
+    /// Move the keyboard choice to the next (or previous) node that leads somewhere,
+    /// and tell assistive technologies what it is.
+    pub fn move_focus(&self, step: i32) {
+        let imp = self.imp();
+        let l = imp.layout.borrow();
+        let targets: Vec<usize> = l
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.target.is_some())
+            .map(|(i, _)| i)
+            .collect();
+        if targets.is_empty() {
+            return;
+        }
+        let pos = imp
+            .focus
+            .get()
+            .and_then(|f| targets.iter().position(|t| *t == f));
+        let next = match pos {
+            None => 0,
+            Some(p) => (p as i32 + step).rem_euclid(targets.len() as i32) as usize,
+        };
+        let idx = targets[next];
+        imp.focus.set(Some(idx));
+        let n = &l.nodes[idx];
+        let mut text = n.title.clone();
+        for line in &n.lines {
+            text.push_str(", ");
+            text.push_str(line);
+        }
+        imp.area
+            .update_property(&[gtk::accessible::Property::Description(&text)]);
+        imp.area.set_tooltip_text(Some(&text));
+        imp.area.queue_draw();
+    }
+
     /// Fetch the topology (on the worker) and redraw.
     pub fn reload(&self) {
         let imp = self.imp();
@@ -378,6 +456,19 @@ impl TopologyView {
         ));
         imp.area
             .update_property(&[gtk::accessible::Property::Description(&imp.status.label())]);
+        // The keyboard choice stays on the same node when it is still there.
+        let focused = imp.focus.get().and_then(|i| {
+            imp.layout
+                .borrow()
+                .nodes
+                .get(i)
+                .map(|n| (n.kind, n.title.clone()))
+        });
+        imp.focus.set(
+            focused.and_then(|(k, title)| {
+                l.nodes.iter().position(|n| n.kind == k && n.title == title)
+            }),
+        );
         imp.layout.replace(l);
         imp.topology.replace(Some(t));
         imp.loads.set(imp.loads.get() + 1);
