@@ -280,11 +280,16 @@ fn the_networks_tab_lists_and_details_networks() {
         f.conn.network_by_name("isolated").is_some(),
         "cancel keeps it"
     );
+    dialog.destroy();
+    drop(dialog);
     let dialog = page.confirm_delete(&isolated).expect("a dialog");
     dialog.response("delete");
     wait_for("isolated deleted", 20, || {
         f.conn.network_by_name("isolated").is_none()
     });
+    // Gone before the window, whose transient it is.
+    dialog.destroy();
+    drop(dialog);
     f.close();
 }
 
@@ -476,4 +481,119 @@ fn the_topology_draws_networks_and_fifty_guests() {
         Some("lab-routed".into())
     );
     f.close();
+}
+
+/// The topology on a real libvirtd (in the test namespace): a NAT network, an isolated
+/// one, and a TCG guest whose start event brings its vnet tap into the picture.
+#[gtk::test]
+#[ignore = "needs libvirtd: run through build-aux/run-tests.sh"]
+fn the_topology_follows_a_real_guest_starting() {
+    let uri = match std::env::var("HANGAR_TEST_LIBVIRT_URI") {
+        Ok(v) if !v.trim().is_empty() => v,
+        _ => panic!("HANGAR_TEST_LIBVIRT_URI is not set: run through build-aux/run-tests.sh"),
+    };
+    init();
+    let app = app();
+    let settings = hangar::application::settings();
+    let store = gio::ListStore::new::<Connection>();
+    let win = Window::new(&app, &settings, &store);
+    win.set_default_size(1280, 800);
+    win.present();
+    let conn = Connection::new(&uri, false, false);
+    win.watch_connection(&conn);
+    store.append(&conn);
+    conn.connect_now();
+    wait_for("the connection to load", 60, || {
+        conn.loaded() && conn.networks_loaded()
+    });
+    assert!(win.select_item(conn.upcast_ref()));
+    let backend = conn.backend().clone();
+    let ctx = glib::MainContext::default();
+    let virsh = |args: &[&str]| {
+        let _ = std::process::Command::new("virsh")
+            .args(["-q", "-c", &uri])
+            .args(args)
+            .output();
+    };
+    let guest = format!("hgt-ui-guest-{}", std::process::id());
+    // Whatever happens, leave nothing behind.
+    struct Cleanup<F: Fn()>(F);
+    impl<F: Fn()> Drop for Cleanup<F> {
+        fn drop(&mut self) {
+            (self.0)()
+        }
+    }
+    let _cleanup = Cleanup(|| {
+        virsh(&["destroy", &guest]);
+        virsh(&["undefine", &guest]);
+        for n in ["hgt-ui-nat", "hgt-ui-iso"] {
+            virsh(&["net-destroy", n]);
+            virsh(&["net-undefine", n]);
+        }
+    });
+    for (name, mode, br, third) in [
+        ("hgt-ui-nat", NetworkMode::Nat, "hgtuinat0", 41u8),
+        ("hgt-ui-iso", NetworkMode::Isolated, "hgtuiiso0", 42u8),
+    ] {
+        let spec = hangar::backend::network::NetworkSpec {
+            name: name.into(),
+            mode,
+            bridge: Some(br.into()),
+            ipv4: Some(hangar::backend::network::IpSpec {
+                address: format!("10.213.{third}.1").parse().unwrap(),
+                prefix: 24,
+                dhcp: Some((
+                    format!("10.213.{third}.100").parse().unwrap(),
+                    format!("10.213.{third}.200").parse().unwrap(),
+                )),
+                hosts: vec![],
+            }),
+            ..Default::default()
+        };
+        ctx.block_on(backend.create_network(spec.to_xml(), false))
+            .expect("create a network");
+    }
+    let view = win.topology_view().expect("a Topology tab");
+    win.host_page().show_page("topology");
+    wait_for("both networks drawn", 30, || {
+        let l = view.layout();
+        l.find(NodeKind::Switch, "hgtuinat0").is_some()
+            && l.find(NodeKind::Switch, "hgtuiiso0").is_some()
+    });
+    let xml = format!(
+        "<domain type='qemu'><name>{guest}</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
+  <os><type arch='x86_64'>hvm</type></os>
+  <devices>
+    <interface type='network'><source network='hgt-ui-nat'/><mac address='52:54:00:13:41:20'/><model type='e1000'/></interface>
+    <interface type='network'><source network='hgt-ui-iso'/><mac address='52:54:00:13:42:20'/><model type='e1000'/></interface>
+    <graphics type='vnc' listen='127.0.0.1'/>
+  </devices></domain>"
+    );
+    let uuid = ctx
+        .block_on(backend.define_xml(xml))
+        .expect("define the guest");
+    ctx.block_on(backend.action(uuid, hangar::backend::domain::Action::Start))
+        .expect("start the guest");
+    // No reload by hand: the start event brings it.
+    wait_for("the guest's NICs in the picture", 60, || {
+        view.layout()
+            .nodes
+            .iter()
+            .filter(|n| n.kind == NodeKind::Guest && n.title == guest)
+            .count()
+            == 2
+    });
+    let l = view.layout();
+    let nic = l
+        .nodes
+        .iter()
+        .find(|n| n.kind == NodeKind::Guest && n.lines.iter().any(|x| x == "52:54:00:13:41:20"))
+        .expect("the NAT NIC");
+    assert!(nic.lines[0].starts_with("tap vnet"), "{:?}", nic.lines);
+    let sw = l.find(NodeKind::Switch, "hgtuinat0").unwrap();
+    assert!(nic.x >= sw.x - 300.0 && nic.y > sw.y, "under its switch");
+    save_png(&win, "net-12-topology-real-libvirtd");
+    conn.backend().shutdown();
+    win.destroy();
+    settle(50);
 }
