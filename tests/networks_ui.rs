@@ -207,6 +207,22 @@ impl Fixture {
     }
 }
 
+fn descendants<T: IsA<gtk::Widget>>(root: &gtk::Widget) -> Vec<T> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.clone()];
+    while let Some(w) = stack.pop() {
+        if let Ok(t) = w.clone().downcast::<T>() {
+            out.push(t);
+        }
+        let mut c = w.first_child();
+        while let Some(ch) = c {
+            c = ch.next_sibling();
+            stack.push(ch);
+        }
+    }
+    out
+}
+
 fn labels_in(root: &gtk::Widget) -> Vec<String> {
     let mut out = Vec::new();
     let mut stack = vec![root.clone()];
@@ -253,6 +269,46 @@ fn the_networks_tab_lists_and_details_networks() {
     );
     assert!(shown.contains("NAT"), "{shown}");
     save_png(&f.win, "net-01-networks-list");
+
+    // Add a static host through the page's own fields: checked as typed, added live.
+    let entries = descendants::<gtk::Entry>(page.upcast_ref());
+    let by_placeholder = |p: &str| -> gtk::Entry {
+        entries
+            .iter()
+            .find(|e| e.placeholder_text().is_some_and(|t| t == p))
+            .unwrap_or_else(|| panic!("an entry with placeholder {p}"))
+            .clone()
+    };
+    let mac = by_placeholder("52:54:00:…");
+    // The address field of the same row (the DNS group has one too).
+    let row = mac.parent().expect("the add row");
+    let ip = descendants::<gtk::Entry>(&row)
+        .into_iter()
+        .find(|e| e.placeholder_text().is_some_and(|t| t == "address"))
+        .expect("the address entry");
+    mac.set_text("52:54:00:zz:00:01");
+    ip.set_text("192.168.122.77");
+    settle(50);
+    let shown = labels_in(page.upcast_ref()).join("\n");
+    assert!(shown.contains("Not a MAC address"), "{shown}");
+    let add = descendants::<gtk::Button>(&row)
+        .into_iter()
+        .find(|b| b.label().is_some_and(|l| l == "_Add"))
+        .expect("the Add button");
+    assert!(!add.is_sensitive(), "Add stays off while the MAC is wrong");
+    mac.set_text("52:54:00:aa:00:77");
+    settle(50);
+    assert!(add.is_sensitive());
+    // Focus scrolls the details to the field.
+    ip.grab_focus();
+    save_png(&f.win, "net-01b-add-static-host");
+    add.emit_clicked();
+    wait_for("the static host in the model", 20, || {
+        default
+            .info()
+            .ipv4()
+            .is_some_and(|i| i.hosts.iter().any(|h| h.ip == "192.168.122.77"))
+    });
 
     // Stop it from the page's switch path and see the model follow.
     let isolated = f.conn.network_by_name("isolated").unwrap();
