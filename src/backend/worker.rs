@@ -506,7 +506,9 @@ impl Worker {
             match w.conn().and_then(super::network::list_networks) {
                 Ok(list) => w.send(Update::Networks(list)),
                 Err(e) if e.is_connection_lost() => w.lost(e.to_string()),
-                Err(e) => tracing::debug!("listing networks on {} failed: {e}", w.uri),
+                // A driver without networks has none to show.
+                Err(Error::Unsupported(_)) => w.send(Update::Networks(Vec::new())),
+                Err(e) => tracing::warn!("listing networks on {} failed: {e}", w.uri),
             }
         })));
     }
