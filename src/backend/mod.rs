@@ -6,9 +6,15 @@ pub mod domain;
 pub mod error;
 pub mod events;
 pub mod host;
+pub mod netcheck;
+pub mod network;
+pub mod network_form;
+mod network_ops;
 pub mod stats;
+pub mod topology;
 pub mod units;
 pub mod uri;
 pub mod worker;
+pub mod xml;
 
 pub use error::{Error, Result};

@@ -61,6 +61,8 @@ pub enum Update {
     Removed(String),
     /// A network or storage-pool event, for the pages that show them.
     Other(Event),
+    /// The complete list of virtual networks: replace what the model holds.
+    Networks(Vec<super::network::NetworkInfo>),
     Auth(AuthRequest),
 }
 
@@ -114,6 +116,7 @@ impl Connection {
             host_cpus: 1,
             vcpus: HashMap::new(),
             generation: 0,
+            networks_queued: false,
         };
         let name = format!("libvirt {uri}");
         let spawned = std::thread::Builder::new()
@@ -351,6 +354,8 @@ pub struct Worker {
     vcpus: HashMap<String, u32>,
     /// Bumped at every (re)open, so queued detail jobs of an old session are dropped.
     generation: u64,
+    /// A reload of the network list is queued (events arrive in bursts).
+    networks_queued: bool,
 }
 
 impl Worker {
@@ -482,6 +487,39 @@ impl Worker {
                 tracing::warn!("listing domains on {} failed: {e}", self.uri);
             }
         }
+        self.queue_networks();
+    }
+
+    /// Reload the networks (with the guests on each) and send them, once, after the
+    /// jobs already queued.
+    pub fn queue_networks(&mut self) {
+        if self.networks_queued {
+            return;
+        }
+        self.networks_queued = true;
+        let generation = self.generation;
+        let _ = self.tx.send(Msg::Job(Box::new(move |w: &mut Worker| {
+            w.networks_queued = false;
+            if w.generation != generation || w.conn.is_none() {
+                return;
+            }
+            match w.conn().and_then(super::network::list_networks) {
+                Ok(list) => w.send(Update::Networks(list)),
+                Err(e) if e.is_connection_lost() => w.lost(e.to_string()),
+                // A driver without networks has none to show.
+                Err(Error::Unsupported(_)) => w.send(Update::Networks(Vec::new())),
+                Err(e) => tracing::warn!("listing networks on {} failed: {e}", w.uri),
+            }
+        })));
+    }
+
+    /// Whether the connection's host is this machine (its interfaces can be read here).
+    pub fn is_local(&self) -> bool {
+        matches!(
+            super::uri::classify(&self.uri),
+            super::uri::UriLabel::QemuSystem { host: None }
+                | super::uri::UriLabel::QemuSession { host: None }
+        )
     }
 
     fn close(&mut self) {
@@ -680,6 +718,10 @@ impl Worker {
                     // A transient domain that still runs stays; otherwise it is gone.
                     self.domains.remove(uuid);
                 }
+                if matches!(kind, DomainEventKind::Defined | DomainEventKind::Undefined) {
+                    // Which guests use which network may have changed.
+                    self.queue_networks();
+                }
                 let uuid = uuid.clone();
                 self.refresh(&uuid);
             }
@@ -697,7 +739,11 @@ impl Worker {
                     self.lost(why.to_string());
                 }
             }
-            Event::Network { .. } | Event::Pool { .. } => self.send(Update::Other(e)),
+            Event::Network { .. } => {
+                self.queue_networks();
+                self.send(Update::Other(e));
+            }
+            Event::Pool { .. } => self.send(Update::Other(e)),
         }
     }
 

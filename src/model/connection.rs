@@ -7,9 +7,10 @@ use gtk::prelude::*;
 use gtk::subclass::prelude::*;
 use gtk::{gio, glib};
 
-use super::{History, Vm};
+use super::{History, Network, Vm};
 use crate::backend::domain::DomainInfo;
 use crate::backend::host::HostInfo;
+use crate::backend::network::NetworkInfo;
 use crate::backend::uri::{classify, UriLabel};
 use crate::backend::worker::{self, AuthRequest, ConnState, StatsReply, Update};
 use crate::i18n::{gettext, gettext_f};
@@ -64,6 +65,9 @@ mod imp {
         pub host_memory_total_kib: Cell<u64>,
         pub domains: OnceCell<gio::ListStore>,
         pub by_uuid: RefCell<HashMap<String, Vm>>,
+        pub networks: OnceCell<gio::ListStore>,
+        /// Whether the network list has arrived since connecting.
+        pub networks_loaded: Cell<bool>,
         pub backend: OnceCell<worker::Connection>,
         /// The host page is on screen: sample the host too.
         pub host_watchers: Cell<u32>,
@@ -91,6 +95,8 @@ mod imp {
                     Signal::builder("host-updated").build(),
                     // Domains were added, removed or changed (state, name…).
                     Signal::builder("domains-updated").build(),
+                    // The network list was replaced (on connect and after any change).
+                    Signal::builder("networks-updated").build(),
                 ]
             })
         }
@@ -123,6 +129,7 @@ impl Connection {
             .build();
         let imp = obj.imp();
         let _ = imp.domains.set(gio::ListStore::new::<Vm>());
+        let _ = imp.networks.set(gio::ListStore::new::<Network>());
         let _ = imp.backend.set(backend);
         let weak = obj.downgrade();
         glib::spawn_future_local(async move {
@@ -141,6 +148,30 @@ impl Connection {
     /// The domains of this connection, as `Vm` objects.
     pub fn domains(&self) -> gio::ListStore {
         self.imp().domains.get().expect("set in new()").clone()
+    }
+
+    /// The virtual networks of this connection, as `Network` objects sorted by name.
+    pub fn networks(&self) -> gio::ListStore {
+        self.imp().networks.get().expect("set in new()").clone()
+    }
+
+    pub fn network_by_uuid(&self, uuid: &str) -> Option<Network> {
+        self.networks()
+            .iter::<Network>()
+            .flatten()
+            .find(|n| n.uuid() == uuid)
+    }
+
+    pub fn network_by_name(&self, name: &str) -> Option<Network> {
+        self.networks()
+            .iter::<Network>()
+            .flatten()
+            .find(|n| n.name() == name)
+    }
+
+    /// Whether the network list has arrived since connecting.
+    pub fn networks_loaded(&self) -> bool {
+        self.imp().networks_loaded.get()
     }
 
     pub fn vm_by_uuid(&self, uuid: &str) -> Option<Vm> {
@@ -251,6 +282,11 @@ impl Connection {
                 self.emit_by_name::<()>("domains-updated", &[]);
             }
             Update::Other(_) => {}
+            Update::Networks(list) => {
+                self.replace_networks(list);
+                self.imp().networks_loaded.set(true);
+                self.emit_by_name::<()>("networks-updated", &[]);
+            }
             Update::Auth(req) => self.request_auth(req),
         }
     }
@@ -273,6 +309,9 @@ impl Connection {
             // Nothing of a closed connection is current any more.
             self.replace_domains(Vec::new());
             self.set_loaded(false);
+            self.replace_networks(Vec::new());
+            self.imp().networks_loaded.set(false);
+            self.emit_by_name::<()>("networks-updated", &[]);
         }
         if matches!(status, ConnStatus::Lost) {
             for vm in self.imp().by_uuid.borrow().values() {
@@ -381,6 +420,37 @@ impl Connection {
             id.remove();
         }
         self.append_pending(usize::MAX);
+    }
+
+    /// Make the network list equal `list` (sorted by name), keeping the `Network`
+    /// objects of networks that stay.
+    fn replace_networks(&self, mut list: Vec<NetworkInfo>) {
+        list.sort_by(|a, b| a.name.cmp(&b.name));
+        let store = self.networks();
+        let old: HashMap<String, Network> = store
+            .iter::<Network>()
+            .flatten()
+            .map(|n| (n.uuid(), n))
+            .collect();
+        let new: Vec<Network> = list
+            .iter()
+            .map(|info| match old.get(&info.uuid) {
+                Some(n) => {
+                    n.update(info);
+                    n.clone()
+                }
+                None => Network::new(info),
+            })
+            .collect();
+        let same = store.n_items() as usize == new.len()
+            && store
+                .iter::<Network>()
+                .flatten()
+                .zip(new.iter())
+                .all(|(a, b)| a == *b);
+        if !same {
+            store.splice(0, store.n_items(), &new);
+        }
     }
 
     fn merge_domains(&self, list: Vec<DomainInfo>) {

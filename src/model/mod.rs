@@ -2,8 +2,10 @@
 
 mod connection;
 mod history;
+mod network;
 mod vm;
 
 pub use connection::{ConnStatus, Connection};
 pub use history::History;
+pub use network::Network;
 pub use vm::Vm;

@@ -5,6 +5,7 @@ pub mod error;
 pub mod graph;
 pub mod host_page;
 pub mod list_row;
+pub mod networks;
 pub mod preferences;
 pub mod state;
 pub mod vm_page;

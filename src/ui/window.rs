@@ -153,6 +153,7 @@ impl Window {
         let _ = imp.vm_page.set(vm_page);
         let host_page = HostPage::new();
         imp.content_stack.add_named(&host_page, Some("host"));
+        win.add_network_pages(&host_page);
         let _ = imp.host_page.set(host_page);
         win.setup_list();
         win.setup_actions();
@@ -163,6 +164,66 @@ impl Window {
         });
         win.update_selection();
         win
+    }
+
+    /// The Networks and Topology tabs of the host page, following its connection.
+    fn add_network_pages(&self, host_page: &HostPage) {
+        use super::networks::{NetworksPage, TopologyView};
+        use crate::backend::topology::Target;
+        let networks = NetworksPage::new();
+        host_page.add_page(
+            &networks,
+            "networks",
+            &gettext("Networks"),
+            "network-workgroup-symbolic",
+        );
+        let topology = TopologyView::new();
+        host_page.add_page(
+            &topology,
+            "topology",
+            &gettext("Topology"),
+            "network-wired-symbolic",
+        );
+        let (n, t) = (networks.downgrade(), topology.downgrade());
+        host_page.connect_connection_changed(move |c| {
+            if let Some(n) = n.upgrade() {
+                n.set_connection(c);
+            }
+            if let Some(t) = t.upgrade() {
+                t.set_connection(c);
+            }
+        });
+        // Clicking a guest selects it; clicking a network shows it on the Networks tab.
+        let this = self.downgrade();
+        let n = networks.downgrade();
+        let hp = host_page.downgrade();
+        topology.connect_target_activated(move |target| {
+            let Some(this) = this.upgrade() else { return };
+            match target {
+                Target::Vm(uuid) => {
+                    let conn = n.upgrade().and_then(|n| n.connection());
+                    if let Some(vm) = conn.and_then(|c| c.vm_by_uuid(uuid)) {
+                        this.select_item(vm.upcast_ref());
+                    }
+                }
+                Target::Network(uuid) => {
+                    if let (Some(n), Some(hp)) = (n.upgrade(), hp.upgrade()) {
+                        hp.show_page("networks");
+                        n.select_network(uuid);
+                    }
+                }
+            }
+        });
+    }
+
+    /// The Networks tab of the host page.
+    pub fn networks_page(&self) -> Option<super::networks::NetworksPage> {
+        find_child::<super::networks::NetworksPage>(self.host_page().upcast_ref())
+    }
+
+    /// The Topology tab of the host page.
+    pub fn topology_view(&self) -> Option<super::networks::TopologyView> {
+        find_child::<super::networks::TopologyView>(self.host_page().upcast_ref())
     }
 
     pub fn settings(&self) -> &gio::Settings {
@@ -349,4 +410,20 @@ impl Window {
             imp.content_title.set_subtitle("");
         }
     }
+}
+
+/// The first descendant of `root` of type `T`.
+fn find_child<T: IsA<gtk::Widget>>(root: &gtk::Widget) -> Option<T> {
+    let mut stack = vec![root.clone()];
+    while let Some(w) = stack.pop() {
+        if let Ok(t) = w.clone().downcast::<T>() {
+            return Some(t);
+        }
+        let mut c = w.first_child();
+        while let Some(ch) = c {
+            c = ch.next_sibling();
+            stack.push(ch);
+        }
+    }
+    None
 }

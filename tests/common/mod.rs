@@ -87,6 +87,14 @@ pub fn describe(u: &Update) -> String {
         Update::Changed(v) => format!("Changed[{}]: {}", v.len(), list(v)),
         Update::Removed(u) => format!("Removed({u})"),
         Update::Other(e) => format!("Other({e:?})"),
+        Update::Networks(v) => format!(
+            "Networks[{}]: {}",
+            v.len(),
+            v.iter()
+                .map(|n| format!("{}{}", n.name, if n.active { "" } else { " (off)" }))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         Update::Auth(a) => format!("Auth({})", a.uri),
     }
 }
@@ -132,7 +140,7 @@ impl Updates {
                 // Nobody is there to type a password: cancel.
                 let _ = a.reply.send_blocking(None);
             }
-            Update::Host(_) | Update::Other(_) => {}
+            Update::Host(_) | Update::Other(_) | Update::Networks(_) => {}
         }
     }
 

@@ -1,0 +1,910 @@
+//! The selected network's details: lifecycle, settings, static DHCP hosts, DNS hosts,
+//! leases, guests and XML. Live changes go through `virNetworkUpdate`; settings of the
+//! definition say that they apply when the network restarts, with a restart button.
+
+use adw::prelude::*;
+use adw::subclass::prelude::*;
+use gtk::glib;
+
+use super::{mode_label, NetworksPage};
+use crate::backend::netcheck;
+use crate::backend::network::{
+    ConfigEdit, DhcpHost, DnsHost, Lease, NetworkEdit, NetworkInfo, NetworkMode,
+};
+use crate::i18n::{gettext, gettext_f};
+use crate::model::Network;
+
+/// What the details show now, so an update that changes nothing rebuilds nothing.
+#[derive(Default)]
+pub struct DetailState {
+    pub shown: Option<(NetworkInfo, Vec<Lease>)>,
+    pub leases: Option<(String, Vec<Lease>)>,
+    /// A definition change waits for a restart of this network.
+    pub pending_restart: Option<String>,
+}
+
+fn group(title: &str) -> adw::PreferencesGroup {
+    adw::PreferencesGroup::builder().title(title).build()
+}
+
+fn property_row(title: &str, value: &str) -> adw::ActionRow {
+    let r = adw::ActionRow::builder()
+        .title(title)
+        .subtitle(if value.is_empty() { "—" } else { value })
+        .build();
+    r.add_css_class("property");
+    r
+}
+
+fn error_label() -> gtk::Label {
+    let l = gtk::Label::builder()
+        .xalign(0.0)
+        .wrap(true)
+        .visible(false)
+        .css_classes(["error", "caption"])
+        .build();
+    l.set_accessible_role(gtk::AccessibleRole::Alert);
+    l
+}
+
+fn entry(placeholder: &str, accessible: &str) -> gtk::Entry {
+    let e = gtk::Entry::builder()
+        .placeholder_text(placeholder)
+        .hexpand(true)
+        .build();
+    e.update_property(&[gtk::accessible::Property::Label(accessible)]);
+    e
+}
+
+fn icon_button(icon: &str, label: &str) -> gtk::Button {
+    let b = gtk::Button::from_icon_name(icon);
+    b.set_valign(gtk::Align::Center);
+    b.add_css_class("flat");
+    b.set_tooltip_text(Some(label));
+    b.update_property(&[gtk::accessible::Property::Label(label)]);
+    b
+}
+
+impl NetworksPage {
+    pub(super) fn show_details(&self) {
+        let imp = self.imp();
+        let net = self.selected_network();
+        let Some(net) = net else {
+            while let Some(c) = imp.details.first_child() {
+                imp.details.remove(&c);
+            }
+            imp.detail_state.borrow_mut().shown = None;
+            return;
+        };
+        let info = net.info();
+        let leases = imp
+            .detail_state
+            .borrow()
+            .leases
+            .as_ref()
+            .filter(|(u, _)| *u == info.uuid)
+            .map(|(_, l)| l.clone())
+            .unwrap_or_default();
+        let key = (info.clone(), leases.clone());
+        if imp.detail_state.borrow().shown.as_ref() == Some(&key) {
+            return;
+        }
+        imp.detail_state.borrow_mut().shown = Some(key);
+        while let Some(c) = imp.details.first_child() {
+            imp.details.remove(&c);
+        }
+        self.build_details(&net, &info, &leases);
+    }
+
+    /// Fetch the leases of the selected network (when it runs) and show them.
+    pub(super) fn refresh_leases(&self, uuid: String) {
+        let Some(conn) = self.connection() else {
+            return;
+        };
+        let this = self.downgrade();
+        glib::spawn_future_local(async move {
+            let r = conn.backend().network_leases(uuid.clone()).await;
+            let Some(this) = this.upgrade() else { return };
+            let leases = match r {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::debug!("leases of {uuid}: {e}");
+                    Vec::new()
+                }
+            };
+            this.imp().detail_state.borrow_mut().leases = Some((uuid, leases));
+            this.show_details();
+        });
+    }
+
+    fn build_details(&self, net: &Network, info: &NetworkInfo, leases: &[Lease]) {
+        let imp = self.imp();
+        let d = &imp.details;
+        let title = gtk::Label::builder()
+            .label(&info.name)
+            .xalign(0.0)
+            .css_classes(["title-2"])
+            .build();
+        d.append(&title);
+
+        // A definition change waits for a restart.
+        if imp.detail_state.borrow().pending_restart.as_deref() == Some(info.uuid.as_str())
+            && info.active
+        {
+            let bar = gtk::Box::new(gtk::Orientation::Horizontal, 12);
+            bar.add_css_class("card");
+            let l = gtk::Label::builder()
+                .label(gettext("Changes apply when the network restarts."))
+                .wrap(true)
+                .xalign(0.0)
+                .hexpand(true)
+                .margin_start(12)
+                .margin_top(8)
+                .margin_bottom(8)
+                .build();
+            let b = gtk::Button::with_mnemonic(&gettext("_Restart Now"));
+            b.set_valign(gtk::Align::Center);
+            b.set_margin_end(12);
+            let this = self.downgrade();
+            let uuid = info.uuid.clone();
+            b.connect_clicked(move |_| {
+                if let Some(this) = this.upgrade() {
+                    this.imp().detail_state.borrow_mut().pending_restart = None;
+                    this.run(
+                        gettext("Could not restart the network"),
+                        uuid.clone(),
+                        |c, u| Box::pin(async move { c.restart_network(u).await }),
+                    );
+                }
+            });
+            bar.append(&l);
+            bar.append(&b);
+            d.append(&bar);
+        }
+
+        // Lifecycle.
+        let g = group(&gettext("State"));
+        let running = adw::ActionRow::builder().title(gettext("Active")).build();
+        let sw = gtk::Switch::builder()
+            .active(info.active)
+            .valign(gtk::Align::Center)
+            .build();
+        sw.update_property(&[gtk::accessible::Property::Label(&gettext("Active"))]);
+        running.add_suffix(&sw);
+        running.set_activatable_widget(Some(&sw));
+        let this = self.downgrade();
+        let uuid = info.uuid.clone();
+        sw.connect_state_set(move |_, on| {
+            if let Some(this) = this.upgrade() {
+                let u = uuid.clone();
+                if on {
+                    this.run(gettext("Could not start the network"), u, |c, u| {
+                        Box::pin(async move { c.start_network(u).await })
+                    });
+                } else {
+                    this.run(gettext("Could not stop the network"), u, |c, u| {
+                        Box::pin(async move { c.stop_network(u).await })
+                    });
+                }
+            }
+            glib::Propagation::Stop
+        });
+        g.add(&running);
+        let auto = adw::ActionRow::builder()
+            .title(gettext("Start with the Host"))
+            .build();
+        let asw = gtk::Switch::builder()
+            .active(info.autostart)
+            .valign(gtk::Align::Center)
+            .sensitive(info.persistent)
+            .build();
+        asw.update_property(&[gtk::accessible::Property::Label(&gettext(
+            "Start with the Host",
+        ))]);
+        auto.add_suffix(&asw);
+        auto.set_activatable_widget(Some(&asw));
+        let this = self.downgrade();
+        let uuid = info.uuid.clone();
+        asw.connect_state_set(move |_, on| {
+            if let Some(this) = this.upgrade() {
+                this.run(
+                    gettext("Could not change autostart"),
+                    uuid.clone(),
+                    move |c, u| Box::pin(async move { c.set_network_autostart(u, on).await }),
+                );
+            }
+            glib::Propagation::Stop
+        });
+        g.add(&auto);
+        let del = gtk::Button::with_mnemonic(&gettext("_Delete Network…"));
+        del.add_css_class("destructive-action");
+        del.set_halign(gtk::Align::Start);
+        del.set_margin_top(6);
+        let this = self.downgrade();
+        let n = net.clone();
+        del.connect_clicked(move |_| {
+            if let Some(this) = this.upgrade() {
+                this.confirm_delete(&n);
+            }
+        });
+        d.append(&g);
+
+        // Settings.
+        let g = group(&gettext("Settings"));
+        g.add(&property_row(&gettext("Mode"), &mode_label(&info.mode)));
+        if matches!(
+            info.mode,
+            NetworkMode::Nat | NetworkMode::Route | NetworkMode::Open
+        ) {
+            g.add(&self.config_entry(
+                info,
+                &gettext("Forward Device (empty: any)"),
+                info.forward_dev.clone().unwrap_or_default(),
+                |text| {
+                    if text.trim().is_empty() {
+                        Ok(ConfigEdit {
+                            forward_dev: Some(None),
+                            ..Default::default()
+                        })
+                    } else {
+                        netcheck::check_device_name(text).map(|d| ConfigEdit {
+                            forward_dev: Some(Some(d)),
+                            ..Default::default()
+                        })
+                    }
+                },
+            ));
+        } else if let Some(dev) = &info.forward_dev {
+            g.add(&property_row(&gettext("Device"), dev));
+        } else if matches!(info.mode, NetworkMode::Nat | NetworkMode::Route) {
+            g.add(&property_row(
+                &gettext("Device"),
+                &gettext("Any host interface"),
+            ));
+        }
+        g.add(&property_row(
+            &gettext("Bridge"),
+            info.bridge.as_deref().unwrap_or(""),
+        ));
+        for ip in &info.ips {
+            let t = if ip.v6 {
+                gettext("IPv6 Network")
+            } else {
+                gettext("IPv4 Network")
+            };
+            let v = gettext_f(
+                "{net}, gateway {gw}",
+                &[("net", &ip.cidr()), ("gw", &ip.address)],
+            );
+            g.add(&property_row(&t, &v));
+            for r in &ip.ranges {
+                match (ip.v6, ip.net()) {
+                    (false, Some(netcheck::IpNet::V4(net))) => {
+                        g.add(&self.range_entry(info, ip.index, net, &ip.address, r));
+                    }
+                    _ => g.add(&property_row(
+                        &gettext("DHCP Range"),
+                        &format!("{} – {}", r.start, r.end),
+                    )),
+                }
+            }
+        }
+        if info.mode.has_own_bridge() {
+            g.add(&self.config_entry(
+                info,
+                &gettext("MTU"),
+                info.mtu.map(|m| m.to_string()).unwrap_or_default(),
+                |text| {
+                    if text.trim().is_empty() {
+                        Ok(ConfigEdit {
+                            mtu: Some(None),
+                            ..Default::default()
+                        })
+                    } else {
+                        netcheck::check_mtu(text).map(|v| ConfigEdit {
+                            mtu: Some(Some(v)),
+                            ..Default::default()
+                        })
+                    }
+                },
+            ));
+            g.add(&self.config_entry(
+                info,
+                &gettext("DNS Domain"),
+                info.domain.clone().unwrap_or_default(),
+                |text| {
+                    if text.trim().is_empty() {
+                        Ok(ConfigEdit {
+                            domain: Some(None),
+                            ..Default::default()
+                        })
+                    } else {
+                        netcheck::check_domain_name(text).map(|v| ConfigEdit {
+                            domain: Some(Some(v)),
+                            ..Default::default()
+                        })
+                    }
+                },
+            ));
+        }
+        d.append(&g);
+
+        if let Some(v4) = info.ipv4() {
+            d.append(&self.dhcp_hosts_group(info, v4.index, v4));
+        }
+        if info.mode.has_own_bridge() {
+            d.append(&self.dns_hosts_group(info));
+        }
+
+        // Leases.
+        let g = group(&gettext("DHCP Leases"));
+        let refresh = icon_button("view-refresh-symbolic", &gettext("Refresh Leases"));
+        let this = self.downgrade();
+        let uuid = info.uuid.clone();
+        refresh.connect_clicked(move |_| {
+            if let Some(this) = this.upgrade() {
+                this.refresh_leases(uuid.clone());
+            }
+        });
+        refresh.set_sensitive(info.active);
+        g.set_header_suffix(Some(&refresh));
+        if leases.is_empty() {
+            g.add(&property_row(
+                &if info.active {
+                    gettext("No leases")
+                } else {
+                    gettext("The network is not running")
+                },
+                "",
+            ));
+        }
+        for l in leases {
+            let expiry = glib::DateTime::from_unix_local(l.expiry)
+                .ok()
+                .and_then(|t| t.format("%x %X").ok())
+                .map(|s| s.to_string())
+                .unwrap_or_default();
+            let mut sub = vec![l.mac.clone()];
+            if !l.hostname.is_empty() {
+                sub.push(l.hostname.clone());
+            }
+            if let Some(gname) = &l.guest {
+                sub.push(gettext_f("guest {name}", &[("name", gname)]));
+            }
+            sub.push(gettext_f("until {time}", &[("time", &expiry)]));
+            g.add(&property_row(
+                &format!("{}/{}", l.ip, l.prefix),
+                &sub.join(" · "),
+            ));
+        }
+        d.append(&g);
+
+        // Guests.
+        let g = group(&gettext("Guests"));
+        if info.guests.is_empty() {
+            g.add(&property_row(&gettext("No guest uses this network"), ""));
+        }
+        for name in &info.guests {
+            g.add(&adw::ActionRow::builder().title(name).build());
+        }
+        d.append(&g);
+
+        // XML: edited as text and defined as a whole (what is not understood is kept,
+        // since it is the person's text).
+        let g = group(&gettext("XML"));
+        let view = gtk::TextView::builder()
+            .monospace(true)
+            .wrap_mode(gtk::WrapMode::WordChar)
+            .top_margin(6)
+            .bottom_margin(6)
+            .left_margin(6)
+            .right_margin(6)
+            .build();
+        view.buffer().set_text(&info.xml);
+        view.update_property(&[gtk::accessible::Property::Label(&gettext("Network XML"))]);
+        let scroller = gtk::ScrolledWindow::builder()
+            .child(&view)
+            .min_content_height(160)
+            .max_content_height(360)
+            .propagate_natural_height(true)
+            .css_classes(["card"])
+            .build();
+        let expander = gtk::Expander::builder()
+            .label(gettext("Show XML"))
+            .child(&scroller)
+            .build();
+        g.add(&expander);
+        let apply = gtk::Button::with_mnemonic(&gettext("_Apply XML"));
+        apply.set_halign(gtk::Align::Start);
+        apply.set_margin_top(6);
+        let this = self.downgrade();
+        let buffer = view.buffer();
+        let uuid = info.uuid.clone();
+        apply.connect_clicked(move |_| {
+            let Some(this) = this.upgrade() else { return };
+            let (s, e) = buffer.bounds();
+            let xml = buffer.text(&s, &e, false).to_string();
+            if let Err(err) = crate::backend::xml::Document::parse(&xml) {
+                this.fail(
+                    &gettext("The XML is not valid"),
+                    &crate::backend::Error::InvalidInput(err.to_string()),
+                );
+                return;
+            }
+            this.imp().detail_state.borrow_mut().pending_restart = Some(uuid.clone());
+            this.run(
+                gettext("Could not save the XML"),
+                uuid.clone(),
+                move |c, _| Box::pin(async move { c.define_network(xml).await.map(|_| ()) }),
+            );
+        });
+        g.add(&apply);
+        d.append(&g);
+        d.append(&del);
+
+        // Leases load when a running network is first shown.
+        let has = imp
+            .detail_state
+            .borrow()
+            .leases
+            .as_ref()
+            .is_some_and(|(u, _)| *u == info.uuid);
+        if info.active && !has {
+            imp.detail_state.borrow_mut().leases = Some((info.uuid.clone(), Vec::new()));
+            self.refresh_leases(info.uuid.clone());
+        }
+    }
+
+    /// An entry row for a setting of the definition, checked as typed, applied with a
+    /// button; a running network then offers a restart.
+    fn config_entry(
+        &self,
+        info: &NetworkInfo,
+        title: &str,
+        value: String,
+        check: fn(&str) -> netcheck::Check<ConfigEdit>,
+    ) -> gtk::Widget {
+        let b = gtk::Box::new(gtk::Orientation::Vertical, 2);
+        let row = adw::EntryRow::builder()
+            .title(title)
+            .text(&value)
+            .show_apply_button(true)
+            .build();
+        row.update_property(&[gtk::accessible::Property::Label(title)]);
+        let err = error_label();
+        let e2 = err.clone();
+        row.connect_changed(move |r| match check(&r.text()) {
+            Ok(_) => e2.set_visible(false),
+            Err(p) => {
+                e2.set_label(&p.message());
+                e2.set_visible(true);
+            }
+        });
+        let this = self.downgrade();
+        let uuid = info.uuid.clone();
+        let e3 = err.clone();
+        row.connect_apply(move |r| {
+            let Some(this) = this.upgrade() else { return };
+            match check(&r.text()) {
+                Ok(edit) => this.apply_config(uuid.clone(), edit),
+                Err(p) => {
+                    e3.set_label(&p.message());
+                    e3.set_visible(true);
+                }
+            }
+        });
+        let list = gtk::ListBox::new();
+        list.add_css_class("boxed-list");
+        list.set_selection_mode(gtk::SelectionMode::None);
+        list.append(&row);
+        b.append(&list);
+        b.append(&err);
+        b.upcast()
+    }
+
+    /// A DHCP range, edited live: the old range goes and the new one comes, through
+    /// `virNetworkUpdate`, without a restart.
+    fn range_entry(
+        &self,
+        info: &NetworkInfo,
+        ip_index: usize,
+        net: netcheck::Ipv4Net,
+        gateway: &str,
+        old: &crate::backend::network::DhcpRange,
+    ) -> gtk::Widget {
+        let gw: Option<std::net::Ipv4Addr> = gateway.parse().ok();
+        let b = gtk::Box::new(gtk::Orientation::Vertical, 2);
+        let title = gettext("DHCP Range");
+        let row = adw::EntryRow::builder()
+            .title(&title)
+            .text(format!("{} – {}", old.start, old.end))
+            .show_apply_button(true)
+            .build();
+        row.update_property(&[gtk::accessible::Property::Label(&title)]);
+        let err = error_label();
+        let e2 = err.clone();
+        row.connect_changed(
+            move |r| match netcheck::check_ipv4_range_text(&r.text(), &net, gw) {
+                Ok(_) => e2.set_visible(false),
+                Err(p) => {
+                    e2.set_label(&p.message());
+                    e2.set_visible(true);
+                }
+            },
+        );
+        let this = self.downgrade();
+        let uuid = info.uuid.clone();
+        let old = old.clone();
+        row.connect_apply(move |r| {
+            let Some(this) = this.upgrade() else { return };
+            let Ok((s, e)) = netcheck::check_ipv4_range_text(&r.text(), &net, gw) else {
+                return;
+            };
+            let new = crate::backend::network::DhcpRange {
+                start: s.to_string(),
+                end: e.to_string(),
+            };
+            let old = old.clone();
+            this.run(
+                gettext("Could not change the DHCP range"),
+                uuid.clone(),
+                move |c, u| {
+                    Box::pin(async move {
+                        c.update_network(
+                            u.clone(),
+                            NetworkEdit::RemoveDhcpRange {
+                                ip_index,
+                                range: old.clone(),
+                            },
+                        )
+                        .await?;
+                        let added = c
+                            .update_network(
+                                u.clone(),
+                                NetworkEdit::AddDhcpRange {
+                                    ip_index,
+                                    range: new,
+                                },
+                            )
+                            .await;
+                        if added.is_err() {
+                            // Put the old range back rather than leave none.
+                            let _ = c
+                                .update_network(
+                                    u,
+                                    NetworkEdit::AddDhcpRange {
+                                        ip_index,
+                                        range: old,
+                                    },
+                                )
+                                .await;
+                        }
+                        added
+                    })
+                },
+            );
+        });
+        let list = gtk::ListBox::new();
+        list.add_css_class("boxed-list");
+        list.set_selection_mode(gtk::SelectionMode::None);
+        list.append(&row);
+        b.append(&list);
+        b.append(&err);
+        b.upcast()
+    }
+
+    fn apply_config(&self, uuid: String, edit: ConfigEdit) {
+        let Some(conn) = self.connection() else {
+            return;
+        };
+        let this = self.downgrade();
+        glib::spawn_future_local(async move {
+            let r = conn.backend().edit_network_config(uuid.clone(), edit).await;
+            let Some(this) = this.upgrade() else { return };
+            match r {
+                Ok(active) => {
+                    if active {
+                        this.imp().detail_state.borrow_mut().pending_restart = Some(uuid);
+                        this.imp().detail_state.borrow_mut().shown = None;
+                        this.show_details();
+                    } else {
+                        this.toast(&gettext("Saved"));
+                    }
+                }
+                Err(e) => this.fail(&gettext("Could not change the network"), &e),
+            }
+        });
+    }
+
+    fn dhcp_hosts_group(
+        &self,
+        info: &NetworkInfo,
+        ip_index: usize,
+        v4: &crate::backend::network::IpConfig,
+    ) -> adw::PreferencesGroup {
+        let g = group(&gettext("Static DHCP Hosts"));
+        g.set_description(Some(&gettext("Applied at once, without a restart.")));
+        for h in &v4.hosts {
+            let title = h.name.clone().or_else(|| h.mac.clone()).unwrap_or_default();
+            let sub = [h.mac.clone().unwrap_or_default(), h.ip.clone()]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join(" → ");
+            let row = adw::ActionRow::builder().title(title).subtitle(sub).build();
+            let rm = icon_button("user-trash-symbolic", &gettext("Remove Host"));
+            let this = self.downgrade();
+            let uuid = info.uuid.clone();
+            let host = h.clone();
+            rm.connect_clicked(move |_| {
+                if let Some(this) = this.upgrade() {
+                    let edit = NetworkEdit::RemoveDhcpHost {
+                        ip_index,
+                        host: host.clone(),
+                    };
+                    this.edit(gettext("Could not remove the host"), uuid.clone(), edit);
+                }
+            });
+            row.add_suffix(&rm);
+            g.add(&row);
+        }
+        let net = v4.net().and_then(|n| match n {
+            netcheck::IpNet::V4(n) => Some(n),
+            _ => None,
+        });
+        let add = gtk::Box::new(gtk::Orientation::Horizontal, 6);
+        add.set_margin_top(6);
+        let mac = entry("52:54:00:…", &gettext("MAC address of the new host"));
+        let name = entry(&gettext("name"), &gettext("Name of the new host"));
+        let ip = entry(&gettext("address"), &gettext("Address of the new host"));
+        let btn = gtk::Button::with_mnemonic(&gettext("_Add"));
+        btn.set_sensitive(false);
+        add.append(&mac);
+        add.append(&name);
+        add.append(&ip);
+        add.append(&btn);
+        let err = error_label();
+        let taken: Vec<(String, String)> = v4
+            .hosts
+            .iter()
+            .map(|h| (h.mac.clone().unwrap_or_default(), h.ip.clone()))
+            .collect();
+        let check = {
+            let (mac, name, ip) = (mac.clone(), name.clone(), ip.clone());
+            move || -> netcheck::Check<DhcpHost> {
+                let Some(net) = net else {
+                    return Err(netcheck::Problem::Empty);
+                };
+                let (m, n, a) =
+                    netcheck::check_dhcp_host(&mac.text(), &name.text(), &ip.text(), &net, &taken)?;
+                Ok(DhcpHost {
+                    mac: m,
+                    name: n,
+                    ip: a.to_string(),
+                })
+            }
+        };
+        let check = std::rc::Rc::new(check);
+        for e in [&mac, &name, &ip] {
+            let (c, err, btn, all) = (
+                check.clone(),
+                err.clone(),
+                btn.clone(),
+                [mac.clone(), name.clone(), ip.clone()],
+            );
+            e.connect_changed(move |_| {
+                let empty = all.iter().all(|e| e.text().is_empty());
+                match c() {
+                    Ok(_) => {
+                        err.set_visible(false);
+                        btn.set_sensitive(true);
+                    }
+                    Err(p) => {
+                        err.set_label(&p.message());
+                        err.set_visible(!empty);
+                        btn.set_sensitive(false);
+                    }
+                }
+            });
+        }
+        let this = self.downgrade();
+        let uuid = info.uuid.clone();
+        btn.connect_clicked(move |_| {
+            let Some(this) = this.upgrade() else { return };
+            if let Ok(host) = check() {
+                this.edit(
+                    gettext("Could not add the host"),
+                    uuid.clone(),
+                    NetworkEdit::AddDhcpHost { ip_index, host },
+                );
+            }
+        });
+        let b = gtk::Box::new(gtk::Orientation::Vertical, 4);
+        b.append(&add);
+        b.append(&err);
+        g.add(&b);
+        g
+    }
+
+    fn dns_hosts_group(&self, info: &NetworkInfo) -> adw::PreferencesGroup {
+        let g = group(&gettext("DNS Hosts"));
+        for h in &info.dns_hosts {
+            let row = adw::ActionRow::builder()
+                .title(h.hostnames.join(", "))
+                .subtitle(&h.ip)
+                .build();
+            let rm = icon_button("user-trash-symbolic", &gettext("Remove DNS Entry"));
+            let this = self.downgrade();
+            let uuid = info.uuid.clone();
+            let host = h.clone();
+            rm.connect_clicked(move |_| {
+                if let Some(this) = this.upgrade() {
+                    this.edit(
+                        gettext("Could not remove the DNS entry"),
+                        uuid.clone(),
+                        NetworkEdit::RemoveDnsHost(host.clone()),
+                    );
+                }
+            });
+            row.add_suffix(&rm);
+            g.add(&row);
+        }
+        let add = gtk::Box::new(gtk::Orientation::Horizontal, 6);
+        add.set_margin_top(6);
+        let name = entry(
+            &gettext("host name"),
+            &gettext("Host name of the new DNS entry"),
+        );
+        let ip = entry(
+            &gettext("address"),
+            &gettext("Address of the new DNS entry"),
+        );
+        let btn = gtk::Button::with_mnemonic(&gettext("A_dd"));
+        btn.set_sensitive(false);
+        add.append(&name);
+        add.append(&ip);
+        add.append(&btn);
+        let err = error_label();
+        let nets: Vec<netcheck::IpNet> = info.nets();
+        let check = {
+            let (name, ip) = (name.clone(), ip.clone());
+            move || -> netcheck::Check<DnsHost> {
+                let n = netcheck::check_hostname(&name.text())?;
+                let a: std::net::IpAddr = ip
+                    .text()
+                    .trim()
+                    .parse()
+                    .map_err(|_| netcheck::Problem::NotAddress(ip.text().to_string()))?;
+                if !nets.is_empty() && !nets.iter().any(|x| x.contains(a)) {
+                    return Err(netcheck::Problem::OutsideNetwork {
+                        what: gettext("address"),
+                        net: nets
+                            .iter()
+                            .map(|n| n.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    });
+                }
+                Ok(DnsHost {
+                    ip: a.to_string(),
+                    hostnames: vec![n],
+                })
+            }
+        };
+        let check = std::rc::Rc::new(check);
+        for e in [&name, &ip] {
+            let (c, err, btn, all) = (
+                check.clone(),
+                err.clone(),
+                btn.clone(),
+                [name.clone(), ip.clone()],
+            );
+            e.connect_changed(move |_| {
+                let empty = all.iter().all(|e| e.text().is_empty());
+                match c() {
+                    Ok(_) => {
+                        err.set_visible(false);
+                        btn.set_sensitive(true);
+                    }
+                    Err(p) => {
+                        err.set_label(&p.message());
+                        err.set_visible(!empty);
+                        btn.set_sensitive(false);
+                    }
+                }
+            });
+        }
+        let this = self.downgrade();
+        let uuid = info.uuid.clone();
+        btn.connect_clicked(move |_| {
+            let Some(this) = this.upgrade() else { return };
+            if let Ok(h) = check() {
+                this.edit(
+                    gettext("Could not add the DNS entry"),
+                    uuid.clone(),
+                    NetworkEdit::AddDnsHost(h),
+                );
+            }
+        });
+        let b = gtk::Box::new(gtk::Orientation::Vertical, 4);
+        b.append(&add);
+        b.append(&err);
+        g.add(&b);
+        g
+    }
+
+    /// A live edit; the list reloads after it (and the details with it).
+    pub fn edit(&self, heading: String, uuid: String, edit: NetworkEdit) {
+        self.run(heading, uuid, move |c, u| {
+            Box::pin(async move { c.update_network(u, edit).await })
+        });
+    }
+
+    /// Run a request on the connection; failures reach the person in a dialog.
+    pub(super) fn run<F>(&self, heading: String, uuid: String, f: F)
+    where
+        F: FnOnce(
+                crate::backend::worker::Connection,
+                String,
+            ) -> std::pin::Pin<
+                Box<dyn std::future::Future<Output = crate::backend::Result<()>>>,
+            > + 'static,
+    {
+        let Some(conn) = self.connection() else {
+            return;
+        };
+        let this = self.downgrade();
+        glib::spawn_future_local(async move {
+            let r = f(conn.backend().clone(), uuid).await;
+            let Some(this) = this.upgrade() else { return };
+            if let Err(e) = r {
+                this.fail(&heading, &e);
+                // Switches go back to the truth.
+                this.imp().detail_state.borrow_mut().shown = None;
+                this.show_details();
+            }
+        });
+    }
+
+    /// Ask before deleting, naming the guests that use the network.
+    pub fn confirm_delete(&self, net: &Network) -> Option<adw::MessageDialog> {
+        let info = net.info();
+        let body = if info.guests.is_empty() {
+            gettext("No guest uses this network.")
+        } else {
+            gettext_f(
+                "These guests have a network card on it and will lose their network: {guests}.",
+                &[("guests", &info.guests.join(", "))],
+            )
+        };
+        let dialog = adw::MessageDialog::new(
+            self.window().as_ref(),
+            Some(&gettext_f(
+                "Delete the network “{name}”?",
+                &[("name", &info.name)],
+            )),
+            Some(&body),
+        );
+        dialog.add_response("cancel", &gettext("_Cancel"));
+        dialog.add_response("delete", &gettext("_Delete"));
+        dialog.set_response_appearance("delete", adw::ResponseAppearance::Destructive);
+        dialog.set_default_response(Some("cancel"));
+        dialog.set_close_response("cancel");
+        let this = self.downgrade();
+        let uuid = info.uuid.clone();
+        dialog.connect_response(None, move |_, r| {
+            if r != "delete" {
+                return;
+            }
+            if let Some(this) = this.upgrade() {
+                this.run(
+                    gettext("Could not delete the network"),
+                    uuid.clone(),
+                    |c, u| Box::pin(async move { c.delete_network(u).await }),
+                );
+            }
+        });
+        dialog.present();
+        Some(dialog)
+    }
+}
