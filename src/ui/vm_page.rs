@@ -296,6 +296,11 @@ impl VmPage {
         self.imp().stack.set_visible_child_name(name);
     }
 
+    /// A page by the name it was added with.
+    pub fn page(&self, name: &str) -> Option<gtk::Widget> {
+        self.imp().stack.child_by_name(name)
+    }
+
     pub fn visible_page(&self) -> Option<String> {
         self.imp().stack.visible_child_name().map(|s| s.to_string())
     }

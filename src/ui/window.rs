@@ -15,6 +15,7 @@ use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::{gio, glib, CompositeTemplate};
 
+use super::console::{ConsolePage, SerialPage};
 use super::host_page::HostPage;
 use super::vm_page::VmPage;
 use crate::i18n::{gettext, ngettext_f};
@@ -145,6 +146,7 @@ impl Window {
         }
         let vm_page = VmPage::new();
         imp.content_stack.add_named(&vm_page, Some("vm"));
+        win.add_console_pages(&vm_page);
         let _ = imp.vm_page.set(vm_page);
         let host_page = HostPage::new();
         imp.content_stack.add_named(&host_page, Some("host"));
@@ -182,6 +184,44 @@ impl Window {
 
     pub fn vm_page(&self) -> &VmPage {
         self.imp().vm_page.get().expect("set in new()")
+    }
+
+    /// The Console and Serial Console tabs, following the shown VM.
+    fn add_console_pages(&self, vm_page: &VmPage) {
+        let console = ConsolePage::new();
+        vm_page.add_page(
+            &console,
+            "console",
+            &gettext("Console"),
+            "computer-symbolic",
+        );
+        let serial = SerialPage::new();
+        vm_page.add_page(
+            &serial,
+            "serial",
+            &gettext("Serial Console"),
+            "utilities-terminal-symbolic",
+        );
+        let (c, s) = (console.downgrade(), serial.downgrade());
+        vm_page.connect_vm_changed(move |sel| {
+            let target = sel.map(|(conn, vm)| (conn, vm));
+            if let Some(c) = c.upgrade() {
+                c.set_vm(target);
+            }
+            if let Some(s) = s.upgrade() {
+                s.set_vm(target);
+            }
+        });
+    }
+
+    /// The Console tab of the VM page.
+    pub fn console_page(&self) -> Option<ConsolePage> {
+        self.vm_page().page("console").and_downcast()
+    }
+
+    /// The Serial Console tab of the VM page.
+    pub fn serial_page(&self) -> Option<SerialPage> {
+        self.vm_page().page("serial").and_downcast()
     }
 
     pub fn host_page(&self) -> &HostPage {

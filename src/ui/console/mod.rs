@@ -1,0 +1,11 @@
+//! Consoles: the VNC display widget of our own on gvnc, the Console tab with its state
+//! pages, the detached console window, and the serial console on VTE.
+
+pub mod display;
+pub mod page;
+pub mod serial;
+pub mod window;
+
+pub use display::{DisplayEvent, Scaling, VncDisplay};
+pub use page::{ConsolePage, ConsoleState};
+pub use serial::SerialPage;
