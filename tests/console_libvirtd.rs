@@ -75,10 +75,23 @@ fn render(widget: &impl IsA<gtk::Widget>) -> gdk::Texture {
     let w = widget.as_ref();
     let (width, height) = (w.width(), w.height());
     assert!(width > 0 && height > 0, "widget not allocated");
-    let paintable = gtk::WidgetPaintable::new(Some(w));
-    let snapshot = gtk::Snapshot::new();
-    paintable.snapshot(&snapshot, width as f64, height as f64);
-    let node = snapshot.to_node().expect("something was drawn");
+    // The paintable shows what the widget drew in its last frame: none yet right
+    // after it appears, so give it a few frames.
+    let start = Instant::now();
+    let node = loop {
+        let paintable = gtk::WidgetPaintable::new(Some(w));
+        let snapshot = gtk::Snapshot::new();
+        paintable.snapshot(&snapshot, width as f64, height as f64);
+        if let Some(node) = snapshot.to_node() {
+            break node;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "the widget draws nothing"
+        );
+        w.queue_draw();
+        settle(50);
+    };
     let native = w.native().expect("widget is in a window");
     native
         .renderer()
@@ -570,5 +583,29 @@ fn serial_console_shows_seabios() {
         serial.received_text().contains("Select boot device")
     });
     save_png(&serial, "serial-console-menu");
+    f.close();
+}
+
+#[gtk::test]
+#[ignore = "needs libvirtd: run through build-aux/run-tests.sh"]
+fn a_guest_without_vnc_shows_why() {
+    let guest = Guest::define("novnc", |n| guest_xml(n, "", "", ""));
+    virsh(&["start", &guest.0]).expect("guest starts");
+    let f = Fixture::open("hangar-console-test-novnc");
+    f.show(&guest.0, "console");
+    let page = f.console();
+    wait_for("the error page", 60, || page.state() == ConsoleState::Error);
+    assert!(
+        page.error_text().contains("VNC"),
+        "says there is no VNC display: {}",
+        page.error_text()
+    );
+    save_png(&page, "console-error");
+    // Not an error: the serial tab says there is no serial device.
+    f.show(&guest.0, "serial");
+    let serial = f.serial();
+    settle(500);
+    assert!(!serial.is_open());
+    save_png(&serial, "serial-console-none");
     f.close();
 }

@@ -289,6 +289,13 @@ pub enum VncSocket {
         host: String,
         port: u16,
     },
+    /// The domain has no VNC display (`spice`: it has a SPICE one instead).
+    NoDisplay {
+        spice: bool,
+    },
+    /// The display listens only where this machine cannot reach it (a UNIX socket
+    /// on another host, no port).
+    Unreachable,
 }
 
 impl Connection {
@@ -312,9 +319,9 @@ impl Connection {
             let xml = d.xml_desc(0)?;
             let devices = console::parse_devices(&xml).map_err(Error::InvalidInput)?;
             let Some((idx, g)) = devices.vnc() else {
-                return Err(Error::Unsupported(
-                    "the virtual machine has no VNC display".into(),
-                ));
+                return Ok(VncSocket::NoDisplay {
+                    spice: devices.has_spice(),
+                });
             };
             if prefer_fd && uri_host.is_none() {
                 match d.open_graphics_fd(idx as u32, sys::VIR_DOMAIN_OPEN_GRAPHICS_SKIPAUTH) {
@@ -330,9 +337,7 @@ impl Connection {
             }
             match console::tcp_target(g, uri_host.as_deref()) {
                 Some(console::VncTarget::Tcp { host, port }) => Ok(VncSocket::Tcp { host, port }),
-                _ => Err(Error::Unsupported(
-                    "the VNC display listens only where Hangar cannot reach it".into(),
-                )),
+                _ => Ok(VncSocket::Unreachable),
             }
         })
         .await

@@ -627,6 +627,23 @@ impl ConsolePage {
             let opened = match r {
                 Ok(VncSocket::Fd(fd)) => imp.display.open_fd(fd),
                 Ok(VncSocket::Tcp { host, port }) => imp.display.open_host(&host, port),
+                Ok(VncSocket::NoDisplay { spice }) => {
+                    this.show_error(&if spice {
+                        gettext(
+                            "This virtual machine has a SPICE display only. Add a VNC \
+                             display to its hardware to see it here.",
+                        )
+                    } else {
+                        gettext("This virtual machine has no VNC display.")
+                    });
+                    return;
+                }
+                Ok(VncSocket::Unreachable) => {
+                    this.show_error(&gettext(
+                        "The VNC display listens only where Hangar cannot reach it.",
+                    ));
+                    return;
+                }
                 Err(Error::InvalidState(_)) | Err(Error::NoSuchDomain(_))
                     if !vm.domain_state().is_active() =>
                 {
