@@ -176,6 +176,8 @@ mod imp {
         pub frames: Cell<u64>,
         pub rects: Cell<u64>,
         pub local: Cell<bool>,
+        /// Window shortcut controllers switched off while the display has focus.
+        pub suspended: RefCell<Vec<(glib::WeakRef<gtk::EventController>, gtk::PropagationPhase)>>,
     }
 
     #[glib::object_subclass]
@@ -197,6 +199,7 @@ mod imp {
         }
 
         fn dispose(&self) {
+            self.obj().suspend_window_shortcuts(false);
             self.obj().close();
             if let Some(id) = self.watchdog.take() {
                 id.remove();
@@ -238,6 +241,11 @@ mod imp {
                     snapshot.append_texture(t, &r);
                 }
             }
+        }
+
+        fn unmap(&self) {
+            self.obj().suspend_window_shortcuts(false);
+            self.parent_unmap();
         }
 
         fn map(&self) {
@@ -297,6 +305,7 @@ impl VncDisplay {
         let this = self.downgrade();
         focus.connect_enter(move |_| {
             if let Some(this) = this.upgrade() {
+                this.suspend_window_shortcuts(true);
                 if let Some(top) = this
                     .native()
                     .and_then(|n| n.surface())
@@ -310,6 +319,7 @@ impl VncDisplay {
         focus.connect_leave(move |_| {
             if let Some(this) = this.upgrade() {
                 this.release_all();
+                this.suspend_window_shortcuts(false);
                 if let Some(top) = this
                     .native()
                     .and_then(|n| n.surface())
@@ -379,6 +389,38 @@ impl VncDisplay {
             glib::ControlFlow::Continue
         });
         self.imp().watchdog.replace(Some(id));
+    }
+
+    /// While the guest has the keyboard, the window's application accelerators (GTK
+    /// runs them in the capture phase, before any widget) must not eat its keys:
+    /// Delete, F2 or Ctrl+A belong to the guest then.
+    fn suspend_window_shortcuts(&self, suspend: bool) {
+        let imp = self.imp();
+        if suspend {
+            let Some(root) = self.root() else { return };
+            let list = root.observe_controllers();
+            let mut out = Vec::new();
+            for i in 0..list.n_items() {
+                let Some(c) = list.item(i).and_downcast::<gtk::EventController>() else {
+                    continue;
+                };
+                // The application's accelerators and the menu bar key: shortcut
+                // controllers that run before the focus widget sees the key.
+                if c.is::<gtk::ShortcutController>()
+                    && c.propagation_phase() == gtk::PropagationPhase::Capture
+                {
+                    out.push((c.downgrade(), c.propagation_phase()));
+                    c.set_propagation_phase(gtk::PropagationPhase::None);
+                }
+            }
+            imp.suspended.borrow_mut().extend(out);
+        } else {
+            for (c, phase) in imp.suspended.take() {
+                if let Some(c) = c.upgrade() {
+                    c.set_propagation_phase(phase);
+                }
+            }
+        }
     }
 
     /// Be told what happens on the connection.
