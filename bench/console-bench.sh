@@ -55,6 +55,11 @@ libvirtd -d
 until virsh -q -c qemu:///system version >/dev/null 2>&1; do sleep 0.5; done
 
 cp "$BENCH_IMG" /var/lib/libvirt/images/pattern.img
+# QEMU runs as libvirt-qemu and writes to its disk.
+chmod 0666 /var/lib/libvirt/images/pattern.img
+if id libvirt-qemu >/dev/null 2>&1; then
+  chown libvirt-qemu:libvirt-qemu /var/lib/libvirt/images/pattern.img
+fi
 cat > /run/bench/guest.xml <<'EOF'
 <domain type='qemu'>
   <name>hangar-bench-pattern</name>
@@ -75,7 +80,9 @@ EOF
 virsh -q -c qemu:///system define /run/bench/guest.xml >/dev/null
 virsh -q -c qemu:///system start hangar-bench-pattern >/dev/null
 sleep 3
-display=$(virsh -q -c qemu:///system domdisplay hangar-bench-pattern)
+# remote-viewer wants the TCP port in its URI (virsh domdisplay gives a display number).
+vncnum=$(virsh -q -c qemu:///system vncdisplay hangar-bench-pattern | sed 's/.*://')
+display="vnc://127.0.0.1:$((5900 + vncnum))"
 
 hz=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -86,7 +93,12 @@ measure() {
   local pid=$1 t0 t1
   sleep "$warmup"
   t0=$(cpu_ticks "$pid")
-  sleep "$seconds"
+  if [ -n "${BENCH_PERF:-}" ]; then
+    # BENCH_PERF=1: also record a profile of the viewer (perf report -i FILE).
+    perf record -g -o "$logs/perf-$pid.data" -p "$pid" -- sleep "$seconds" >/dev/null 2>&1
+  else
+    sleep "$seconds"
+  fi
   t1=$(cpu_ticks "$pid")
   CPU=$(awk -v a="$t0" -v b="$t1" -v hz="$hz" -v s="$seconds" 'BEGIN {printf "%.1f", (b - a) * 100 / hz / s}')
   RSS=$(( $(rss_kib "$pid") / 1024 ))
@@ -97,12 +109,14 @@ run_x() {
 }
 
 # Hangar: its own display in a bare window.
-out=/run/bench/hangar.out
+logs=${BENCH_LOGS:-/tmp/hangar-console-bench}
+mkdir -p "$logs"
+out=$logs/hangar.log
 run_x dbus-run-session -- "$CARGO_TARGET_DIR/release/examples/console-bench" \
   --connect qemu:///system --domain hangar-bench-pattern \
   --seconds $((warmup + seconds + 2)) >"$out" 2>&1 &
 sleep 1
-hpid=$(pgrep -f 'examples/console-bench' | head -n 1)
+hpid=$(pgrep -x console-bench | head -n 1)
 measure "$hpid"
 h_cpu=$CPU h_rss=$RSS
 wait || true
@@ -113,11 +127,12 @@ h_fps=$(awk -v a="${f0:-0}" -v b="${f1:-0}" -v s="$seconds" 'BEGIN {printf "%.1f
 # remote-viewer on the same guest.
 r_cpu=n/a r_rss=n/a
 if command -v remote-viewer >/dev/null 2>&1; then
-  run_x dbus-run-session -- remote-viewer --zoom=200 "$display" >/run/bench/rv.out 2>&1 &
+  run_x dbus-run-session -- remote-viewer --zoom=200 "$display" >"$logs/remote-viewer.log" 2>&1 &
   sleep 1
   rpid=$(pgrep -x remote-viewer | head -n 1)
   measure "$rpid"
   r_cpu=$CPU r_rss=$RSS
+  echo "remote-viewer: $display, log in $logs/remote-viewer.log"
   kill "$rpid" 2>/dev/null || true
   wait || true
 fi

@@ -84,15 +84,60 @@ fn memory_format() -> gdk::MemoryFormat {
     }
 }
 
-/// Pixels handed to a texture: our `u32`s seen as bytes.
-struct Pixels(Vec<u32>);
+/// Frame buffers of the last frames, reused: a fresh allocation of this size is a
+/// fresh mmap, and its page faults cost more than the copy itself.
+static POOL: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
+
+fn pooled(len: usize) -> Vec<u8> {
+    let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+    match pool.iter().position(|v| v.len() == len) {
+        Some(i) => pool.swap_remove(i),
+        None => vec![0u8; len],
+    }
+}
+
+/// Pixels handed to GTK (a texture's bytes or a cairo surface's data); the memory goes
+/// back to the pool when GTK lets go of it.
+struct Pixels(Vec<u8>);
 
 impl AsRef<[u8]> for Pixels {
     fn as_ref(&self) -> &[u8] {
-        let v = &self.0;
-        // SAFETY: u32 has no padding and every byte pattern is a valid u8; the length
-        // in bytes is exactly len * 4 and the memory lives as long as `self`.
-        unsafe { std::slice::from_raw_parts(v.as_ptr().cast::<u8>(), v.len() * 4) }
+        &self.0
+    }
+}
+
+impl AsMut<[u8]> for Pixels {
+    fn as_mut(&mut self) -> &mut [u8] {
+        &mut self.0
+    }
+}
+
+impl Drop for Pixels {
+    fn drop(&mut self) {
+        let v = std::mem::take(&mut self.0);
+        let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+        if pool.len() < 4 {
+            pool.push(v);
+        }
+    }
+}
+
+/// One frame, in the form the window's renderer takes without converting it: GTK 4.8's
+/// cairo renderer turns every texture into a cairo surface through floats (two
+/// conversions per pixel), so for it the frame is a cairo image surface (RGB24 ignores
+/// the padding byte); other renderers upload a memory texture as it is.
+#[derive(Clone)]
+pub enum Frame {
+    Texture(gdk::Texture),
+    Surface(gtk::cairo::ImageSurface),
+}
+
+impl Frame {
+    fn size(&self) -> (i32, i32) {
+        match self {
+            Frame::Texture(t) => (t.width(), t.height()),
+            Frame::Surface(s) => (s.width(), s.height()),
+        }
     }
 }
 
@@ -137,6 +182,25 @@ impl Fb {
         Some(Fb { obj, width, height })
     }
 
+    /// A copy of the pixels with the padding byte made opaque, as texture bytes.
+    fn opaque_copy(&self) -> Option<Vec<u8>> {
+        let words = self.words();
+        let n = self.width as usize * self.height as usize;
+        if words.len() < n {
+            return None;
+        }
+        let opaque = if cfg!(target_endian = "little") {
+            0xff00_0000u32
+        } else {
+            0x0000_00ffu32
+        };
+        let mut data = pooled(n * 4);
+        for (d, w) in data.chunks_exact_mut(4).zip(&words[..n]) {
+            d.copy_from_slice(&(w | opaque).to_ne_bytes());
+        }
+        Some(data)
+    }
+
     /// The pixels, as 0x00RRGGBB words.
     fn words(&self) -> &[u32] {
         let bytes = gvnc::FramebufferManualExt::buffer(&self.obj);
@@ -158,7 +222,9 @@ mod imp {
     pub struct VncDisplay {
         pub conn: RefCell<Option<gvnc::Connection>>,
         pub fb: RefCell<Option<Fb>>,
-        pub texture: RefCell<Option<gdk::Texture>>,
+        pub frame: RefCell<Option<Frame>>,
+        /// The window draws with GSK's cairo renderer.
+        pub cairo: Cell<bool>,
         pub dirty: Cell<bool>,
         pub tick_pending: Cell<bool>,
         pub initialized: Cell<bool>,
@@ -230,17 +296,46 @@ mod imp {
             let obj = self.obj();
             let (w, h) = (obj.width() as f32, obj.height() as f32);
             snapshot.append_color(&gdk::RGBA::BLACK, &graphene::Rect::new(0.0, 0.0, w, h));
-            if let Some(t) = self.texture.borrow().as_ref() {
-                if let Some((x, y, s)) = obj.placement() {
-                    let r = graphene::Rect::new(
-                        x as f32,
-                        y as f32,
-                        (t.width() as f64 * s) as f32,
-                        (t.height() as f64 * s) as f32,
-                    );
-                    snapshot.append_texture(t, &r);
+            let frame = self.frame.borrow();
+            let (Some(frame), Some((x, y, s))) = (frame.as_ref(), obj.placement()) else {
+                return;
+            };
+            let (fw, fh) = frame.size();
+            let r = graphene::Rect::new(
+                x as f32,
+                y as f32,
+                (fw as f64 * s) as f32,
+                (fh as f64 * s) as f32,
+            );
+            match frame {
+                Frame::Texture(t) => snapshot.append_texture(t, &r),
+                Frame::Surface(surface) => {
+                    let cr = snapshot.append_cairo(&r);
+                    cr.translate(x, y);
+                    cr.scale(s, s);
+                    if cr.set_source_surface(surface, 0.0, 0.0).is_ok() {
+                        let filter = if (s - s.round()).abs() < 1e-6 {
+                            gtk::cairo::Filter::Nearest
+                        } else {
+                            gtk::cairo::Filter::Bilinear
+                        };
+                        cr.source().set_filter(filter);
+                        let _ = cr.paint();
+                    }
                 }
             }
+        }
+
+        fn realize(&self) {
+            self.parent_realize();
+            let cairo = self
+                .obj()
+                .native()
+                .and_then(|n| n.renderer())
+                .is_some_and(|r| r.is::<gtk::gsk::CairoRenderer>());
+            self.cairo.set(cairo);
+            self.frame.replace(None);
+            self.dirty.set(true);
         }
 
         fn unmap(&self) {
@@ -513,8 +608,17 @@ impl VncDisplay {
 
     /// The guest screen as it is now, as a texture (for screenshots).
     pub fn current_texture(&self) -> Option<gdk::Texture> {
-        self.build_texture();
-        self.imp().texture.borrow().clone()
+        let fb = self.imp().fb.borrow();
+        let fb = fb.as_ref()?;
+        let bytes = glib::Bytes::from_owned(Pixels(fb.opaque_copy()?));
+        let t = gdk::MemoryTexture::new(
+            fb.width,
+            fb.height,
+            memory_format(),
+            &bytes,
+            fb.width as usize * 4,
+        );
+        Some(t.upcast())
     }
 
     /// Where the screen is drawn: x, y offset and the scale from guest pixels.
@@ -537,7 +641,7 @@ impl VncDisplay {
         self.close();
         let imp = self.imp();
         imp.fb.replace(None);
-        imp.texture.replace(None);
+        imp.frame.replace(None);
         imp.absolute.set(false);
         let conn = gvnc::Connection::new();
 
@@ -821,8 +925,7 @@ impl VncDisplay {
         });
     }
 
-    /// One texture of the framebuffer as it is now (one copy, the padding byte made
-    /// opaque on the way).
+    /// One frame of the framebuffer as it is now: a single copy.
     fn build_texture(&self) {
         let imp = self.imp();
         if !imp.dirty.replace(false) {
@@ -830,25 +933,38 @@ impl VncDisplay {
         }
         let fb = imp.fb.borrow();
         let Some(fb) = fb.as_ref() else { return };
-        let words = fb.words();
-        if words.len() < fb.width as usize * fb.height as usize {
-            return;
-        }
-        let opaque = if cfg!(target_endian = "little") {
-            0xff00_0000u32
+        let stride = fb.width as usize * 4;
+        let frame = if imp.cairo.get() {
+            // RGB24 is 0x00RRGGBB in native order, exactly our pixels: a plain copy.
+            let src = gvnc::FramebufferManualExt::buffer(&fb.obj);
+            let len = stride * fb.height as usize;
+            if src.len() < len {
+                return;
+            }
+            let mut data = pooled(len);
+            data.copy_from_slice(&src[..len]);
+            match gtk::cairo::ImageSurface::create_for_data(
+                Pixels(data),
+                gtk::cairo::Format::Rgb24,
+                fb.width,
+                fb.height,
+                stride as i32,
+            ) {
+                Ok(surface) => Frame::Surface(surface),
+                Err(e) => {
+                    tracing::warn!("vnc: no cairo surface for the frame: {e}");
+                    return;
+                }
+            }
         } else {
-            0x0000_00ffu32
+            let Some(pixels) = fb.opaque_copy() else {
+                return;
+            };
+            let bytes = glib::Bytes::from_owned(Pixels(pixels));
+            let tex = gdk::MemoryTexture::new(fb.width, fb.height, memory_format(), &bytes, stride);
+            Frame::Texture(tex.upcast())
         };
-        let pixels: Vec<u32> = words.iter().map(|p| p | opaque).collect();
-        let bytes = glib::Bytes::from_owned(Pixels(pixels));
-        let tex = gdk::MemoryTexture::new(
-            fb.width,
-            fb.height,
-            memory_format(),
-            &bytes,
-            fb.width as usize * 4,
-        );
-        imp.texture.replace(Some(tex.upcast()));
+        imp.frame.replace(Some(frame));
         imp.frames.set(imp.frames.get() + 1);
     }
 
