@@ -639,3 +639,32 @@ fn a_guest_without_vnc_shows_why() {
     save_png(&serial, "serial-console-none");
     f.close();
 }
+
+#[gtk::test]
+#[ignore = "needs libvirtd: run through build-aux/run-tests.sh"]
+fn overview_thumbnail_shows_the_screen() {
+    let guest = Guest::define("thumb", |n| guest_xml(n, "", "", VNC));
+    virsh(&["start", &guest.0]).expect("guest starts");
+    let f = Fixture::open("hangar-console-test-thumb");
+    f.show(&guest.0, "overview");
+    let thumb = f.win.thumbnail().expect("the Overview has a thumbnail");
+    // No console is open: the picture comes from virDomainScreenshot.
+    assert!(!f.console().display().is_open());
+    wait_for("a thumbnail", 30, || thumb.has_picture());
+    let first = thumb.updates();
+    // It refreshes while on screen.
+    wait_for("a refreshed thumbnail", 30, || thumb.updates() > first);
+    save_png(&f.win, "overview-thumbnail");
+    // A click opens the Console tab.
+    let button = thumb
+        .first_child()
+        .and_downcast::<gtk::Button>()
+        .expect("the thumbnail is a button");
+    button.emit_clicked();
+    settle(100);
+    assert_eq!(f.win.vm_page().visible_page().as_deref(), Some("console"));
+    wait_for("the console to connect", 60, || {
+        f.console().state() == ConsoleState::Connected
+    });
+    f.close();
+}

@@ -343,6 +343,31 @@ impl Connection {
         .await
     }
 
+    /// A screenshot of the domain's first screen: (MIME type, image bytes).
+    pub async fn screenshot(&self, uuid: String) -> Result<(String, Vec<u8>)> {
+        self.call(move |w| {
+            let d = w.domain(&uuid)?;
+            let stream = virt::stream::Stream::new(w.conn()?, 0)?;
+            let mime = d.screenshot(&stream, 0, 0)?;
+            let mut out = Vec::new();
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                let n = stream.recv(&mut buf)?;
+                if n <= 0 {
+                    break;
+                }
+                out.extend_from_slice(&buf[..n as usize]);
+                if out.len() > 256 * 1024 * 1024 {
+                    let _ = stream.abort();
+                    return Err(Error::InvalidInput("the screenshot is too large".into()));
+                }
+            }
+            stream.finish()?;
+            Ok((mime, out))
+        })
+        .await
+    }
+
     /// Open a text console (`name` is a device alias; `None` the first one). The
     /// stream is then pumped by threads of its own.
     pub async fn open_console(

@@ -73,6 +73,8 @@ mod imp {
         pub switcher: adw::ViewSwitcher,
         #[allow(clippy::type_complexity)]
         pub listeners: RefCell<Vec<Box<dyn Fn(Option<&(Connection, Vm)>)>>>,
+        /// Widgets other pages put at the top of the Overview (the screen thumbnail).
+        pub overview_top: gtk::Box,
     }
 
     #[glib::object_subclass]
@@ -172,6 +174,9 @@ impl VmPage {
         });
         imp.uuid_row.add_suffix(&copy);
         general.add(&imp.uuid_row);
+        imp.overview_top.set_orientation(gtk::Orientation::Vertical);
+        imp.overview_top.set_spacing(12);
+        body.append(&imp.overview_top);
         body.append(&general);
 
         let desc_group = adw::PreferencesGroup::builder()
@@ -284,6 +289,11 @@ impl VmPage {
         let page = imp.stack.add_titled(child, Some(name), title);
         page.set_icon_name(Some(icon));
         imp.switcher.set_visible(true);
+    }
+
+    /// Put a widget at the top of the Overview page.
+    pub fn add_overview_widget(&self, child: &impl IsA<gtk::Widget>) {
+        self.imp().overview_top.append(child);
     }
 
     /// Called with the shown VM (or `None`) each time it changes.

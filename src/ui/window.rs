@@ -15,7 +15,7 @@ use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::{gio, glib, CompositeTemplate};
 
-use super::console::{ConsolePage, SerialPage};
+use super::console::{ConsolePage, SerialPage, Thumbnail};
 use super::host_page::HostPage;
 use super::vm_page::VmPage;
 use crate::i18n::{gettext, ngettext_f};
@@ -186,7 +186,8 @@ impl Window {
         self.imp().vm_page.get().expect("set in new()")
     }
 
-    /// The Console and Serial Console tabs, following the shown VM.
+    /// The Console and Serial Console tabs and the Overview's screen thumbnail,
+    /// following the shown VM.
     fn add_console_pages(&self, vm_page: &VmPage) {
         let console = ConsolePage::new();
         vm_page.add_page(
@@ -202,7 +203,20 @@ impl Window {
             &gettext("Serial Console"),
             "utilities-terminal-symbolic",
         );
-        let (c, s) = (console.downgrade(), serial.downgrade());
+        let thumbnail = Thumbnail::new();
+        thumbnail.set_display(console.display());
+        vm_page.add_overview_widget(&thumbnail);
+        let page = vm_page.downgrade();
+        thumbnail.connect_clicked(move || {
+            if let Some(p) = page.upgrade() {
+                p.show_page("console");
+            }
+        });
+        let (c, s, t) = (
+            console.downgrade(),
+            serial.downgrade(),
+            thumbnail.downgrade(),
+        );
         vm_page.connect_vm_changed(move |sel| {
             let target = sel.map(|(conn, vm)| (conn, vm));
             if let Some(c) = c.upgrade() {
@@ -211,12 +225,28 @@ impl Window {
             if let Some(s) = s.upgrade() {
                 s.set_vm(target);
             }
+            if let Some(t) = t.upgrade() {
+                t.set_vm(target);
+            }
         });
     }
 
     /// The Console tab of the VM page.
     pub fn console_page(&self) -> Option<ConsolePage> {
         self.vm_page().page("console").and_downcast()
+    }
+
+    /// The screen thumbnail on the VM page's Overview.
+    pub fn thumbnail(&self) -> Option<Thumbnail> {
+        let top = self.vm_page().imp().overview_top.clone();
+        let mut c = top.first_child();
+        while let Some(w) = c {
+            if let Ok(t) = w.clone().downcast::<Thumbnail>() {
+                return Some(t);
+            }
+            c = w.next_sibling();
+        }
+        None
     }
 
     /// The Serial Console tab of the VM page.
