@@ -457,6 +457,17 @@ fn vnc_shows_seabios_and_takes_keys() {
         windows,
         "Delete reached the window's shortcuts instead of the guest"
     );
+    // Ctrl+Alt alone gives the keyboard back.
+    let st = Command::new("xdotool")
+        .args(["key", "ctrl+alt"])
+        .status()
+        .expect("xdotool key");
+    assert!(st.success());
+    wait_for("Ctrl+Alt to release the keyboard", 10, || {
+        !page.display().has_focus()
+    });
+    page.display().grab_focus();
+    settle(100);
     assert!(mean_diff(&after, &before) > 0.5);
     save_png(&page, "console-boot-menu");
 

@@ -290,6 +290,18 @@ impl ConsolePage {
         spacer.set_hexpand(true);
         toolbar.append(&spacer);
 
+        // While the guest has the keyboard, say how to get it back.
+        let hint = gtk::Label::builder()
+            .label(gettext("Ctrl+Alt releases the keyboard"))
+            .css_classes(["dim-label", "caption"])
+            .visible(false)
+            .build();
+        imp.display
+            .bind_property("has-focus", &hint, "visible")
+            .sync_create()
+            .build();
+        toolbar.append(&hint);
+
         let fs = &imp.fullscreen_button;
         fs.set_icon_name("view-fullscreen-symbolic");
         fs.add_css_class("flat");

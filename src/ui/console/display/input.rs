@@ -12,7 +12,36 @@ use gtk::{gdk, glib};
 use super::VncDisplay;
 use crate::backend::keymap;
 
+fn is_ctrl_or_alt(k: gdk::Key) -> bool {
+    matches!(
+        k,
+        gdk::Key::Control_L | gdk::Key::Control_R | gdk::Key::Alt_L | gdk::Key::Alt_R
+    )
+}
+
 impl VncDisplay {
+    /// Ctrl+Alt alone releases the keyboard: remember when both are down and nothing
+    /// else was pressed with them (Ctrl+Alt+F2 still reaches the guest).
+    fn track_release_combo(&self, keyval: gdk::Key, state: gdk::ModifierType) {
+        let imp = self.imp();
+        let ctrl = keyval == gdk::Key::Control_L
+            || keyval == gdk::Key::Control_R
+            || state.contains(gdk::ModifierType::CONTROL_MASK);
+        let alt = keyval == gdk::Key::Alt_L
+            || keyval == gdk::Key::Alt_R
+            || state.contains(gdk::ModifierType::ALT_MASK);
+        imp.release_combo.set(is_ctrl_or_alt(keyval) && ctrl && alt);
+    }
+
+    /// Give the keyboard back to the desktop: keys held are released in the guest and
+    /// the focus leaves the display (window shortcuts work again).
+    pub fn release_keyboard(&self) {
+        self.release_all();
+        if let Some(root) = self.root() {
+            root.set_focus(None::<&gtk::Widget>);
+        }
+    }
+
     pub(super) fn setup(&self) {
         self.set_focusable(true);
         self.set_focus_on_click(true);
@@ -22,9 +51,10 @@ impl VncDisplay {
 
         let key = gtk::EventControllerKey::new();
         let this = self.downgrade();
-        key.connect_key_pressed(move |_, keyval, keycode, _| {
+        key.connect_key_pressed(move |_, keyval, keycode, state| {
             if let Some(this) = this.upgrade() {
                 if this.is_ready() {
+                    this.track_release_combo(keyval, state);
                     this.send_key(true, keyval.into_glib(), keycode);
                     return glib::Propagation::Stop;
                 }
@@ -35,6 +65,11 @@ impl VncDisplay {
         key.connect_key_released(move |_, keyval, keycode, _| {
             if let Some(this) = this.upgrade() {
                 this.send_key(false, keyval.into_glib(), keycode);
+                if this.imp().release_combo.replace(false) && is_ctrl_or_alt(keyval) {
+                    // Ctrl+Alt pressed and let go with nothing else: the guest gives
+                    // the keyboard back.
+                    this.release_keyboard();
+                }
             }
         });
         self.add_controller(key);

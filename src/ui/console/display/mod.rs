@@ -87,6 +87,8 @@ mod imp {
         pub scroll: Cell<(f64, f64)>,
         /// Keys held down, as (keysym, scancode), released when focus leaves.
         pub held: RefCell<BTreeSet<(u32, u16)>>,
+        /// Ctrl and Alt are down together with nothing else (see `release_keyboard`).
+        pub release_combo: Cell<bool>,
         pub absolute: Cell<bool>,
         pub last_request: Cell<Option<Instant>>,
         pub watchdog: RefCell<Option<glib::SourceId>>,
