@@ -355,7 +355,8 @@ impl Application {
         });
     }
 
-    /// `--show-domain-editor`, `--show-domain-performance`, `--show-host-summary`.
+    /// `--show-domain-editor`, `--show-domain-performance`, `--show-domain-console`,
+    /// `--show-host-summary`.
     fn show_requested(&self, conn: &Connection, o: &Options) {
         let win = self.main_window();
         if o.show_host_summary {
@@ -365,14 +366,22 @@ impl Application {
             .show_domain_editor
             .clone()
             .or_else(|| o.show_domain_performance.clone())
+            .or_else(|| o.show_domain_console.clone())
         else {
             return;
         };
+        let console = o.show_domain_console.is_some();
         let select = {
             let win = win.clone();
             move |c: &Connection| -> bool {
                 match c.find_vm(&key) {
-                    Some(vm) => win.select_item(vm.upcast_ref()),
+                    Some(vm) => {
+                        let found = win.select_item(vm.upcast_ref());
+                        if found && console {
+                            win.vm_page().show_page("console");
+                        }
+                        found
+                    }
                     None => false,
                 }
             }
@@ -387,6 +396,7 @@ impl Application {
             .show_domain_editor
             .clone()
             .or_else(|| o.show_domain_performance.clone())
+            .or_else(|| o.show_domain_console.clone())
             .unwrap_or_default();
         let id = conn.connect_loaded_notify(move |c| {
             if !c.loaded() {

@@ -8,6 +8,7 @@ pub struct Options {
     pub debug: bool,
     pub show_domain_editor: Option<String>,
     pub show_domain_performance: Option<String>,
+    pub show_domain_console: Option<String>,
     pub show_host_summary: bool,
     pub help: bool,
     pub version: bool,
@@ -24,6 +25,8 @@ Options:
                                      Show the details of a virtual machine
       --show-domain-performance NAME|ID|UUID
                                      Show the performance of a virtual machine
+      --show-domain-console NAME|ID|UUID
+                                     Show the console of a virtual machine
       --show-host-summary            Show the host's summary
   -h, --help                         Show this help
       --version                      Show the version
@@ -53,6 +56,7 @@ where
             "--debug" => o.debug = true,
             "--show-domain-editor" => o.show_domain_editor = Some(value(&flag)?),
             "--show-domain-performance" => o.show_domain_performance = Some(value(&flag)?),
+            "--show-domain-console" => o.show_domain_console = Some(value(&flag)?),
             "--show-host-summary" => o.show_host_summary = true,
             "-h" | "--help" => o.help = true,
             "--version" => o.version = true,
@@ -62,6 +66,7 @@ where
     }
     if (o.show_domain_editor.is_some()
         || o.show_domain_performance.is_some()
+        || o.show_domain_console.is_some()
         || o.show_host_summary)
         && o.connect.is_none()
     {
@@ -89,6 +94,11 @@ mod tests {
         assert_eq!(o.connect.as_deref(), Some("test:///default"));
         assert!(parse(["--connect"]).unwrap_err().contains("needs a value"));
         assert!(parse(["--bogus"]).unwrap_err().contains("--bogus"));
+        let o = parse(["-c", "qemu:///system", "--show-domain-console=web"]).unwrap();
+        assert_eq!(o.show_domain_console.as_deref(), Some("web"));
+        assert!(parse(["--show-domain-console", "web"])
+            .unwrap_err()
+            .contains("--connect"));
         assert!(parse(["--show-host-summary"])
             .unwrap_err()
             .contains("--connect"));

@@ -1,11 +1,13 @@
 //! The GTK-free backend: libvirt connections on worker threads, events, statistics,
 //! URIs and units. Everything here can be tested with `cargo test` and no display.
 
+pub mod console;
 pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod events;
 pub mod host;
+pub mod keymap;
 pub mod netcheck;
 pub mod network;
 pub mod network_form;

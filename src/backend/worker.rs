@@ -11,6 +11,7 @@ use virt::connect::{Connect, ConnectAuth, ConnectCredential, ConnectCredentialTy
 use virt::domain::Domain;
 use virt::sys;
 
+use super::console;
 use super::domain::{parse_summary, Action, DomainInfo, DomainState};
 use super::events::{self, CloseReason, DomainEventKind, Event, Registration};
 use super::host::{self, HostInfo, HostSample};
@@ -279,6 +280,111 @@ impl Connection {
     ) -> Result<StatsReply> {
         self.call(move |w| w.sample(uuids.as_deref(), kinds, host))
             .await
+    }
+}
+
+/// A way to the VNC server of a domain, ready for the console widget.
+#[derive(Debug)]
+pub enum VncSocket {
+    /// A connected socket from `virDomainOpenGraphicsFD` (authentication skipped).
+    Fd(std::os::fd::OwnedFd),
+    Tcp {
+        host: String,
+        port: u16,
+    },
+    /// The domain has no VNC display (`spice`: it has a SPICE one instead).
+    NoDisplay {
+        spice: bool,
+    },
+    /// The display listens only where this machine cannot reach it (a UNIX socket
+    /// on another host, no port).
+    Unreachable,
+}
+
+impl Connection {
+    /// The graphics and text consoles of a domain, from its live XML.
+    pub async fn console_devices(&self, uuid: String) -> Result<console::ConsoleDevices> {
+        self.call(move |w| {
+            let xml = w.domain(&uuid)?.xml_desc(0)?;
+            console::parse_devices(&xml).map_err(Error::InvalidInput)
+        })
+        .await
+    }
+
+    /// Open the way to the domain's first VNC display: on a local connection a socket
+    /// from libvirt when `prefer_fd` (no password needed), else the TCP address.
+    pub async fn open_vnc(&self, uuid: String, prefer_fd: bool) -> Result<VncSocket> {
+        let uri_host = super::uri::LibvirtUri::parse(&self.uri)
+            .ok()
+            .and_then(|u| u.host);
+        self.call(move |w| {
+            let d = w.domain(&uuid)?;
+            let xml = d.xml_desc(0)?;
+            let devices = console::parse_devices(&xml).map_err(Error::InvalidInput)?;
+            let Some((idx, g)) = devices.vnc() else {
+                return Ok(VncSocket::NoDisplay {
+                    spice: devices.has_spice(),
+                });
+            };
+            if prefer_fd && uri_host.is_none() {
+                match d.open_graphics_fd(idx as u32, sys::VIR_DOMAIN_OPEN_GRAPHICS_SKIPAUTH) {
+                    Ok(fd) => {
+                        use std::os::fd::FromRawFd;
+                        // SAFETY: libvirt hands over a new descriptor that nothing
+                        // else owns; OwnedFd closes it once.
+                        let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as i32) };
+                        return Ok(VncSocket::Fd(fd));
+                    }
+                    Err(e) => tracing::debug!("graphics fd of {uuid}: {e}; trying TCP"),
+                }
+            }
+            match console::tcp_target(g, uri_host.as_deref()) {
+                Some(console::VncTarget::Tcp { host, port }) => Ok(VncSocket::Tcp { host, port }),
+                _ => Ok(VncSocket::Unreachable),
+            }
+        })
+        .await
+    }
+
+    /// A screenshot of the domain's first screen: (MIME type, image bytes).
+    pub async fn screenshot(&self, uuid: String) -> Result<(String, Vec<u8>)> {
+        self.call(move |w| {
+            let d = w.domain(&uuid)?;
+            let stream = virt::stream::Stream::new(w.conn()?, 0)?;
+            let mime = d.screenshot(&stream, 0, 0)?;
+            let mut out = Vec::new();
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                let n = stream.recv(&mut buf)?;
+                if n <= 0 {
+                    break;
+                }
+                out.extend_from_slice(&buf[..n as usize]);
+                if out.len() > 256 * 1024 * 1024 {
+                    let _ = stream.abort();
+                    return Err(Error::InvalidInput("the screenshot is too large".into()));
+                }
+            }
+            stream.finish()?;
+            Ok((mime, out))
+        })
+        .await
+    }
+
+    /// Open a text console (`name` is a device alias; `None` the first one). The
+    /// stream is then pumped by threads of its own.
+    pub async fn open_console(
+        &self,
+        uuid: String,
+        name: Option<String>,
+    ) -> Result<console::SerialConsole> {
+        self.call(move |w| {
+            let d = w.domain(&uuid)?;
+            let stream = virt::stream::Stream::new(w.conn()?, 0)?;
+            d.open_console(name.as_deref(), &stream, sys::VIR_DOMAIN_CONSOLE_FORCE)?;
+            Ok(console::SerialConsole::start(stream))
+        })
+        .await
     }
 }
 

@@ -1,6 +1,7 @@
 //! The user interface: window, pages, dialogs.
 
 pub mod add_connection;
+pub mod console;
 pub mod error;
 pub mod graph;
 pub mod host_page;

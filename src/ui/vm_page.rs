@@ -73,6 +73,8 @@ mod imp {
         pub switcher: adw::ViewSwitcher,
         #[allow(clippy::type_complexity)]
         pub listeners: RefCell<Vec<Box<dyn Fn(Option<&(Connection, Vm)>)>>>,
+        /// Widgets other pages put at the top of the Overview (the screen thumbnail).
+        pub overview_top: gtk::Box,
     }
 
     #[glib::object_subclass]
@@ -166,6 +168,9 @@ impl VmPage {
         });
         imp.uuid_row.add_suffix(&copy);
         general.add(&imp.uuid_row);
+        imp.overview_top.set_orientation(gtk::Orientation::Vertical);
+        imp.overview_top.set_spacing(12);
+        body.append(&imp.overview_top);
         body.append(&general);
 
         let desc_group = adw::PreferencesGroup::builder()
@@ -282,6 +287,11 @@ impl VmPage {
         imp.switcher.set_visible(true);
     }
 
+    /// Put a widget at the top of the Overview page.
+    pub fn add_overview_widget(&self, child: &impl IsA<gtk::Widget>) {
+        self.imp().overview_top.append(child);
+    }
+
     /// Called with the shown VM (or `None`) each time it changes.
     pub fn connect_vm_changed(&self, f: impl Fn(Option<&(Connection, Vm)>) + 'static) {
         self.imp().listeners.borrow_mut().push(Box::new(f));
@@ -290,6 +300,11 @@ impl VmPage {
     /// Show one of the pages by name ("overview", …).
     pub fn show_page(&self, name: &str) {
         self.imp().stack.set_visible_child_name(name);
+    }
+
+    /// A page by the name it was added with.
+    pub fn page(&self, name: &str) -> Option<gtk::Widget> {
+        self.imp().stack.child_by_name(name)
     }
 
     pub fn visible_page(&self) -> Option<String> {

@@ -16,6 +16,7 @@ use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::{gio, glib, CompositeTemplate};
 
+use super::console::{ConsolePage, SerialPage, Thumbnail};
 use super::host_page::HostPage;
 use super::vm_page::VmPage;
 use crate::i18n::{gettext, ngettext_f};
@@ -150,6 +151,7 @@ impl Window {
         }
         let vm_page = VmPage::new();
         imp.content_stack.add_named(&vm_page, Some("vm"));
+        win.add_console_pages(&vm_page);
         let _ = imp.vm_page.set(vm_page);
         let host_page = HostPage::new();
         imp.content_stack.add_named(&host_page, Some("host"));
@@ -248,6 +250,74 @@ impl Window {
 
     pub fn vm_page(&self) -> &VmPage {
         self.imp().vm_page.get().expect("set in new()")
+    }
+
+    /// The Console and Serial Console tabs and the Overview's screen thumbnail,
+    /// following the shown VM.
+    fn add_console_pages(&self, vm_page: &VmPage) {
+        let console = ConsolePage::new();
+        vm_page.add_page(
+            &console,
+            "console",
+            &gettext("Console"),
+            "computer-symbolic",
+        );
+        let serial = SerialPage::new();
+        vm_page.add_page(
+            &serial,
+            "serial",
+            &gettext("Serial Console"),
+            "utilities-terminal-symbolic",
+        );
+        let thumbnail = Thumbnail::new();
+        thumbnail.set_display(console.display());
+        vm_page.add_overview_widget(&thumbnail);
+        let page = vm_page.downgrade();
+        thumbnail.connect_clicked(move || {
+            if let Some(p) = page.upgrade() {
+                p.show_page("console");
+            }
+        });
+        let (c, s, t) = (
+            console.downgrade(),
+            serial.downgrade(),
+            thumbnail.downgrade(),
+        );
+        vm_page.connect_vm_changed(move |sel| {
+            let target = sel.map(|(conn, vm)| (conn, vm));
+            if let Some(c) = c.upgrade() {
+                c.set_vm(target);
+            }
+            if let Some(s) = s.upgrade() {
+                s.set_vm(target);
+            }
+            if let Some(t) = t.upgrade() {
+                t.set_vm(target);
+            }
+        });
+    }
+
+    /// The Console tab of the VM page.
+    pub fn console_page(&self) -> Option<ConsolePage> {
+        self.vm_page().page("console").and_downcast()
+    }
+
+    /// The screen thumbnail on the VM page's Overview.
+    pub fn thumbnail(&self) -> Option<Thumbnail> {
+        let top = self.vm_page().imp().overview_top.clone();
+        let mut c = top.first_child();
+        while let Some(w) = c {
+            if let Ok(t) = w.clone().downcast::<Thumbnail>() {
+                return Some(t);
+            }
+            c = w.next_sibling();
+        }
+        None
+    }
+
+    /// The Serial Console tab of the VM page.
+    pub fn serial_page(&self) -> Option<SerialPage> {
+        self.vm_page().page("serial").and_downcast()
     }
 
     pub fn host_page(&self) -> &HostPage {

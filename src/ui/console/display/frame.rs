@@ -1,0 +1,280 @@
+//! Frames: the framebuffer gvnc decodes into, and the one image per frame-clock tick
+//! made of it for the renderer.
+
+use std::time::Instant;
+
+use gtk::glib::translate::{from_glib_full, ToGlibPtr};
+use gtk::prelude::*;
+use gtk::subclass::prelude::*;
+use gtk::{gdk, glib};
+
+use super::VncDisplay;
+
+/// The pixel layout we ask the server for: 32-bit true colour, 0x00RRGGBB in native
+/// byte order, which is BGRX in memory on little-endian machines.
+pub(super) fn local_format() -> gvnc::PixelFormat {
+    let order = if cfg!(target_endian = "little") {
+        gvnc::ByteOrder::Little
+    } else {
+        gvnc::ByteOrder::Big
+    };
+    gvnc::PixelFormat::new_with((255, 255, 255), (16, 8, 0), 24, 32, order, 1)
+        .unwrap_or_else(|_| gvnc::PixelFormat::new())
+}
+
+/// The GDK format of our pixels once the padding byte is made opaque.
+pub(super) fn memory_format() -> gdk::MemoryFormat {
+    if cfg!(target_endian = "little") {
+        gdk::MemoryFormat::B8g8r8a8Premultiplied
+    } else {
+        gdk::MemoryFormat::A8r8g8b8Premultiplied
+    }
+}
+
+/// Frame buffers of the last frames, reused: a fresh allocation of this size is a
+/// fresh mmap, and its page faults cost more than the copy itself.
+static POOL: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
+
+pub(super) fn pooled(len: usize) -> Vec<u8> {
+    let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+    match pool.iter().position(|v| v.len() == len) {
+        Some(i) => pool.swap_remove(i),
+        None => vec![0u8; len],
+    }
+}
+
+/// Pixels handed to GTK (a texture's bytes or a cairo surface's data); the memory goes
+/// back to the pool when GTK lets go of it.
+pub(super) struct Pixels(Vec<u8>);
+
+impl AsRef<[u8]> for Pixels {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl AsMut<[u8]> for Pixels {
+    fn as_mut(&mut self) -> &mut [u8] {
+        &mut self.0
+    }
+}
+
+impl Drop for Pixels {
+    fn drop(&mut self) {
+        let v = std::mem::take(&mut self.0);
+        let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+        if pool.len() < 4 {
+            pool.push(v);
+        }
+    }
+}
+
+/// One frame, in the form the window's renderer takes without converting it: GTK 4.8's
+/// cairo renderer turns every texture into a cairo surface through floats (two
+/// conversions per pixel), so for it the frame is a cairo image surface (RGB24 ignores
+/// the padding byte); other renderers upload a memory texture as it is.
+#[derive(Clone)]
+pub enum Frame {
+    Texture(gdk::Texture),
+    Surface(gtk::cairo::ImageSurface),
+}
+
+impl Frame {
+    pub(super) fn size(&self) -> (i32, i32) {
+        match self {
+            Frame::Texture(t) => (t.width(), t.height()),
+            Frame::Surface(s) => (s.width(), s.height()),
+        }
+    }
+}
+
+/// The framebuffer gvnc draws into. The pixel memory is owned by the gvnc object (it
+/// is dropped with it), so gvnc can never write into freed memory.
+pub struct Fb {
+    pub(super) obj: gvnc::BaseFramebuffer,
+    pub(super) width: i32,
+    pub(super) height: i32,
+}
+
+/// Largest framebuffer side we accept (what QEMU allows, with room).
+const MAX_SIDE: i32 = 16384;
+
+impl Fb {
+    pub(super) fn new(width: i32, height: i32, remote: &gvnc::PixelFormat) -> Option<Fb> {
+        if width <= 0 || height <= 0 || width > MAX_SIDE || height > MAX_SIDE {
+            return None;
+        }
+        let mut pixels: Box<[u32]> = vec![0u32; width as usize * height as usize].into();
+        let local = local_format();
+        let ptr = pixels.as_mut_ptr().cast::<u8>();
+        // SAFETY: `ptr` points to width*height*4 writable bytes with the given stride;
+        // both formats are valid boxed values for the duration of the call. The returned
+        // object is a new reference we own (transfer full).
+        let obj: gvnc::BaseFramebuffer = unsafe {
+            from_glib_full(gvnc::ffi::vnc_base_framebuffer_new(
+                ptr,
+                width as u16,
+                height as u16,
+                width * 4,
+                local.to_glib_none().0,
+                remote.to_glib_none().0,
+            ))
+        };
+        // SAFETY: the key is used with this type only; the boxed slice (whose heap
+        // memory does not move when the box moves) is dropped when the object is
+        // finalized, after gvnc's last use of it.
+        unsafe {
+            obj.set_data("hangar-pixels", pixels);
+        }
+        Some(Fb { obj, width, height })
+    }
+
+    /// A copy of the pixels with the padding byte made opaque, as texture bytes.
+    pub(super) fn opaque_copy(&self) -> Option<Vec<u8>> {
+        let words = self.words();
+        let n = self.width as usize * self.height as usize;
+        if words.len() < n {
+            return None;
+        }
+        let opaque = if cfg!(target_endian = "little") {
+            0xff00_0000u32
+        } else {
+            0x0000_00ffu32
+        };
+        let mut data = pooled(n * 4);
+        for (d, w) in data.chunks_exact_mut(4).zip(&words[..n]) {
+            d.copy_from_slice(&(w | opaque).to_ne_bytes());
+        }
+        Some(data)
+    }
+
+    /// The pixels, as 0x00RRGGBB words.
+    pub(super) fn words(&self) -> &[u32] {
+        let bytes = gvnc::FramebufferManualExt::buffer(&self.obj);
+        // SAFETY: the buffer was allocated as a `[u32]` (so it is aligned) and is kept
+        // alive by `self.obj`.
+        let (pre, words, _) = unsafe { bytes.align_to::<u32>() };
+        if pre.is_empty() {
+            words
+        } else {
+            &[]
+        }
+    }
+}
+
+impl VncDisplay {
+    /// The guest screen as it is now, as a texture (for screenshots).
+    pub fn current_texture(&self) -> Option<gdk::Texture> {
+        let fb = self.imp().fb.borrow();
+        let fb = fb.as_ref()?;
+        let bytes = glib::Bytes::from_owned(Pixels(fb.opaque_copy()?));
+        let t = gdk::MemoryTexture::new(
+            fb.width,
+            fb.height,
+            memory_format(),
+            &bytes,
+            fb.width as usize * 4,
+        );
+        Some(t.upcast())
+    }
+
+    pub(super) fn install_framebuffer(
+        &self,
+        c: &gvnc::Connection,
+        w: i32,
+        h: i32,
+        remote: &gvnc::PixelFormat,
+    ) -> bool {
+        let Some(fb) = Fb::new(w, h, remote) else {
+            return false;
+        };
+        if c.set_framebuffer(&fb.obj).is_err() {
+            return false;
+        }
+        let imp = self.imp();
+        imp.fb.replace(Some(fb));
+        imp.dirty.set(true);
+        true
+    }
+
+    /// Ask the server for the next update of the whole screen.
+    pub(super) fn request_update(&self, incremental: bool) {
+        let imp = self.imp();
+        if !imp.initialized.get() {
+            return;
+        }
+        let conn = imp.conn.borrow().clone();
+        let Some(c) = conn else { return };
+        let (w, h) = (
+            c.width().clamp(0, u16::MAX as i32),
+            c.height().clamp(0, u16::MAX as i32),
+        );
+        if c.framebuffer_update_request(incremental, 0, 0, w as u16, h as u16)
+            .is_ok()
+        {
+            imp.last_request.set(Some(Instant::now()));
+        }
+    }
+
+    /// Make a texture at the next frame-clock tick, whatever arrives until then.
+    pub(super) fn schedule_frame(&self) {
+        let imp = self.imp();
+        if imp.tick_pending.get() || !imp.dirty.get() {
+            return;
+        }
+        imp.tick_pending.set(true);
+        self.add_tick_callback(|this, _| {
+            let imp = this.imp();
+            imp.tick_pending.set(false);
+            if imp.dirty.get() {
+                this.build_texture();
+                this.queue_draw();
+            }
+            this.request_update(true);
+            glib::ControlFlow::Break
+        });
+    }
+
+    /// One frame of the framebuffer as it is now: a single copy.
+    pub(super) fn build_texture(&self) {
+        let imp = self.imp();
+        if !imp.dirty.replace(false) {
+            return;
+        }
+        let fb = imp.fb.borrow();
+        let Some(fb) = fb.as_ref() else { return };
+        let stride = fb.width as usize * 4;
+        let frame = if imp.cairo.get() {
+            // RGB24 is 0x00RRGGBB in native order, exactly our pixels: a plain copy.
+            let src = gvnc::FramebufferManualExt::buffer(&fb.obj);
+            let len = stride * fb.height as usize;
+            if src.len() < len {
+                return;
+            }
+            let mut data = pooled(len);
+            data.copy_from_slice(&src[..len]);
+            match gtk::cairo::ImageSurface::create_for_data(
+                Pixels(data),
+                gtk::cairo::Format::Rgb24,
+                fb.width,
+                fb.height,
+                stride as i32,
+            ) {
+                Ok(surface) => Frame::Surface(surface),
+                Err(e) => {
+                    tracing::warn!("vnc: no cairo surface for the frame: {e}");
+                    return;
+                }
+            }
+        } else {
+            let Some(pixels) = fb.opaque_copy() else {
+                return;
+            };
+            let bytes = glib::Bytes::from_owned(Pixels(pixels));
+            let tex = gdk::MemoryTexture::new(fb.width, fb.height, memory_format(), &bytes, stride);
+            Frame::Texture(tex.upcast())
+        };
+        imp.frame.replace(Some(frame));
+        imp.frames.set(imp.frames.get() + 1);
+    }
+}

@@ -1,0 +1,248 @@
+//! The RFB session: gvnc's signals, authentication choices, the pixel format and
+//! encodings we ask for, and screen size changes.
+
+use gtk::glib::translate::IntoGlib;
+use gtk::prelude::*;
+use gtk::subclass::prelude::*;
+
+use super::frame::local_format;
+use super::{DisplayEvent, VncDisplay};
+
+impl VncDisplay {
+    pub(super) fn new_connection(&self) -> gvnc::Connection {
+        self.close();
+        let imp = self.imp();
+        imp.fb.replace(None);
+        imp.frame.replace(None);
+        imp.absolute.set(false);
+        let conn = gvnc::Connection::new();
+
+        let this = self.downgrade();
+        conn.connect_vnc_connected(move |_| {
+            if let Some(this) = this.upgrade() {
+                this.emit(DisplayEvent::Connected);
+            }
+        });
+        conn.connect_vnc_auth_choose_type(|c, types| {
+            let offered: Vec<gvnc::ConnectionAuth> = types
+                .iter()
+                .filter_map(|v| v.get::<gvnc::ConnectionAuth>().ok())
+                .collect();
+            let pick = [
+                gvnc::ConnectionAuth::None,
+                gvnc::ConnectionAuth::Vnc,
+                gvnc::ConnectionAuth::Vencrypt,
+                gvnc::ConnectionAuth::Tls,
+            ]
+            .into_iter()
+            .find(|a| offered.contains(a));
+            match pick {
+                Some(a) => {
+                    let _ = c.set_auth_type(a.into_glib() as u32);
+                }
+                None => c.shutdown(),
+            }
+        });
+        conn.connect_vnc_auth_choose_subtype(|c, kind, subtypes| {
+            let offered: Vec<i32> = subtypes
+                .iter()
+                .filter_map(|v| {
+                    v.get::<gvnc::ConnectionAuthVencrypt>()
+                        .map(|s| s.into_glib())
+                        .or_else(|_| v.get::<gvnc::ConnectionAuth>().map(|s| s.into_glib()))
+                        .ok()
+                })
+                .collect();
+            let prefs: Vec<i32> = if kind == gvnc::ConnectionAuth::Vencrypt.into_glib() as u32 {
+                [
+                    gvnc::ConnectionAuthVencrypt::X509vnc,
+                    gvnc::ConnectionAuthVencrypt::X509none,
+                    gvnc::ConnectionAuthVencrypt::Tlsvnc,
+                    gvnc::ConnectionAuthVencrypt::Tlsnone,
+                ]
+                .into_iter()
+                .map(|s| s.into_glib())
+                .collect()
+            } else {
+                [gvnc::ConnectionAuth::None, gvnc::ConnectionAuth::Vnc]
+                    .into_iter()
+                    .map(|s| s.into_glib())
+                    .collect()
+            };
+            match prefs.into_iter().find(|p| offered.contains(p)) {
+                Some(p) => {
+                    let _ = c.set_auth_subtype(p as u32);
+                }
+                None => c.shutdown(),
+            }
+        });
+        let this = self.downgrade();
+        conn.connect_vnc_auth_credential(move |c, creds| {
+            let Some(this) = this.upgrade() else { return };
+            let wanted: Vec<gvnc::ConnectionCredential> = creds
+                .iter()
+                .filter_map(|v| v.get::<gvnc::ConnectionCredential>().ok())
+                .collect();
+            if wanted.contains(&gvnc::ConnectionCredential::Clientname) {
+                let _ =
+                    c.set_credential(gvnc::ConnectionCredential::Clientname.into_glib(), "hangar");
+            }
+            if wanted.contains(&gvnc::ConnectionCredential::Password)
+                || wanted.contains(&gvnc::ConnectionCredential::Username)
+            {
+                this.emit(DisplayEvent::AuthRequired {
+                    username: wanted.contains(&gvnc::ConnectionCredential::Username),
+                });
+            }
+        });
+        let this = self.downgrade();
+        conn.connect_vnc_auth_failure(move |_, reason| {
+            if let Some(this) = this.upgrade() {
+                this.emit(DisplayEvent::AuthFailed(reason.to_string()));
+            }
+        });
+        let this = self.downgrade();
+        conn.connect_vnc_auth_unsupported(move |c, _| {
+            if let Some(this) = this.upgrade() {
+                this.emit(DisplayEvent::AuthUnsupported);
+            }
+            c.shutdown();
+        });
+        let this = self.downgrade();
+        conn.connect_vnc_initialized(move |c| {
+            if let Some(this) = this.upgrade() {
+                this.initialized(c);
+            }
+        });
+        let this = self.downgrade();
+        conn.connect_vnc_desktop_resize(move |c, w, h| {
+            if let Some(this) = this.upgrade() {
+                this.resized(c, w, h, None);
+            }
+        });
+        let this = self.downgrade();
+        conn.connect_vnc_pixel_format_changed(move |c, fmt| {
+            if let Some(this) = this.upgrade() {
+                this.resized(c, c.width(), c.height(), Some(fmt));
+            }
+        });
+        let this = self.downgrade();
+        conn.connect_vnc_framebuffer_update(move |_, _, _, _, _| {
+            if let Some(this) = this.upgrade() {
+                let imp = this.imp();
+                imp.rects.set(imp.rects.get() + 1);
+                imp.dirty.set(true);
+                this.schedule_frame();
+            }
+        });
+        let this = self.downgrade();
+        conn.connect_vnc_pointer_mode_changed(move |_, absolute| {
+            if let Some(this) = this.upgrade() {
+                this.imp().absolute.set(absolute);
+            }
+        });
+        let this = self.downgrade();
+        conn.connect_vnc_cursor_changed(move |_, cursor| {
+            if let Some(this) = this.upgrade() {
+                this.set_remote_cursor(cursor);
+            }
+        });
+        let this = self.downgrade();
+        conn.connect_vnc_error(move |_, message| {
+            if let Some(this) = this.upgrade() {
+                this.emit(DisplayEvent::Error(message.to_string()));
+            }
+        });
+        let this = self.downgrade();
+        conn.connect_vnc_disconnected(move |c| {
+            let Some(this) = this.upgrade() else { return };
+            let imp = this.imp();
+            // Only the current connection speaks; one closed on purpose stays quiet.
+            let current = imp.conn.borrow().as_ref() == Some(c);
+            if current {
+                imp.conn.replace(None);
+                imp.initialized.set(false);
+                this.emit(DisplayEvent::Disconnected);
+            }
+        });
+        imp.conn.replace(Some(conn.clone()));
+        conn
+    }
+
+    pub(super) fn initialized(&self, c: &gvnc::Connection) {
+        let imp = self.imp();
+        let fmt = local_format();
+        if c.set_pixel_format(&fmt).is_err() {
+            c.shutdown();
+            return;
+        }
+        let (w, h) = (c.width(), c.height());
+        if !self.install_framebuffer(c, w, h, &fmt) {
+            self.emit(DisplayEvent::Error(format!(
+                "the server's screen size {w}×{h} is not valid"
+            )));
+            c.shutdown();
+            return;
+        }
+        use gvnc::ConnectionEncoding as E;
+        // The first encoding the server knows wins. Over a local socket raw pixels cost
+        // the least CPU on both ends; further away, compression saves the network.
+        let mut encodings: Vec<E> = if imp.local.get() {
+            vec![E::Raw, E::CopyRect, E::Zrle, E::Hextile]
+        } else {
+            vec![E::Zrle, E::Hextile, E::CopyRect, E::Raw]
+        };
+        encodings.extend([
+            E::ExtKeyEvent,
+            E::LedState,
+            E::DesktopResize,
+            E::ExtendedDesktopResize,
+            E::Wmvi,
+            E::RichCursor,
+            E::Xcursor,
+            E::PointerChange,
+            E::LastRect,
+        ]);
+        let raw: Vec<i32> = encodings.into_iter().map(|e| e.into_glib()).collect();
+        if c.set_encodings(&raw).is_err() {
+            c.shutdown();
+            return;
+        }
+        imp.initialized.set(true);
+        imp.absolute.set(c.is_abs_pointer());
+        self.request_update(false);
+        self.queue_resize();
+        self.emit(DisplayEvent::Initialized {
+            width: w,
+            height: h,
+        });
+    }
+
+    pub(super) fn resized(
+        &self,
+        c: &gvnc::Connection,
+        w: i32,
+        h: i32,
+        fmt: Option<&gvnc::PixelFormat>,
+    ) {
+        let remote = match fmt {
+            Some(f) => f.clone(),
+            None => c.pixel_format().unwrap_or_else(local_format),
+        };
+        if !self.install_framebuffer(c, w, h, &remote) {
+            self.emit(DisplayEvent::Error(format!(
+                "the server's screen size {w}×{h} is not valid"
+            )));
+            c.shutdown();
+            return;
+        }
+        self.request_update(false);
+        self.queue_resize();
+        if fmt.is_none() {
+            self.emit(DisplayEvent::Resized {
+                width: w,
+                height: h,
+            });
+        }
+    }
+}

@@ -1,0 +1,914 @@
+//! The Console tab of a VM: the VNC display with its toolbar, and a clear page for
+//! every other state (not running, connecting, password, disconnected, error).
+
+use std::cell::{Cell, RefCell};
+use std::time::Duration;
+
+use adw::prelude::*;
+use adw::subclass::prelude::*;
+use gtk::{gio, glib};
+
+use super::display::{DisplayEvent, Scaling, VncDisplay};
+use crate::backend::domain::Action;
+use crate::backend::keymap::evdev;
+use crate::backend::worker::VncSocket;
+use crate::backend::Error;
+use crate::i18n::{gettext, gettext_f};
+use crate::model::{Connection, Vm};
+use crate::ui::error;
+
+/// The state the page shows, by stack page name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsoleState {
+    NoVm,
+    NotRunning,
+    Connecting,
+    Password,
+    Connected,
+    Disconnected,
+    Error,
+    Detached,
+}
+
+impl ConsoleState {
+    pub fn page_name(self) -> &'static str {
+        match self {
+            ConsoleState::NoVm => "none",
+            ConsoleState::NotRunning => "stopped",
+            ConsoleState::Connecting => "connecting",
+            ConsoleState::Password => "password",
+            ConsoleState::Connected => "display",
+            ConsoleState::Disconnected => "disconnected",
+            ConsoleState::Error => "error",
+            ConsoleState::Detached => "detached",
+        }
+    }
+}
+
+/// How long the VNC handshake may take before the page gives up.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The send-key menu: label and evdev codes pressed in order.
+fn send_key_combos() -> Vec<(String, String, Vec<u32>)> {
+    let mut v = vec![
+        (
+            "ctrl-alt-del".to_string(),
+            gettext("Ctrl+Alt+Delete"),
+            vec![evdev::LEFTCTRL, evdev::LEFTALT, evdev::DELETE],
+        ),
+        (
+            "ctrl-alt-backspace".to_string(),
+            gettext("Ctrl+Alt+Backspace"),
+            vec![evdev::LEFTCTRL, evdev::LEFTALT, evdev::BACKSPACE],
+        ),
+    ];
+    for n in 1..=12u32 {
+        if let Some(f) = evdev::function_key(n) {
+            v.push((
+                format!("ctrl-alt-f{n}"),
+                gettext_f("Ctrl+Alt+F{n}", &[("n", &n.to_string())]),
+                vec![evdev::LEFTCTRL, evdev::LEFTALT, f],
+            ));
+        }
+    }
+    v.push((
+        "print".to_string(),
+        gettext("Print Screen"),
+        vec![evdev::SYSRQ],
+    ));
+    v
+}
+
+mod imp {
+    use super::*;
+
+    #[derive(Default)]
+    pub struct ConsolePage {
+        pub stack: gtk::Stack,
+        pub display: VncDisplay,
+        pub scroller: gtk::ScrolledWindow,
+        pub toolbar: gtk::Box,
+        pub fit_button: gtk::ToggleButton,
+        pub fullscreen_button: gtk::Button,
+        pub detach_button: gtk::Button,
+        pub stopped_page: adw::StatusPage,
+        pub connecting_page: adw::StatusPage,
+        pub password_page: adw::StatusPage,
+        pub password_entry: gtk::PasswordEntry,
+        pub password_error: gtk::Label,
+        pub disconnected_page: adw::StatusPage,
+        pub error_page: adw::StatusPage,
+        pub detached_page: adw::StatusPage,
+        pub current: RefCell<Option<(Connection, Vm)>>,
+        pub vm_handler: RefCell<Option<glib::SignalHandlerId>>,
+        pub state: Cell<Option<ConsoleState>>,
+        /// Bumped at each connection attempt, so late answers of an old one are dropped.
+        pub attempt: Cell<u64>,
+        pub retries: Cell<u32>,
+        pub retry_source: RefCell<Option<glib::SourceId>>,
+        /// The reason of the last failure, kept for the disconnected page.
+        pub last_error: RefCell<Option<String>>,
+        pub auth_failed: Cell<bool>,
+        /// Ask libvirt for the socket (no password) when the connection is local.
+        pub prefer_fd: Cell<bool>,
+        pub detached: RefCell<Option<gtk::Window>>,
+        /// This page lives in a window of its own (detached): offer fullscreen.
+        pub standalone: Cell<bool>,
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for ConsolePage {
+        const NAME: &'static str = "HangarConsolePage";
+        type Type = super::ConsolePage;
+        type ParentType = gtk::Box;
+    }
+
+    impl ObjectImpl for ConsolePage {
+        fn constructed(&self) {
+            self.parent_constructed();
+            self.prefer_fd.set(true);
+            self.obj().build();
+        }
+
+        fn dispose(&self) {
+            self.obj().set_vm(None);
+            if let Some(w) = self.detached.take() {
+                w.destroy();
+            }
+        }
+    }
+    impl WidgetImpl for ConsolePage {
+        fn map(&self) {
+            self.parent_map();
+            self.obj().ensure_connected();
+        }
+    }
+    impl BoxImpl for ConsolePage {}
+}
+
+glib::wrapper! {
+    pub struct ConsolePage(ObjectSubclass<imp::ConsolePage>)
+        @extends gtk::Box, gtk::Widget,
+        @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget, gtk::Orientable;
+}
+
+impl Default for ConsolePage {
+    fn default() -> Self {
+        glib::Object::builder()
+            .property("orientation", gtk::Orientation::Vertical)
+            .build()
+    }
+}
+
+fn status_page(icon: &str, title: &str) -> adw::StatusPage {
+    adw::StatusPage::builder()
+        .icon_name(icon)
+        .title(title)
+        .vexpand(true)
+        .build()
+}
+
+fn pill(label: &str, action: impl Fn() + 'static) -> gtk::Button {
+    let b = gtk::Button::builder()
+        .label(label)
+        .use_underline(true)
+        .halign(gtk::Align::Center)
+        .css_classes(["pill", "suggested-action"])
+        .build();
+    b.connect_clicked(move |_| action());
+    b
+}
+
+fn icon_button(icon: &str, tooltip: &str) -> gtk::Button {
+    let b = gtk::Button::builder()
+        .icon_name(icon)
+        .tooltip_text(tooltip)
+        .css_classes(["flat"])
+        .build();
+    b.update_property(&[gtk::accessible::Property::Label(tooltip)]);
+    b
+}
+
+impl ConsolePage {
+    pub fn new() -> ConsolePage {
+        ConsolePage::default()
+    }
+
+    /// A page for a window of its own (no Detach button, a Fullscreen one).
+    pub fn new_standalone() -> ConsolePage {
+        let p = ConsolePage::new();
+        p.imp().standalone.set(true);
+        p.imp().detach_button.set_visible(false);
+        p.imp().fullscreen_button.set_visible(true);
+        p
+    }
+
+    pub fn display(&self) -> &VncDisplay {
+        &self.imp().display
+    }
+
+    /// Use libvirt's socket (skipping VNC authentication) on local connections: on by
+    /// default; off, the page connects over TCP like a remote one (and may ask for the
+    /// VNC password).
+    pub fn set_prefer_fd(&self, on: bool) {
+        self.imp().prefer_fd.set(on);
+    }
+
+    pub fn state(&self) -> ConsoleState {
+        self.imp().state.get().unwrap_or(ConsoleState::NoVm)
+    }
+
+    /// The page shown for a state (for tests and screenshots).
+    pub fn password_entry(&self) -> &gtk::PasswordEntry {
+        &self.imp().password_entry
+    }
+
+    pub fn password_error(&self) -> String {
+        self.imp().password_error.label().to_string()
+    }
+
+    pub fn error_text(&self) -> String {
+        self.imp()
+            .error_page
+            .description()
+            .map(|s| s.to_string())
+            .unwrap_or_default()
+    }
+
+    fn build(&self) {
+        let imp = self.imp();
+        self.update_property(&[gtk::accessible::Property::Label(&gettext("Console"))]);
+
+        // Toolbar of the display.
+        let toolbar = &imp.toolbar;
+        toolbar.set_orientation(gtk::Orientation::Horizontal);
+        toolbar.set_spacing(6);
+        toolbar.set_margin_start(6);
+        toolbar.set_margin_end(6);
+        toolbar.set_margin_top(3);
+        toolbar.set_margin_bottom(3);
+
+        let send_menu = gio::Menu::new();
+        for (id, label, _) in send_key_combos() {
+            send_menu.append(Some(&label), Some(&format!("console.send-key::{id}")));
+        }
+        let send = gtk::MenuButton::builder()
+            .icon_name("input-keyboard-symbolic")
+            .tooltip_text(gettext("Send Key"))
+            .menu_model(&send_menu)
+            .css_classes(["flat"])
+            .build();
+        send.update_property(&[gtk::accessible::Property::Label(&gettext("Send Key"))]);
+        toolbar.append(&send);
+
+        imp.fit_button.set_icon_name("zoom-fit-best-symbolic");
+        imp.fit_button.set_active(true);
+        imp.fit_button.add_css_class("flat");
+        imp.fit_button
+            .set_tooltip_text(Some(&gettext("Scale to Window")));
+        imp.fit_button
+            .update_property(&[gtk::accessible::Property::Label(&gettext(
+                "Scale to Window",
+            ))]);
+        let this = self.downgrade();
+        imp.fit_button.connect_toggled(move |b| {
+            if let Some(this) = this.upgrade() {
+                this.set_scaling(if b.is_active() {
+                    Scaling::Fit
+                } else {
+                    Scaling::Original
+                });
+            }
+        });
+        toolbar.append(&imp.fit_button);
+
+        let shot = icon_button("camera-photo-symbolic", &gettext("Save Screenshot"));
+        shot.set_action_name(Some("console.screenshot"));
+        toolbar.append(&shot);
+
+        let spacer = gtk::Box::new(gtk::Orientation::Horizontal, 0);
+        spacer.set_hexpand(true);
+        toolbar.append(&spacer);
+
+        // While the guest has the keyboard, say how to get it back.
+        let hint = gtk::Label::builder()
+            .label(gettext("Ctrl+Alt releases the keyboard"))
+            .css_classes(["dim-label", "caption"])
+            .visible(false)
+            .build();
+        imp.display
+            .bind_property("has-focus", &hint, "visible")
+            .sync_create()
+            .build();
+        toolbar.append(&hint);
+
+        let fs = &imp.fullscreen_button;
+        fs.set_icon_name("view-fullscreen-symbolic");
+        fs.add_css_class("flat");
+        fs.set_tooltip_text(Some(&gettext("Fullscreen")));
+        fs.update_property(&[gtk::accessible::Property::Label(&gettext("Fullscreen"))]);
+        fs.set_action_name(Some("console.fullscreen"));
+        fs.set_visible(false);
+        toolbar.append(fs);
+
+        let det = &imp.detach_button;
+        det.set_icon_name("window-new-symbolic");
+        det.add_css_class("flat");
+        det.set_tooltip_text(Some(&gettext("Open in a New Window")));
+        det.update_property(&[gtk::accessible::Property::Label(&gettext(
+            "Open in a New Window",
+        ))]);
+        det.set_action_name(Some("console.detach"));
+        toolbar.append(det);
+
+        imp.display
+            .update_property(&[gtk::accessible::Property::Label(&gettext("Guest Screen"))]);
+        imp.scroller.set_child(Some(&imp.display));
+        imp.scroller.set_vexpand(true);
+        imp.scroller.set_hexpand(true);
+        imp.scroller
+            .set_policy(gtk::PolicyType::Never, gtk::PolicyType::Never);
+        let display_box = gtk::Box::new(gtk::Orientation::Vertical, 0);
+        display_box.append(toolbar);
+        display_box.append(&gtk::Separator::new(gtk::Orientation::Horizontal));
+        display_box.append(&imp.scroller);
+        let this = self.downgrade();
+        imp.display.connect_event(move |_, e| {
+            if let Some(this) = this.upgrade() {
+                this.on_display_event(e);
+            }
+        });
+
+        // The state pages.
+        let stack = &imp.stack;
+        stack.set_vexpand(true);
+        stack.add_named(
+            &status_page("computer-symbolic", &gettext("No Virtual Machine")),
+            Some("none"),
+        );
+
+        imp.stopped_page
+            .set_icon_name(Some("system-shutdown-symbolic"));
+        imp.stopped_page
+            .set_title(&gettext("The Virtual Machine Is Not Running"));
+        imp.stopped_page.set_vexpand(true);
+        let this = self.downgrade();
+        let run = pill(&gettext("_Run"), move || {
+            if let Some(this) = this.upgrade() {
+                this.start_vm();
+            }
+        });
+        run.update_property(&[gtk::accessible::Property::Label(&gettext("Run"))]);
+        imp.stopped_page.set_child(Some(&run));
+        stack.add_named(&imp.stopped_page, Some("stopped"));
+
+        imp.connecting_page.set_title(&gettext("Connecting…"));
+        imp.connecting_page.set_vexpand(true);
+        let spinner = gtk::Spinner::builder()
+            .spinning(true)
+            .width_request(32)
+            .height_request(32)
+            .halign(gtk::Align::Center)
+            .build();
+        spinner.update_property(&[gtk::accessible::Property::Label(&gettext("Connecting"))]);
+        imp.connecting_page.set_child(Some(&spinner));
+        stack.add_named(&imp.connecting_page, Some("connecting"));
+
+        imp.password_page
+            .set_icon_name(Some("dialog-password-symbolic"));
+        imp.password_page.set_title(&gettext("Password Required"));
+        imp.password_page.set_description(Some(&gettext(
+            "The display of this virtual machine is protected by a password.",
+        )));
+        imp.password_page.set_vexpand(true);
+        let form = gtk::Box::new(gtk::Orientation::Vertical, 12);
+        form.set_halign(gtk::Align::Center);
+        form.set_width_request(300);
+        imp.password_entry.set_show_peek_icon(true);
+        imp.password_entry.set_activates_default(false);
+        imp.password_entry
+            .update_property(&[gtk::accessible::Property::Label(&gettext("VNC Password"))]);
+        let this = self.downgrade();
+        imp.password_entry.connect_activate(move |_| {
+            if let Some(this) = this.upgrade() {
+                this.submit_password();
+            }
+        });
+        imp.password_error.add_css_class("error");
+        imp.password_error.set_wrap(true);
+        imp.password_error.set_visible(false);
+        let this = self.downgrade();
+        let connect = pill(&gettext("_Connect"), move || {
+            if let Some(this) = this.upgrade() {
+                this.submit_password();
+            }
+        });
+        connect.update_property(&[gtk::accessible::Property::Label(&gettext("Connect"))]);
+        form.append(&imp.password_entry);
+        form.append(&imp.password_error);
+        form.append(&connect);
+        imp.password_page.set_child(Some(&form));
+        stack.add_named(&imp.password_page, Some("password"));
+
+        stack.add_named(&display_box, Some("display"));
+
+        imp.disconnected_page
+            .set_icon_name(Some("network-offline-symbolic"));
+        imp.disconnected_page.set_title(&gettext("Disconnected"));
+        imp.disconnected_page.set_vexpand(true);
+        let this = self.downgrade();
+        let again = pill(&gettext("_Reconnect"), move || {
+            if let Some(this) = this.upgrade() {
+                this.reconnect();
+            }
+        });
+        again.update_property(&[gtk::accessible::Property::Label(&gettext("Reconnect"))]);
+        imp.disconnected_page.set_child(Some(&again));
+        stack.add_named(&imp.disconnected_page, Some("disconnected"));
+
+        imp.error_page.set_icon_name(Some("dialog-error-symbolic"));
+        imp.error_page
+            .set_title(&gettext("The Console Is Not Available"));
+        imp.error_page.set_vexpand(true);
+        let this = self.downgrade();
+        let retry = pill(&gettext("_Try Again"), move || {
+            if let Some(this) = this.upgrade() {
+                this.reconnect();
+            }
+        });
+        retry.update_property(&[gtk::accessible::Property::Label(&gettext("Try Again"))]);
+        imp.error_page.set_child(Some(&retry));
+        stack.add_named(&imp.error_page, Some("error"));
+
+        imp.detached_page.set_icon_name(Some("window-new-symbolic"));
+        imp.detached_page
+            .set_title(&gettext("The Console Is in Its Own Window"));
+        imp.detached_page.set_vexpand(true);
+        let this = self.downgrade();
+        let back = pill(&gettext("_Bring Back"), move || {
+            if let Some(this) = this.upgrade() {
+                if let Some(w) = this.imp().detached.take() {
+                    w.destroy();
+                }
+                this.attach();
+            }
+        });
+        back.update_property(&[gtk::accessible::Property::Label(&gettext("Bring Back"))]);
+        imp.detached_page.set_child(Some(&back));
+        stack.add_named(&imp.detached_page, Some("detached"));
+
+        self.append(stack);
+        self.setup_actions();
+        self.set_state(ConsoleState::NoVm);
+    }
+
+    fn setup_actions(&self) {
+        let group = gio::SimpleActionGroup::new();
+        let send = gio::SimpleAction::new("send-key", Some(glib::VariantTy::STRING));
+        let this = self.downgrade();
+        send.connect_activate(move |_, p| {
+            let (Some(this), Some(id)) = (this.upgrade(), p.and_then(|p| p.str())) else {
+                return;
+            };
+            if let Some((_, _, keys)) = send_key_combos().into_iter().find(|(i, _, _)| i == id) {
+                this.imp().display.send_keys(&keys);
+            }
+        });
+        group.add_action(&send);
+        let shot = gio::SimpleAction::new("screenshot", None);
+        let this = self.downgrade();
+        shot.connect_activate(move |_, _| {
+            if let Some(this) = this.upgrade() {
+                this.ask_screenshot();
+            }
+        });
+        group.add_action(&shot);
+        let detach = gio::SimpleAction::new("detach", None);
+        let this = self.downgrade();
+        detach.connect_activate(move |_, _| {
+            if let Some(this) = this.upgrade() {
+                this.detach();
+            }
+        });
+        group.add_action(&detach);
+        let fs = gio::SimpleAction::new("fullscreen", None);
+        let this = self.downgrade();
+        fs.connect_activate(move |_, _| {
+            if let Some(win) = this
+                .upgrade()
+                .and_then(|t| t.root())
+                .and_downcast::<gtk::Window>()
+            {
+                win.set_fullscreened(!win.is_fullscreen());
+            }
+        });
+        group.add_action(&fs);
+        self.insert_action_group("console", Some(&group));
+    }
+
+    fn set_scaling(&self, s: Scaling) {
+        let imp = self.imp();
+        imp.display.set_scaling(s);
+        let p = match s {
+            Scaling::Fit => gtk::PolicyType::Never,
+            Scaling::Original => gtk::PolicyType::Automatic,
+        };
+        imp.scroller.set_policy(p, p);
+    }
+
+    fn set_state(&self, s: ConsoleState) {
+        let imp = self.imp();
+        imp.state.set(Some(s));
+        imp.stack.set_visible_child_name(s.page_name());
+        if s == ConsoleState::Connected {
+            imp.display.grab_focus();
+        }
+    }
+
+    /// Show the console of `vm` (or nothing).
+    pub fn set_vm(&self, target: Option<(&Connection, &Vm)>) {
+        let imp = self.imp();
+        let same = match (imp.current.borrow().as_ref(), target) {
+            (Some((c, v)), Some((c2, v2))) => c == c2 && v == v2,
+            (None, None) => true,
+            _ => false,
+        };
+        if same {
+            return;
+        }
+        if let Some((_, old)) = imp.current.take() {
+            if let Some(h) = imp.vm_handler.take() {
+                old.disconnect(h);
+            }
+        }
+        if let Some(w) = imp.detached.take() {
+            w.destroy();
+        }
+        self.stop();
+        let Some((conn, vm)) = target else {
+            self.set_state(ConsoleState::NoVm);
+            return;
+        };
+        imp.current.replace(Some((conn.clone(), vm.clone())));
+        let this = self.downgrade();
+        let h = vm.connect_notify_local(Some("state"), move |_, _| {
+            if let Some(this) = this.upgrade() {
+                this.vm_state_changed();
+            }
+        });
+        imp.vm_handler.replace(Some(h));
+        imp.retries.set(0);
+        self.vm_state_changed();
+    }
+
+    fn vm(&self) -> Option<(Connection, Vm)> {
+        self.imp().current.borrow().clone()
+    }
+
+    fn vm_state_changed(&self) {
+        let Some((_, vm)) = self.vm() else { return };
+        if self.state() == ConsoleState::Detached {
+            return;
+        }
+        if vm.domain_state().is_active() {
+            if !self.imp().display.is_open() {
+                self.imp().retries.set(0);
+                self.ensure_connected();
+            }
+        } else {
+            self.stop();
+            self.set_state(ConsoleState::NotRunning);
+        }
+    }
+
+    /// Close the display and forget pending retries.
+    fn stop(&self) {
+        let imp = self.imp();
+        imp.attempt.set(imp.attempt.get() + 1);
+        if let Some(s) = imp.retry_source.take() {
+            s.remove();
+        }
+        imp.display.close();
+    }
+
+    /// Connect if the guest runs, the page is on screen and nothing is open yet.
+    pub fn ensure_connected(&self) {
+        let imp = self.imp();
+        let Some((_, vm)) = self.vm() else { return };
+        if !self.is_mapped() || imp.display.is_open() {
+            return;
+        }
+        if matches!(
+            self.state(),
+            ConsoleState::Detached | ConsoleState::Connecting | ConsoleState::Password
+        ) {
+            return;
+        }
+        if !vm.domain_state().is_active() {
+            self.set_state(ConsoleState::NotRunning);
+            return;
+        }
+        self.connect_display();
+    }
+
+    /// Connect again now (the Reconnect and Try Again buttons).
+    pub fn reconnect(&self) {
+        self.stop();
+        self.imp().retries.set(0);
+        self.set_state(ConsoleState::Disconnected);
+        self.connect_display();
+    }
+
+    fn connect_display(&self) {
+        let imp = self.imp();
+        let Some((conn, vm)) = self.vm() else { return };
+        let attempt = imp.attempt.get() + 1;
+        imp.attempt.set(attempt);
+        imp.last_error.replace(None);
+        imp.auth_failed.set(false);
+        self.set_state(ConsoleState::Connecting);
+        let prefer_fd = imp.prefer_fd.get();
+        let this = self.downgrade();
+        glib::spawn_future_local(async move {
+            let r = conn.backend().open_vnc(vm.uuid(), prefer_fd).await;
+            let Some(this) = this.upgrade() else { return };
+            let imp = this.imp();
+            if imp.attempt.get() != attempt {
+                return; // superseded (another VM, closed, reconnecting)
+            }
+            let opened = match r {
+                Ok(VncSocket::Fd(fd)) => imp.display.open_fd(fd),
+                Ok(VncSocket::Tcp { host, port }) => imp.display.open_host(&host, port),
+                Ok(VncSocket::NoDisplay { spice }) => {
+                    this.show_error(&if spice {
+                        gettext(
+                            "This virtual machine has a SPICE display only. Add a VNC \
+                             display to its hardware to see it here.",
+                        )
+                    } else {
+                        gettext("This virtual machine has no VNC display.")
+                    });
+                    return;
+                }
+                Ok(VncSocket::Unreachable) => {
+                    this.show_error(&gettext(
+                        "The VNC display listens only where Hangar cannot reach it.",
+                    ));
+                    return;
+                }
+                Err(Error::InvalidState(_)) | Err(Error::NoSuchDomain(_))
+                    if !vm.domain_state().is_active() =>
+                {
+                    this.set_state(ConsoleState::NotRunning);
+                    return;
+                }
+                Err(e) => {
+                    this.show_error(&error::summary(&e));
+                    return;
+                }
+            };
+            if let Err(e) = opened {
+                this.show_error(&e);
+                return;
+            }
+            // A server that accepts and then says nothing must not leave a spinner
+            // forever.
+            let weak = this.downgrade();
+            glib::timeout_add_local_once(HANDSHAKE_TIMEOUT, move || {
+                if let Some(this) = weak.upgrade() {
+                    if this.imp().attempt.get() == attempt
+                        && this.state() == ConsoleState::Connecting
+                    {
+                        this.show_error(&gettext("The display did not answer."));
+                    }
+                }
+            });
+        });
+    }
+
+    fn show_error(&self, reason: &str) {
+        let imp = self.imp();
+        imp.display.close();
+        imp.error_page.set_description(Some(reason));
+        self.set_state(ConsoleState::Error);
+    }
+
+    fn on_display_event(&self, e: &DisplayEvent) {
+        let imp = self.imp();
+        match e {
+            DisplayEvent::Connected => {}
+            DisplayEvent::AuthRequired { .. } => {
+                imp.password_entry.set_text("");
+                self.set_state(ConsoleState::Password);
+                imp.password_entry.grab_focus();
+            }
+            DisplayEvent::AuthFailed(reason) => {
+                imp.auth_failed.set(true);
+                let msg = if reason.is_empty() {
+                    gettext("The password was not accepted.")
+                } else {
+                    gettext_f(
+                        "The password was not accepted: {reason}",
+                        &[("reason", reason)],
+                    )
+                };
+                imp.password_error.set_label(&msg);
+                imp.password_error.set_visible(true);
+            }
+            DisplayEvent::AuthUnsupported => {
+                imp.last_error.replace(Some(gettext(
+                    "The display asks for an authentication method Hangar does not support.",
+                )));
+            }
+            DisplayEvent::Initialized { .. } => {
+                imp.retries.set(0);
+                imp.password_error.set_visible(false);
+                self.set_state(ConsoleState::Connected);
+            }
+            DisplayEvent::Resized { .. } => {}
+            DisplayEvent::Error(m) => {
+                imp.last_error.replace(Some(m.clone()));
+            }
+            DisplayEvent::Disconnected => self.disconnected(),
+        }
+    }
+
+    fn disconnected(&self) {
+        let imp = self.imp();
+        if imp.auth_failed.get() {
+            // Ask again; the server closes after a refused password.
+            imp.auth_failed.set(false);
+            let this = self.downgrade();
+            glib::timeout_add_local_once(Duration::from_millis(200), move || {
+                if let Some(this) = this.upgrade() {
+                    this.connect_display();
+                }
+            });
+            return;
+        }
+        let reason = imp.last_error.borrow().clone();
+        let state = self.state();
+        let (title, desc) = match &reason {
+            Some(r) => (gettext("Disconnected"), Some(r.clone())),
+            None => (
+                gettext("Disconnected"),
+                Some(gettext("The display closed the connection.")),
+            ),
+        };
+        if state == ConsoleState::Connecting || state == ConsoleState::Password {
+            // Never got the screen: a handshake that failed is an error with its reason.
+            if imp.retries.get() >= 2 {
+                self.show_error(&desc.unwrap_or_default());
+                return;
+            }
+        }
+        imp.disconnected_page.set_title(&title);
+        imp.disconnected_page.set_description(desc.as_deref());
+        self.set_state(ConsoleState::Disconnected);
+        // The guest may be rebooting, stopping or restarting: look again shortly.
+        let n = imp.retries.get();
+        imp.retries.set(n + 1);
+        let delay = [300u64, 1000, 2000, 4000, 8000][(n as usize).min(4)];
+        let this = self.downgrade();
+        let id = glib::timeout_add_local_once(Duration::from_millis(delay), move || {
+            let Some(this) = this.upgrade() else { return };
+            this.imp().retry_source.replace(None);
+            let Some((_, vm)) = this.vm() else { return };
+            if this.state() != ConsoleState::Disconnected {
+                return;
+            }
+            if !vm.domain_state().is_active() {
+                this.set_state(ConsoleState::NotRunning);
+            } else if this.imp().retries.get() <= 5 {
+                this.connect_display();
+            }
+        });
+        if let Some(old) = imp.retry_source.replace(Some(id)) {
+            old.remove();
+        }
+    }
+
+    fn submit_password(&self) {
+        let imp = self.imp();
+        let pw = imp.password_entry.text().to_string();
+        imp.password_error.set_visible(false);
+        self.set_state(ConsoleState::Connecting);
+        imp.display.set_credentials(None, &pw);
+    }
+
+    /// Type a password into the prompt and submit it (for tests).
+    pub fn enter_password(&self, pw: &str) {
+        self.imp().password_entry.set_text(pw);
+        self.submit_password();
+    }
+
+    fn start_vm(&self) {
+        let Some((conn, vm)) = self.vm() else { return };
+        let this = self.downgrade();
+        glib::spawn_future_local(async move {
+            vm.set_busy(true);
+            let r = conn.backend().action(vm.uuid(), Action::Start).await;
+            vm.set_busy(false);
+            if let (Err(e), Some(this)) = (r, this.upgrade()) {
+                if let Some(win) = this.root().and_downcast::<gtk::Window>() {
+                    error::show_dialog(
+                        &win,
+                        &gettext_f("Could not run “{name}”", &[("name", &vm.name())]),
+                        &e,
+                    );
+                }
+            }
+        });
+    }
+
+    fn ask_screenshot(&self) {
+        let Some(texture) = self.imp().display.current_texture() else {
+            return;
+        };
+        let win = self.root().and_downcast::<gtk::Window>();
+        let chooser = gtk::FileChooserNative::new(
+            Some(&gettext("Save Screenshot")),
+            win.as_ref(),
+            gtk::FileChooserAction::Save,
+            Some(&gettext("_Save")),
+            Some(&gettext("_Cancel")),
+        );
+        let name = self
+            .vm()
+            .map(|(_, v)| v.name())
+            .unwrap_or_else(|| "console".into());
+        let stamp = glib::DateTime::now_local()
+            .and_then(|d| d.format("%Y-%m-%d %H-%M-%S"))
+            .map(|s| s.to_string())
+            .unwrap_or_default();
+        chooser.set_current_name(&format!("{name} {stamp}.png"));
+        let this = self.downgrade();
+        chooser.connect_response(move |c, r| {
+            if r == gtk::ResponseType::Accept {
+                if let (Some(path), Some(this)) = (c.file().and_then(|f| f.path()), this.upgrade())
+                {
+                    if let Err(e) = texture.save_to_png(&path) {
+                        if let Some(win) = this.root().and_downcast::<gtk::Window>() {
+                            error::show_dialog(
+                                &win,
+                                &gettext("Could not save the screenshot"),
+                                &Error::Io(e.to_string()),
+                            );
+                        }
+                    }
+                }
+            }
+            c.destroy();
+        });
+        chooser.show();
+    }
+
+    /// Save the guest screen as PNG (the screenshot action without the file dialog).
+    pub fn save_screenshot(&self, path: &std::path::Path) -> Result<(), String> {
+        let t = self
+            .imp()
+            .display
+            .current_texture()
+            .ok_or_else(|| gettext("The console shows no screen"))?;
+        t.save_to_png(path).map_err(|e| e.to_string())
+    }
+
+    /// Move the console into a window of its own; this page says where it went.
+    pub fn detach(&self) -> Option<gtk::Window> {
+        let imp = self.imp();
+        let (conn, vm) = self.vm()?;
+        self.stop();
+        self.set_state(ConsoleState::Detached);
+        let win = super::window::console_window(&conn, &vm, self.root().and_downcast_ref());
+        let this = self.downgrade();
+        win.connect_close_request(move |_| {
+            if let Some(this) = this.upgrade() {
+                this.imp().detached.replace(None);
+                this.attach();
+            }
+            glib::Propagation::Proceed
+        });
+        imp.detached.replace(Some(win.clone()));
+        win.present();
+        Some(win)
+    }
+
+    fn attach(&self) {
+        if self.state() == ConsoleState::Detached {
+            self.set_state(ConsoleState::Disconnected);
+            self.imp().retries.set(0);
+            self.vm_state_changed();
+            if self.imp().display.is_open() {
+                return;
+            }
+            if self.vm().is_some_and(|(_, v)| v.domain_state().is_active()) {
+                self.connect_display();
+            }
+        }
+    }
+
+    /// The detached window, if any.
+    pub fn detached_window(&self) -> Option<gtk::Window> {
+        self.imp().detached.borrow().clone()
+    }
+}

@@ -1,0 +1,67 @@
+//! The console in a window of its own: the same page, with fullscreen, and in
+//! fullscreen a toolbar that slides in when the pointer reaches the top edge.
+
+use super::page::ConsolePage;
+use crate::i18n::gettext_f;
+use crate::model::{Connection, Vm};
+use adw::prelude::*;
+
+/// A window showing the console of `vm`.
+pub fn console_window(conn: &Connection, vm: &Vm, parent: Option<&gtk::Window>) -> gtk::Window {
+    let page = ConsolePage::new_standalone();
+    let title = gettext_f("{name} — Console", &[("name", &vm.name())]);
+    let header = adw::HeaderBar::new();
+    header.set_title_widget(Some(&adw::WindowTitle::new(&title, &conn.label())));
+    let revealer = gtk::Revealer::builder()
+        .child(&header)
+        .reveal_child(true)
+        .transition_type(gtk::RevealerTransitionType::SlideDown)
+        .valign(gtk::Align::Start)
+        .build();
+    let body = gtk::Box::new(gtk::Orientation::Vertical, 0);
+    body.append(&page);
+    let overlay = gtk::Overlay::new();
+    overlay.set_child(Some(&body));
+    // In a window the header bar sits above the console; in fullscreen it floats over
+    // it and shows only near the top edge.
+    let top = gtk::Box::new(gtk::Orientation::Vertical, 0);
+    top.append(&revealer);
+    top.append(&overlay);
+    let win = adw::Window::builder()
+        .title(&title)
+        .default_width(1024)
+        .default_height(700)
+        .content(&top)
+        .build();
+    if let Some(p) = parent {
+        if let Some(app) = p.application() {
+            win.set_application(Some(&app));
+        }
+    }
+    let motion = gtk::EventControllerMotion::new();
+    motion.set_propagation_phase(gtk::PropagationPhase::Capture);
+    let r = revealer.clone();
+    let w = win.downgrade();
+    motion.connect_motion(move |_, _, y| {
+        if w.upgrade().is_some_and(|w| w.is_fullscreen()) {
+            if y < 4.0 {
+                r.set_reveal_child(true);
+            } else if y > 64.0 {
+                r.set_reveal_child(false);
+            }
+        }
+    });
+    win.add_controller(motion);
+    let r = revealer.clone();
+    win.connect_fullscreened_notify(move |w| {
+        r.set_reveal_child(!w.is_fullscreen());
+    });
+    page.set_vm(Some((conn, vm)));
+    let weak = page.downgrade();
+    win.connect_destroy(move |_| {
+        if let Some(p) = weak.upgrade() {
+            p.set_vm(None);
+        }
+    });
+    win.upcast()
+}

@@ -1,0 +1,681 @@
+//! The consoles against real guests: QEMU (TCG) under a private libvirtd, in the
+//! network namespace where `build-aux/run-tests.sh` starts it (QEMU's VNC server listens
+//! on that namespace's loopback). Run under Xvfb; each test saves screenshots of the
+//! console states into `$HANGAR_SCREENSHOT_DIR`.
+//!
+//! `#[ignore]`d for a plain `cargo test`; without `HANGAR_TEST_LIBVIRT_URI` they fail.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use adw::prelude::*;
+use gtk::{gdk, gio, glib};
+use vte4::prelude::*;
+
+use hangar::model::Connection;
+use hangar::ui::console::{ConsolePage, ConsoleState, SerialPage};
+use hangar::ui::Window;
+
+const HOW_TO_RUN: &str = "these tests need a private libvirtd: run them through \
+    build-aux/run-tests.sh, which starts one and sets HANGAR_TEST_LIBVIRT_URI";
+
+fn test_uri() -> String {
+    match std::env::var("HANGAR_TEST_LIBVIRT_URI") {
+        Ok(v) if !v.trim().is_empty() => v,
+        _ => panic!("HANGAR_TEST_LIBVIRT_URI is not set: {HOW_TO_RUN}"),
+    }
+}
+
+fn init() {
+    // Tests in this file run one at a time on the GTK thread; nothing else reads the
+    // environment concurrently.
+    if std::env::var_os("GSETTINGS_BACKEND").is_none() {
+        std::env::set_var("GSETTINGS_BACKEND", "memory");
+    }
+    let _ = adw::init();
+    hangar::init_resources();
+}
+
+fn screenshot_dir() -> PathBuf {
+    let dir = std::env::var_os("HANGAR_SCREENSHOT_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots"));
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    dir
+}
+
+fn wait_for(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
+    let ctx = glib::MainContext::default();
+    let start = Instant::now();
+    loop {
+        while ctx.iteration(false) {}
+        if f() {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(secs),
+            "timed out after {secs} s waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn settle(ms: u64) {
+    let ctx = glib::MainContext::default();
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_millis(ms) {
+        while ctx.iteration(false) {}
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Render `widget` as it is drawn now.
+fn render(widget: &impl IsA<gtk::Widget>) -> gdk::Texture {
+    let w = widget.as_ref();
+    let (width, height) = (w.width(), w.height());
+    assert!(width > 0 && height > 0, "widget not allocated");
+    // The paintable shows what the widget drew in its last frame: none yet right
+    // after it appears, so give it a few frames.
+    let start = Instant::now();
+    let node = loop {
+        let paintable = gtk::WidgetPaintable::new(Some(w));
+        let snapshot = gtk::Snapshot::new();
+        paintable.snapshot(&snapshot, width as f64, height as f64);
+        if let Some(node) = snapshot.to_node() {
+            break node;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "the widget draws nothing"
+        );
+        w.queue_draw();
+        settle(50);
+    };
+    let native = w.native().expect("widget is in a window");
+    native
+        .renderer()
+        .expect("window has a renderer")
+        .render_texture(&node, None)
+}
+
+fn save_png(widget: &impl IsA<gtk::Widget>, name: &str) -> PathBuf {
+    settle(300);
+    let path = screenshot_dir().join(format!("{name}.png"));
+    render(widget).save_to_png(&path).expect("PNG written");
+    path
+}
+
+/// RGB pixels of a texture, row by row.
+fn rgb_of(t: &gdk::Texture) -> (usize, usize, Vec<[u8; 3]>) {
+    let (w, h) = (t.width() as usize, t.height() as usize);
+    let mut data = vec![0u8; w * h * 4];
+    t.download(&mut data, w * 4);
+    // download() gives B8G8R8A8 premultiplied in memory on little-endian machines.
+    let px = data
+        .chunks_exact(4)
+        .map(|p| {
+            if cfg!(target_endian = "little") {
+                [p[2], p[1], p[0]]
+            } else {
+                [p[1], p[2], p[3]]
+            }
+        })
+        .collect();
+    (w, h, px)
+}
+
+/// An image file as `virsh screenshot` writes it (PNG or PPM, as QEMU chooses).
+fn read_image(path: &std::path::Path) -> (usize, usize, Vec<[u8; 3]>) {
+    let data = std::fs::read(path).expect("screenshot file");
+    if !data.starts_with(b"P6") {
+        let t = gdk::Texture::from_filename(path).expect("screenshot loads");
+        return rgb_of(&t);
+    }
+    let mut fields = Vec::new();
+    let mut i = 0;
+    while fields.len() < 4 && i < data.len() {
+        while i < data.len() && data[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if data.get(i) == Some(&b'#') {
+            while i < data.len() && data[i] != b'\n' {
+                i += 1;
+            }
+            continue;
+        }
+        let start = i;
+        while i < data.len() && !data[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        fields.push(String::from_utf8_lossy(&data[start..i]).into_owned());
+    }
+    i += 1;
+    let w: usize = fields[1].parse().expect("width");
+    let h: usize = fields[2].parse().expect("height");
+    let px = data[i.min(data.len())..]
+        .chunks_exact(3)
+        .take(w * h)
+        .map(|p| [p[0], p[1], p[2]])
+        .collect::<Vec<_>>();
+    assert_eq!(px.len(), w * h, "PPM holds all its pixels");
+    (w, h, px)
+}
+
+fn virsh(args: &[&str]) -> Result<String, String> {
+    let out = Command::new("virsh")
+        .arg("-q")
+        .arg("-c")
+        .arg(test_uri())
+        .args(args)
+        .output()
+        .map_err(|e| format!("virsh did not run: {e}"))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+fn virsh_screenshot(name: &str, tag: &str) -> (usize, usize, Vec<[u8; 3]>) {
+    let path =
+        std::env::temp_dir().join(format!("hangar-console-{}-{tag}.img", std::process::id()));
+    virsh(&["screenshot", name, path.to_str().expect("utf-8 path")]).expect("virsh screenshot");
+    let img = read_image(&path);
+    let _ = std::fs::remove_file(&path);
+    img
+}
+
+/// Mean absolute difference (0–255) of two images of the same size.
+fn mean_diff(a: &[[u8; 3]], b: &[[u8; 3]]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    let sum: u64 = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| {
+            (0..3)
+                .map(|c| (x[c] as i32 - y[c] as i32).unsigned_abs() as u64)
+                .sum::<u64>()
+        })
+        .sum();
+    sum as f64 / (a.len() * 3) as f64
+}
+
+/// The widget's drawn pixels sampled back at the guest's resolution (undoing the
+/// fit-to-window scaling: the guest screen is centred, scaled by the smaller ratio).
+fn widget_at_guest_size(page: &ConsolePage, gw: usize, gh: usize) -> Vec<[u8; 3]> {
+    let display = page.display();
+    let (ww, wh, px) = rgb_of(&render(display));
+    let s = (ww as f64 / gw as f64).min(wh as f64 / gh as f64);
+    let ox = ((ww as f64 - gw as f64 * s) / 2.0).max(0.0).floor();
+    let oy = ((wh as f64 - gh as f64 * s) / 2.0).max(0.0).floor();
+    let mut out = Vec::with_capacity(gw * gh);
+    for y in 0..gh {
+        for x in 0..gw {
+            let sx = ((ox + (x as f64 + 0.5) * s) as usize).min(ww - 1);
+            let sy = ((oy + (y as f64 + 0.5) * s) as usize).min(wh - 1);
+            out.push(px[sy * ww + sx]);
+        }
+    }
+    out
+}
+
+/// A guest that stays on SeaBIOS's boot menu prompt for 30 s.
+fn guest_xml(name: &str, extra_os: &str, extra_dev: &str, graphics: &str) -> String {
+    format!(
+        "<domain type='qemu'>
+  <name>{name}</name>
+  <memory unit='MiB'>64</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64'>hvm</type><bootmenu enable='yes' timeout='30000'/>{extra_os}</os>
+  <devices>
+    {graphics}
+    {extra_dev}
+  </devices>
+</domain>
+"
+    )
+}
+
+/// A defined guest, destroyed and undefined on drop (also when the test fails).
+struct Guest(String);
+
+impl Guest {
+    fn define(tag: &str, xml_of: impl Fn(&str) -> String) -> Guest {
+        let name = format!("hangar-test-console-{tag}-{}", std::process::id());
+        let path = std::env::temp_dir().join(format!("{name}.xml"));
+        std::fs::write(&path, xml_of(&name)).expect("guest XML written");
+        virsh(&["define", path.to_str().expect("utf-8")]).expect("virsh define");
+        let _ = std::fs::remove_file(&path);
+        Guest(name)
+    }
+}
+
+impl Drop for Guest {
+    fn drop(&mut self) {
+        let _ = virsh(&["destroy", &self.0]);
+        let _ = virsh(&["undefine", &self.0]);
+    }
+}
+
+thread_local! {
+    static APP: std::cell::OnceCell<hangar::application::Application> =
+        const { std::cell::OnceCell::new() };
+}
+
+fn app() -> hangar::application::Application {
+    APP.with(|a| {
+        a.get_or_init(|| {
+            let app = hangar::application::Application::new();
+            app.set_flags(app.flags() | gio::ApplicationFlags::NON_UNIQUE);
+            app.register(None::<&gio::Cancellable>)
+                .expect("application registers on the session bus");
+            app
+        })
+        .clone()
+    })
+}
+
+struct Fixture {
+    win: Window,
+    store: gio::ListStore,
+}
+
+impl Fixture {
+    fn open(title: &str) -> Fixture {
+        init();
+        let uri = test_uri();
+        let app = app();
+        let settings = hangar::application::settings();
+        let store = gio::ListStore::new::<Connection>();
+        let win = Window::new(&app, &settings, &store);
+        win.set_title(Some(title));
+        win.set_default_size(1100, 760);
+        win.present();
+        let conn = Connection::new(&uri, false, false);
+        win.watch_connection(&conn);
+        store.append(&conn);
+        conn.connect_now();
+        wait_for("the connection to load", 60, || conn.loaded());
+        Fixture { win, store }
+    }
+
+    fn conn(&self) -> Connection {
+        self.store.item(0).and_downcast().expect("a connection")
+    }
+
+    /// Select the VM and show one of its tabs.
+    fn show(&self, name: &str, tab: &str) {
+        let conn = self.conn();
+        wait_for("the guest in the list", 60, || conn.find_vm(name).is_some());
+        let vm = conn.find_vm(name).expect("guest listed");
+        assert!(self.win.select_item(vm.upcast_ref()), "guest selectable");
+        self.win.vm_page().show_page(tab);
+        settle(100);
+    }
+
+    fn console(&self) -> ConsolePage {
+        self.win.console_page().expect("the Console tab exists")
+    }
+
+    fn serial(&self) -> SerialPage {
+        self.win
+            .serial_page()
+            .expect("the Serial Console tab exists")
+    }
+
+    fn close(self) {
+        for c in self.store.iter::<Connection>().flatten() {
+            c.backend().shutdown();
+        }
+        self.win.destroy();
+        settle(50);
+    }
+}
+
+const VNC: &str = "<graphics type='vnc' listen='127.0.0.1'/>";
+
+/// Wait until the widget shows what `virsh screenshot` shows, within `secs`; returns
+/// the mean difference seen last. The screen must not be blank.
+fn wait_match(page: &ConsolePage, name: &str, secs: u64, tag: &str) -> Vec<[u8; 3]> {
+    let start = Instant::now();
+    loop {
+        settle(200);
+        assert_eq!(
+            page.state(),
+            ConsoleState::Connected,
+            "{tag}: the console is connected (error: {})",
+            page.error_text()
+        );
+        let (gw, gh, shot) = virsh_screenshot(name, tag);
+        assert_eq!(
+            page.display().screen_size(),
+            Some((gw as i32, gh as i32)),
+            "the widget's screen has the guest's size"
+        );
+        let mine = widget_at_guest_size(page, gw, gh);
+        let d = mean_diff(&mine, &shot);
+        let blank = vec![[0u8; 3]; shot.len()];
+        let content = mean_diff(&shot, &blank);
+        // The framebuffer the widget holds is the guest's screen, pixel for pixel…
+        let exact = page
+            .display()
+            .current_texture()
+            .map(|t| rgb_of(&t))
+            .filter(|(w, h, _)| (*w, *h) == (gw, gh))
+            .map(|(_, _, px)| mean_diff(&px, &shot))
+            .unwrap_or(f64::MAX);
+        // …and what it draws, scaled to the window (smoothed edges allowed), is much
+        // closer to it than a black frame is.
+        if content > 0.5 && exact < 0.05 && d < content * 0.5 {
+            eprintln!(
+                "{tag}: framebuffer vs virsh screenshot {exact:.3}, drawn widget {d:.3}, \
+                 screen vs black {content:.3}, counters {:?}",
+                page.display().counters()
+            );
+            return shot;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(secs),
+            "{tag}: widget and virsh screenshot differ by {d:.2}, framebuffer by {exact:.2} \
+             (screen content {content:.2})"
+        );
+    }
+}
+
+#[gtk::test]
+#[ignore = "needs libvirtd: run through build-aux/run-tests.sh"]
+fn vnc_shows_seabios_and_takes_keys() {
+    let guest = Guest::define("keys", |n| guest_xml(n, "", "", VNC));
+    let f = Fixture::open("hangar-console-test-keys");
+    f.show(&guest.0, "console");
+    let page = f.console();
+    assert_eq!(page.state(), ConsoleState::NotRunning);
+    save_png(&f.win, "console-not-running");
+    virsh(&["start", &guest.0]).expect("guest starts");
+    wait_for("the console to connect", 60, || {
+        page.state() == ConsoleState::Connected
+    });
+    // SeaBIOS's "Press ESC for boot menu." screen, the same in the widget and in virsh.
+    let before = wait_match(&page, &guest.0, 40, "boot-prompt");
+    let (frames, rects) = page.display().counters();
+    assert!(frames >= 1 && rects >= 1, "frames {frames}, rects {rects}");
+    save_png(&page, "console-connected");
+
+    // A real key press through X11 and GTK's key path: Escape opens the boot menu.
+    let ids = Command::new("xdotool")
+        .args(["search", "--name", "hangar-console-test-keys"])
+        .output()
+        .expect("xdotool runs (build-aux/install-deps.sh --test installs it)");
+    let id = String::from_utf8_lossy(&ids.stdout)
+        .lines()
+        .next()
+        .map(str::to_string)
+        .expect("xdotool finds the test window");
+    page.display().grab_focus();
+    settle(100);
+    let st = Command::new("xdotool")
+        .args(["windowfocus", "--sync", &id])
+        .status()
+        .expect("xdotool windowfocus");
+    assert!(st.success());
+    settle(200);
+    assert!(
+        page.display().has_focus(),
+        "the display has the keyboard focus"
+    );
+    let st = Command::new("xdotool")
+        .args(["key", "Escape"])
+        .status()
+        .expect("xdotool key");
+    assert!(st.success());
+    let start = Instant::now();
+    loop {
+        settle(300);
+        let (_, _, now) = virsh_screenshot(&guest.0, "menu-probe");
+        if mean_diff(&now, &before) > 0.5 {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the boot menu did not open after Escape"
+        );
+    }
+    // "Select boot device" — and the widget shows it too.
+    let after = wait_match(&page, &guest.0, 20, "boot-menu");
+    // Keys that are window shortcuts elsewhere (Delete deletes the selected VM) go to
+    // the guest while the console has the keyboard: no dialog opens.
+    let windows = gtk::Window::list_toplevels().len();
+    let st = Command::new("xdotool")
+        .args(["key", "Delete"])
+        .status()
+        .expect("xdotool key");
+    assert!(st.success());
+    settle(700);
+    assert_eq!(
+        gtk::Window::list_toplevels().len(),
+        windows,
+        "Delete reached the window's shortcuts instead of the guest"
+    );
+    // Ctrl+Alt alone gives the keyboard back.
+    let st = Command::new("xdotool")
+        .args(["key", "ctrl+alt"])
+        .status()
+        .expect("xdotool key");
+    assert!(st.success());
+    wait_for("Ctrl+Alt to release the keyboard", 10, || {
+        !page.display().has_focus()
+    });
+    page.display().grab_focus();
+    settle(100);
+    assert!(mean_diff(&after, &before) > 0.5);
+    save_png(&page, "console-boot-menu");
+
+    // The screenshot action's file is the guest screen.
+    let png = screenshot_dir().join("console-guest-screen.png");
+    page.save_screenshot(&png).expect("screenshot saved");
+    let t = gdk::Texture::from_filename(&png).expect("PNG loads");
+    let (w, h, px) = rgb_of(&t);
+    assert_eq!(page.display().screen_size(), Some((w as i32, h as i32)));
+    assert!(
+        mean_diff(&px, &after) < 1.0,
+        "saved screenshot is the screen"
+    );
+
+    // Send-key menu: Ctrl+Alt+Delete reaches the guest (SeaBIOS reboots: the screen
+    // goes back to the boot prompt).
+    page.activate_action("console.send-key", Some(&"ctrl-alt-del".to_variant()))
+        .expect("send-key action");
+    let start = Instant::now();
+    loop {
+        settle(300);
+        let (_, _, now) = virsh_screenshot(&guest.0, "cad");
+        if mean_diff(&now, &after) > 0.5 {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "Ctrl+Alt+Delete changed nothing"
+        );
+    }
+    f.close();
+}
+
+#[gtk::test]
+#[ignore = "needs libvirtd: run through build-aux/run-tests.sh"]
+fn vnc_reconnects_when_the_guest_starts_again() {
+    let guest = Guest::define("restart", |n| guest_xml(n, "", "", VNC));
+    virsh(&["start", &guest.0]).expect("guest starts");
+    let f = Fixture::open("hangar-console-test-restart");
+    f.show(&guest.0, "console");
+    let page = f.console();
+    wait_for("the console to connect", 60, || {
+        page.state() == ConsoleState::Connected
+    });
+    wait_match(&page, &guest.0, 40, "first-boot");
+    virsh(&["destroy", &guest.0]).expect("guest destroyed");
+    wait_for("the not-running page", 30, || {
+        page.state() == ConsoleState::NotRunning
+    });
+    save_png(&page, "console-after-destroy");
+    virsh(&["start", &guest.0]).expect("guest starts again");
+    wait_for("the console to reconnect by itself", 60, || {
+        page.state() == ConsoleState::Connected
+    });
+    wait_match(&page, &guest.0, 40, "second-boot");
+    save_png(&page, "console-reconnected");
+
+    // Detach: the console moves to a window of its own and back.
+    let win = page.detach().expect("detached window");
+    assert_eq!(page.state(), ConsoleState::Detached);
+    save_png(&page, "console-detached");
+    wait_for("the detached console to connect", 60, || {
+        let mut found = None;
+        let mut stack = vec![win.clone().upcast::<gtk::Widget>()];
+        while let Some(w) = stack.pop() {
+            if let Some(p) = w.downcast_ref::<ConsolePage>() {
+                found = Some(p.clone());
+            }
+            let mut c = w.first_child();
+            while let Some(ch) = c {
+                c = ch.next_sibling();
+                stack.push(ch);
+            }
+        }
+        found.is_some_and(|p| p.state() == ConsoleState::Connected)
+    });
+    save_png(&win, "console-window");
+    win.close();
+    wait_for("the console back in the tab", 60, || {
+        page.state() == ConsoleState::Connected
+    });
+    f.close();
+}
+
+#[gtk::test]
+#[ignore = "needs libvirtd: run through build-aux/run-tests.sh"]
+fn vnc_password_is_asked_and_checked() {
+    let guest = Guest::define("passwd", |n| {
+        guest_xml(
+            n,
+            "",
+            "",
+            "<graphics type='vnc' listen='127.0.0.1' passwd='hangarpw'/>",
+        )
+    });
+    virsh(&["start", &guest.0]).expect("guest starts");
+    let f = Fixture::open("hangar-console-test-passwd");
+    let page = f.console();
+    // Over TCP, as for a remote hypervisor: the VNC server asks for the password.
+    page.set_prefer_fd(false);
+    f.show(&guest.0, "console");
+    wait_for("the password prompt", 60, || {
+        page.state() == ConsoleState::Password
+    });
+    save_png(&page, "console-password");
+    page.enter_password("wrong-password");
+    wait_for("the refusal", 30, || !page.password_error().is_empty());
+    wait_for("the prompt again", 30, || {
+        page.state() == ConsoleState::Password
+    });
+    assert!(
+        page.password_error().contains("not accepted"),
+        "says the password was wrong: {}",
+        page.password_error()
+    );
+    save_png(&page, "console-password-wrong");
+    page.enter_password("hangarpw");
+    wait_for("the console to connect", 30, || {
+        page.state() == ConsoleState::Connected
+    });
+    wait_match(&page, &guest.0, 40, "after-password");
+    f.close();
+}
+
+#[gtk::test]
+#[ignore = "needs libvirtd: run through build-aux/run-tests.sh"]
+fn serial_console_shows_seabios() {
+    let guest = Guest::define("serial", |n| {
+        guest_xml(
+            n,
+            "<bios useserial='yes'/>",
+            "<serial type='pty'><target port='0'/></serial><console type='pty'/>",
+            VNC,
+        )
+    });
+    // Paused first, so the console is open before SeaBIOS writes its first line.
+    virsh(&["start", "--paused", &guest.0]).expect("guest starts paused");
+    let f = Fixture::open("hangar-console-test-serial");
+    f.show(&guest.0, "serial");
+    let serial = f.serial();
+    wait_for("the serial console to open", 60, || serial.is_open());
+    virsh(&["resume", &guest.0]).expect("guest resumes");
+    wait_for("SeaBIOS on the serial console", 60, || {
+        let t = serial.received_text();
+        t.contains("SeaBIOS") || t.contains("Press ESC")
+    });
+    save_png(&serial, "serial-console");
+    // Keys typed into the terminal reach the guest: Escape opens the boot menu.
+    wait_for("the boot prompt", 60, || {
+        serial.received_text().contains("Press ESC")
+    });
+    serial.terminal().feed_child(b"\x1b");
+    wait_for("the boot menu on the serial console", 30, || {
+        serial.received_text().contains("Select boot device")
+    });
+    save_png(&serial, "serial-console-menu");
+    f.close();
+}
+
+#[gtk::test]
+#[ignore = "needs libvirtd: run through build-aux/run-tests.sh"]
+fn a_guest_without_vnc_shows_why() {
+    let guest = Guest::define("novnc", |n| guest_xml(n, "", "", ""));
+    virsh(&["start", &guest.0]).expect("guest starts");
+    let f = Fixture::open("hangar-console-test-novnc");
+    f.show(&guest.0, "console");
+    let page = f.console();
+    wait_for("the error page", 60, || page.state() == ConsoleState::Error);
+    assert!(
+        page.error_text().contains("VNC"),
+        "says there is no VNC display: {}",
+        page.error_text()
+    );
+    save_png(&page, "console-error");
+    // Not an error: the serial tab says there is no serial device.
+    f.show(&guest.0, "serial");
+    let serial = f.serial();
+    settle(500);
+    assert!(!serial.is_open());
+    save_png(&serial, "serial-console-none");
+    f.close();
+}
+
+#[gtk::test]
+#[ignore = "needs libvirtd: run through build-aux/run-tests.sh"]
+fn overview_thumbnail_shows_the_screen() {
+    let guest = Guest::define("thumb", |n| guest_xml(n, "", "", VNC));
+    virsh(&["start", &guest.0]).expect("guest starts");
+    let f = Fixture::open("hangar-console-test-thumb");
+    f.show(&guest.0, "overview");
+    let thumb = f.win.thumbnail().expect("the Overview has a thumbnail");
+    // No console is open: the picture comes from virDomainScreenshot.
+    assert!(!f.console().display().is_open());
+    wait_for("a thumbnail", 30, || thumb.has_picture());
+    let first = thumb.updates();
+    // It refreshes while on screen.
+    wait_for("a refreshed thumbnail", 30, || thumb.updates() > first);
+    save_png(&f.win, "overview-thumbnail");
+    // A click opens the Console tab.
+    let button = thumb
+        .first_child()
+        .and_downcast::<gtk::Button>()
+        .expect("the thumbnail is a button");
+    button.emit_clicked();
+    settle(100);
+    assert_eq!(f.win.vm_page().visible_page().as_deref(), Some("console"));
+    wait_for("the console to connect", 60, || {
+        f.console().state() == ConsoleState::Connected
+    });
+    f.close();
+}
