@@ -3,8 +3,10 @@
 
 pub mod demo;
 pub mod domain;
+pub mod domain_xml;
 pub mod error;
 pub mod events;
+pub mod hardware;
 pub mod host;
 pub mod stats;
 pub mod units;
