@@ -362,11 +362,18 @@ impl Application {
         else {
             return;
         };
+        let editor = o.show_domain_editor.is_some();
         let select = {
             let win = win.clone();
             move |c: &Connection| -> bool {
                 match c.find_vm(&key) {
-                    Some(vm) => win.select_item(vm.upcast_ref()),
+                    Some(vm) => {
+                        let shown = win.select_item(vm.upcast_ref());
+                        if shown && editor {
+                            win.vm_page().show_page("hardware");
+                        }
+                        shown
+                    }
                     None => false,
                 }
             }

@@ -144,6 +144,7 @@ impl Window {
             win.maximize();
         }
         let vm_page = VmPage::new();
+        super::hardware::attach(&vm_page);
         imp.content_stack.add_named(&vm_page, Some("vm"));
         let _ = imp.vm_page.set(vm_page);
         let host_page = HostPage::new();
