@@ -1879,9 +1879,9 @@ impl DomainXml {
                         c.current = Some(n).filter(|n| *n != c.max);
                     }
                     "max_vcpus" => {
-                        let cur = c.current.unwrap_or(c.max);
+                        // Without `current` all vCPUs are plugged, and stay so.
                         c.max = parse_num(value)? as u32;
-                        c.current = Some(cur).filter(|n| *n != c.max);
+                        c.current = c.current.filter(|n| *n != c.max);
                         if let Some(t) = c.topology.as_mut() {
                             // Keep the topology consistent where it is simple to.
                             if t.sockets == 1 && t.dies == 1 && t.threads == 1 {
