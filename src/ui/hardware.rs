@@ -93,6 +93,7 @@ mod imp {
         pub applied: RefCell<Vec<Box<dyn Fn()>>>,
         pub loading: Cell<u64>,
         pub busy: Cell<bool>,
+        pub said: RefCell<Option<String>>,
     }
 
     #[glib::object_subclass]
@@ -246,7 +247,7 @@ impl HardwarePage {
 
         imp.status.set_xalign(0.0);
         imp.status.set_hexpand(true);
-        imp.status.set_wrap(true);
+        imp.status.set_ellipsize(gtk::pango::EllipsizeMode::End);
         imp.status.add_css_class("dim-label");
         button(&imp.revert, &gettext("Re_vert"), None);
         button(&imp.apply, &gettext("_Apply"), None);
@@ -415,7 +416,9 @@ impl HardwarePage {
         imp.original.replace(Some(d.clone()));
         imp.doc.replace(Some(Rc::new(RefCell::new(d))));
         imp.forms_with_errors.borrow_mut().clear();
-        let status = if imp.active.get() {
+        let status = if let Some(said) = imp.said.take() {
+            said
+        } else if imp.active.get() {
             gettext("Running: some changes apply only after shutdown")
         } else {
             String::new()
@@ -652,6 +655,8 @@ impl HardwarePage {
 
     fn say(&self, text: &str) {
         self.imp().status.set_label(text);
+        // Kept over the reload that follows.
+        self.imp().said.replace(Some(text.to_string()));
         if let Some(w) = self.root().and_downcast::<super::Window>() {
             w.toast(text);
         }

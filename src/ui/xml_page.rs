@@ -351,7 +351,7 @@ impl XmlPage {
                 Err(e) => {
                     // libvirt's refusal, where the XML is.
                     this.show_error(&gettext_f(
-                        "libvirt refused the XML: {error}",
+                        "Not applied: {error}",
                         &[("error", &super::error::details(&e))],
                     ));
                     this.check_keep_error();
