@@ -350,6 +350,15 @@ fn live_attach_of_a_disk_to_a_running_guest() {
         );
     }
 
+    // The running guest's addresses can be asked (none yet: no OS), and the host's
+    // devices listed for passthrough.
+    let addrs = block_on(conn.guest_addresses(uuid.clone())).expect("guest addresses");
+    assert!(addrs.iter().all(|(_, a)| a.is_empty()), "{addrs:?}");
+    match block_on(conn.host_devices()) {
+        Ok(devs) => eprintln!("host devices for passthrough: {}", devs.len()),
+        Err(e) => panic!("listing the host's devices failed: {e:?}"),
+    }
+
     // A change libvirt cannot make live is saved for after shutdown.
     let mut edited = DomainXml::parse(&config.to_xml()).unwrap();
     edited

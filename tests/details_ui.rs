@@ -10,6 +10,7 @@ use adw::prelude::*;
 use gtk::{gio, glib};
 
 use hangar::backend::domain_xml::{DomainXml, NewDevice, Section, ValidationContext};
+use hangar::backend::hardware::HostDevice;
 use hangar::model::{Connection, Vm};
 use hangar::ui::hardware::HardwarePage;
 use hangar::ui::hardware_add::AddHardwareDialog;
@@ -357,6 +358,23 @@ fn add_hardware_dialog_offers_fitting_defaults() {
             assert!(dialog.add.is_sensitive());
         }
     }
+    // Host devices to pass through: chosen from the host's, which fills in the IDs.
+    dialog.choose(NewDevice::UsbHost);
+    dialog.set_host_devices(vec![HostDevice {
+        kind: "usb".into(),
+        label: "Logitech, Inc. Unifying Receiver (046d:c52b)".into(),
+        ids: vec!["0x046d".into(), "0xc52b".into()],
+    }]);
+    let picker = find::<adw::ComboRow>(&dialog.window).expect("the host device picker");
+    picker.set_selected(0);
+    settle(30);
+    let vendor = dialog
+        .form()
+        .and_then(|f| f.row_widget("vendor"))
+        .and_downcast::<adw::EntryRow>()
+        .expect("vendor row");
+    assert_eq!(vendor.text(), "0x046d");
+    save_png(&dialog.window, "details-add-usbhost");
     // The rich domain has a TPM already: a second is not offered.
     let tpm = NewDevice::ALL
         .iter()
@@ -400,6 +418,8 @@ fn xml_page_checks_as_typed_and_shows_a_diff() {
     settle(200);
     save_png(&dialog, "details-xml-diff");
     dialog.close();
+    // Let go of it while its parent window lives.
+    drop(dialog);
     // A refusal shows under the editor: another UUID.
     let other = original.replacen("<uuid>", "<uuid>0", 1);
     xml.set_text(&other);

@@ -1740,6 +1740,9 @@ impl DomainXml {
                         yes(c.topology.is_some()),
                     ),
                 ];
+                if c.mode != CpuMode::Custom {
+                    f.retain(|s| s.id != "cpu_model");
+                }
                 if c.topology.is_some() {
                     for (id, label, v) in [
                         ("sockets", gettext("Sockets"), t.sockets),
@@ -2683,10 +2686,11 @@ pub enum NewDevice {
     Smartcard,
     Input,
     UsbHost,
+    PciHost,
 }
 
 impl NewDevice {
-    pub const ALL: [NewDevice; 16] = [
+    pub const ALL: [NewDevice; 17] = [
         NewDevice::Disk,
         NewDevice::Cdrom,
         NewDevice::Interface,
@@ -2703,6 +2707,7 @@ impl NewDevice {
         NewDevice::Smartcard,
         NewDevice::Input,
         NewDevice::UsbHost,
+        NewDevice::PciHost,
     ];
 
     pub fn label(self) -> String {
@@ -2723,6 +2728,7 @@ impl NewDevice {
             NewDevice::Smartcard => gettext("Smartcard"),
             NewDevice::Input => gettext("Tablet"),
             NewDevice::UsbHost => gettext("USB Host Device"),
+            NewDevice::PciHost => gettext("PCI Host Device"),
         }
     }
 
@@ -2849,6 +2855,19 @@ impl NewDevice {
                     Element::new("source")
                         .with_child(Element::new("vendor").with_attr("id", "0x0000"))
                         .with_child(Element::new("product").with_attr("id", "0x0000")),
+                ),
+            NewDevice::PciHost => Element::new("hostdev")
+                .with_attr("mode", "subsystem")
+                .with_attr("type", "pci")
+                .with_attr("managed", "yes")
+                .with_child(
+                    Element::new("source").with_child(
+                        Element::new("address")
+                            .with_attr("domain", "0x0000")
+                            .with_attr("bus", "0x00")
+                            .with_attr("slot", "0x00")
+                            .with_attr("function", "0x0"),
+                    ),
                 ),
         }
     }

@@ -207,3 +207,181 @@ impl Connection {
         self.call(move |w| limits(w, &domain_type)).await
     }
 }
+
+/// The guest's addresses by MAC address (lower case), from DHCP leases and the ARP
+/// table; empty for a domain that does not run.
+pub fn guest_addresses(w: &mut Worker, uuid: &str) -> Result<Vec<(String, Vec<String>)>> {
+    let d = w.domain(uuid)?;
+    if !d.is_active()? {
+        return Ok(Vec::new());
+    }
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for source in [
+        sys::VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE,
+        sys::VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_ARP,
+    ] {
+        let mut ifaces: *mut sys::virDomainInterfacePtr = std::ptr::null_mut();
+        // SAFETY: `d` is a valid domain; `ifaces` receives an array libvirt allocates,
+        // which is read and freed below (each entry with virDomainInterfaceFree, the
+        // array with free), and not used after.
+        let n = unsafe { sys::virDomainInterfaceAddresses(d.as_ptr(), &mut ifaces, source, 0) };
+        if n < 0 || ifaces.is_null() {
+            continue;
+        }
+        for i in 0..n as usize {
+            // SAFETY: `i` < `n`, the number of entries libvirt returned.
+            let p = unsafe { *ifaces.add(i) };
+            if p.is_null() {
+                continue;
+            }
+            // SAFETY: `p` is a valid virDomainInterface; its strings are NUL-terminated
+            // or null, and `addrs` has `naddrs` entries.
+            let (mac, addrs) = unsafe {
+                let iface = &*p;
+                let mac = if iface.hwaddr.is_null() {
+                    String::new()
+                } else {
+                    std::ffi::CStr::from_ptr(iface.hwaddr)
+                        .to_string_lossy()
+                        .to_ascii_lowercase()
+                };
+                let mut addrs = Vec::new();
+                for j in 0..iface.naddrs as usize {
+                    let a = &*iface.addrs.add(j);
+                    if !a.addr.is_null() {
+                        let s = std::ffi::CStr::from_ptr(a.addr).to_string_lossy();
+                        addrs.push(format!("{s}/{}", a.prefix));
+                    }
+                }
+                sys::virDomainInterfaceFree(p);
+                (mac, addrs)
+            };
+            match out.iter_mut().find(|(m, _)| *m == mac) {
+                Some((_, list)) => {
+                    for a in addrs {
+                        if !list.contains(&a) {
+                            list.push(a);
+                        }
+                    }
+                }
+                None => out.push((mac, addrs)),
+            }
+        }
+        // SAFETY: the array came from libvirt's allocator; its entries are freed above.
+        unsafe { libc::free(ifaces.cast()) };
+    }
+    Ok(out)
+}
+
+/// A USB or PCI device of the host, to pass through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostDevice {
+    /// "usb" or "pci".
+    pub kind: String,
+    /// What people read: product and vendor names, with the IDs or address.
+    pub label: String,
+    /// USB: vendor and product IDs (`0x046d`); PCI: domain, bus, slot, function.
+    pub ids: Vec<String>,
+}
+
+/// Parse one node device's XML into a [`HostDevice`], when it is USB or PCI.
+pub fn parse_node_device(xml: &str) -> Option<HostDevice> {
+    let doc = super::xml::Document::parse(xml).ok()?;
+    let cap = doc.root.child("capability")?;
+    let text = |p: &[&str]| cap.find(p).map(|e| e.text().trim().to_string());
+    let attr = |p: &[&str], a: &str| cap.find(p).and_then(|e| e.attr(a)).map(str::to_string);
+    match cap.attr("type")? {
+        "usb_device" => {
+            let vendor = attr(&["vendor"], "id")?;
+            let product = attr(&["product"], "id")?;
+            let names = format!(
+                "{} {}",
+                text(&["vendor"]).unwrap_or_default(),
+                text(&["product"]).unwrap_or_default()
+            );
+            let ids = format!(
+                "{}:{}",
+                vendor.trim_start_matches("0x"),
+                product.trim_start_matches("0x")
+            );
+            Some(HostDevice {
+                kind: "usb".into(),
+                label: format!("{} ({ids})", names.trim()),
+                ids: vec![vendor, product],
+            })
+        }
+        "pci" => {
+            let n = |p: &str| text(&[p]).and_then(|t| t.parse::<u32>().ok());
+            let (dom, bus, slot, func) = (n("domain")?, n("bus")?, n("slot")?, n("function")?);
+            let addr = format!("{dom:04x}:{bus:02x}:{slot:02x}.{func:x}");
+            let names = format!(
+                "{} {}",
+                text(&["vendor"]).unwrap_or_default(),
+                text(&["product"]).unwrap_or_default()
+            );
+            Some(HostDevice {
+                kind: "pci".into(),
+                label: format!("{} ({addr})", names.trim()),
+                ids: vec![
+                    format!("0x{dom:04x}"),
+                    format!("0x{bus:02x}"),
+                    format!("0x{slot:02x}"),
+                    format!("0x{func:x}"),
+                ],
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The host's USB devices and PCI functions.
+pub fn host_devices(w: &mut Worker) -> Result<Vec<HostDevice>> {
+    let conn = w.conn()?;
+    let flags = sys::VIR_CONNECT_LIST_NODE_DEVICES_CAP_USB_DEV
+        | sys::VIR_CONNECT_LIST_NODE_DEVICES_CAP_PCI_DEV;
+    let mut out = Vec::new();
+    for dev in conn.list_all_node_devices(flags)? {
+        if let Ok(xml) = dev.xml_desc(0) {
+            out.extend(parse_node_device(&xml));
+        }
+    }
+    Ok(out)
+}
+
+impl Connection {
+    /// The running guest's addresses by MAC address.
+    pub async fn guest_addresses(&self, uuid: String) -> Result<Vec<(String, Vec<String>)>> {
+        self.call(move |w| guest_addresses(w, &uuid)).await
+    }
+
+    /// The host's USB and PCI devices, for passing one through.
+    pub async fn host_devices(&self) -> Result<Vec<HostDevice>> {
+        self.call(host_devices).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_devices_become_host_devices() {
+        let usb = "<device><name>usb_1_2</name><capability type='usb_device'>\
+            <bus>1</bus><device>2</device>\
+            <product id='0xc52b'>Unifying Receiver</product>\
+            <vendor id='0x046d'>Logitech, Inc.</vendor></capability></device>";
+        let d = parse_node_device(usb).expect("a USB device");
+        assert_eq!(d.kind, "usb");
+        assert_eq!(d.label, "Logitech, Inc. Unifying Receiver (046d:c52b)");
+        assert_eq!(d.ids, ["0x046d", "0xc52b"]);
+        let pci = "<device><name>pci_0000_06_00_0</name><capability type='pci'>\
+            <class>0x030000</class><domain>0</domain><bus>6</bus><slot>0</slot>\
+            <function>0</function><product id='0x1234'>VGA</product>\
+            <vendor id='0x1af4'>Red Hat</vendor></capability></device>";
+        let p = parse_node_device(pci).expect("a PCI function");
+        assert_eq!(p.label, "Red Hat VGA (0000:06:00.0)");
+        assert_eq!(p.ids, ["0x0000", "0x06", "0x00", "0x0"]);
+        assert!(parse_node_device("<device><capability type='net'/></device>").is_none());
+        assert!(parse_node_device("not xml").is_none());
+    }
+}

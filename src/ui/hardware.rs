@@ -13,7 +13,9 @@ use gtk::glib;
 use super::hardware_form::Form;
 use super::vm_page::VmPage;
 use super::xml_page::XmlPage;
-use crate::backend::domain_xml::{DeviceEntry, DomainXml, Section, ValidationContext};
+use crate::backend::domain_xml::{
+    DeviceEntry, DomainXml, InterfaceView, Section, ValidationContext,
+};
 use crate::backend::hardware::{Applied, DeviceOp};
 use crate::backend::uri::LibvirtUri;
 use crate::i18n::{gettext, gettext_f};
@@ -94,6 +96,8 @@ mod imp {
         pub loading: Cell<u64>,
         pub busy: Cell<bool>,
         pub said: RefCell<Option<String>>,
+        /// The running guest's addresses by MAC address.
+        pub addresses: RefCell<Vec<(String, Vec<String>)>>,
     }
 
     #[glib::object_subclass]
@@ -379,6 +383,12 @@ impl HardwarePage {
             let backend = conn.backend().clone();
             let r = backend.editable_domain(vm.uuid()).await;
             let limits = backend.hardware_limits(vm.hypervisor()).await;
+            let active = r.as_ref().map(|e| e.active).unwrap_or(false);
+            let addresses = if active {
+                backend.guest_addresses(vm.uuid()).await.unwrap_or_default()
+            } else {
+                Vec::new()
+            };
             let Some(this) = this.upgrade() else { return };
             if this.imp().loading.get() != ticket {
                 return;
@@ -394,6 +404,7 @@ impl HardwarePage {
                         .sizes
                         .replace(e.disk_sizes.iter().cloned().collect());
                     this.imp().active.set(e.active);
+                    this.imp().addresses.replace(addresses);
                     match DomainXml::parse(&e.xml) {
                         Ok(d) => this.load(d, ctx),
                         Err(err) => this.imp().status.set_label(&gettext_f(
@@ -558,25 +569,46 @@ impl HardwarePage {
             .map(|(_, _, n)| n)
             .unwrap_or_default();
         let this = self.downgrade();
-        let form = Form::new(doc, s, &title, imp.ctx.borrow().clone(), move |reshape| {
-            let Some(this) = this.upgrade() else { return };
-            this.refresh_names();
-            this.track_errors();
-            this.update_buttons();
-            if reshape {
-                // The set of rows depends on the values (topology, connection type):
-                // rebuild once the signal that got us here is over.
-                let this = this.downgrade();
-                glib::idle_add_local_once(move || {
-                    if let Some(this) = this.upgrade() {
-                        if let Some(sel) = this.imp().selected.get() {
-                            this.show_section(sel);
+        let form = Form::new(
+            doc.clone(),
+            s,
+            &title,
+            imp.ctx.borrow().clone(),
+            move |reshape| {
+                let Some(this) = this.upgrade() else { return };
+                this.refresh_names();
+                this.track_errors();
+                this.update_buttons();
+                if reshape {
+                    // The set of rows depends on the values (topology, connection type):
+                    // rebuild once the signal that got us here is over.
+                    let this = this.downgrade();
+                    glib::idle_add_local_once(move || {
+                        if let Some(this) = this.upgrade() {
+                            if let Some(sel) = this.imp().selected.get() {
+                                this.show_section(sel);
+                            }
                         }
-                    }
-                });
-            }
-        });
+                    });
+                }
+            },
+        );
         imp.editor.append(&form.group);
+        if let Section::Device(i) = s {
+            let mac = doc
+                .borrow()
+                .device(i)
+                .filter(|e| e.name == "interface")
+                .map(|e| {
+                    InterfaceView::read(e)
+                        .mac
+                        .unwrap_or_default()
+                        .to_ascii_lowercase()
+                });
+            if let (Some(mac), true) = (mac, imp.active.get()) {
+                imp.editor.append(&self.addresses_group(&mac));
+            }
+        }
         if matches!(s, Section::Device(_)) && imp.active.get() {
             let note = gtk::Label::builder()
                 .label(gettext("Changes Hangar cannot make to the running machine take effect after it shuts down."))
@@ -591,6 +623,34 @@ impl HardwarePage {
             .set_sensitive(matches!(s, Section::Device(_)) && !imp.busy.get());
         self.track_errors();
         self.update_buttons();
+    }
+
+    /// The guest's addresses on the interface with `mac`.
+    fn addresses_group(&self, mac: &str) -> adw::PreferencesGroup {
+        let group = adw::PreferencesGroup::builder()
+            .title(gettext("Guest Addresses"))
+            .build();
+        let addrs = self
+            .imp()
+            .addresses
+            .borrow()
+            .iter()
+            .find(|(m, _)| m == mac)
+            .map(|(_, a)| a.clone())
+            .unwrap_or_default();
+        if addrs.is_empty() {
+            let row = adw::ActionRow::builder()
+                .title(gettext("None known"))
+                .subtitle(gettext("The guest has no address from DHCP or ARP yet"))
+                .build();
+            group.add(&row);
+        }
+        for a in addrs {
+            let row = adw::ActionRow::builder().title(&a).build();
+            row.add_css_class("property");
+            group.add(&row);
+        }
+        group
     }
 
     fn track_errors(&self) {
@@ -772,6 +832,16 @@ impl HardwarePage {
             },
         );
         dialog.present();
+        if let Some((conn, _)) = imp.current.borrow().clone() {
+            let window = dialog.window.clone();
+            glib::spawn_future_local(async move {
+                // Without them the picker says none were found; IDs can still be typed.
+                let devices = conn.backend().host_devices().await.unwrap_or_default();
+                if window.is_visible() {
+                    dialog.set_host_devices(devices);
+                }
+            });
+        }
     }
 
     fn device_op(&self, op: DeviceOp, xml: String) {

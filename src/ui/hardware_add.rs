@@ -9,6 +9,7 @@ use adw::prelude::*;
 
 use super::hardware_form::Form;
 use crate::backend::domain_xml::{DomainXml, NewDevice, Section, ValidationContext};
+use crate::backend::hardware::HostDevice;
 use crate::i18n::gettext;
 
 /// The dialog; `AddHardwareDialog::new` builds it, `present` shows it.
@@ -26,6 +27,9 @@ struct State {
     form: RefCell<Option<Rc<Form>>>,
     editor: gtk::Box,
     add: gtk::Button,
+    /// The host's USB and PCI devices, once known.
+    host_devices: RefCell<Vec<HostDevice>>,
+    kind: std::cell::Cell<Option<NewDevice>>,
 }
 
 impl State {
@@ -35,6 +39,15 @@ impl State {
         let doc = Rc::new(RefCell::new(d));
         while let Some(c) = self.editor.first_child() {
             self.editor.remove(&c);
+        }
+        self.kind.set(Some(kind));
+        let host_kind = match kind {
+            NewDevice::UsbHost => Some("usb"),
+            NewDevice::PciHost => Some("pci"),
+            _ => None,
+        };
+        if let Some(hk) = host_kind {
+            self.host_picker(hk, &doc, index);
         }
         let weak = Rc::downgrade(self);
         let form = Form::new(
@@ -52,6 +65,76 @@ impl State {
         self.doc.replace(Some((doc, index)));
         self.form.replace(Some(form));
         self.update();
+    }
+
+    /// A row to choose one of the host's devices, which fills in its IDs or address.
+    fn host_picker(self: &Rc<Self>, kind: &str, doc: &Rc<RefCell<DomainXml>>, index: usize) {
+        let devices: Vec<HostDevice> = self
+            .host_devices
+            .borrow()
+            .iter()
+            .filter(|d| d.kind == kind)
+            .cloned()
+            .collect();
+        let group = adw::PreferencesGroup::new();
+        if devices.is_empty() {
+            let row = adw::ActionRow::builder()
+                .title(gettext("Host Device"))
+                .subtitle(gettext("No such device found on the host"))
+                .build();
+            group.add(&row);
+            self.editor.append(&group);
+            return;
+        }
+        let labels: Vec<&str> = devices.iter().map(|d| d.label.as_str()).collect();
+        let model = gtk::StringList::new(&labels);
+        let row = adw::ComboRow::builder()
+            .title(gettext("Host Device"))
+            .model(&model)
+            .selected(gtk::INVALID_LIST_POSITION)
+            .build();
+        row.update_property(&[gtk::accessible::Property::Label(&gettext("Host Device"))]);
+        group.add(&row);
+        self.editor.append(&group);
+        let doc = doc.clone();
+        let weak = Rc::downgrade(self);
+        row.connect_selected_notify(move |r| {
+            let Some(dev) = devices.get(r.selected() as usize) else {
+                return;
+            };
+            let fields: &[&str] = if dev.kind == "usb" {
+                &["vendor", "product"]
+            } else {
+                &["pci_domain", "pci_bus", "pci_slot", "pci_function"]
+            };
+            {
+                let mut d = doc.borrow_mut();
+                for (f, v) in fields.iter().zip(&dev.ids) {
+                    let _ = d.set_field(Section::Device(index), f, v);
+                }
+            }
+            let Some(s) = weak.upgrade() else { return };
+            // Show the new values: rebuild the form below the picker.
+            if let Some(old) = s.form.borrow_mut().take() {
+                s.editor.remove(&old.group);
+            }
+            let weak = Rc::downgrade(&s);
+            let title = s.kind.get().map(|k| k.label()).unwrap_or_default();
+            let form = Form::new(
+                doc.clone(),
+                Section::Device(index),
+                &title,
+                s.ctx.clone(),
+                move |_| {
+                    if let Some(s) = weak.upgrade() {
+                        s.update();
+                    }
+                },
+            );
+            s.editor.append(&form.group);
+            s.form.replace(Some(form));
+            s.update();
+        });
     }
 
     fn update(&self) {
@@ -149,6 +232,8 @@ impl AddHardwareDialog {
             form: RefCell::new(None),
             editor,
             add: add.clone(),
+            host_devices: RefCell::new(Vec::new()),
+            kind: std::cell::Cell::new(None),
         });
         let s = state.clone();
         list.connect_row_selected(move |_, row| {
@@ -174,6 +259,14 @@ impl AddHardwareDialog {
             list,
             add,
             state,
+        }
+    }
+
+    /// The host's devices arrived: offer them for passthrough.
+    pub fn set_host_devices(&self, devices: Vec<HostDevice>) {
+        self.state.host_devices.replace(devices);
+        if let Some(k @ (NewDevice::UsbHost | NewDevice::PciHost)) = self.state.kind.get() {
+            self.state.choose(k);
         }
     }
 
