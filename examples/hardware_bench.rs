@@ -76,9 +76,15 @@ fn main() {
         let doc = DomainXml::parse(&xml).expect("the generated XML parses");
         let parsed = t0.elapsed();
         page.load(doc, ValidationContext::default());
+        let built = t0.elapsed();
         drain();
         let shown = t0.elapsed();
         load.push((parsed, shown));
+        eprintln!(
+            "    (page built {:.2} ms, drawn {:.2} ms)",
+            built.as_secs_f64() * 1e3,
+            (shown - built).as_secs_f64() * 1e3
+        );
     }
     let n = page.list_names().len();
     println!(

@@ -75,7 +75,13 @@ mod imp {
 
     #[derive(Default)]
     pub struct HardwarePage {
-        pub list: gtk::ListBox,
+        pub list: gtk::ListView,
+        /// The names in the list; icons and sections by the same position.
+        pub names: gtk::StringList,
+        pub icons: Rc<RefCell<Vec<&'static str>>>,
+        pub selection: std::cell::OnceCell<gtk::SingleSelection>,
+        /// Set while the list changes under the selection.
+        pub syncing_list: Cell<bool>,
         pub editor: gtk::Box,
         pub apply: gtk::Button,
         pub revert: gtk::Button,
@@ -96,6 +102,8 @@ mod imp {
         pub loading: Cell<u64>,
         pub busy: Cell<bool>,
         pub said: RefCell<Option<String>>,
+        /// How many validation errors the domain had as loaded.
+        pub original_errors: Cell<usize>,
         /// The running guest's addresses by MAC address.
         pub addresses: RefCell<Vec<(String, Vec<String>)>>,
     }
@@ -131,12 +139,6 @@ impl Default for HardwarePage {
     }
 }
 
-fn clear_list(list: &gtk::ListBox) {
-    while let Some(r) = list.row_at_index(0) {
-        list.remove(&r);
-    }
-}
-
 fn button(b: &gtk::Button, label: &str, icon: Option<&str>) {
     b.set_use_underline(true);
     match icon {
@@ -160,19 +162,64 @@ impl HardwarePage {
 
     fn build(&self) {
         let imp = self.imp();
+        // A recycling list: a domain with hundreds of devices builds only the rows
+        // on screen.
+        let factory = gtk::SignalListItemFactory::new();
+        factory.connect_setup(|_, item| {
+            let Some(item) = item.downcast_ref::<gtk::ListItem>() else {
+                return;
+            };
+            let b = gtk::Box::new(gtk::Orientation::Horizontal, 8);
+            b.append(&gtk::Image::new());
+            b.append(
+                &gtk::Label::builder()
+                    .xalign(0.0)
+                    .ellipsize(gtk::pango::EllipsizeMode::End)
+                    .build(),
+            );
+            item.set_child(Some(&b));
+        });
+        let icons = imp.icons.clone();
+        factory.connect_bind(move |_, item| {
+            let Some(item) = item.downcast_ref::<gtk::ListItem>() else {
+                return;
+            };
+            let name = item
+                .item()
+                .and_downcast::<gtk::StringObject>()
+                .map(|o| o.string().to_string())
+                .unwrap_or_default();
+            let Some(b) = item.child() else { return };
+            if let Some(img) = b.first_child().and_downcast::<gtk::Image>() {
+                let icon = icons.borrow().get(item.position() as usize).copied();
+                img.set_icon_name(icon);
+            }
+            if let Some(l) = b.last_child().and_downcast::<gtk::Label>() {
+                l.set_label(&name);
+            }
+            b.update_property(&[gtk::accessible::Property::Label(&name)]);
+        });
+        let selection = gtk::SingleSelection::builder()
+            .model(&imp.names)
+            .autoselect(false)
+            .can_unselect(false)
+            .build();
+        imp.list.set_model(Some(&selection));
+        imp.list.set_factory(Some(&factory));
         imp.list.add_css_class("navigation-sidebar");
         imp.list
             .update_property(&[gtk::accessible::Property::Label(&gettext("Devices"))]);
         let this = self.downgrade();
-        imp.list.connect_row_selected(move |_, row| {
-            let (Some(this), Some(row)) = (this.upgrade(), row) else {
+        selection.connect_selected_notify(move |sel| {
+            let Some(this) = this.upgrade() else { return };
+            if this.imp().syncing_list.get() {
                 return;
-            };
+            }
             let section = this
                 .imp()
                 .sections
                 .borrow()
-                .get(row.index() as usize)
+                .get(sel.selected() as usize)
                 .copied();
             if let Some(s) = section {
                 if this.imp().selected.get() != Some(s) {
@@ -180,6 +227,7 @@ impl HardwarePage {
                 }
             }
         });
+        let _ = imp.selection.set(selection);
         let list_scroller = gtk::ScrolledWindow::builder()
             .child(&imp.list)
             .vexpand(true)
@@ -370,7 +418,7 @@ impl HardwarePage {
     pub fn reload(&self) {
         let imp = self.imp();
         let Some((conn, vm)) = imp.current.borrow().clone() else {
-            clear_list(&imp.list);
+            self.set_list(Vec::new());
             self.clear_editor();
             imp.status.set_label("");
             return;
@@ -423,6 +471,7 @@ impl HardwarePage {
     /// Show a parsed domain (also used by tests and the benchmark, without libvirt).
     pub fn load(&self, d: DomainXml, ctx: ValidationContext) {
         let imp = self.imp();
+        imp.original_errors.set(d.validate_all(&ctx).len());
         imp.ctx.replace(ctx);
         imp.original.replace(Some(d.clone()));
         imp.doc.replace(Some(Rc::new(RefCell::new(d))));
@@ -482,25 +531,19 @@ impl HardwarePage {
     }
 
     fn fill_list(&self) {
+        self.set_list(self.entries());
+    }
+
+    fn set_list(&self, entries: Vec<(Section, &'static str, String)>) {
         let imp = self.imp();
-        let entries = self.entries();
-        clear_list(&imp.list);
-        let mut sections = Vec::with_capacity(entries.len());
-        for (section, icon, name) in entries {
-            let b = gtk::Box::new(gtk::Orientation::Horizontal, 8);
-            b.append(&gtk::Image::from_icon_name(icon));
-            let l = gtk::Label::builder()
-                .label(&name)
-                .xalign(0.0)
-                .ellipsize(gtk::pango::EllipsizeMode::End)
-                .build();
-            b.append(&l);
-            let row = gtk::ListBoxRow::builder().child(&b).build();
-            row.update_property(&[gtk::accessible::Property::Label(&name)]);
-            imp.list.append(&row);
-            sections.push(section);
-        }
-        imp.sections.replace(sections);
+        imp.syncing_list.set(true);
+        let names: Vec<&str> = entries.iter().map(|(_, _, n)| n.as_str()).collect();
+        imp.icons
+            .replace(entries.iter().map(|(_, i, _)| *i).collect());
+        imp.sections
+            .replace(entries.iter().map(|(s, _, _)| *s).collect());
+        imp.names.splice(0, imp.names.n_items(), &names);
+        imp.syncing_list.set(false);
     }
 
     /// Update the names in the list after an edit (sizes and models show there).
@@ -511,19 +554,16 @@ impl HardwarePage {
             self.fill_list();
             return;
         }
+        let selected = imp.selection.get().map(|s| s.selected());
         for (i, (_, _, name)) in entries.iter().enumerate() {
-            let Some(row) = imp.list.row_at_index(i as i32) else {
-                continue;
-            };
-            let label = row
-                .child()
-                .and_then(|b| b.last_child())
-                .and_downcast::<gtk::Label>();
-            if let Some(l) = label {
-                if l.label() != name.as_str() {
-                    l.set_label(name);
-                    row.update_property(&[gtk::accessible::Property::Label(name)]);
+            let pos = i as u32;
+            if imp.names.string(pos).as_deref() != Some(name.as_str()) {
+                imp.syncing_list.set(true);
+                imp.names.splice(pos, 1, &[name.as_str()]);
+                if let (Some(sel), Some(was)) = (imp.selection.get(), selected) {
+                    sel.set_selected(was);
                 }
+                imp.syncing_list.set(false);
             }
         }
     }
@@ -532,14 +572,26 @@ impl HardwarePage {
     pub fn select(&self, s: Section) {
         let imp = self.imp();
         let pos = imp.sections.borrow().iter().position(|x| *x == s);
-        if let Some(p) = pos {
-            if let Some(row) = imp.list.row_at_index(p as i32) {
-                imp.list.select_row(Some(&row));
-            }
+        if let (Some(p), Some(sel)) = (pos, imp.selection.get()) {
+            imp.syncing_list.set(true);
+            sel.set_selected(p as u32);
+            imp.syncing_list.set(false);
+            imp.list
+                .activate_action("list.scroll-to-item", Some(&(p as u32).to_variant()))
+                .ok();
         }
         if imp.selected.get() != Some(s) {
             self.show_section(s);
         }
+    }
+
+    /// The name a section has in the list.
+    fn row_name(&self, s: Section) -> String {
+        let imp = self.imp();
+        let pos = imp.sections.borrow().iter().position(|x| *x == s);
+        pos.and_then(|p| imp.names.string(p as u32))
+            .map(|g| g.to_string())
+            .unwrap_or_default()
     }
 
     /// The sections in list order, with their names (for tests).
@@ -562,12 +614,7 @@ impl HardwarePage {
         };
         imp.selected.set(Some(s));
         self.clear_editor();
-        let title = self
-            .entries()
-            .into_iter()
-            .find(|(x, _, _)| *x == s)
-            .map(|(_, _, n)| n)
-            .unwrap_or_default();
+        let title = self.row_name(s);
         let this = self.downgrade();
         let form = Form::new(
             doc.clone(),
@@ -681,20 +728,13 @@ impl HardwarePage {
     fn update_buttons(&self) {
         let imp = self.imp();
         let dirty = self.is_dirty();
+        // Errors already in the domain as libvirt has it do not block unrelated edits;
+        // new ones do. Only a changed document is validated whole.
         let errors = !imp.forms_with_errors.borrow().is_empty()
-            || imp.doc.borrow().as_ref().is_some_and(|d| {
-                !d.borrow().validate_all(&imp.ctx.borrow()).is_empty() && dirty && {
-                    // Errors already in the domain as libvirt has it do not block
-                    // unrelated edits; new ones do.
-                    let before = imp
-                        .original
-                        .borrow()
-                        .as_ref()
-                        .map(|o| o.validate_all(&imp.ctx.borrow()).len())
-                        .unwrap_or(0);
-                    d.borrow().validate_all(&imp.ctx.borrow()).len() > before
-                }
-            });
+            || (dirty
+                && imp.doc.borrow().as_ref().is_some_and(|d| {
+                    d.borrow().validate_all(&imp.ctx.borrow()).len() > imp.original_errors.get()
+                }));
         imp.apply.set_sensitive(dirty && !errors && !imp.busy.get());
         imp.revert.set_sensitive(dirty && !imp.busy.get());
     }
@@ -887,12 +927,7 @@ impl HardwarePage {
         let Some(el) = original.device(i).cloned() else {
             return;
         };
-        let name = self
-            .entries()
-            .into_iter()
-            .find(|(s, _, _)| *s == Section::Device(i))
-            .map(|(_, _, n)| n)
-            .unwrap_or_default();
+        let name = self.row_name(Section::Device(i));
         let Some(win) = self.window() else { return };
         let body = if el.name == "disk" {
             gettext("The disk’s file is kept: only the device leaves the virtual machine.")
