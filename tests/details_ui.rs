@@ -310,6 +310,23 @@ fn each_device_editor_with_screenshots_and_bad_input_keeps_apply_off() {
     entry_row(&hw, "target").set_text("sda");
     assert!(!hw.apply_button().is_sensitive(), "duplicate target");
     hw.revert();
+
+    // Leaving with unapplied changes asks.
+    hw.select(Section::General);
+    entry_row(&hw, "title").set_text("Not applied");
+    assert!(hw.is_dirty());
+    hw.set_vm(None);
+    settle(100);
+    let ask = gtk::Window::list_toplevels()
+        .into_iter()
+        .filter_map(|w| w.downcast::<adw::MessageDialog>().ok())
+        .find(|d| d.heading().is_some_and(|h| h.contains("Apply the changes")))
+        .expect("a question about the unapplied changes");
+    assert!(ask.has_response("apply") && ask.has_response("discard"));
+    save_png(&ask, "details-leave-asks");
+    ask.response("discard");
+    drop(ask);
+    settle(50);
     f.close();
 }
 
