@@ -224,6 +224,50 @@ fn hardware_page_edits_and_applies_on_the_test_driver() {
     wait_for("the XML page", 30, || {
         f.xml().text().contains("Edited by Hangar")
     });
+
+    // Add a device through the dialog, then remove it (confirmed).
+    let count = hw.list_names().len();
+    let dialog = hw.open_add_dialog().expect("the Add Hardware dialog");
+    dialog.choose(NewDevice::Rng);
+    settle(50);
+    assert!(dialog.add.is_sensitive());
+    dialog.add.emit_clicked();
+    wait_for("the new device in the list", 30, || {
+        hw.list_names().len() == count + 1
+            && hw
+                .list_names()
+                .iter()
+                .any(|(_, n)| n.starts_with("Random Number Generator"))
+    });
+    drop(dialog);
+    let (rng, _) = hw
+        .list_names()
+        .into_iter()
+        .find(|(_, n)| n.starts_with("Random Number Generator"))
+        .unwrap();
+    hw.select(rng);
+    let ask = hw.confirm_remove().expect("the confirmation");
+    assert!(
+        ask.body().contains("leaves the virtual machine"),
+        "{}",
+        ask.body()
+    );
+    ask.response("remove");
+    drop(ask);
+    wait_for("the device to go", 30, || hw.list_names().len() == count);
+    // A disk's confirmation says its file is kept.
+    let (disk, _) = hw
+        .list_names()
+        .into_iter()
+        .find(|(_, n)| n.starts_with("Disk"))
+        .unwrap();
+    hw.select(disk);
+    let ask = hw.confirm_remove().expect("the confirmation");
+    assert!(ask.body().contains("file is kept"), "{}", ask.body());
+    save_png(&ask, "details-remove-disk");
+    ask.response("cancel");
+    drop(ask);
+    settle(50);
     f.close();
 }
 

@@ -85,13 +85,54 @@ pub fn device_op(w: &mut Worker, uuid: &str, op: DeviceOp, xml: &str) -> Result<
                 tracing::debug!("{op:?} live refused ({e}); saving to the configuration");
                 device_call(&d, op, xml, config)
                     .map(|_| Applied::AfterShutdown)
-                    .map_err(|_| e)
+                    .map_err(|c| match c {
+                        Error::Unsupported(_) => c,
+                        _ => e,
+                    })
             }
             Err(e) => Err(e),
         }
     };
+    // Drivers without device calls (the test driver): edit the definition instead.
+    let result = match result {
+        Err(Error::Unsupported(_)) if op != DeviceOp::Update && persistent => {
+            redefine_with(w, &d, op, xml).map(|_| {
+                if active {
+                    Applied::AfterShutdown
+                } else {
+                    Applied::Saved
+                }
+            })
+        }
+        other => other,
+    };
     w.refresh(uuid);
     result
+}
+
+/// Add or remove a device by rewriting the inactive definition.
+fn redefine_with(w: &mut Worker, d: &Domain, op: DeviceOp, xml: &str) -> Result<()> {
+    let bad = |e: super::xml::XmlError| Error::InvalidInput(e.to_string());
+    let mut dom = DomainXml::parse(&d.xml_desc(sys::VIR_DOMAIN_XML_INACTIVE)?).map_err(bad)?;
+    let el = super::xml::Document::parse(xml).map_err(bad)?.root;
+    match op {
+        DeviceOp::Attach => {
+            dom.add_device(el);
+        }
+        DeviceOp::Detach => {
+            let index = dom
+                .device_indices()
+                .into_iter()
+                .find(|i| dom.device(*i) == Some(&el))
+                .ok_or_else(|| {
+                    Error::InvalidInput("the device is no longer in the definition".into())
+                })?;
+            dom.remove_device(index);
+        }
+        DeviceOp::Update => {}
+    }
+    w.conn()?.define_domain_xml(&dom.to_xml())?;
+    Ok(())
 }
 
 /// Define the edited XML of an existing domain. A new name is applied by renaming

@@ -247,13 +247,13 @@ impl HardwarePage {
         let this = self.downgrade();
         imp.add.connect_clicked(move |_| {
             if let Some(this) = this.upgrade() {
-                this.open_add_dialog();
+                let _ = this.open_add_dialog();
             }
         });
         let this = self.downgrade();
         imp.remove.connect_clicked(move |_| {
             if let Some(this) = this.upgrade() {
-                this.confirm_remove();
+                let _ = this.confirm_remove();
             }
         });
         let left_buttons = gtk::Box::builder()
@@ -735,8 +735,17 @@ impl HardwarePage {
                 && imp.doc.borrow().as_ref().is_some_and(|d| {
                     d.borrow().validate_all(&imp.ctx.borrow()).len() > imp.original_errors.get()
                 }));
-        imp.apply.set_sensitive(dirty && !errors && !imp.busy.get());
-        imp.revert.set_sensitive(dirty && !imp.busy.get());
+        let busy = imp.busy.get();
+        imp.apply.set_sensitive(dirty && !errors && !busy);
+        imp.revert.set_sensitive(dirty && !busy);
+        // Adding or removing reloads the domain: edits are applied or reverted first.
+        let device = matches!(imp.selected.get(), Some(Section::Device(_)));
+        imp.add
+            .set_sensitive(!dirty && !busy && imp.doc.borrow().is_some());
+        imp.remove.set_sensitive(!dirty && !busy && device);
+        let hint = dirty.then(|| gettext("Apply or revert the changes first"));
+        imp.add.set_tooltip_text(hint.as_deref());
+        imp.remove.set_tooltip_text(hint.as_deref());
     }
 
     /// Drop the edits.
@@ -765,9 +774,6 @@ impl HardwarePage {
     fn set_busy(&self, busy: bool) {
         let imp = self.imp();
         imp.busy.set(busy);
-        imp.add.set_sensitive(!busy);
-        imp.remove
-            .set_sensitive(!busy && matches!(imp.selected.get(), Some(Section::Device(_))));
         self.update_buttons();
     }
 
@@ -854,11 +860,10 @@ impl HardwarePage {
         });
     }
 
-    fn open_add_dialog(&self) {
+    /// Open the Add Hardware dialog (returned for tests).
+    pub fn open_add_dialog(&self) -> Option<Rc<super::hardware_add::AddHardwareDialog>> {
         let imp = self.imp();
-        let Some(doc) = imp.doc.borrow().clone() else {
-            return;
-        };
+        let doc = imp.doc.borrow().clone()?;
         let base = doc.borrow().clone();
         let this = self.downgrade();
         let dialog = super::hardware_add::AddHardwareDialog::new(
@@ -871,17 +876,19 @@ impl HardwarePage {
                 }
             },
         );
+        let dialog = Rc::new(dialog);
         dialog.present();
         if let Some((conn, _)) = imp.current.borrow().clone() {
-            let window = dialog.window.clone();
+            let d = dialog.clone();
             glib::spawn_future_local(async move {
                 // Without them the picker says none were found; IDs can still be typed.
                 let devices = conn.backend().host_devices().await.unwrap_or_default();
-                if window.is_visible() {
-                    dialog.set_host_devices(devices);
+                if d.window.is_visible() {
+                    d.set_host_devices(devices);
                 }
             });
         }
+        Some(dialog)
     }
 
     fn device_op(&self, op: DeviceOp, xml: String) {
@@ -915,20 +922,17 @@ impl HardwarePage {
         });
     }
 
-    fn confirm_remove(&self) {
+    /// Ask before removing the selected device (the dialog is returned for tests).
+    pub fn confirm_remove(&self) -> Option<adw::MessageDialog> {
         let imp = self.imp();
         let Some(Section::Device(i)) = imp.selected.get() else {
-            return;
+            return None;
         };
         // Remove the device as libvirt has it, not as edited.
-        let Some(original) = imp.original.borrow().clone() else {
-            return;
-        };
-        let Some(el) = original.device(i).cloned() else {
-            return;
-        };
+        let original = imp.original.borrow().clone()?;
+        let el = original.device(i).cloned()?;
         let name = self.row_name(Section::Device(i));
-        let Some(win) = self.window() else { return };
+        let win = self.window()?;
         let body = if el.name == "disk" {
             gettext("The disk’s file is kept: only the device leaves the virtual machine.")
         } else {
@@ -954,5 +958,6 @@ impl HardwarePage {
             }
         });
         dialog.present();
+        Some(dialog)
     }
 }
