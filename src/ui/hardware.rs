@@ -77,7 +77,7 @@ mod imp {
     pub struct HardwarePage {
         pub list: gtk::ListView,
         /// The names in the list; icons and sections by the same position.
-        pub names: gtk::StringList,
+        pub names: RefCell<gtk::StringList>,
         pub icons: Rc<RefCell<Vec<&'static str>>>,
         pub selection: std::cell::OnceCell<gtk::SingleSelection>,
         /// Set while the list changes under the selection.
@@ -200,7 +200,7 @@ impl HardwarePage {
             b.update_property(&[gtk::accessible::Property::Label(&name)]);
         });
         let selection = gtk::SingleSelection::builder()
-            .model(&imp.names)
+            .model(&*imp.names.borrow())
             .autoselect(false)
             .can_unselect(false)
             .build();
@@ -542,7 +542,13 @@ impl HardwarePage {
             .replace(entries.iter().map(|(_, i, _)| *i).collect());
         imp.sections
             .replace(entries.iter().map(|(s, _, _)| *s).collect());
-        imp.names.splice(0, imp.names.n_items(), &names);
+        // A fresh model for the view: splicing hundreds of rows into the model the
+        // view shows costs far more than showing a new one.
+        let model = gtk::StringList::new(&names);
+        if let Some(sel) = imp.selection.get() {
+            sel.set_model(Some(&model));
+        }
+        imp.names.replace(model);
         imp.syncing_list.set(false);
     }
 
@@ -557,9 +563,10 @@ impl HardwarePage {
         let selected = imp.selection.get().map(|s| s.selected());
         for (i, (_, _, name)) in entries.iter().enumerate() {
             let pos = i as u32;
-            if imp.names.string(pos).as_deref() != Some(name.as_str()) {
+            let names = imp.names.borrow().clone();
+            if names.string(pos).as_deref() != Some(name.as_str()) {
                 imp.syncing_list.set(true);
-                imp.names.splice(pos, 1, &[name.as_str()]);
+                names.splice(pos, 1, &[name.as_str()]);
                 if let (Some(sel), Some(was)) = (imp.selection.get(), selected) {
                     sel.set_selected(was);
                 }
@@ -589,7 +596,7 @@ impl HardwarePage {
     fn row_name(&self, s: Section) -> String {
         let imp = self.imp();
         let pos = imp.sections.borrow().iter().position(|x| *x == s);
-        pos.and_then(|p| imp.names.string(p as u32))
+        pos.and_then(|p| imp.names.borrow().string(p as u32))
             .map(|g| g.to_string())
             .unwrap_or_default()
     }
