@@ -355,6 +355,39 @@ fn each_device_editor_with_screenshots_and_bad_input_keeps_apply_off() {
     assert!(!hw.apply_button().is_sensitive(), "duplicate target");
     hw.revert();
 
+    // A CD-ROM's medium is ejected with one click; Apply then changes it.
+    let cd = sections
+        .iter()
+        .find(|(_, n)| n.starts_with("CD-ROM"))
+        .unwrap()
+        .0;
+    hw.select(cd);
+    let editor = hw.form().unwrap().group.parent().expect("the editor box");
+    let mut child = editor.first_child();
+    let mut eject = None;
+    while let Some(w) = child {
+        child = w.next_sibling();
+        if let Ok(b) = w.downcast::<gtk::Button>() {
+            if b.label().is_some_and(|l| l.contains("Eject")) {
+                eject = Some(b);
+            }
+        }
+    }
+    let eject = eject.expect("an Eject button");
+    eject.emit_clicked();
+    settle(50);
+    assert!(
+        hw.list_names().iter().any(|(_, n)| n == "CD-ROM 1 — empty"),
+        "{:?}",
+        hw.list_names()
+    );
+    assert!(
+        hw.apply_button().is_sensitive(),
+        "an ejected medium can be applied"
+    );
+    save_png(&f.win, "details-cdrom-ejected");
+    hw.revert();
+
     // Leaving with unapplied changes asks.
     hw.select(Section::General);
     entry_row(&hw, "title").set_text("Not applied");

@@ -663,6 +663,15 @@ fn validation_ties_errors_to_fields() {
         "virtiofs needs shared memory"
     );
     assert_eq!(d.validate_all(&remote), vec![]);
+    // A shared folder's directory must exist on a local host.
+    assert!(
+        fields(&d, fs).contains(&"source".to_string()),
+        "/srv/share is not here"
+    );
+    let mut here = d.clone();
+    here.set_field(fs, "source", env!("CARGO_MANIFEST_DIR"))
+        .unwrap();
+    assert!(fields(&here, fs).is_empty(), "{:?}", fields(&here, fs));
 }
 
 #[test]

@@ -2138,6 +2138,14 @@ impl DomainXml {
                 if v.target.as_deref().unwrap_or("").is_empty() {
                     out.push(FieldError::new("target", gettext("A mount tag is needed")));
                 }
+                if ctx.local {
+                    if let Some(p) = v.source.as_deref().filter(|p| !path_exists(p)) {
+                        out.push(FieldError::new(
+                            "source",
+                            gettext_f("“{path}” does not exist", &[("path", p)]),
+                        ));
+                    }
+                }
                 if v.driver.as_deref() == Some("virtiofs") && !self.memory().shared {
                     out.push(FieldError::new(
                         "driver",

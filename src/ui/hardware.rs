@@ -14,7 +14,7 @@ use super::hardware_form::Form;
 use super::vm_page::VmPage;
 use super::xml_page::XmlPage;
 use crate::backend::domain_xml::{
-    DeviceEntry, DomainXml, InterfaceView, Section, ValidationContext,
+    DeviceEntry, DiskView, DomainXml, InterfaceView, Section, ValidationContext,
 };
 use crate::backend::hardware::{Applied, DeviceOp};
 use crate::backend::uri::LibvirtUri;
@@ -648,6 +648,9 @@ impl HardwarePage {
             },
         );
         imp.editor.append(&form.group);
+        if let Some(eject) = self.eject_button(&doc, s) {
+            imp.editor.append(&eject);
+        }
         if let Section::Device(i) = s {
             let mac = doc
                 .borrow()
@@ -677,6 +680,36 @@ impl HardwarePage {
             .set_sensitive(matches!(s, Section::Device(_)) && !imp.busy.get());
         self.track_errors();
         self.update_buttons();
+    }
+
+    /// For a CD-ROM or floppy with a medium: a button that ejects it (Apply then
+    /// changes the medium of a running machine at once).
+    fn eject_button(&self, doc: &Rc<RefCell<DomainXml>>, s: Section) -> Option<gtk::Button> {
+        let Section::Device(i) = s else { return None };
+        let has_medium = {
+            let d = doc.borrow();
+            let el = d.device(i)?;
+            el.name == "disk" && DiskView::read(el).is_cdrom() && DiskView::source(el).is_some()
+        };
+        if !has_medium {
+            return None;
+        }
+        let b = gtk::Button::builder()
+            .label(gettext("_Eject Medium"))
+            .use_underline(true)
+            .halign(gtk::Align::Start)
+            .build();
+        b.update_property(&[gtk::accessible::Property::Label(&gettext("Eject Medium"))]);
+        let doc = doc.clone();
+        let this = self.downgrade();
+        b.connect_clicked(move |_| {
+            let _ = doc.borrow_mut().set_field(s, "source", "");
+            if let Some(this) = this.upgrade() {
+                this.refresh_names();
+                this.show_section(s);
+            }
+        });
+        Some(b)
     }
 
     /// The guest's addresses on the interface with `mac`.
