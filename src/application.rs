@@ -371,6 +371,7 @@ impl Application {
             return;
         };
         let console = o.show_domain_console.is_some();
+        let editor = o.show_domain_editor.is_some();
         let select = {
             let win = win.clone();
             move |c: &Connection| -> bool {
@@ -379,6 +380,8 @@ impl Application {
                         let found = win.select_item(vm.upcast_ref());
                         if found && console {
                             win.vm_page().show_page("console");
+                        } else if found && editor {
+                            win.vm_page().show_page("hardware");
                         }
                         found
                     }

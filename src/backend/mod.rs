@@ -4,8 +4,10 @@
 pub mod console;
 pub mod demo;
 pub mod domain;
+pub mod domain_xml;
 pub mod error;
 pub mod events;
+pub mod hardware;
 pub mod host;
 pub mod keymap;
 pub mod netcheck;

@@ -150,6 +150,7 @@ impl Window {
             win.maximize();
         }
         let vm_page = VmPage::new();
+        super::hardware::attach(&vm_page);
         imp.content_stack.add_named(&vm_page, Some("vm"));
         win.add_console_pages(&vm_page);
         let _ = imp.vm_page.set(vm_page);

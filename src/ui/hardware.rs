@@ -1,0 +1,1003 @@
+//! The Hardware page of a VM: the device list on the left, the selected section's
+//! editor on the right, Apply and Revert below. Also [`attach`], which adds this page
+//! and the XML page to the VM page.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use adw::prelude::*;
+use adw::subclass::prelude::*;
+use gtk::glib;
+
+use super::hardware_form::Form;
+use super::vm_page::VmPage;
+use super::xml_page::XmlPage;
+use crate::backend::domain_xml::{
+    DeviceEntry, DiskView, DomainXml, InterfaceView, Section, ValidationContext,
+};
+use crate::backend::hardware::{Applied, DeviceOp};
+use crate::backend::uri::LibvirtUri;
+use crate::i18n::{gettext, gettext_f};
+use crate::model::{Connection, Vm};
+
+/// Add the Hardware and XML pages to `vm_page`.
+pub fn attach(vm_page: &VmPage) {
+    let hw = HardwarePage::new();
+    vm_page.add_page(
+        &hw,
+        "hardware",
+        &gettext("Hardware"),
+        "drive-harddisk-symbolic",
+    );
+    let xml = XmlPage::new();
+    vm_page.add_page(&xml, "xml", &gettext("XML"), "text-x-generic-symbolic");
+    let hw2 = hw.clone();
+    let xml2 = xml.clone();
+    vm_page.connect_vm_changed(move |sel| {
+        hw2.set_vm(sel.cloned());
+        xml2.set_vm(sel.cloned());
+    });
+    // Each page reloads after the other applied something.
+    let xml3 = xml.downgrade();
+    hw.connect_applied(move || {
+        if let Some(x) = xml3.upgrade() {
+            x.reload();
+        }
+    });
+    let hw3 = hw.downgrade();
+    xml.connect_applied(move || {
+        if let Some(h) = hw3.upgrade() {
+            h.reload();
+        }
+    });
+}
+
+/// What a change did, in words.
+pub fn applied_message(a: Applied) -> String {
+    match a {
+        Applied::Saved => gettext("Changes saved"),
+        Applied::Now => gettext("Changes applied"),
+        Applied::AfterShutdown => {
+            gettext("Changes saved; they take effect after the virtual machine shuts down")
+        }
+    }
+}
+
+fn is_local(uri: &str) -> bool {
+    LibvirtUri::parse(uri)
+        .map(|u| !u.is_remote())
+        .unwrap_or(false)
+}
+
+mod imp {
+    use super::*;
+
+    #[derive(Default)]
+    pub struct HardwarePage {
+        pub list: gtk::ListView,
+        /// The names in the list; icons and sections by the same position.
+        pub names: RefCell<gtk::StringList>,
+        pub icons: Rc<RefCell<Vec<&'static str>>>,
+        pub selection: std::cell::OnceCell<gtk::SingleSelection>,
+        /// Set while the list changes under the selection.
+        pub syncing_list: Cell<bool>,
+        pub editor: gtk::Box,
+        pub apply: gtk::Button,
+        pub revert: gtk::Button,
+        pub remove: gtk::Button,
+        pub add: gtk::Button,
+        pub status: gtk::Label,
+        pub current: RefCell<Option<(Connection, Vm)>>,
+        pub original: RefCell<Option<DomainXml>>,
+        pub doc: RefCell<Option<Rc<RefCell<DomainXml>>>>,
+        pub active: Cell<bool>,
+        pub sizes: RefCell<HashMap<String, u64>>,
+        pub ctx: RefCell<ValidationContext>,
+        pub sections: RefCell<Vec<Section>>,
+        pub selected: Cell<Option<Section>>,
+        pub form: RefCell<Option<Rc<Form>>>,
+        pub forms_with_errors: RefCell<std::collections::HashSet<Section>>,
+        pub applied: RefCell<Vec<Box<dyn Fn()>>>,
+        pub loading: Cell<u64>,
+        pub busy: Cell<bool>,
+        pub said: RefCell<Option<String>>,
+        /// How many validation errors the domain had as loaded.
+        pub original_errors: Cell<usize>,
+        /// The running guest's addresses by MAC address.
+        pub addresses: RefCell<Vec<(String, Vec<String>)>>,
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for HardwarePage {
+        const NAME: &'static str = "HangarHardwarePage";
+        type Type = super::HardwarePage;
+        type ParentType = gtk::Box;
+    }
+
+    impl ObjectImpl for HardwarePage {
+        fn constructed(&self) {
+            self.parent_constructed();
+            self.obj().build();
+        }
+    }
+    impl WidgetImpl for HardwarePage {}
+    impl BoxImpl for HardwarePage {}
+}
+
+glib::wrapper! {
+    pub struct HardwarePage(ObjectSubclass<imp::HardwarePage>)
+        @extends gtk::Box, gtk::Widget,
+        @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget, gtk::Orientable;
+}
+
+impl Default for HardwarePage {
+    fn default() -> Self {
+        glib::Object::builder()
+            .property("orientation", gtk::Orientation::Vertical)
+            .build()
+    }
+}
+
+fn button(b: &gtk::Button, label: &str, icon: Option<&str>) {
+    b.set_use_underline(true);
+    match icon {
+        Some(i) => {
+            let content = adw::ButtonContent::builder()
+                .label(label)
+                .icon_name(i)
+                .use_underline(true)
+                .build();
+            b.set_child(Some(&content));
+        }
+        None => b.set_label(label),
+    }
+    b.update_property(&[gtk::accessible::Property::Label(&label.replace('_', ""))]);
+}
+
+impl HardwarePage {
+    pub fn new() -> HardwarePage {
+        HardwarePage::default()
+    }
+
+    fn build(&self) {
+        let imp = self.imp();
+        // A recycling list: a domain with hundreds of devices builds only the rows
+        // on screen.
+        let factory = gtk::SignalListItemFactory::new();
+        factory.connect_setup(|_, item| {
+            let Some(item) = item.downcast_ref::<gtk::ListItem>() else {
+                return;
+            };
+            let b = gtk::Box::new(gtk::Orientation::Horizontal, 8);
+            b.append(&gtk::Image::new());
+            b.append(
+                &gtk::Label::builder()
+                    .xalign(0.0)
+                    .ellipsize(gtk::pango::EllipsizeMode::End)
+                    .build(),
+            );
+            item.set_child(Some(&b));
+        });
+        let icons = imp.icons.clone();
+        factory.connect_bind(move |_, item| {
+            let Some(item) = item.downcast_ref::<gtk::ListItem>() else {
+                return;
+            };
+            let name = item
+                .item()
+                .and_downcast::<gtk::StringObject>()
+                .map(|o| o.string().to_string())
+                .unwrap_or_default();
+            let Some(b) = item.child() else { return };
+            if let Some(img) = b.first_child().and_downcast::<gtk::Image>() {
+                let icon = icons.borrow().get(item.position() as usize).copied();
+                img.set_icon_name(icon);
+            }
+            if let Some(l) = b.last_child().and_downcast::<gtk::Label>() {
+                l.set_label(&name);
+            }
+            b.update_property(&[gtk::accessible::Property::Label(&name)]);
+        });
+        let selection = gtk::SingleSelection::builder()
+            .model(&*imp.names.borrow())
+            .autoselect(false)
+            .can_unselect(false)
+            .build();
+        imp.list.set_model(Some(&selection));
+        imp.list.set_factory(Some(&factory));
+        imp.list.add_css_class("navigation-sidebar");
+        imp.list
+            .update_property(&[gtk::accessible::Property::Label(&gettext("Devices"))]);
+        let this = self.downgrade();
+        selection.connect_selected_notify(move |sel| {
+            let Some(this) = this.upgrade() else { return };
+            if this.imp().syncing_list.get() {
+                return;
+            }
+            let section = this
+                .imp()
+                .sections
+                .borrow()
+                .get(sel.selected() as usize)
+                .copied();
+            if let Some(s) = section {
+                if this.imp().selected.get() != Some(s) {
+                    this.show_section(s);
+                }
+            }
+        });
+        let _ = imp.selection.set(selection);
+        let list_scroller = gtk::ScrolledWindow::builder()
+            .child(&imp.list)
+            .vexpand(true)
+            .hscrollbar_policy(gtk::PolicyType::Never)
+            .build();
+        button(
+            &imp.add,
+            &gettext("_Add Hardware"),
+            Some("list-add-symbolic"),
+        );
+        button(
+            &imp.remove,
+            &gettext("_Remove"),
+            Some("list-remove-symbolic"),
+        );
+        imp.remove.add_css_class("destructive-action");
+        let this = self.downgrade();
+        imp.add.connect_clicked(move |_| {
+            if let Some(this) = this.upgrade() {
+                let _ = this.open_add_dialog();
+            }
+        });
+        let this = self.downgrade();
+        imp.remove.connect_clicked(move |_| {
+            if let Some(this) = this.upgrade() {
+                let _ = this.confirm_remove();
+            }
+        });
+        let left_buttons = gtk::Box::builder()
+            .spacing(6)
+            .margin_top(6)
+            .margin_bottom(6)
+            .margin_start(6)
+            .margin_end(6)
+            .homogeneous(true)
+            .build();
+        left_buttons.append(&imp.add);
+        left_buttons.append(&imp.remove);
+        let left = gtk::Box::new(gtk::Orientation::Vertical, 0);
+        left.append(&list_scroller);
+        left.append(&left_buttons);
+        left.set_size_request(260, -1);
+
+        imp.editor.set_orientation(gtk::Orientation::Vertical);
+        imp.editor.set_spacing(12);
+        imp.editor.set_margin_top(18);
+        imp.editor.set_margin_bottom(18);
+        imp.editor.set_margin_start(12);
+        imp.editor.set_margin_end(12);
+        let clamp = adw::Clamp::builder()
+            .maximum_size(640)
+            .child(&imp.editor)
+            .build();
+        let editor_scroller = gtk::ScrolledWindow::builder()
+            .child(&clamp)
+            .hexpand(true)
+            .vexpand(true)
+            .hscrollbar_policy(gtk::PolicyType::Never)
+            .build();
+
+        let paned = gtk::Paned::builder()
+            .orientation(gtk::Orientation::Horizontal)
+            .start_child(&left)
+            .end_child(&editor_scroller)
+            .shrink_start_child(false)
+            .resize_start_child(false)
+            .vexpand(true)
+            .build();
+
+        imp.status.set_xalign(0.0);
+        imp.status.set_hexpand(true);
+        imp.status.set_ellipsize(gtk::pango::EllipsizeMode::End);
+        imp.status.add_css_class("dim-label");
+        button(&imp.revert, &gettext("Re_vert"), None);
+        button(&imp.apply, &gettext("_Apply"), None);
+        imp.apply.add_css_class("suggested-action");
+        imp.apply.set_sensitive(false);
+        imp.revert.set_sensitive(false);
+        let this = self.downgrade();
+        imp.apply.connect_clicked(move |_| {
+            if let Some(this) = this.upgrade() {
+                this.apply();
+            }
+        });
+        let this = self.downgrade();
+        imp.revert.connect_clicked(move |_| {
+            if let Some(this) = this.upgrade() {
+                this.revert();
+            }
+        });
+        let bar = gtk::ActionBar::new();
+        bar.pack_start(&imp.status);
+        bar.pack_end(&imp.apply);
+        bar.pack_end(&imp.revert);
+
+        self.append(&paned);
+        self.append(&bar);
+    }
+
+    /// Called after this page applied a change.
+    pub fn connect_applied(&self, f: impl Fn() + 'static) {
+        self.imp().applied.borrow_mut().push(Box::new(f));
+    }
+
+    fn notify_applied(&self) {
+        for f in self.imp().applied.borrow().iter() {
+            f();
+        }
+    }
+
+    /// Whether there are edits not applied yet.
+    pub fn is_dirty(&self) -> bool {
+        let imp = self.imp();
+        match (imp.original.borrow().as_ref(), imp.doc.borrow().as_ref()) {
+            (Some(o), Some(d)) => *o != *d.borrow(),
+            _ => false,
+        }
+    }
+
+    /// Show another VM (or none); unapplied edits of the one before are asked about.
+    pub fn set_vm(&self, sel: Option<(Connection, Vm)>) {
+        let imp = self.imp();
+        let same = match (imp.current.borrow().as_ref(), sel.as_ref()) {
+            (Some((_, a)), Some((_, b))) => a == b,
+            (None, None) => true,
+            _ => false,
+        };
+        if same {
+            return;
+        }
+        if self.is_dirty() {
+            self.ask_leave();
+        }
+        imp.current.replace(sel);
+        imp.original.replace(None);
+        imp.doc.replace(None);
+        imp.selected.set(None);
+        self.reload();
+    }
+
+    /// Unapplied edits of a VM being left: apply them or let them go.
+    fn ask_leave(&self) {
+        let imp = self.imp();
+        let (Some((conn, vm)), Some(doc)) =
+            (imp.current.borrow().clone(), imp.doc.borrow().clone())
+        else {
+            return;
+        };
+        let has_errors = !imp.forms_with_errors.borrow().is_empty();
+        let Some(win) = self.root().and_downcast::<gtk::Window>() else {
+            return;
+        };
+        let dialog = adw::MessageDialog::new(
+            Some(&win),
+            Some(&gettext_f(
+                "Apply the changes to {name}?",
+                &[("name", &vm.name())],
+            )),
+            Some(&gettext(
+                "The hardware of this virtual machine was changed and not applied.",
+            )),
+        );
+        dialog.add_response("discard", &gettext("_Discard"));
+        dialog.set_response_appearance("discard", adw::ResponseAppearance::Destructive);
+        if !has_errors {
+            dialog.add_response("apply", &gettext("_Apply"));
+            dialog.set_response_appearance("apply", adw::ResponseAppearance::Suggested);
+            dialog.set_default_response(Some("apply"));
+        }
+        dialog.set_close_response("discard");
+        let xml = doc.borrow().to_xml();
+        let win2 = win.clone();
+        dialog.connect_response(None, move |_, r| {
+            if r != "apply" {
+                return;
+            }
+            let (conn, uuid, xml, win) = (conn.clone(), vm.uuid(), xml.clone(), win2.clone());
+            glib::spawn_future_local(async move {
+                if let Err(e) = conn.backend().define_edited(uuid, xml).await {
+                    super::error::show_dialog(&win, &gettext("Could not apply the changes"), &e);
+                }
+            });
+        });
+        dialog.present();
+    }
+
+    /// Read the domain again from libvirt (edits are dropped).
+    pub fn reload(&self) {
+        let imp = self.imp();
+        let Some((conn, vm)) = imp.current.borrow().clone() else {
+            self.set_list(Vec::new());
+            self.clear_editor();
+            imp.status.set_label("");
+            return;
+        };
+        let ticket = imp.loading.get() + 1;
+        imp.loading.set(ticket);
+        imp.status.set_label(&gettext("Loading…"));
+        let this = self.downgrade();
+        glib::spawn_future_local(async move {
+            let backend = conn.backend().clone();
+            let r = backend.editable_domain(vm.uuid()).await;
+            let limits = backend.hardware_limits(vm.hypervisor()).await;
+            let active = r.as_ref().map(|e| e.active).unwrap_or(false);
+            let addresses = if active {
+                backend.guest_addresses(vm.uuid()).await.unwrap_or_default()
+            } else {
+                Vec::new()
+            };
+            let Some(this) = this.upgrade() else { return };
+            if this.imp().loading.get() != ticket {
+                return;
+            }
+            match r {
+                Ok(e) => {
+                    let ctx = ValidationContext {
+                        host_memory_kib: limits.as_ref().ok().map(|l| l.host_memory_kib),
+                        max_vcpus: limits.as_ref().ok().and_then(|l| l.max_vcpus),
+                        local: is_local(&conn.uri()),
+                    };
+                    this.imp()
+                        .sizes
+                        .replace(e.disk_sizes.iter().cloned().collect());
+                    this.imp().active.set(e.active);
+                    this.imp().addresses.replace(addresses);
+                    match DomainXml::parse(&e.xml) {
+                        Ok(d) => this.load(d, ctx),
+                        Err(err) => this.imp().status.set_label(&gettext_f(
+                            "The XML does not parse: {error}",
+                            &[("error", &err.0)],
+                        )),
+                    }
+                }
+                Err(err) => {
+                    this.imp().status.set_label(&super::error::summary(&err));
+                }
+            }
+        });
+    }
+
+    /// Show a parsed domain (also used by tests and the benchmark, without libvirt).
+    pub fn load(&self, d: DomainXml, ctx: ValidationContext) {
+        let imp = self.imp();
+        imp.original_errors.set(d.validate_all(&ctx).len());
+        imp.ctx.replace(ctx);
+        imp.original.replace(Some(d.clone()));
+        imp.doc.replace(Some(Rc::new(RefCell::new(d))));
+        imp.forms_with_errors.borrow_mut().clear();
+        let status = if let Some(said) = imp.said.take() {
+            said
+        } else if imp.active.get() {
+            gettext("Running: some changes apply only after shutdown")
+        } else {
+            String::new()
+        };
+        imp.status.set_label(&status);
+        let keep = imp.selected.get();
+        imp.selected.set(None);
+        self.fill_list();
+        let sections = imp.sections.borrow().clone();
+        let s = keep
+            .filter(|s| sections.contains(s))
+            .unwrap_or(Section::General);
+        self.select(s);
+        self.update_buttons();
+    }
+
+    fn entries(&self) -> Vec<(Section, &'static str, String)> {
+        let imp = self.imp();
+        let Some(doc) = imp.doc.borrow().clone() else {
+            return Vec::new();
+        };
+        let sizes = imp.sizes.borrow();
+        let d = doc.borrow();
+        let mut out = vec![
+            (
+                Section::General,
+                "document-properties-symbolic",
+                gettext("Overview"),
+            ),
+            (Section::Cpu, "system-run-symbolic", gettext("CPUs")),
+            (
+                Section::Memory,
+                "drive-multidisk-symbolic",
+                gettext("Memory"),
+            ),
+            (
+                Section::Boot,
+                "system-reboot-symbolic",
+                gettext("Boot Options"),
+            ),
+        ];
+        out.extend(
+            d.devices_with_sizes(&|p| sizes.get(p).copied())
+                .into_iter()
+                .map(|DeviceEntry { index, kind, name }| {
+                    (Section::Device(index), kind.icon_name(), name)
+                }),
+        );
+        out
+    }
+
+    fn fill_list(&self) {
+        self.set_list(self.entries());
+    }
+
+    fn set_list(&self, entries: Vec<(Section, &'static str, String)>) {
+        let imp = self.imp();
+        imp.syncing_list.set(true);
+        let names: Vec<&str> = entries.iter().map(|(_, _, n)| n.as_str()).collect();
+        imp.icons
+            .replace(entries.iter().map(|(_, i, _)| *i).collect());
+        imp.sections
+            .replace(entries.iter().map(|(s, _, _)| *s).collect());
+        // A fresh model for the view: splicing hundreds of rows into the model the
+        // view shows costs far more than showing a new one.
+        let model = gtk::StringList::new(&names);
+        if let Some(sel) = imp.selection.get() {
+            sel.set_model(Some(&model));
+        }
+        imp.names.replace(model);
+        imp.syncing_list.set(false);
+    }
+
+    /// Update the names in the list after an edit (sizes and models show there).
+    fn refresh_names(&self) {
+        let imp = self.imp();
+        let entries = self.entries();
+        if entries.len() != imp.sections.borrow().len() {
+            self.fill_list();
+            return;
+        }
+        let selected = imp.selection.get().map(|s| s.selected());
+        for (i, (_, _, name)) in entries.iter().enumerate() {
+            let pos = i as u32;
+            let names = imp.names.borrow().clone();
+            if names.string(pos).as_deref() != Some(name.as_str()) {
+                imp.syncing_list.set(true);
+                names.splice(pos, 1, &[name.as_str()]);
+                if let (Some(sel), Some(was)) = (imp.selection.get(), selected) {
+                    sel.set_selected(was);
+                }
+                imp.syncing_list.set(false);
+            }
+        }
+    }
+
+    /// Select a section in the list and show its editor.
+    pub fn select(&self, s: Section) {
+        let imp = self.imp();
+        let pos = imp.sections.borrow().iter().position(|x| *x == s);
+        if let (Some(p), Some(sel)) = (pos, imp.selection.get()) {
+            imp.syncing_list.set(true);
+            sel.set_selected(p as u32);
+            imp.syncing_list.set(false);
+            imp.list
+                .activate_action("list.scroll-to-item", Some(&(p as u32).to_variant()))
+                .ok();
+        }
+        if imp.selected.get() != Some(s) {
+            self.show_section(s);
+        }
+    }
+
+    /// The name a section has in the list.
+    fn row_name(&self, s: Section) -> String {
+        let imp = self.imp();
+        let pos = imp.sections.borrow().iter().position(|x| *x == s);
+        pos.and_then(|p| imp.names.borrow().string(p as u32))
+            .map(|g| g.to_string())
+            .unwrap_or_default()
+    }
+
+    /// The sections in list order, with their names (for tests).
+    pub fn list_names(&self) -> Vec<(Section, String)> {
+        self.entries().into_iter().map(|(s, _, n)| (s, n)).collect()
+    }
+
+    fn clear_editor(&self) {
+        let imp = self.imp();
+        while let Some(c) = imp.editor.first_child() {
+            imp.editor.remove(&c);
+        }
+        imp.form.replace(None);
+    }
+
+    fn show_section(&self, s: Section) {
+        let imp = self.imp();
+        let Some(doc) = imp.doc.borrow().clone() else {
+            return;
+        };
+        imp.selected.set(Some(s));
+        self.clear_editor();
+        let title = self.row_name(s);
+        let this = self.downgrade();
+        let form = Form::new(
+            doc.clone(),
+            s,
+            &title,
+            imp.ctx.borrow().clone(),
+            move |reshape| {
+                let Some(this) = this.upgrade() else { return };
+                this.refresh_names();
+                this.track_errors();
+                this.update_buttons();
+                if reshape {
+                    // The set of rows depends on the values (topology, connection type):
+                    // rebuild once the signal that got us here is over.
+                    let this = this.downgrade();
+                    glib::idle_add_local_once(move || {
+                        if let Some(this) = this.upgrade() {
+                            if let Some(sel) = this.imp().selected.get() {
+                                this.show_section(sel);
+                            }
+                        }
+                    });
+                }
+            },
+        );
+        imp.editor.append(&form.group);
+        if let Some(eject) = self.eject_button(&doc, s) {
+            imp.editor.append(&eject);
+        }
+        if let Section::Device(i) = s {
+            let mac = doc
+                .borrow()
+                .device(i)
+                .filter(|e| e.name == "interface")
+                .map(|e| {
+                    InterfaceView::read(e)
+                        .mac
+                        .unwrap_or_default()
+                        .to_ascii_lowercase()
+                });
+            if let (Some(mac), true) = (mac, imp.active.get()) {
+                imp.editor.append(&self.addresses_group(&mac));
+            }
+        }
+        if matches!(s, Section::Device(_)) && imp.active.get() {
+            let note = gtk::Label::builder()
+                .label(gettext("Changes Hangar cannot make to the running machine take effect after it shuts down."))
+                .wrap(true)
+                .xalign(0.0)
+                .css_classes(["dim-label", "caption"])
+                .build();
+            imp.editor.append(&note);
+        }
+        imp.form.replace(Some(form));
+        imp.remove
+            .set_sensitive(matches!(s, Section::Device(_)) && !imp.busy.get());
+        self.track_errors();
+        self.update_buttons();
+    }
+
+    /// For a CD-ROM or floppy with a medium: a button that ejects it (Apply then
+    /// changes the medium of a running machine at once).
+    fn eject_button(&self, doc: &Rc<RefCell<DomainXml>>, s: Section) -> Option<gtk::Button> {
+        let Section::Device(i) = s else { return None };
+        let has_medium = {
+            let d = doc.borrow();
+            let el = d.device(i)?;
+            el.name == "disk" && DiskView::read(el).is_cdrom() && DiskView::source(el).is_some()
+        };
+        if !has_medium {
+            return None;
+        }
+        let b = gtk::Button::builder()
+            .label(gettext("_Eject Medium"))
+            .use_underline(true)
+            .halign(gtk::Align::Start)
+            .build();
+        b.update_property(&[gtk::accessible::Property::Label(&gettext("Eject Medium"))]);
+        let doc = doc.clone();
+        let this = self.downgrade();
+        b.connect_clicked(move |_| {
+            let _ = doc.borrow_mut().set_field(s, "source", "");
+            if let Some(this) = this.upgrade() {
+                this.refresh_names();
+                this.show_section(s);
+            }
+        });
+        Some(b)
+    }
+
+    /// The guest's addresses on the interface with `mac`.
+    fn addresses_group(&self, mac: &str) -> adw::PreferencesGroup {
+        let group = adw::PreferencesGroup::builder()
+            .title(gettext("Guest Addresses"))
+            .build();
+        let addrs = self
+            .imp()
+            .addresses
+            .borrow()
+            .iter()
+            .find(|(m, _)| m == mac)
+            .map(|(_, a)| a.clone())
+            .unwrap_or_default();
+        if addrs.is_empty() {
+            let row = adw::ActionRow::builder()
+                .title(gettext("None known"))
+                .subtitle(gettext("The guest has no address from DHCP or ARP yet"))
+                .build();
+            group.add(&row);
+        }
+        for a in addrs {
+            let row = adw::ActionRow::builder().title(&a).build();
+            row.add_css_class("property");
+            group.add(&row);
+        }
+        group
+    }
+
+    fn track_errors(&self) {
+        let imp = self.imp();
+        if let Some(f) = imp.form.borrow().as_ref() {
+            let mut set = imp.forms_with_errors.borrow_mut();
+            if f.has_errors() {
+                set.insert(f.section());
+            } else {
+                set.remove(&f.section());
+            }
+        }
+    }
+
+    /// The editor of the selected section (for tests).
+    pub fn form(&self) -> Option<Rc<Form>> {
+        self.imp().form.borrow().clone()
+    }
+
+    pub fn apply_button(&self) -> gtk::Button {
+        self.imp().apply.clone()
+    }
+
+    pub fn status_text(&self) -> String {
+        self.imp().status.label().to_string()
+    }
+
+    fn update_buttons(&self) {
+        let imp = self.imp();
+        let dirty = self.is_dirty();
+        // Errors already in the domain as libvirt has it do not block unrelated edits;
+        // new ones do. Only a changed document is validated whole.
+        let errors = !imp.forms_with_errors.borrow().is_empty()
+            || (dirty
+                && imp.doc.borrow().as_ref().is_some_and(|d| {
+                    d.borrow().validate_all(&imp.ctx.borrow()).len() > imp.original_errors.get()
+                }));
+        let busy = imp.busy.get();
+        imp.apply.set_sensitive(dirty && !errors && !busy);
+        imp.revert.set_sensitive(dirty && !busy);
+        // Adding or removing reloads the domain: edits are applied or reverted first.
+        let device = matches!(imp.selected.get(), Some(Section::Device(_)));
+        imp.add
+            .set_sensitive(!dirty && !busy && imp.doc.borrow().is_some());
+        imp.remove.set_sensitive(!dirty && !busy && device);
+        let hint = dirty.then(|| gettext("Apply or revert the changes first"));
+        imp.add.set_tooltip_text(hint.as_deref());
+        imp.remove.set_tooltip_text(hint.as_deref());
+    }
+
+    /// Drop the edits.
+    pub fn revert(&self) {
+        let imp = self.imp();
+        let Some(o) = imp.original.borrow().clone() else {
+            return;
+        };
+        let ctx = imp.ctx.borrow().clone();
+        self.load(o, ctx);
+    }
+
+    fn window(&self) -> Option<gtk::Window> {
+        self.root().and_downcast::<gtk::Window>()
+    }
+
+    fn say(&self, text: &str) {
+        self.imp().status.set_label(text);
+        // Kept over the reload that follows.
+        self.imp().said.replace(Some(text.to_string()));
+        if let Some(w) = self.root().and_downcast::<super::Window>() {
+            w.toast(text);
+        }
+    }
+
+    fn set_busy(&self, busy: bool) {
+        let imp = self.imp();
+        imp.busy.set(busy);
+        self.update_buttons();
+    }
+
+    /// Apply the edits: live device updates where the domain runs, a new definition
+    /// for everything else.
+    pub fn apply(&self) {
+        let imp = self.imp();
+        let (Some((conn, vm)), Some(original), Some(doc)) = (
+            imp.current.borrow().clone(),
+            imp.original.borrow().clone(),
+            imp.doc.borrow().clone(),
+        ) else {
+            return;
+        };
+        let edited = doc.borrow().clone();
+        let active = imp.active.get();
+        // Devices changed in place (the list itself changes only through Add/Remove).
+        let mut updates = Vec::new();
+        let mut rest_changed = false;
+        {
+            let (o_devs, e_devs) = (original.devices(), edited.devices());
+            if o_devs.len() != e_devs.len() {
+                rest_changed = true;
+            } else {
+                for d in &e_devs {
+                    let (a, b) = (original.device(d.index), edited.device(d.index));
+                    if a != b {
+                        if let Some(b) = b {
+                            updates.push(b.to_xml());
+                        }
+                    }
+                }
+            }
+            let strip = |x: &DomainXml| {
+                let mut c = x.clone();
+                c.doc.root.remove_children(|e| e.name == "devices");
+                c
+            };
+            if strip(&original) != strip(&edited) {
+                rest_changed = true;
+            }
+        }
+        self.set_busy(true);
+        let this = self.downgrade();
+        glib::spawn_future_local(async move {
+            let backend = conn.backend().clone();
+            let mut result: Result<Applied, crate::backend::Error> = Ok(Applied::Saved);
+            if active && !updates.is_empty() {
+                let mut worst = Applied::Now;
+                for xml in updates {
+                    match backend.device_op(vm.uuid(), DeviceOp::Update, xml).await {
+                        Ok(Applied::AfterShutdown) => worst = Applied::AfterShutdown,
+                        Ok(_) => {}
+                        Err(e) => {
+                            result = Err(e);
+                            break;
+                        }
+                    }
+                }
+                if result.is_ok() {
+                    result = Ok(worst);
+                }
+                if result.is_ok() && rest_changed {
+                    result = backend.define_edited(vm.uuid(), edited.to_xml()).await;
+                }
+            } else {
+                result = backend.define_edited(vm.uuid(), edited.to_xml()).await;
+            }
+            let Some(this) = this.upgrade() else { return };
+            this.set_busy(false);
+            match result {
+                Ok(a) => {
+                    this.say(&applied_message(a));
+                    this.reload();
+                    this.notify_applied();
+                }
+                Err(e) => {
+                    this.imp().status.set_label(&super::error::summary(&e));
+                    if let Some(w) = this.window() {
+                        super::error::show_dialog(&w, &gettext("Could not apply the changes"), &e);
+                    }
+                }
+            }
+        });
+    }
+
+    /// Open the Add Hardware dialog (returned for tests).
+    pub fn open_add_dialog(&self) -> Option<Rc<super::hardware_add::AddHardwareDialog>> {
+        let imp = self.imp();
+        let doc = imp.doc.borrow().clone()?;
+        let base = doc.borrow().clone();
+        let this = self.downgrade();
+        let dialog = super::hardware_add::AddHardwareDialog::new(
+            self.window().as_ref(),
+            base,
+            imp.ctx.borrow().clone(),
+            move |xml| {
+                if let Some(this) = this.upgrade() {
+                    this.device_op(DeviceOp::Attach, xml);
+                }
+            },
+        );
+        let dialog = Rc::new(dialog);
+        dialog.present();
+        if let Some((conn, _)) = imp.current.borrow().clone() {
+            let d = dialog.clone();
+            glib::spawn_future_local(async move {
+                // Without them the picker says none were found; IDs can still be typed.
+                let devices = conn.backend().host_devices().await.unwrap_or_default();
+                if d.window.is_visible() {
+                    d.set_host_devices(devices);
+                }
+            });
+        }
+        Some(dialog)
+    }
+
+    fn device_op(&self, op: DeviceOp, xml: String) {
+        let Some((conn, vm)) = self.imp().current.borrow().clone() else {
+            return;
+        };
+        self.set_busy(true);
+        let this = self.downgrade();
+        glib::spawn_future_local(async move {
+            let r = conn.backend().device_op(vm.uuid(), op, xml).await;
+            let Some(this) = this.upgrade() else { return };
+            this.set_busy(false);
+            match r {
+                Ok(a) => {
+                    this.say(&applied_message(a));
+                    this.imp().selected.set(None);
+                    this.reload();
+                    this.notify_applied();
+                }
+                Err(e) => {
+                    if let Some(w) = this.window() {
+                        let heading = match op {
+                            DeviceOp::Attach => gettext("Could not add the device"),
+                            DeviceOp::Detach => gettext("Could not remove the device"),
+                            DeviceOp::Update => gettext("Could not change the device"),
+                        };
+                        super::error::show_dialog(&w, &heading, &e);
+                    }
+                }
+            }
+        });
+    }
+
+    /// Ask before removing the selected device (the dialog is returned for tests).
+    pub fn confirm_remove(&self) -> Option<adw::MessageDialog> {
+        let imp = self.imp();
+        let Some(Section::Device(i)) = imp.selected.get() else {
+            return None;
+        };
+        // Remove the device as libvirt has it, not as edited.
+        let original = imp.original.borrow().clone()?;
+        let el = original.device(i).cloned()?;
+        let name = self.row_name(Section::Device(i));
+        let win = self.window()?;
+        let body = if el.name == "disk" {
+            gettext("The disk’s file is kept: only the device leaves the virtual machine.")
+        } else {
+            gettext("The device leaves the virtual machine.")
+        };
+        let dialog = adw::MessageDialog::new(
+            Some(&win),
+            Some(&gettext_f("Remove {name}?", &[("name", &name)])),
+            Some(&body),
+        );
+        dialog.add_response("cancel", &gettext("_Cancel"));
+        dialog.add_response("remove", &gettext("_Remove"));
+        dialog.set_response_appearance("remove", adw::ResponseAppearance::Destructive);
+        dialog.set_default_response(Some("cancel"));
+        dialog.set_close_response("cancel");
+        let this = self.downgrade();
+        let xml = el.to_xml();
+        dialog.connect_response(None, move |_, r| {
+            if r == "remove" {
+                if let Some(this) = this.upgrade() {
+                    this.device_op(DeviceOp::Detach, xml.clone());
+                }
+            }
+        });
+        dialog.present();
+        Some(dialog)
+    }
+}

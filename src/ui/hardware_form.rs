@@ -1,0 +1,201 @@
+//! libadwaita rows for one section of a domain (general, CPU, memory, boot or a device),
+//! built from the backend's form description. Every change goes straight into the
+//! shared [`DomainXml`]; text that cannot be taken (not a number) and validation errors
+//! show on their row as typed.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use adw::prelude::*;
+
+use crate::backend::domain_xml::{DomainXml, FieldKind, FieldSpec, Section, ValidationContext};
+
+/// Shared state of one form.
+pub struct Form {
+    pub group: adw::PreferencesGroup,
+    doc: Rc<RefCell<DomainXml>>,
+    section: Section,
+    ctx: ValidationContext,
+    rows: RefCell<Vec<(String, gtk::Widget)>>,
+    /// Text a field could not take, by field id.
+    parse_errors: RefCell<HashMap<String, String>>,
+    errors_label: gtk::Label,
+    /// Called after every accepted change, with whether the form shape changed.
+    on_change: Box<dyn Fn(bool)>,
+}
+
+impl Form {
+    /// Rows for `section` of `doc`, titled `title`.
+    pub fn new(
+        doc: Rc<RefCell<DomainXml>>,
+        section: Section,
+        title: &str,
+        ctx: ValidationContext,
+        on_change: impl Fn(bool) + 'static,
+    ) -> Rc<Form> {
+        let group = adw::PreferencesGroup::builder().title(title).build();
+        let errors_label = gtk::Label::builder()
+            .xalign(0.0)
+            .wrap(true)
+            .css_classes(["error", "caption"])
+            .margin_top(6)
+            .visible(false)
+            .build();
+        let form = Rc::new(Form {
+            group,
+            doc,
+            section,
+            ctx,
+            rows: RefCell::new(Vec::new()),
+            parse_errors: RefCell::new(HashMap::new()),
+            errors_label,
+            on_change: Box::new(on_change),
+        });
+        let specs = form.doc.borrow().form(section);
+        for spec in specs {
+            let row = form.row(&spec);
+            form.group.add(&row);
+            form.rows.borrow_mut().push((spec.id.clone(), row));
+        }
+        form.group.add(&form.errors_label);
+        form.show_errors();
+        form
+    }
+
+    pub fn section(&self) -> Section {
+        self.section
+    }
+
+    /// Whether some text could not be taken or the section does not validate.
+    pub fn has_errors(&self) -> bool {
+        !self.parse_errors.borrow().is_empty()
+            || !self
+                .doc
+                .borrow()
+                .validate(self.section, &self.ctx)
+                .is_empty()
+    }
+
+    /// The editor row of a field (for tests and focus).
+    pub fn row_widget(&self, id: &str) -> Option<gtk::Widget> {
+        self.rows
+            .borrow()
+            .iter()
+            .find(|(i, _)| i == id)
+            .map(|(_, w)| w.clone())
+    }
+
+    fn row(self: &Rc<Self>, spec: &FieldSpec) -> gtk::Widget {
+        let id = spec.id.clone();
+        let weak = Rc::downgrade(self);
+        let label = spec.label.as_str();
+        match &spec.kind {
+            FieldKind::Text | FieldKind::Number { .. } => {
+                let row = adw::EntryRow::builder().title(label).build();
+                row.set_text(&spec.value);
+                row.update_property(&[gtk::accessible::Property::Label(label)]);
+                row.connect_changed(move |r| {
+                    if let Some(f) = weak.upgrade() {
+                        f.set(&id, &r.text(), false);
+                    }
+                });
+                row.upcast()
+            }
+            FieldKind::Choice(choices) => {
+                let labels: Vec<&str> = choices.iter().map(|(_, l)| l.as_str()).collect();
+                let model = gtk::StringList::new(&labels);
+                let row = adw::ComboRow::builder().title(label).model(&model).build();
+                let pos = choices
+                    .iter()
+                    .position(|(v, _)| *v == spec.value)
+                    .unwrap_or(0);
+                row.set_selected(pos as u32);
+                row.update_property(&[gtk::accessible::Property::Label(label)]);
+                let values: Vec<String> = choices.iter().map(|(v, _)| v.clone()).collect();
+                row.connect_selected_notify(move |r| {
+                    let Some(f) = weak.upgrade() else { return };
+                    if let Some(v) = values.get(r.selected() as usize) {
+                        f.set(&id, v, true);
+                    }
+                });
+                row.upcast()
+            }
+            FieldKind::Toggle => {
+                let sw = gtk::Switch::builder()
+                    .valign(gtk::Align::Center)
+                    .active(spec.value == "yes")
+                    .build();
+                sw.update_property(&[gtk::accessible::Property::Label(label)]);
+                let row = adw::ActionRow::builder()
+                    .title(label)
+                    .activatable_widget(&sw)
+                    .build();
+                row.add_suffix(&sw);
+                sw.connect_active_notify(move |s| {
+                    if let Some(f) = weak.upgrade() {
+                        f.set(&id, if s.is_active() { "yes" } else { "no" }, true);
+                    }
+                });
+                row.upcast()
+            }
+            FieldKind::ReadOnly => {
+                let row = adw::ActionRow::builder()
+                    .title(label)
+                    .subtitle(&spec.value)
+                    .build();
+                row.add_css_class("property");
+                row.upcast()
+            }
+        }
+    }
+
+    fn set(&self, id: &str, value: &str, reshape: bool) {
+        let r = self.doc.borrow_mut().set_field(self.section, id, value);
+        match r {
+            Ok(()) => {
+                self.parse_errors.borrow_mut().remove(id);
+            }
+            Err(m) => {
+                self.parse_errors.borrow_mut().insert(id.to_string(), m);
+            }
+        }
+        self.show_errors();
+        (self.on_change)(reshape);
+    }
+
+    /// Mark the rows with errors and list the messages under the group.
+    pub fn show_errors(&self) {
+        let mut errors: Vec<(String, String)> = self
+            .parse_errors
+            .borrow()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        errors.extend(
+            self.doc
+                .borrow()
+                .validate(self.section, &self.ctx)
+                .into_iter()
+                .map(|e| (e.field, e.message)),
+        );
+        for (id, row) in self.rows.borrow().iter() {
+            let msg: Vec<&str> = errors
+                .iter()
+                .filter(|(f, _)| f == id)
+                .map(|(_, m)| m.as_str())
+                .collect();
+            if msg.is_empty() {
+                row.remove_css_class("error");
+                row.set_tooltip_text(None);
+            } else {
+                row.add_css_class("error");
+                row.set_tooltip_text(Some(&msg.join("\n")));
+                row.update_property(&[gtk::accessible::Property::Description(&msg.join(" "))]);
+            }
+        }
+        let text: Vec<String> = errors.iter().map(|(_, m)| format!("• {m}")).collect();
+        self.errors_label.set_label(&text.join("\n"));
+        self.errors_label.set_visible(!text.is_empty());
+    }
+}

@@ -1,0 +1,524 @@
+//! The Hardware and XML pages under Xvfb: the real window on the libvirt test driver,
+//! each device editor of a rich domain, bad input keeping Apply off, the Add Hardware
+//! dialog and the XML page with its diff. Screenshots go to `$HANGAR_SCREENSHOT_DIR`
+//! (default `target/screenshots`).
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use adw::prelude::*;
+use gtk::{gio, glib};
+
+use hangar::backend::domain_xml::{DomainXml, NewDevice, Section, ValidationContext};
+use hangar::backend::hardware::HostDevice;
+use hangar::model::{Connection, Vm};
+use hangar::ui::hardware::HardwarePage;
+use hangar::ui::hardware_add::AddHardwareDialog;
+use hangar::ui::xml_page::XmlPage;
+use hangar::ui::Window;
+
+fn init() {
+    // Tests in this file run one at a time on one thread (#[gtk::test]).
+    if std::env::var_os("GSETTINGS_BACKEND").is_none() {
+        std::env::set_var("GSETTINGS_BACKEND", "memory");
+    }
+    let _ = adw::init();
+    hangar::init_resources();
+}
+
+fn screenshot_dir() -> PathBuf {
+    let dir = std::env::var_os("HANGAR_SCREENSHOT_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots"));
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    dir
+}
+
+fn wait_for(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
+    let ctx = glib::MainContext::default();
+    let start = Instant::now();
+    loop {
+        while ctx.iteration(false) {}
+        if f() {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(secs),
+            "timed out after {secs} s waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn settle(ms: u64) {
+    let ctx = glib::MainContext::default();
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_millis(ms) {
+        while ctx.iteration(false) {}
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn save_png(widget: &impl IsA<gtk::Widget>, name: &str) -> PathBuf {
+    settle(150);
+    let w = widget.as_ref();
+    let (width, height) = (w.width(), w.height());
+    assert!(width > 0 && height > 0, "{name}: widget not allocated");
+    let paintable = gtk::WidgetPaintable::new(Some(w));
+    let snapshot = gtk::Snapshot::new();
+    paintable.snapshot(&snapshot, width as f64, height as f64);
+    let node = snapshot.to_node().expect("something was drawn");
+    let native = w.native().expect("widget is in a window");
+    let texture = native
+        .renderer()
+        .expect("window has a renderer")
+        .render_texture(&node, None);
+    let path = screenshot_dir().join(format!("{name}.png"));
+    texture.save_to_png(&path).expect("PNG written");
+    path
+}
+
+thread_local! {
+    static APP: std::cell::OnceCell<hangar::application::Application> =
+        const { std::cell::OnceCell::new() };
+}
+
+fn app() -> hangar::application::Application {
+    APP.with(|a| {
+        a.get_or_init(|| {
+            let app = hangar::application::Application::new();
+            app.set_flags(app.flags() | gio::ApplicationFlags::NON_UNIQUE);
+            app.register(None::<&gio::Cancellable>)
+                .expect("application registers on the session bus");
+            app
+        })
+        .clone()
+    })
+}
+
+/// The first descendant of `root` of type `T`.
+fn find<T: IsA<gtk::Widget>>(root: &impl IsA<gtk::Widget>) -> Option<T> {
+    let mut stack = vec![root.as_ref().clone()];
+    while let Some(w) = stack.pop() {
+        if let Ok(t) = w.clone().downcast::<T>() {
+            return Some(t);
+        }
+        let mut c = w.first_child();
+        while let Some(ch) = c {
+            c = ch.next_sibling();
+            stack.push(ch);
+        }
+    }
+    None
+}
+
+struct Fixture {
+    win: Window,
+    store: gio::ListStore,
+}
+
+fn open() -> Fixture {
+    init();
+    let app = app();
+    let settings = hangar::application::settings();
+    let store = gio::ListStore::new::<Connection>();
+    let win = Window::new(&app, &settings, &store);
+    win.set_default_size(1100, 760);
+    win.present();
+    let conn = Connection::new("test:///default", false, false);
+    win.watch_connection(&conn);
+    store.append(&conn);
+    conn.connect_now();
+    wait_for("the connection to load", 30, || conn.loaded());
+    Fixture { win, store }
+}
+
+impl Fixture {
+    fn conn(&self) -> Connection {
+        self.store
+            .item(0)
+            .and_downcast::<Connection>()
+            .expect("a connection")
+    }
+    fn vm(&self, name: &str) -> Vm {
+        self.conn().find_vm(name).expect("the VM")
+    }
+    fn hardware(&self) -> HardwarePage {
+        find::<HardwarePage>(&self.win).expect("the Hardware page")
+    }
+    fn xml(&self) -> XmlPage {
+        find::<XmlPage>(&self.win).expect("the XML page")
+    }
+    fn show_vm(&self, name: &str) {
+        let vm = self.vm(name);
+        assert!(self.win.select_item(vm.upcast_ref()));
+        wait_for("the VM page", 10, || {
+            self.win.vm_page().vm().as_ref() == Some(&vm)
+        });
+    }
+    fn close(self) {
+        for c in self.store.iter::<Connection>().flatten() {
+            c.backend().shutdown();
+        }
+        self.win.destroy();
+        settle(50);
+    }
+}
+
+fn rich() -> DomainXml {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/domain-rich.xml");
+    DomainXml::parse(&std::fs::read_to_string(p).expect("fixture")).expect("parses")
+}
+
+fn ctx() -> ValidationContext {
+    ValidationContext {
+        host_memory_kib: Some(16 << 20),
+        max_vcpus: Some(64),
+        local: false,
+    }
+}
+
+fn entry_row(page: &HardwarePage, id: &str) -> adw::EntryRow {
+    page.form()
+        .and_then(|f| f.row_widget(id))
+        .and_downcast::<adw::EntryRow>()
+        .unwrap_or_else(|| panic!("no entry row {id}"))
+}
+
+#[gtk::test]
+fn hardware_page_edits_and_applies_on_the_test_driver() {
+    let f = open();
+    f.show_vm("test");
+    f.win.vm_page().show_page("hardware");
+    let hw = f.hardware();
+    wait_for("the device list", 30, || hw.list_names().len() > 4);
+    let names: Vec<String> = hw.list_names().into_iter().map(|(_, n)| n).collect();
+    assert_eq!(names[0], "Overview");
+    assert!(names.iter().any(|n| n.starts_with("Disk 1")), "{names:?}");
+    save_png(&f.win, "details-hardware-test-domain");
+
+    // Edit the title in the Overview and apply: libvirt (test driver) gets it.
+    hw.select(Section::General);
+    assert!(!hw.apply_button().is_sensitive(), "nothing to apply yet");
+    entry_row(&hw, "title").set_text("Edited by Hangar");
+    assert!(hw.apply_button().is_sensitive());
+    hw.apply();
+    // "test" runs: the definition changes now, the running machine after shutdown.
+    let start = Instant::now();
+    while !hw
+        .status_text()
+        .contains("after the virtual machine shuts down")
+    {
+        settle(20);
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no result; status: {}",
+            hw.status_text()
+        );
+    }
+    save_png(&f.win, "details-hardware-applied");
+    wait_for("the page to reload", 30, || {
+        !hw.is_dirty() && !hw.apply_button().is_sensitive()
+    });
+    // The XML page reloaded too.
+    wait_for("the XML page", 30, || {
+        f.xml().text().contains("Edited by Hangar")
+    });
+
+    // Add a device through the dialog, then remove it (confirmed).
+    let count = hw.list_names().len();
+    let dialog = hw.open_add_dialog().expect("the Add Hardware dialog");
+    dialog.choose(NewDevice::Rng);
+    settle(50);
+    assert!(dialog.add.is_sensitive());
+    dialog.add.emit_clicked();
+    wait_for("the new device in the list", 30, || {
+        hw.list_names().len() == count + 1
+            && hw
+                .list_names()
+                .iter()
+                .any(|(_, n)| n.starts_with("Random Number Generator"))
+    });
+    drop(dialog);
+    let (rng, _) = hw
+        .list_names()
+        .into_iter()
+        .find(|(_, n)| n.starts_with("Random Number Generator"))
+        .unwrap();
+    hw.select(rng);
+    let ask = hw.confirm_remove().expect("the confirmation");
+    assert!(
+        ask.body().contains("leaves the virtual machine"),
+        "{}",
+        ask.body()
+    );
+    ask.response("remove");
+    drop(ask);
+    wait_for("the device to go", 30, || hw.list_names().len() == count);
+    // A disk's confirmation says its file is kept.
+    let (disk, _) = hw
+        .list_names()
+        .into_iter()
+        .find(|(_, n)| n.starts_with("Disk"))
+        .unwrap();
+    hw.select(disk);
+    let ask = hw.confirm_remove().expect("the confirmation");
+    assert!(ask.body().contains("file is kept"), "{}", ask.body());
+    save_png(&ask, "details-remove-disk");
+    ask.response("cancel");
+    drop(ask);
+    settle(50);
+    f.close();
+}
+
+#[gtk::test]
+fn each_device_editor_with_screenshots_and_bad_input_keeps_apply_off() {
+    let f = open();
+    f.show_vm("test");
+    f.win.vm_page().show_page("hardware");
+    let hw = f.hardware();
+    wait_for("the device list", 30, || hw.list_names().len() > 4);
+    // The rich fixture, without libvirt: every kind of device.
+    hw.load(rich(), ctx());
+    let sections = hw.list_names();
+    assert!(sections.len() > 25, "{sections:?}");
+    for (i, (s, name)) in sections.iter().enumerate() {
+        hw.select(*s);
+        settle(30);
+        let form = hw.form().expect("an editor");
+        assert_eq!(form.section(), *s);
+        let slug: String = name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        let slug = slug
+            .split('-')
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+            .join("-");
+        save_png(&f.win, &format!("details-editor-{i:02}-{slug}"));
+    }
+    // Bad input: a malformed MAC, memory that is not a number, beyond the host.
+    let nic = sections
+        .iter()
+        .find(|(_, n)| n.starts_with("Network"))
+        .expect("a NIC")
+        .0;
+    hw.select(nic);
+    entry_row(&hw, "mac").set_text("52:54:00:zz:00:01");
+    settle(50);
+    assert!(
+        !hw.apply_button().is_sensitive(),
+        "a bad MAC keeps Apply off"
+    );
+    assert!(entry_row(&hw, "mac").has_css_class("error"));
+    save_png(&f.win, "details-bad-mac");
+    entry_row(&hw, "mac").set_text("52:54:00:aa:00:01");
+    assert!(
+        hw.apply_button().is_sensitive(),
+        "a good MAC turns Apply on"
+    );
+    assert!(!entry_row(&hw, "mac").has_css_class("error"));
+    hw.revert();
+    assert!(!hw.apply_button().is_sensitive());
+    hw.select(Section::Memory);
+    entry_row(&hw, "memory").set_text("lots");
+    assert!(!hw.apply_button().is_sensitive(), "not a number");
+    entry_row(&hw, "memory").set_text("1024");
+    entry_row(&hw, "max_memory").set_text("999999");
+    assert!(
+        !hw.apply_button().is_sensitive(),
+        "beyond the host's memory"
+    );
+    save_png(&f.win, "details-bad-memory");
+    hw.revert();
+    hw.select(Section::Cpu);
+    entry_row(&hw, "vcpus").set_text("9");
+    assert!(
+        !hw.apply_button().is_sensitive(),
+        "more vCPUs than the maximum"
+    );
+    hw.revert();
+    let disk = sections
+        .iter()
+        .find(|(_, n)| n.starts_with("Disk"))
+        .unwrap()
+        .0;
+    hw.select(disk);
+    entry_row(&hw, "target").set_text("sda");
+    assert!(!hw.apply_button().is_sensitive(), "duplicate target");
+    hw.revert();
+
+    // A CD-ROM's medium is ejected with one click; Apply then changes it.
+    let cd = sections
+        .iter()
+        .find(|(_, n)| n.starts_with("CD-ROM"))
+        .unwrap()
+        .0;
+    hw.select(cd);
+    let editor = hw.form().unwrap().group.parent().expect("the editor box");
+    let mut child = editor.first_child();
+    let mut eject = None;
+    while let Some(w) = child {
+        child = w.next_sibling();
+        if let Ok(b) = w.downcast::<gtk::Button>() {
+            if b.label().is_some_and(|l| l.contains("Eject")) {
+                eject = Some(b);
+            }
+        }
+    }
+    let eject = eject.expect("an Eject button");
+    eject.emit_clicked();
+    settle(50);
+    assert!(
+        hw.list_names().iter().any(|(_, n)| n == "CD-ROM 1 — empty"),
+        "{:?}",
+        hw.list_names()
+    );
+    assert!(
+        hw.apply_button().is_sensitive(),
+        "an ejected medium can be applied"
+    );
+    save_png(&f.win, "details-cdrom-ejected");
+    hw.revert();
+
+    // Leaving with unapplied changes asks.
+    hw.select(Section::General);
+    entry_row(&hw, "title").set_text("Not applied");
+    assert!(hw.is_dirty());
+    hw.set_vm(None);
+    settle(100);
+    let ask = gtk::Window::list_toplevels()
+        .into_iter()
+        .filter_map(|w| w.downcast::<adw::MessageDialog>().ok())
+        .find(|d| d.heading().is_some_and(|h| h.contains("Apply the changes")))
+        .expect("a question about the unapplied changes");
+    assert!(ask.has_response("apply") && ask.has_response("discard"));
+    save_png(&ask, "details-leave-asks");
+    ask.response("discard");
+    drop(ask);
+    settle(50);
+    f.close();
+}
+
+#[gtk::test]
+fn add_hardware_dialog_offers_fitting_defaults() {
+    let f = open();
+    let local = ValidationContext {
+        local: true,
+        ..ctx()
+    };
+    let dialog = AddHardwareDialog::new(Some(f.win.upcast_ref()), rich(), local, |_| {});
+    dialog.present();
+    settle(100);
+    for kind in [
+        NewDevice::Disk,
+        NewDevice::Interface,
+        NewDevice::Graphics,
+        NewDevice::Serial,
+        NewDevice::Redirdev,
+        NewDevice::Rng,
+        NewDevice::Tpm,
+        NewDevice::Filesystem,
+    ] {
+        dialog.choose(kind);
+        settle(30);
+        let form = dialog.form().expect("a form");
+        save_png(
+            &dialog.window,
+            &format!("details-add-{kind:?}").to_lowercase(),
+        );
+        if kind == NewDevice::Disk {
+            // No path yet: Add stays off; the next free target is filled in.
+            assert!(!dialog.add.is_sensitive());
+            let target = form
+                .row_widget("target")
+                .and_downcast::<adw::EntryRow>()
+                .unwrap();
+            assert_eq!(target.text(), "vdb");
+            let source = form
+                .row_widget("source")
+                .and_downcast::<adw::EntryRow>()
+                .unwrap();
+            source.set_text("/nonexistent/disk.qcow2");
+            assert!(!dialog.add.is_sensitive(), "a path that does not exist");
+            source.set_text(env!("CARGO_MANIFEST_DIR"));
+            assert!(dialog.add.is_sensitive());
+        }
+    }
+    // Host devices to pass through: chosen from the host's, which fills in the IDs.
+    dialog.choose(NewDevice::UsbHost);
+    dialog.set_host_devices(vec![HostDevice {
+        kind: "usb".into(),
+        label: "Logitech, Inc. Unifying Receiver (046d:c52b)".into(),
+        ids: vec!["0x046d".into(), "0xc52b".into()],
+    }]);
+    let picker = find::<adw::ComboRow>(&dialog.window).expect("the host device picker");
+    picker.set_selected(0);
+    settle(30);
+    let vendor = dialog
+        .form()
+        .and_then(|f| f.row_widget("vendor"))
+        .and_downcast::<adw::EntryRow>()
+        .expect("vendor row");
+    assert_eq!(vendor.text(), "0x046d");
+    save_png(&dialog.window, "details-add-usbhost");
+    // The rich domain has a TPM already: a second is not offered.
+    let tpm = NewDevice::ALL
+        .iter()
+        .position(|k| *k == NewDevice::Tpm)
+        .unwrap();
+    assert!(!dialog.list.row_at_index(tpm as i32).unwrap().is_sensitive());
+    dialog.window.close();
+    f.close();
+}
+
+#[gtk::test]
+fn xml_page_checks_as_typed_and_shows_a_diff() {
+    let f = open();
+    f.show_vm("test");
+    f.win.vm_page().show_page("xml");
+    let xml = f.xml();
+    wait_for("the XML", 30, || xml.text().contains("<domain"));
+    save_png(&f.win, "details-xml-test-domain");
+    let original = xml.text();
+    assert!(!xml.apply_button().is_sensitive());
+    xml.set_text(&original.replace("</domain>", "</domai>"));
+    settle(30);
+    assert!(
+        !xml.apply_button().is_sensitive(),
+        "XML that does not parse"
+    );
+    assert!(
+        xml.error_text().contains("does not parse"),
+        "{}",
+        xml.error_text()
+    );
+    save_png(&f.win, "details-xml-parse-error");
+    let edited = original.replace("<memory unit='KiB'>", "<memory unit='KiB'>1");
+    xml.set_text(&edited);
+    assert!(xml.error_text().is_empty());
+    assert!(xml.apply_button().is_sensitive());
+    let diff = xml.diff_text();
+    assert!(diff.contains("- ") && diff.contains("+ "), "{diff}");
+    assert_eq!(diff.lines().count(), 2, "{diff}");
+    let dialog = xml.show_diff().expect("the diff dialog");
+    settle(200);
+    save_png(&dialog, "details-xml-diff");
+    dialog.close();
+    // Let go of it while its parent window lives.
+    drop(dialog);
+    // A refusal shows under the editor: another UUID.
+    let other = original.replacen("<uuid>", "<uuid>0", 1);
+    xml.set_text(&other);
+    xml.apply();
+    wait_for("libvirt's refusal", 30, || !xml.error_text().is_empty());
+    save_png(&f.win, "details-xml-refused");
+    f.close();
+}
