@@ -5,17 +5,19 @@
 //!
 //! `#[ignore]`d for a plain `cargo test`; without `HANGAR_TEST_LIBVIRT_URI` they fail.
 
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use adw::prelude::*;
-use gtk::{gdk, gio, glib};
+use gtk::{gdk, gio};
 use vte4::prelude::*;
 
 use hangar::model::Connection;
 use hangar::ui::console::{ConsolePage, ConsoleState, SerialPage};
 use hangar::ui::Window;
+
+mod gui;
+use gui::{app, render, save_png, screenshot_dir, settle, wait_for};
 
 const HOW_TO_RUN: &str = "these tests need a private libvirtd: run them through \
     build-aux/run-tests.sh, which starts one and sets HANGAR_TEST_LIBVIRT_URI";
@@ -35,75 +37,6 @@ fn init() {
     }
     let _ = adw::init();
     hangar::init_resources();
-}
-
-fn screenshot_dir() -> PathBuf {
-    let dir = std::env::var_os("HANGAR_SCREENSHOT_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots"));
-    std::fs::create_dir_all(&dir).expect("screenshot dir");
-    dir
-}
-
-fn wait_for(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
-    let ctx = glib::MainContext::default();
-    let start = Instant::now();
-    loop {
-        while ctx.iteration(false) {}
-        if f() {
-            return;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(secs),
-            "timed out after {secs} s waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-fn settle(ms: u64) {
-    let ctx = glib::MainContext::default();
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_millis(ms) {
-        while ctx.iteration(false) {}
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
-/// Render `widget` as it is drawn now.
-fn render(widget: &impl IsA<gtk::Widget>) -> gdk::Texture {
-    let w = widget.as_ref();
-    let (width, height) = (w.width(), w.height());
-    assert!(width > 0 && height > 0, "widget not allocated");
-    // The paintable shows what the widget drew in its last frame: none yet right
-    // after it appears, so give it a few frames.
-    let start = Instant::now();
-    let node = loop {
-        let paintable = gtk::WidgetPaintable::new(Some(w));
-        let snapshot = gtk::Snapshot::new();
-        paintable.snapshot(&snapshot, width as f64, height as f64);
-        if let Some(node) = snapshot.to_node() {
-            break node;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(5),
-            "the widget draws nothing"
-        );
-        w.queue_draw();
-        settle(50);
-    };
-    let native = w.native().expect("widget is in a window");
-    native
-        .renderer()
-        .expect("window has a renderer")
-        .render_texture(&node, None)
-}
-
-fn save_png(widget: &impl IsA<gtk::Widget>, name: &str) -> PathBuf {
-    settle(300);
-    let path = screenshot_dir().join(format!("{name}.png"));
-    render(widget).save_to_png(&path).expect("PNG written");
-    path
 }
 
 /// RGB pixels of a texture, row by row.
@@ -256,24 +189,6 @@ impl Drop for Guest {
         let _ = virsh(&["destroy", &self.0]);
         let _ = virsh(&["undefine", &self.0]);
     }
-}
-
-thread_local! {
-    static APP: std::cell::OnceCell<hangar::application::Application> =
-        const { std::cell::OnceCell::new() };
-}
-
-fn app() -> hangar::application::Application {
-    APP.with(|a| {
-        a.get_or_init(|| {
-            let app = hangar::application::Application::new();
-            app.set_flags(app.flags() | gio::ApplicationFlags::NON_UNIQUE);
-            app.register(None::<&gio::Cancellable>)
-                .expect("application registers on the session bus");
-            app
-        })
-        .clone()
-    })
 }
 
 struct Fixture {

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use adw::prelude::*;
-use gtk::{gio, glib};
+use gtk::gio;
 
 use hangar::backend::domain_xml::{DomainXml, NewDevice, Section, ValidationContext};
 use hangar::backend::hardware::HostDevice;
@@ -17,6 +17,9 @@ use hangar::ui::hardware_add::AddHardwareDialog;
 use hangar::ui::xml_page::XmlPage;
 use hangar::ui::Window;
 
+mod gui;
+use gui::{app, save_png, settle, wait_for};
+
 fn init() {
     // Tests in this file run one at a time on one thread (#[gtk::test]).
     if std::env::var_os("GSETTINGS_BACKEND").is_none() {
@@ -24,76 +27,6 @@ fn init() {
     }
     let _ = adw::init();
     hangar::init_resources();
-}
-
-fn screenshot_dir() -> PathBuf {
-    let dir = std::env::var_os("HANGAR_SCREENSHOT_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots"));
-    std::fs::create_dir_all(&dir).expect("screenshot dir");
-    dir
-}
-
-fn wait_for(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
-    let ctx = glib::MainContext::default();
-    let start = Instant::now();
-    loop {
-        while ctx.iteration(false) {}
-        if f() {
-            return;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(secs),
-            "timed out after {secs} s waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-fn settle(ms: u64) {
-    let ctx = glib::MainContext::default();
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_millis(ms) {
-        while ctx.iteration(false) {}
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
-fn save_png(widget: &impl IsA<gtk::Widget>, name: &str) -> PathBuf {
-    settle(150);
-    let w = widget.as_ref();
-    let (width, height) = (w.width(), w.height());
-    assert!(width > 0 && height > 0, "{name}: widget not allocated");
-    let paintable = gtk::WidgetPaintable::new(Some(w));
-    let snapshot = gtk::Snapshot::new();
-    paintable.snapshot(&snapshot, width as f64, height as f64);
-    let node = snapshot.to_node().expect("something was drawn");
-    let native = w.native().expect("widget is in a window");
-    let texture = native
-        .renderer()
-        .expect("window has a renderer")
-        .render_texture(&node, None);
-    let path = screenshot_dir().join(format!("{name}.png"));
-    texture.save_to_png(&path).expect("PNG written");
-    path
-}
-
-thread_local! {
-    static APP: std::cell::OnceCell<hangar::application::Application> =
-        const { std::cell::OnceCell::new() };
-}
-
-fn app() -> hangar::application::Application {
-    APP.with(|a| {
-        a.get_or_init(|| {
-            let app = hangar::application::Application::new();
-            app.set_flags(app.flags() | gio::ApplicationFlags::NON_UNIQUE);
-            app.register(None::<&gio::Cancellable>)
-                .expect("application registers on the session bus");
-            app
-        })
-        .clone()
-    })
 }
 
 /// The first descendant of `root` of type `T`.

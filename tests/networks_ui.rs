@@ -5,7 +5,6 @@
 //! `target/screenshots`).
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
 use adw::prelude::*;
 use gtk::{gio, glib};
@@ -16,6 +15,9 @@ use hangar::backend::topology::{NodeKind, Target};
 use hangar::model::{Connection, Network, Vm};
 use hangar::ui::Window;
 
+mod gui;
+use gui::{app, save_png, screenshot_dir, settle, wait_for};
+
 fn init() {
     if std::env::var_os("GSETTINGS_BACKEND").is_none() {
         std::env::set_var("GSETTINGS_BACKEND", "memory");
@@ -23,58 +25,6 @@ fn init() {
     let _ = adw::init();
     hangar::init_resources();
     virt::error::clear_error_callback();
-}
-
-fn screenshot_dir() -> PathBuf {
-    let dir = std::env::var_os("HANGAR_SCREENSHOT_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots"));
-    std::fs::create_dir_all(&dir).expect("screenshot dir");
-    dir
-}
-
-fn wait_for(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
-    let ctx = glib::MainContext::default();
-    let start = Instant::now();
-    loop {
-        while ctx.iteration(false) {}
-        if f() {
-            return;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(secs),
-            "timed out after {secs} s waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-fn settle(ms: u64) {
-    let ctx = glib::MainContext::default();
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_millis(ms) {
-        while ctx.iteration(false) {}
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
-fn save_png(widget: &impl IsA<gtk::Widget>, name: &str) -> PathBuf {
-    settle(300);
-    let w = widget.as_ref();
-    let (width, height) = (w.width(), w.height());
-    assert!(width > 0 && height > 0, "{name}: widget not allocated");
-    let paintable = gtk::WidgetPaintable::new(Some(w));
-    let snapshot = gtk::Snapshot::new();
-    paintable.snapshot(&snapshot, width as f64, height as f64);
-    let node = snapshot.to_node().expect("something was drawn");
-    let native = w.native().expect("widget is in a window");
-    let texture = native
-        .renderer()
-        .expect("window has a renderer")
-        .render_texture(&node, None);
-    let path = screenshot_dir().join(format!("{name}.png"));
-    texture.save_to_png(&path).expect("PNG written");
-    path
 }
 
 /// A directory removed on drop.
@@ -149,24 +99,6 @@ fn node_file(guests: usize) -> (TempDir, String) {
     std::fs::write(&path, xml).expect("node file");
     let uri = format!("test://{}", path.display());
     (dir, uri)
-}
-
-thread_local! {
-    static APP: std::cell::OnceCell<hangar::application::Application> =
-        const { std::cell::OnceCell::new() };
-}
-
-fn app() -> hangar::application::Application {
-    APP.with(|a| {
-        a.get_or_init(|| {
-            let app = hangar::application::Application::new();
-            app.set_flags(app.flags() | gio::ApplicationFlags::NON_UNIQUE);
-            app.register(None::<&gio::Cancellable>)
-                .expect("application registers on the session bus");
-            app
-        })
-        .clone()
-    })
 }
 
 struct Fixture {

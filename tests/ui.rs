@@ -2,17 +2,19 @@
 //! actions and widgets as a person would. Each test saves a PNG of what it shows into
 //! `$HANGAR_SCREENSHOT_DIR` (default `target/screenshots`).
 
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use adw::prelude::*;
-use gtk::{gio, glib};
+use gtk::gio;
 
 use hangar::backend::domain::DomainState;
 use hangar::backend::uri::DEMO_URI;
 use hangar::model::{ConnStatus, Connection, Vm};
 use hangar::ui::window::StateFilter;
 use hangar::ui::Window;
+
+mod gui;
+use gui::{app, save_png, settle, wait_for};
 
 fn init() {
     // SAFETY of the environment change: tests in this file run one at a time on one
@@ -23,61 +25,6 @@ fn init() {
     let _ = adw::init();
     hangar::init_resources();
     virt::error::clear_error_callback();
-}
-
-fn screenshot_dir() -> PathBuf {
-    let dir = std::env::var_os("HANGAR_SCREENSHOT_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots"));
-    std::fs::create_dir_all(&dir).expect("screenshot dir");
-    dir
-}
-
-/// Run the main loop until `f` holds, or fail after `secs` with `what`.
-fn wait_for(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
-    let ctx = glib::MainContext::default();
-    let start = Instant::now();
-    loop {
-        while ctx.iteration(false) {}
-        if f() {
-            return;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(secs),
-            "timed out after {secs} s waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-/// Let the main loop run for a moment (layout, drawing).
-fn settle(ms: u64) {
-    let ctx = glib::MainContext::default();
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_millis(ms) {
-        while ctx.iteration(false) {}
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
-/// Save a PNG of `widget` as it is drawn now.
-fn save_png(widget: &impl IsA<gtk::Widget>, name: &str) -> PathBuf {
-    settle(300);
-    let w = widget.as_ref();
-    let (width, height) = (w.width(), w.height());
-    assert!(width > 0 && height > 0, "{name}: widget not allocated");
-    let paintable = gtk::WidgetPaintable::new(Some(w));
-    let snapshot = gtk::Snapshot::new();
-    paintable.snapshot(&snapshot, width as f64, height as f64);
-    let node = snapshot.to_node().expect("something was drawn");
-    let native = w.native().expect("widget is in a window");
-    let texture = native
-        .renderer()
-        .expect("window has a renderer")
-        .render_texture(&node, None);
-    let path = screenshot_dir().join(format!("{name}.png"));
-    texture.save_to_png(&path).expect("PNG written");
-    path
 }
 
 struct Fixture {
@@ -130,25 +77,6 @@ fn node_file(n: usize) -> (tempdir::TempDir, String) {
     std::fs::write(&path, xml).expect("node file");
     let uri = format!("test://{}", path.display());
     (dir, uri)
-}
-
-thread_local! {
-    static APP: std::cell::OnceCell<hangar::application::Application> =
-        const { std::cell::OnceCell::new() };
-}
-
-/// One registered application for the whole test process (GTK tests share a thread).
-fn app() -> hangar::application::Application {
-    APP.with(|a| {
-        a.get_or_init(|| {
-            let app = hangar::application::Application::new();
-            app.set_flags(app.flags() | gio::ApplicationFlags::NON_UNIQUE);
-            app.register(None::<&gio::Cancellable>)
-                .expect("application registers on the session bus");
-            app
-        })
-        .clone()
-    })
 }
 
 fn open(uri: &str, dir: Option<tempdir::TempDir>) -> Fixture {

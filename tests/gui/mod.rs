@@ -1,0 +1,95 @@
+//! What the GTK tests share: one registered application per process, waiting on the
+//! main loop, and screenshots saved into `$HANGAR_SCREENSHOT_DIR` for people to look at.
+#![allow(dead_code)] // each test binary uses its own part of this
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use adw::prelude::*;
+use gtk::{gdk, gio, glib};
+
+/// Where screenshots go (default `target/screenshots`).
+pub fn screenshot_dir() -> PathBuf {
+    let dir = std::env::var_os("HANGAR_SCREENSHOT_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots"));
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    dir
+}
+
+/// Run the main loop until `f` holds, or fail after `secs` with `what`.
+pub fn wait_for(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
+    let ctx = glib::MainContext::default();
+    let start = Instant::now();
+    loop {
+        while ctx.iteration(false) {}
+        if f() {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(secs),
+            "timed out after {secs} s waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Let the main loop run for a moment (layout, drawing).
+pub fn settle(ms: u64) {
+    let ctx = glib::MainContext::default();
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_millis(ms) {
+        while ctx.iteration(false) {}
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// `widget` as drawn now. Waits (up to 20 s, for loaded machines) until it is mapped,
+/// allocated and draws something.
+pub fn render(widget: &impl IsA<gtk::Widget>) -> gdk::Texture {
+    let w = widget.as_ref();
+    settle(150);
+    let mut node = None;
+    wait_for("the widget to be drawn", 20, || {
+        if !w.is_mapped() || w.width() <= 0 || w.height() <= 0 {
+            return false;
+        }
+        let paintable = gtk::WidgetPaintable::new(Some(w));
+        let snapshot = gtk::Snapshot::new();
+        paintable.snapshot(&snapshot, w.width() as f64, w.height() as f64);
+        node = snapshot.to_node();
+        node.is_some()
+    });
+    let node = node.expect("something was drawn");
+    let native = w.native().expect("widget is in a window");
+    native
+        .renderer()
+        .expect("window has a renderer")
+        .render_texture(&node, None)
+}
+
+/// Save a PNG of `widget` as it is drawn now.
+pub fn save_png(widget: &impl IsA<gtk::Widget>, name: &str) -> PathBuf {
+    let path = screenshot_dir().join(format!("{name}.png"));
+    render(widget).save_to_png(&path).expect("PNG written");
+    path
+}
+
+thread_local! {
+    static APP: std::cell::OnceCell<hangar::application::Application> =
+        const { std::cell::OnceCell::new() };
+}
+
+/// One registered application for the whole test process (GTK tests share a thread).
+pub fn app() -> hangar::application::Application {
+    APP.with(|a| {
+        a.get_or_init(|| {
+            let app = hangar::application::Application::new();
+            app.set_flags(app.flags() | gio::ApplicationFlags::NON_UNIQUE);
+            app.register(None::<&gio::Cancellable>)
+                .expect("application registers on the session bus");
+            app
+        })
+        .clone()
+    })
+}
