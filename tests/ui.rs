@@ -219,6 +219,12 @@ fn demo_lab_fills_the_window() {
         f.win.stats_tick();
         settle(150);
     }
+    // At the default size the page sits beside the list: nothing forces the window
+    // to fold to its sidebar (five tabs once did).
+    assert!(
+        f.win.vm_page().is_mapped(),
+        "the VM page is on screen beside the list"
+    );
     let series = f.win.vm_page().graph_series();
     assert_eq!(series.len(), 4, "four graphs: CPU, memory, disk, network");
     assert!(

@@ -294,6 +294,9 @@ impl HardwarePage {
             .end_child(&editor_scroller)
             .shrink_start_child(false)
             .resize_start_child(false)
+            // The editor may be narrower than its rows would like rather than force
+            // its width on the whole window (which then folds to the list alone).
+            .shrink_end_child(true)
             .vexpand(true)
             .build();
 

@@ -23,7 +23,9 @@ pub use window::Window;
 pub(crate) fn setup_tabs(switcher: &adw::ViewSwitcher, stack: &adw::ViewStack) {
     use gtk::prelude::*;
     switcher.set_stack(Some(stack));
-    switcher.set_policy(adw::ViewSwitcherPolicy::Wide);
+    // Narrow: icon above label. Five tabs side by side in the wide layout need
+    // ~790 px, which folded the window to its sidebar at 1100 px.
+    switcher.set_policy(adw::ViewSwitcherPolicy::Narrow);
     switcher.set_halign(gtk::Align::Center);
     switcher.set_margin_top(6);
     switcher.set_margin_bottom(6);

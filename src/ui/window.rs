@@ -150,9 +150,10 @@ impl Window {
             win.maximize();
         }
         let vm_page = VmPage::new();
-        super::hardware::attach(&vm_page);
         imp.content_stack.add_named(&vm_page, Some("vm"));
+        // Tabs in the order people reach for them: Console, then Hardware and XML.
         win.add_console_pages(&vm_page);
+        super::hardware::attach(&vm_page);
         let _ = imp.vm_page.set(vm_page);
         let host_page = HostPage::new();
         imp.content_stack.add_named(&host_page, Some("host"));
