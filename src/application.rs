@@ -281,7 +281,9 @@ impl Application {
         if let Some(w) = self.imp().window.borrow().as_ref() {
             return w.clone();
         }
+        tracing::debug!("building the window");
         let win = Window::new(self, self.settings(), self.connections());
+        tracing::debug!("window built");
         self.imp().window.replace(Some(win.clone()));
         win
     }

@@ -81,6 +81,7 @@ pub fn run() -> std::process::ExitCode {
         return std::process::ExitCode::SUCCESS;
     }
     init_logging(opts.debug);
+    tracing::debug!("starting");
     // libvirt prints every error to stderr by default; ours reach people through the UI.
     virt::error::clear_error_callback();
     i18n::init();

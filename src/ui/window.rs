@@ -149,16 +149,8 @@ impl Window {
         if settings.boolean("window-maximized") {
             win.maximize();
         }
-        let vm_page = VmPage::new();
-        imp.content_stack.add_named(&vm_page, Some("vm"));
-        // Tabs in the order people reach for them: Console, then Hardware and XML.
-        win.add_console_pages(&vm_page);
-        super::hardware::attach(&vm_page);
-        let _ = imp.vm_page.set(vm_page);
-        let host_page = HostPage::new();
-        imp.content_stack.add_named(&host_page, Some("host"));
-        win.add_network_pages(&host_page);
-        let _ = imp.host_page.set(host_page);
+        // The VM and host pages, with all their tabs, are built when first shown:
+        // a start with a long list shows its first rows sooner without them.
         win.setup_list();
         win.setup_actions();
         win.setup_stats();
@@ -250,8 +242,18 @@ impl Window {
         self.imp().selection.get().expect("set in setup_list()")
     }
 
+    /// The page of a VM, built with its tabs on first use.
     pub fn vm_page(&self) -> &VmPage {
-        self.imp().vm_page.get().expect("set in new()")
+        let imp = self.imp();
+        if imp.vm_page.get().is_none() {
+            let vm_page = VmPage::new();
+            imp.content_stack.add_named(&vm_page, Some("vm"));
+            // Tabs in the order people reach for them: Console, then Hardware and XML.
+            self.add_console_pages(&vm_page);
+            super::hardware::attach(&vm_page);
+            let _ = imp.vm_page.set(vm_page);
+        }
+        imp.vm_page.get().expect("set just above")
     }
 
     /// The Console and Serial Console tabs and the Overview's screen thumbnail,
@@ -322,8 +324,30 @@ impl Window {
         self.vm_page().page("serial").and_downcast()
     }
 
+    /// The page of a connection, built with its tabs on first use.
     pub fn host_page(&self) -> &HostPage {
-        self.imp().host_page.get().expect("set in new()")
+        let imp = self.imp();
+        if imp.host_page.get().is_none() {
+            let host_page = HostPage::new();
+            imp.content_stack.add_named(&host_page, Some("host"));
+            self.add_network_pages(&host_page);
+            let _ = imp.host_page.set(host_page);
+        }
+        imp.host_page.get().expect("set just above")
+    }
+
+    /// Let the VM page (if built) show nothing.
+    fn clear_vm_page(&self) {
+        if let Some(p) = self.imp().vm_page.get() {
+            p.set_vm(None);
+        }
+    }
+
+    /// Let the host page (if built) show nothing.
+    fn clear_host_page(&self) {
+        if let Some(p) = self.imp().host_page.get() {
+            p.set_connection(None);
+        }
     }
 
     /// The selected virtual machines with their connections, in list order.
@@ -422,11 +446,11 @@ impl Window {
         if vms.len() == 1 && conns.is_empty() {
             let (conn, vm) = &vms[0];
             self.vm_page().set_vm(Some((conn, vm)));
-            self.host_page().set_connection(None);
+            self.clear_host_page();
             imp.content_stack.set_visible_child_name("vm");
         } else if vms.len() > 1 {
-            self.vm_page().set_vm(None);
-            self.host_page().set_connection(None);
+            self.clear_vm_page();
+            self.clear_host_page();
             imp.multi_page.set_title(&ngettext_f(
                 "{n} Virtual Machine Selected",
                 "{n} Virtual Machines Selected",
@@ -435,12 +459,12 @@ impl Window {
             ));
             imp.content_stack.set_visible_child_name("multi");
         } else if let Some(conn) = conns.first() {
-            self.vm_page().set_vm(None);
+            self.clear_vm_page();
             self.host_page().set_connection(Some(conn));
             imp.content_stack.set_visible_child_name("host");
         } else {
-            self.vm_page().set_vm(None);
-            self.host_page().set_connection(None);
+            self.clear_vm_page();
+            self.clear_host_page();
             if self.connections().n_items() == 0 {
                 imp.none_page.set_icon_name(Some(crate::config::APP_ID));
                 imp.none_page.set_title(&gettext("Welcome to Hangar"));

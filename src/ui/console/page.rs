@@ -364,8 +364,10 @@ impl ConsolePage {
 
         imp.connecting_page.set_title(&gettext("Connecting…"));
         imp.connecting_page.set_vexpand(true);
+        // Spins only while its page shows: a spinning spinner keeps the frame clock
+        // running (and the main thread busy) even on a hidden page.
         let spinner = gtk::Spinner::builder()
-            .spinning(true)
+            .spinning(false)
             .width_request(32)
             .height_request(32)
             .halign(gtk::Align::Center)
@@ -373,6 +375,10 @@ impl ConsolePage {
         spinner.update_property(&[gtk::accessible::Property::Label(&gettext("Connecting"))]);
         imp.connecting_page.set_child(Some(&spinner));
         stack.add_named(&imp.connecting_page, Some("connecting"));
+        let sp = spinner.clone();
+        stack.connect_visible_child_name_notify(move |st| {
+            sp.set_spinning(st.visible_child_name().as_deref() == Some("connecting"));
+        });
 
         imp.password_page
             .set_icon_name(Some("dialog-password-symbolic"));
