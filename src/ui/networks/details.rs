@@ -47,6 +47,34 @@ fn error_label() -> gtk::Label {
     l
 }
 
+/// Check `entries` as they are typed: `check` decides; its problem shows in `err` once
+/// anything is typed, and `button` is on only while everything is valid.
+fn check_as_typed<T: 'static>(
+    entries: &[&gtk::Entry],
+    check: std::rc::Rc<impl Fn() -> netcheck::Check<T> + 'static>,
+    err: &gtk::Label,
+    button: &gtk::Button,
+) {
+    let all: Vec<gtk::Entry> = entries.iter().map(|e| (*e).clone()).collect();
+    for e in entries {
+        let (check, err, button, all) = (check.clone(), err.clone(), button.clone(), all.clone());
+        e.connect_changed(move |_| {
+            let empty = all.iter().all(|e| e.text().is_empty());
+            match check() {
+                Ok(_) => {
+                    err.set_visible(false);
+                    button.set_sensitive(true);
+                }
+                Err(p) => {
+                    err.set_label(&p.message());
+                    err.set_visible(!empty);
+                    button.set_sensitive(false);
+                }
+            }
+        });
+    }
+}
+
 fn entry(placeholder: &str, accessible: &str) -> gtk::Entry {
     let e = gtk::Entry::builder()
         .placeholder_text(placeholder)
@@ -685,28 +713,7 @@ impl NetworksPage {
             }
         };
         let check = std::rc::Rc::new(check);
-        for e in [&mac, &name, &ip] {
-            let (c, err, btn, all) = (
-                check.clone(),
-                err.clone(),
-                btn.clone(),
-                [mac.clone(), name.clone(), ip.clone()],
-            );
-            e.connect_changed(move |_| {
-                let empty = all.iter().all(|e| e.text().is_empty());
-                match c() {
-                    Ok(_) => {
-                        err.set_visible(false);
-                        btn.set_sensitive(true);
-                    }
-                    Err(p) => {
-                        err.set_label(&p.message());
-                        err.set_visible(!empty);
-                        btn.set_sensitive(false);
-                    }
-                }
-            });
-        }
+        check_as_typed(&[&mac, &name, &ip], check.clone(), &err, &btn);
         let this = self.downgrade();
         let uuid = info.uuid.clone();
         btn.connect_clicked(move |_| {
@@ -792,28 +799,7 @@ impl NetworksPage {
             }
         };
         let check = std::rc::Rc::new(check);
-        for e in [&name, &ip] {
-            let (c, err, btn, all) = (
-                check.clone(),
-                err.clone(),
-                btn.clone(),
-                [name.clone(), ip.clone()],
-            );
-            e.connect_changed(move |_| {
-                let empty = all.iter().all(|e| e.text().is_empty());
-                match c() {
-                    Ok(_) => {
-                        err.set_visible(false);
-                        btn.set_sensitive(true);
-                    }
-                    Err(p) => {
-                        err.set_label(&p.message());
-                        err.set_visible(!empty);
-                        btn.set_sensitive(false);
-                    }
-                }
-            });
-        }
+        check_as_typed(&[&name, &ip], check.clone(), &err, &btn);
         let this = self.downgrade();
         let uuid = info.uuid.clone();
         btn.connect_clicked(move |_| {
