@@ -24,6 +24,7 @@ use gtk::{gdk, glib, graphene};
 mod frame;
 mod input;
 mod protocol;
+pub mod text;
 
 use frame::{Fb, Frame};
 
@@ -96,6 +97,10 @@ mod imp {
         pub frames: Cell<u64>,
         pub rects: Cell<u64>,
         pub local: Cell<bool>,
+        /// Host and port of a TCP connection (none for a socket handed over).
+        pub addr: RefCell<Option<(String, u16)>>,
+        /// A connection the server refused, while its reason is asked for again.
+        pub probing: RefCell<Option<gvnc::Connection>>,
         /// Window shortcut controllers switched off while the display has focus.
         pub suspended: RefCell<Vec<(glib::WeakRef<gtk::EventController>, gtk::PropagationPhase)>>,
     }
@@ -239,7 +244,7 @@ impl VncDisplay {
 
     /// Whether a connection is open (handshaking or showing).
     pub fn is_open(&self) -> bool {
-        self.imp().conn.borrow().is_some()
+        self.imp().conn.borrow().is_some() || self.imp().probing.borrow().is_some()
     }
 
     /// Whether the screen shows and input goes to the guest.
@@ -252,6 +257,7 @@ impl VncDisplay {
         use std::os::fd::IntoRawFd;
         let conn = self.new_connection();
         self.imp().local.set(true);
+        self.imp().addr.replace(None);
         // gvnc's socket takes the descriptor over and closes it.
         let raw = fd.into_raw_fd();
         conn.open_fd(raw).map_err(|e| e.to_string())
@@ -263,6 +269,7 @@ impl VncDisplay {
         self.imp()
             .local
             .set(host.starts_with("127.") || host == "::1" || host == "localhost");
+        self.imp().addr.replace(Some((host.to_string(), port)));
         conn.open_host(host, &port.to_string())
             .map_err(|e| e.to_string())
     }
@@ -271,6 +278,9 @@ impl VncDisplay {
     pub fn close(&self) {
         let imp = self.imp();
         if let Some(c) = imp.conn.take() {
+            c.shutdown();
+        }
+        if let Some(c) = imp.probing.take() {
             c.shutdown();
         }
         imp.initialized.set(false);

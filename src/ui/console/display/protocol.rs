@@ -4,9 +4,12 @@
 use gtk::glib::translate::IntoGlib;
 use gtk::prelude::*;
 use gtk::subclass::prelude::*;
+use gtk::{gio, glib};
 
 use super::frame::local_format;
+use super::text::{reason_text, string_arg};
 use super::{DisplayEvent, VncDisplay};
+use crate::i18n::{gettext, gettext_f};
 
 impl VncDisplay {
     pub(super) fn new_connection(&self) -> gvnc::Connection {
@@ -95,11 +98,14 @@ impl VncDisplay {
                 });
             }
         });
+        // The reason is the server's bytes, not always UTF-8: read them ourselves
+        // (gvnc's bindings would take them for UTF-8 unchecked).
         let this = self.downgrade();
-        conn.connect_vnc_auth_failure(move |_, reason| {
-            if let Some(this) = this.upgrade() {
-                this.emit(DisplayEvent::AuthFailed(reason.to_string()));
+        conn.connect_local("vnc-auth-failure", false, move |args| {
+            if let (Some(this), Some(v)) = (this.upgrade(), args.get(1)) {
+                this.emit(DisplayEvent::AuthFailed(reason_text(&string_arg(v))));
             }
+            None
         });
         let this = self.downgrade();
         conn.connect_vnc_auth_unsupported(move |c, _| {
@@ -148,10 +154,16 @@ impl VncDisplay {
             }
         });
         let this = self.downgrade();
-        conn.connect_vnc_error(move |_, message| {
-            if let Some(this) = this.upgrade() {
-                this.emit(DisplayEvent::Error(message.to_string()));
+        conn.connect_local("vnc-error", false, move |args| {
+            let (Some(this), Some(v)) = (this.upgrade(), args.get(1)) else {
+                return None;
+            };
+            // A connection closed on purpose (or given up on) stays quiet.
+            let from = args.first().and_then(|a| a.get::<gvnc::Connection>().ok());
+            if from.is_some() && this.imp().conn.borrow().as_ref() == from.as_ref() {
+                this.emit(DisplayEvent::Error(reason_text(&string_arg(v))));
             }
+            None
         });
         let this = self.downgrade();
         conn.connect_vnc_disconnected(move |c| {
@@ -177,6 +189,13 @@ impl VncDisplay {
             return;
         }
         let (w, h) = (c.width(), c.height());
+        if w <= 0 || h <= 0 {
+            // gvnc reads a refusal before authentication (no security types, then the
+            // reason) as if it were an authentication result, loses the reason and
+            // carries on to an empty screen. Ask the server once more, ourselves.
+            self.refused(c);
+            return;
+        }
         if !self.install_framebuffer(c, w, h, &fmt) {
             self.emit(DisplayEvent::Error(format!(
                 "the server's screen size {w}×{h} is not valid"
@@ -245,4 +264,92 @@ impl VncDisplay {
             });
         }
     }
+}
+
+impl VncDisplay {
+    /// The server refused the connection and gvnc lost its reason: over TCP, hear the
+    /// refusal again on a connection of our own (off the main thread), then report it.
+    fn refused(&self, c: &gvnc::Connection) {
+        let addr = self.imp().addr.borrow().clone();
+        let Some((host, port)) = addr else {
+            self.emit(DisplayEvent::Error(gettext(
+                "The display refused the connection.",
+            )));
+            c.shutdown();
+            return;
+        };
+        // From here on this connection is no longer the display's: what gvnc makes of
+        // the rest of the reason (an "unknown message") is not shown.
+        let imp = self.imp();
+        imp.conn.replace(None);
+        imp.initialized.set(false);
+        imp.probing.replace(Some(c.clone()));
+        let this = self.downgrade();
+        let c = c.clone();
+        glib::spawn_future_local(async move {
+            let reason = gio::spawn_blocking(move || refusal_reason(&host, port))
+                .await
+                .ok()
+                .flatten();
+            let Some(this) = this.upgrade() else { return };
+            if this.imp().probing.borrow().as_ref() != Some(&c) {
+                return; // closed or replaced meanwhile
+            }
+            this.imp().probing.replace(None);
+            c.shutdown();
+            let msg = match reason {
+                Some(r) if !r.is_empty() => gettext_f(
+                    "The display refused the connection: {reason}",
+                    &[("reason", &r)],
+                ),
+                _ => gettext("The display refused the connection."),
+            };
+            this.emit(DisplayEvent::Error(msg));
+            this.emit(DisplayEvent::Disconnected);
+        });
+    }
+}
+
+/// Connect to `host`:`port` and read the RFB greeting up to the security types: when
+/// the server offers none, the reason it gives (RFB 3.7 and later), else `None`.
+pub(super) fn refusal_reason(host: &str, port: u16) -> Option<String> {
+    use std::io::{Read, Write};
+    use std::net::{TcpStream, ToSocketAddrs};
+    use std::time::Duration;
+    let addr = (host, port).to_socket_addrs().ok()?.next()?;
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(3)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(3))).ok()?;
+    s.set_write_timeout(Some(Duration::from_secs(3))).ok()?;
+    let mut version = [0u8; 12];
+    s.read_exact(&mut version).ok()?;
+    if !version.starts_with(b"RFB 003.") {
+        return None;
+    }
+    let minor: u32 = std::str::from_utf8(&version[8..11]).ok()?.parse().ok()?;
+    let ours: &[u8; 12] = if minor >= 8 {
+        b"RFB 003.008\n"
+    } else if minor == 7 {
+        b"RFB 003.007\n"
+    } else {
+        b"RFB 003.003\n"
+    };
+    s.write_all(ours).ok()?;
+    let none = if minor >= 7 {
+        let mut n = [0u8; 1];
+        s.read_exact(&mut n).ok()?;
+        n[0] == 0
+    } else {
+        let mut t = [0u8; 4];
+        s.read_exact(&mut t).ok()?;
+        u32::from_be_bytes(t) == 0
+    };
+    if !none {
+        return None;
+    }
+    let mut len = [0u8; 4];
+    s.read_exact(&mut len).ok()?;
+    let len = (u32::from_be_bytes(len) as usize).min(4096);
+    let mut reason = vec![0u8; len];
+    s.read_exact(&mut reason).ok()?;
+    Some(reason_text(&reason))
 }
