@@ -317,3 +317,271 @@ fn a_refusal_in_latin1_is_read_not_garbled() {
     );
     win.destroy();
 }
+
+/// A message from the client, as the in-test server parsed it.
+#[derive(Debug, Clone, PartialEq)]
+enum ClientMsg {
+    PixelFormat,
+    Encodings(Vec<i32>),
+    UpdateRequest,
+    Key,
+    Pointer {
+        mask: u8,
+        x: u16,
+        y: u16,
+    },
+    CutText(Vec<u8>),
+    /// SetDesktopSize: width, height, and the screens as sent.
+    DesktopSize {
+        w: u16,
+        h: u16,
+        screens: u8,
+        len: usize,
+    },
+    QemuKey,
+}
+
+/// A server speaking enough RFB 3.8 to talk to the display: it sends what it is given
+/// and hands on every message the client sends, parsed.
+struct Rfb {
+    port: u16,
+    from_client: std::sync::mpsc::Receiver<ClientMsg>,
+    to_client: std::sync::mpsc::Sender<Vec<u8>>,
+    seen: RefCell<Vec<ClientMsg>>,
+}
+
+impl Rfb {
+    fn start(w: u16, h: u16) -> Rfb {
+        let (tx_msg, from_client) = std::sync::mpsc::channel();
+        let (to_client, rx_out) = std::sync::mpsc::channel::<Vec<u8>>();
+        let port = server(move |mut s| {
+            if handshake(&mut s, w, h).is_none() {
+                return;
+            }
+            let Ok(mut r) = s.try_clone() else { return };
+            let _ = r.set_read_timeout(None);
+            std::thread::spawn(move || {
+                while let Some(m) = read_client_msg(&mut r) {
+                    if tx_msg.send(m).is_err() {
+                        return;
+                    }
+                }
+            });
+            while let Ok(out) = rx_out.recv() {
+                if s.write_all(&out).is_err() {
+                    return;
+                }
+            }
+        });
+        Rfb {
+            port,
+            from_client,
+            to_client,
+            seen: RefCell::default(),
+        }
+    }
+
+    fn send(&self, bytes: Vec<u8>) {
+        self.to_client.send(bytes).expect("the server runs");
+    }
+
+    /// Everything the client sent so far.
+    fn messages(&self) -> std::cell::Ref<'_, Vec<ClientMsg>> {
+        while let Ok(m) = self.from_client.try_recv() {
+            self.seen.borrow_mut().push(m);
+        }
+        self.seen.borrow()
+    }
+
+    fn cut_texts(&self) -> Vec<Vec<u8>> {
+        self.messages()
+            .iter()
+            .filter_map(|m| match m {
+                ClientMsg::CutText(t) => Some(t.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+fn read_client_msg(r: &mut TcpStream) -> Option<ClientMsg> {
+    let t = read_n(r, 1)?[0];
+    Some(match t {
+        0 => {
+            read_n(r, 19)?;
+            ClientMsg::PixelFormat
+        }
+        2 => {
+            let b = read_n(r, 3)?;
+            let n = u16::from_be_bytes([b[1], b[2]]) as usize;
+            let e = read_n(r, 4 * n)?;
+            ClientMsg::Encodings(
+                e.chunks_exact(4)
+                    .map(|c| i32::from_be_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect(),
+            )
+        }
+        3 => {
+            read_n(r, 9)?;
+            ClientMsg::UpdateRequest
+        }
+        4 => {
+            read_n(r, 7)?;
+            ClientMsg::Key
+        }
+        5 => {
+            let b = read_n(r, 5)?;
+            ClientMsg::Pointer {
+                mask: b[0],
+                x: u16::from_be_bytes([b[1], b[2]]),
+                y: u16::from_be_bytes([b[3], b[4]]),
+            }
+        }
+        6 => {
+            let b = read_n(r, 7)?;
+            let len = u32::from_be_bytes([b[3], b[4], b[5], b[6]]) as usize;
+            ClientMsg::CutText(read_n(r, len)?)
+        }
+        251 => {
+            let b = read_n(r, 7)?;
+            let screens = b[5];
+            read_n(r, 16 * screens as usize)?;
+            ClientMsg::DesktopSize {
+                w: u16::from_be_bytes([b[1], b[2]]),
+                h: u16::from_be_bytes([b[3], b[4]]),
+                screens,
+                len: 8 + 16 * screens as usize,
+            }
+        }
+        255 => {
+            let sub = read_n(r, 1)?[0];
+            if sub != 0 {
+                return None;
+            }
+            read_n(r, 10)?;
+            ClientMsg::QemuKey
+        }
+        _ => return None,
+    })
+}
+
+/// ServerCutText with `text` as it goes on the wire.
+fn server_cut_text(text: &[u8]) -> Vec<u8> {
+    let mut m = vec![3u8, 0, 0, 0];
+    m.extend_from_slice(&(text.len() as u32).to_be_bytes());
+    m.extend_from_slice(text);
+    m
+}
+
+/// The clipboard's text, read through GDK (the main loop runs meanwhile).
+fn clipboard_text(c: &gtk::gdk::Clipboard) -> Option<String> {
+    let out: Rc<RefCell<Option<Option<String>>>> = Rc::default();
+    let o = out.clone();
+    c.read_text_async(None::<&gtk::gio::Cancellable>, move |r| {
+        o.replace(Some(r.ok().flatten().map(|s| s.to_string())));
+    });
+    wait_for("the clipboard's text", 5, || out.borrow().is_some());
+    out.take().flatten()
+}
+
+/// Let the main loop run for `ms` milliseconds.
+fn pump(ms: u64) {
+    let end = Instant::now() + Duration::from_millis(ms);
+    wait_for("time to pass", 30, || Instant::now() >= end);
+}
+
+#[gtk::test]
+fn the_clipboard_crosses_only_while_sharing_is_on() {
+    let rfb = Rfb::start(320, 200);
+    let (win, d, _events) = display(rfb.port);
+    wait_for("the screen", 15, || d.is_ready());
+    assert!(!d.clipboard_sharing(), "sharing starts off");
+    let clip = d.clipboard();
+
+    // Off: neither way.
+    clip.set_text("host secret");
+    pump(400);
+    rfb.send(server_cut_text(b"guest secret"));
+    pump(400);
+    assert_eq!(
+        rfb.cut_texts(),
+        Vec::<Vec<u8>>::new(),
+        "nothing sent while off"
+    );
+    assert_eq!(clipboard_text(&clip).as_deref(), Some("host secret"));
+
+    // On: what the desktop holds goes over at once, in Latin-1.
+    d.set_clipboard_sharing(true);
+    wait_for("the first cut text", 5, || !rfb.cut_texts().is_empty());
+    assert_eq!(rfb.cut_texts(), vec![b"host secret".to_vec()]);
+    // Characters Latin-1 lacks (€, emoji) are dropped, the rest converted.
+    clip.set_text("Grüße: 5 € 🙂!");
+    wait_for("the second cut text", 5, || rfb.cut_texts().len() == 2);
+    assert_eq!(rfb.cut_texts()[1], b"Gr\xfc\xdfe: 5  !".to_vec());
+    // The guest copies: Latin-1 becomes UTF-8 on the desktop's clipboard.
+    rfb.send(server_cut_text(b"caf\xe9 cr\xe8me"));
+    wait_for("the guest's text on the clipboard", 5, || {
+        clipboard_text(&clip).as_deref() == Some("café crème")
+    });
+    pump(400);
+    assert_eq!(
+        rfb.cut_texts().len(),
+        2,
+        "the guest's text is not echoed back"
+    );
+
+    // Off again: nothing crosses.
+    d.set_clipboard_sharing(false);
+    clip.set_text("after");
+    rfb.send(server_cut_text(b"guest again"));
+    pump(600);
+    assert_eq!(rfb.cut_texts().len(), 2);
+    assert_eq!(clipboard_text(&clip).as_deref(), Some("after"));
+    win.destroy();
+}
+
+#[gtk::test]
+fn clipboard_sharing_is_remembered_per_vm() {
+    use hangar::model::{Connection, Vm};
+    use hangar::ui::console::ConsolePage;
+    init();
+    // The test driver's default node and its domain "test".
+    let conn = Connection::new("test:///default", false, false);
+    conn.connect_now();
+    wait_for("the connection to load", 30, || conn.loaded());
+    let vms: Vec<Vm> = conn.domains().iter::<Vm>().flatten().collect();
+    assert!(!vms.is_empty(), "the test node has a domain");
+    let a = vms[0].clone();
+    let settings = hangar::application::settings();
+    settings
+        .set_strv("console-clipboard-vms", Vec::<String>::new())
+        .expect("settings writable");
+
+    let page = ConsolePage::new();
+    page.set_vm(Some((&conn, &a)));
+    assert!(!page.clipboard_sharing(), "off until turned on");
+    assert!(!page.display().clipboard_sharing());
+    page.toggle_clipboard_sharing(true);
+    assert!(page.display().clipboard_sharing());
+    assert_eq!(
+        settings
+            .strv("console-clipboard-vms")
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>(),
+        vec![a.uuid()]
+    );
+
+    // No VM, then the same VM again in a new page (a restart): still on.
+    page.set_vm(None);
+    assert!(!page.display().clipboard_sharing(), "no VM, no sharing");
+    let page2 = ConsolePage::new();
+    page2.set_vm(Some((&conn, &a)));
+    assert!(page2.clipboard_sharing() && page2.display().clipboard_sharing());
+    // Switched off in one window, the other follows.
+    page.set_vm(Some((&conn, &a)));
+    page2.toggle_clipboard_sharing(false);
+    assert!(!page.clipboard_sharing() && !page.display().clipboard_sharing());
+    assert!(settings.strv("console-clipboard-vms").is_empty());
+    conn.backend().shutdown();
+}

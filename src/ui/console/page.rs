@@ -45,6 +45,9 @@ impl ConsoleState {
     }
 }
 
+/// The settings key listing the VMs (by UUID) that share the clipboard.
+const CLIPBOARD_KEY: &str = "console-clipboard-vms";
+
 /// How long the VNC handshake may take before the page gives up.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -89,6 +92,8 @@ mod imp {
         pub scroller: gtk::ScrolledWindow,
         pub toolbar: gtk::Box,
         pub fit_button: gtk::ToggleButton,
+        pub clipboard_button: gtk::ToggleButton,
+        pub settings: RefCell<Option<gio::Settings>>,
         pub fullscreen_button: gtk::Button,
         pub detach_button: gtk::Button,
         pub stopped_page: adw::StatusPage,
@@ -281,6 +286,22 @@ impl ConsolePage {
             }
         });
         toolbar.append(&imp.fit_button);
+
+        // Clipboard sharing, per VM, off until the person turns it on.
+        let clip = &imp.clipboard_button;
+        clip.set_icon_name("edit-paste-symbolic");
+        clip.add_css_class("flat");
+        clip.set_tooltip_text(Some(&gettext("Share Clipboard With the Guest")));
+        clip.update_property(&[gtk::accessible::Property::Label(&gettext(
+            "Share Clipboard With the Guest",
+        ))]);
+        let this = self.downgrade();
+        clip.connect_toggled(move |b| {
+            if let Some(this) = this.upgrade() {
+                this.set_clipboard_sharing(b.is_active());
+            }
+        });
+        toolbar.append(clip);
 
         let shot = icon_button("camera-photo-symbolic", &gettext("Save Screenshot"));
         shot.set_action_name(Some("console.screenshot"));
@@ -512,6 +533,74 @@ impl ConsolePage {
         self.insert_action_group("console", Some(&group));
     }
 
+    /// Share the clipboard with the current VM's guest, and remember it for that VM.
+    fn set_clipboard_sharing(&self, on: bool) {
+        let imp = self.imp();
+        imp.display.set_clipboard_sharing(on);
+        let Some((_, vm)) = self.vm() else { return };
+        let settings = self.settings();
+        let uuid = vm.uuid();
+        let mut vms: Vec<String> = settings
+            .strv(CLIPBOARD_KEY)
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        if vms.contains(&uuid) == on {
+            return;
+        }
+        vms.retain(|u| *u != uuid);
+        if on {
+            vms.push(uuid);
+        }
+        if let Err(e) = settings.set_strv(CLIPBOARD_KEY, vms) {
+            tracing::warn!("could not remember clipboard sharing: {e}");
+        }
+    }
+
+    fn settings(&self) -> gio::Settings {
+        self.imp()
+            .settings
+            .borrow_mut()
+            .get_or_insert_with(|| {
+                let s = crate::application::settings();
+                // The same VM's console in another window may switch it.
+                let this = self.downgrade();
+                s.connect_changed(Some(CLIPBOARD_KEY), move |_, _| {
+                    if let Some(this) = this.upgrade() {
+                        this.sync_clipboard_sharing();
+                    }
+                });
+                s
+            })
+            .clone()
+    }
+
+    /// Show and apply what is remembered for the current VM.
+    fn sync_clipboard_sharing(&self) {
+        let Some((_, vm)) = self.vm() else { return };
+        let uuid = vm.uuid();
+        let shared = self
+            .settings()
+            .strv(CLIPBOARD_KEY)
+            .iter()
+            .any(|u| *u == uuid);
+        let imp = self.imp();
+        imp.display.set_clipboard_sharing(shared);
+        if imp.clipboard_button.is_active() != shared {
+            imp.clipboard_button.set_active(shared);
+        }
+    }
+
+    /// Whether the clipboard is shared with the current VM's guest.
+    pub fn clipboard_sharing(&self) -> bool {
+        self.imp().clipboard_button.is_active()
+    }
+
+    /// Turn clipboard sharing on or off as the toolbar button does (for tests).
+    pub fn toggle_clipboard_sharing(&self, on: bool) {
+        self.imp().clipboard_button.set_active(on);
+    }
+
     fn set_scaling(&self, s: Scaling) {
         let imp = self.imp();
         imp.display.set_scaling(s);
@@ -551,11 +640,14 @@ impl ConsolePage {
             w.destroy();
         }
         self.stop();
+        imp.clipboard_button.set_active(false);
+        imp.display.set_clipboard_sharing(false);
         let Some((conn, vm)) = target else {
             self.set_state(ConsoleState::NoVm);
             return;
         };
         imp.current.replace(Some((conn.clone(), vm.clone())));
+        self.sync_clipboard_sharing();
         let this = self.downgrade();
         let h = vm.connect_notify_local(Some("state"), move |_, _| {
             if let Some(this) = this.upgrade() {

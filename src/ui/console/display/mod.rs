@@ -21,6 +21,7 @@ use gtk::prelude::*;
 use gtk::subclass::prelude::*;
 use gtk::{gdk, glib, graphene};
 
+mod clipboard;
 mod frame;
 mod input;
 mod protocol;
@@ -101,6 +102,11 @@ mod imp {
         pub addr: RefCell<Option<(String, u16)>>,
         /// A connection the server refused, while its reason is asked for again.
         pub probing: RefCell<Option<gvnc::Connection>>,
+        /// Clipboard sharing with the guest, off until the person turns it on.
+        pub clipboard_sharing: Cell<bool>,
+        /// The text the guest put on our clipboard last (not to be echoed back).
+        pub clipboard_from_guest: RefCell<Option<String>>,
+        pub clipboard_handler: RefCell<Option<(gdk::Clipboard, glib::SignalHandlerId)>>,
         /// Window shortcut controllers switched off while the display has focus.
         pub suspended: RefCell<Vec<(glib::WeakRef<gtk::EventController>, gtk::PropagationPhase)>>,
     }
@@ -121,10 +127,12 @@ mod imp {
         fn constructed(&self) {
             self.parent_constructed();
             self.obj().setup();
+            self.obj().setup_clipboard();
         }
 
         fn dispose(&self) {
             self.obj().suspend_window_shortcuts(false);
+            self.obj().teardown_clipboard();
             self.obj().close();
             if let Some(id) = self.watchdog.take() {
                 id.remove();

@@ -177,6 +177,7 @@ impl VncDisplay {
                 this.emit(DisplayEvent::Disconnected);
             }
         });
+        self.watch_server_cut_text(&conn);
         imp.conn.replace(Some(conn.clone()));
         conn
     }
@@ -229,6 +230,7 @@ impl VncDisplay {
         }
         imp.initialized.set(true);
         imp.absolute.set(c.is_abs_pointer());
+        self.connected_clipboard();
         self.request_update(false);
         self.queue_resize();
         self.emit(DisplayEvent::Initialized {
