@@ -6,9 +6,9 @@
 #   build-aux/install-deps.sh --test   also what the test suite needs (libvirtd, QEMU, Xvfb…)
 #
 # Fedora: sudo dnf install gtk4-devel libadwaita-devel libvirt-devel gtk-vnc2-devel \
-#   vte291-gtk4-devel gtksourceview5-devel meson gettext desktop-file-utils \
+#   vte291-gtk4-devel gtksourceview5-devel libsecret-devel meson gettext desktop-file-utils \
 #   libappstream-glib libvirt-daemon-kvm qemu-system-x86 xorg-x11-server-Xvfb \
-#   python3-pyatspi ImageMagick dbus-daemon iproute
+#   python3-pyatspi ImageMagick dbus-daemon iproute gnome-keyring
 set -euo pipefail
 
 want_tests=0
@@ -19,13 +19,14 @@ if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
 
 build_pkgs=(
   pkg-config gcc libgtk-4-dev libadwaita-1-dev libvirt-dev libgvnc-1.0-dev
-  libvte-2.91-gtk4-dev libgtksourceview-5-dev libglib2.0-dev-bin gettext meson ninja-build
+  libvte-2.91-gtk4-dev libgtksourceview-5-dev libsecret-1-dev libglib2.0-dev-bin gettext
+  meson ninja-build
   desktop-file-utils appstream-util libvirt-clients
 )
 test_pkgs=(
   libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86 dnsmasq-base iproute2
   xvfb xauth dbus dbus-x11 at-spi2-core python3-pyatspi python3-gi imagemagick
-  libxml2-utils procps psmisc xdotool
+  libxml2-utils procps psmisc xdotool gnome-keyring
 )
 pkgs=("${build_pkgs[@]}")
 [ "$want_tests" = 1 ] && pkgs+=("${test_pkgs[@]}")

@@ -470,6 +470,8 @@ fn vnc_reconnects_when_the_guest_starts_again() {
 #[gtk::test]
 #[ignore = "needs libvirtd: run through build-aux/run-tests.sh"]
 fn vnc_password_is_asked_and_checked() {
+    init();
+    keyring_home(); // the console looks for a remembered password first
     let guest = Guest::define("passwd", |n| {
         guest_xml(
             n,
@@ -507,6 +509,210 @@ fn vnc_password_is_asked_and_checked() {
     });
     wait_match(&page, &guest.0, 40, "after-password");
     f.close();
+}
+
+/// gnome-keyring's Secret Service on this test's D-Bus session, unlocked, with its
+/// files in a temporary home of its own; stopped on drop.
+///
+/// One per process, started before the first console asks for a password: libsecret
+/// keeps its session with the first Secret Service it meets (else D-Bus would start
+/// one in the real home, and a replacement later would not be seen).
+struct Keyring {
+    child: std::process::Child,
+    home: std::path::PathBuf,
+}
+
+impl Keyring {
+    fn start() -> Keyring {
+        use std::io::Write;
+        let home = std::env::temp_dir().join(format!("hangar-keyring-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&home);
+        let run = home.join("run");
+        std::fs::create_dir_all(&run).expect("keyring home");
+        let _ = Command::new("chmod").arg("700").arg(&run).status();
+        let mut child = Command::new("gnome-keyring-daemon")
+            .args([
+                "--foreground",
+                "--replace",
+                "--unlock",
+                "--components=secrets",
+            ])
+            .env("HOME", &home)
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .env("XDG_CACHE_HOME", home.join("cache"))
+            .env("XDG_RUNTIME_DIR", &run)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("gnome-keyring-daemon runs (package gnome-keyring)");
+        // The login keyring's password on stdin: the keyring is created and unlocked.
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin
+            .write_all(b"keyring-pw")
+            .expect("unlock password written");
+        drop(stdin);
+        // Ready once it owns the Secret Service name on the bus.
+        let bus = gio::bus_get_sync(gio::BusType::Session, None::<&gio::Cancellable>)
+            .expect("a session bus (run under dbus-run-session)");
+        wait_for("the Secret Service on the bus", 20, || {
+            bus.call_sync(
+                Some("org.freedesktop.DBus"),
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus",
+                "GetNameOwner",
+                Some(&("org.freedesktop.secrets",).to_variant()),
+                None,
+                gio::DBusCallFlags::NONE,
+                1000,
+                None::<&gio::Cancellable>,
+            )
+            .is_ok()
+                && std::fs::read_dir(home.join("data/keyrings"))
+                    .map(|d| d.count() > 0)
+                    .unwrap_or(false)
+        });
+        Keyring { child, home }
+    }
+}
+
+thread_local! {
+    static KEYRING: std::cell::OnceCell<Keyring> = const { std::cell::OnceCell::new() };
+}
+
+/// The process's keyring (started on first use); returns its home.
+fn keyring_home() -> std::path::PathBuf {
+    KEYRING.with(|k| k.get_or_init(Keyring::start).home.clone())
+}
+
+impl Drop for Keyring {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.home);
+    }
+}
+
+/// The keyring's password for the VM, through Hangar's own look-up.
+fn keyring_lookup(uri: &str, uuid: &str) -> Option<String> {
+    let out: std::rc::Rc<std::cell::RefCell<Option<Option<String>>>> = Default::default();
+    let o = out.clone();
+    let (uri, uuid) = (uri.to_string(), uuid.to_string());
+    gtk::glib::spawn_future_local(async move {
+        let r = hangar::ui::console::keyring::lookup(&uri, &uuid).await;
+        o.replace(Some(r));
+    });
+    wait_for("the keyring look-up", 20, || out.borrow().is_some());
+    out.take().flatten()
+}
+
+/// Files under `dir` changed since `since` that hold `needle` in plain.
+fn files_holding(
+    dir: &std::path::Path,
+    needle: &[u8],
+    since: std::time::SystemTime,
+) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let Ok(meta) = e.metadata() else { continue };
+            if meta.is_dir() {
+                stack.push(e.path());
+            } else if meta.is_file()
+                && meta.len() < 16 << 20
+                && meta.modified().map(|m| m >= since).unwrap_or(true)
+            {
+                if let Ok(data) = std::fs::read(e.path()) {
+                    if data.windows(needle.len()).any(|w| w == needle) {
+                        found.push(e.path().display().to_string());
+                    }
+                }
+            }
+        }
+    }
+    found
+}
+
+#[gtk::test]
+#[ignore = "needs libvirtd: run through build-aux/run-tests.sh"]
+fn vnc_password_is_remembered_in_the_keyring_only_when_asked() {
+    let since = std::time::SystemTime::now() - Duration::from_secs(2);
+    init();
+    let keyring = keyring_home();
+    let password = "kr#47x9"; // VNC passwords are 8 characters at most
+    let guest = Guest::define("keyring", |n| {
+        guest_xml(
+            n,
+            "",
+            "",
+            &format!("<graphics type='vnc' listen='127.0.0.1' passwd='{password}'/>"),
+        )
+    });
+    virsh(&["start", &guest.0]).expect("guest starts");
+    let open = |title: &str| {
+        let f = Fixture::open(title);
+        let page = f.console();
+        page.set_prefer_fd(false);
+        f.show(&guest.0, "console");
+        (f, page)
+    };
+
+    // 1. Not ticked: it connects, and the keyring stays empty.
+    let (f, page) = open("hangar-console-test-keyring-1");
+    wait_for("the password prompt", 60, || {
+        page.state() == ConsoleState::Password
+    });
+    assert!(!page.remember_password_ticked(), "Remember starts unticked");
+    save_png(&page, "console-password-remember");
+    page.enter_password_remembered(password, false);
+    wait_for("the console to connect", 30, || {
+        page.state() == ConsoleState::Connected
+    });
+    let uri = f.conn().uri();
+    let uuid = f.conn().find_vm(&guest.0).expect("guest").uuid();
+    settle(500);
+    assert_eq!(keyring_lookup(&uri, &uuid), None, "nothing kept unasked");
+    f.close();
+
+    // 2. Asked again (nothing remembered); ticked this time: kept in the keyring.
+    let (f, page) = open("hangar-console-test-keyring-2");
+    wait_for("the password prompt", 60, || {
+        page.state() == ConsoleState::Password
+    });
+    page.enter_password_remembered(password, true);
+    wait_for("the console to connect", 30, || {
+        page.state() == ConsoleState::Connected
+    });
+    wait_for("the password in the keyring", 20, || {
+        keyring_lookup(&uri, &uuid).as_deref() == Some(password)
+    });
+    f.close();
+
+    // 3. A new console: connects with the keyring's password, no prompt.
+    let (f, page) = open("hangar-console-test-keyring-3");
+    wait_for("the console to connect", 60, || {
+        page.state() == ConsoleState::Connected
+    });
+    assert_eq!(page.password_prompts(), 0, "never asked");
+    wait_match(&page, &guest.0, 40, "keyring");
+    f.close();
+
+    // Nowhere in plain: not in the keyring's own files (encrypted), not in anything
+    // this process wrote under the user's config, data or cache directories.
+    let mut leaks = files_holding(&keyring, password.as_bytes(), since);
+    for dir in [
+        gtk::glib::user_config_dir(),
+        gtk::glib::user_data_dir(),
+        gtk::glib::user_cache_dir(),
+        std::env::temp_dir(),
+    ] {
+        leaks.extend(files_holding(&dir, password.as_bytes(), since));
+    }
+    assert!(leaks.is_empty(), "the password is in plain in {leaks:?}");
 }
 
 #[gtk::test]

@@ -3,6 +3,7 @@
 //! thumbnail of the Overview.
 
 pub mod display;
+pub mod keyring;
 pub mod page;
 pub mod serial;
 pub mod thumbnail;

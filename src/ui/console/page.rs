@@ -101,6 +101,17 @@ mod imp {
         pub password_page: adw::StatusPage,
         pub password_entry: gtk::PasswordEntry,
         pub password_error: gtk::Label,
+        pub remember_check: gtk::CheckButton,
+        /// The password typed and whether to remember it, until the server answers.
+        pub pending_password: RefCell<Option<(String, bool)>>,
+        /// The password sent came from the keyring.
+        pub using_stored: Cell<bool>,
+        /// The keyring's password was refused for this VM: ask the person instead.
+        pub stored_refused: Cell<bool>,
+        /// A keyring look-up is under way (the handshake waits for it, not the timer).
+        pub looking_up: Cell<bool>,
+        /// How often the password prompt was shown (for tests).
+        pub prompts: Cell<u32>,
         pub disconnected_page: adw::StatusPage,
         pub error_page: adw::StatusPage,
         pub detached_page: adw::StatusPage,
@@ -431,7 +442,12 @@ impl ConsolePage {
             }
         });
         connect.update_property(&[gtk::accessible::Property::Label(&gettext("Connect"))]);
+        imp.remember_check
+            .set_label(Some(&gettext("_Remember the password in the keyring")));
+        imp.remember_check.set_use_underline(true);
+        imp.remember_check.set_active(false);
         form.append(&imp.password_entry);
+        form.append(&imp.remember_check);
         form.append(&imp.password_error);
         form.append(&connect);
         imp.password_page.set_child(Some(&form));
@@ -642,6 +658,10 @@ impl ConsolePage {
         self.stop();
         imp.clipboard_button.set_active(false);
         imp.display.set_clipboard_sharing(false);
+        imp.stored_refused.set(false);
+        imp.using_stored.set(false);
+        imp.pending_password.replace(None);
+        imp.remember_check.set_active(false);
         let Some((conn, vm)) = target else {
             self.set_state(ConsoleState::NoVm);
             return;
@@ -776,6 +796,7 @@ impl ConsolePage {
                 if let Some(this) = weak.upgrade() {
                     if this.imp().attempt.get() == attempt
                         && this.state() == ConsoleState::Connecting
+                        && !this.imp().looking_up.get()
                     {
                         this.show_error(&gettext("The display did not answer."));
                     }
@@ -796,13 +817,22 @@ impl ConsolePage {
         match e {
             DisplayEvent::Connected => {}
             DisplayEvent::AuthRequired { .. } => {
-                imp.password_entry.set_text("");
-                self.set_state(ConsoleState::Password);
-                imp.password_entry.grab_focus();
+                if imp.stored_refused.get() {
+                    self.show_password_prompt();
+                } else {
+                    self.try_stored_password();
+                }
             }
             DisplayEvent::AuthFailed(reason) => {
                 imp.auth_failed.set(true);
-                let msg = if reason.is_empty() {
+                imp.pending_password.replace(None);
+                let msg = if imp.using_stored.replace(false) {
+                    imp.stored_refused.set(true);
+                    gettext_f(
+                        "The password remembered in the keyring was not accepted: {reason}",
+                        &[("reason", reason)],
+                    )
+                } else if reason.is_empty() {
                     gettext("The password was not accepted.")
                 } else {
                     gettext_f(
@@ -821,6 +851,10 @@ impl ConsolePage {
             DisplayEvent::Initialized { .. } => {
                 imp.retries.set(0);
                 imp.password_error.set_visible(false);
+                imp.using_stored.set(false);
+                if let Some((pw, true)) = imp.pending_password.take() {
+                    self.remember_password(pw);
+                }
                 self.set_state(ConsoleState::Connected);
             }
             DisplayEvent::Resized { .. } => {}
@@ -886,9 +920,79 @@ impl ConsolePage {
         }
     }
 
+    fn show_password_prompt(&self) {
+        let imp = self.imp();
+        imp.password_entry.set_text("");
+        imp.prompts.set(imp.prompts.get() + 1);
+        self.set_state(ConsoleState::Password);
+        imp.password_entry.grab_focus();
+    }
+
+    /// Answer the server with the password remembered in the keyring, if there is one;
+    /// else ask. The look-up is asynchronous; the page shows "Connecting" meanwhile.
+    fn try_stored_password(&self) {
+        let imp = self.imp();
+        let Some((conn, vm)) = self.vm() else { return };
+        let attempt = imp.attempt.get();
+        imp.looking_up.set(true);
+        let this = self.downgrade();
+        glib::spawn_future_local(async move {
+            let pw = super::keyring::lookup(&conn.uri(), &vm.uuid()).await;
+            let Some(this) = this.upgrade() else { return };
+            let imp = this.imp();
+            imp.looking_up.set(false);
+            if imp.attempt.get() != attempt || !imp.display.is_open() {
+                return;
+            }
+            match pw {
+                Some(pw) => {
+                    imp.using_stored.set(true);
+                    imp.display.set_credentials(None, &pw);
+                }
+                None => this.show_password_prompt(),
+            }
+        });
+    }
+
+    /// The typed password worked and the person asked to remember it.
+    fn remember_password(&self, pw: String) {
+        let Some((conn, vm)) = self.vm() else { return };
+        let this = self.downgrade();
+        glib::spawn_future_local(async move {
+            let r = super::keyring::store(&conn.uri(), &vm.uuid(), &vm.name(), &pw).await;
+            let Some(this) = this.upgrade() else { return };
+            match r {
+                Ok(()) => this.imp().stored_refused.set(false),
+                Err(e) => {
+                    tracing::warn!("could not store the VNC password: {e}");
+                    if let Some(win) = this.root().and_downcast::<gtk::Window>() {
+                        error::show_dialog(
+                            &win,
+                            &gettext("Could not remember the password"),
+                            &Error::Io(e),
+                        );
+                    }
+                }
+            }
+        });
+    }
+
+    /// Whether "Remember the password" is ticked.
+    pub fn remember_password_ticked(&self) -> bool {
+        self.imp().remember_check.is_active()
+    }
+
+    /// How often the password prompt was shown since the page was made.
+    pub fn password_prompts(&self) -> u32 {
+        self.imp().prompts.get()
+    }
+
     fn submit_password(&self) {
         let imp = self.imp();
         let pw = imp.password_entry.text().to_string();
+        imp.pending_password
+            .replace(Some((pw.clone(), imp.remember_check.is_active())));
+        imp.using_stored.set(false);
         imp.password_error.set_visible(false);
         self.set_state(ConsoleState::Connecting);
         imp.display.set_credentials(None, &pw);
@@ -898,6 +1002,12 @@ impl ConsolePage {
     pub fn enter_password(&self, pw: &str) {
         self.imp().password_entry.set_text(pw);
         self.submit_password();
+    }
+
+    /// The same, with "Remember the password" ticked or not.
+    pub fn enter_password_remembered(&self, pw: &str, remember: bool) {
+        self.imp().remember_check.set_active(remember);
+        self.enter_password(pw);
     }
 
     fn start_vm(&self) {
