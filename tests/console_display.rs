@@ -323,7 +323,9 @@ fn a_refusal_in_latin1_is_read_not_garbled() {
 enum ClientMsg {
     PixelFormat,
     Encodings(Vec<i32>),
-    UpdateRequest,
+    UpdateRequest {
+        incremental: bool,
+    },
     Key,
     Pointer {
         mask: u8,
@@ -352,8 +354,18 @@ struct Rfb {
 
 impl Rfb {
     fn start(w: u16, h: u16) -> Rfb {
+        Rfb::answering(w, h, |_| None)
+    }
+
+    /// A server that also answers messages: `answer` gives the bytes to send back.
+    fn answering(
+        w: u16,
+        h: u16,
+        answer: impl Fn(&ClientMsg) -> Option<Vec<u8>> + Send + 'static,
+    ) -> Rfb {
         let (tx_msg, from_client) = std::sync::mpsc::channel();
         let (to_client, rx_out) = std::sync::mpsc::channel::<Vec<u8>>();
+        let answers = to_client.clone();
         let port = server(move |mut s| {
             if handshake(&mut s, w, h).is_none() {
                 return;
@@ -362,6 +374,9 @@ impl Rfb {
             let _ = r.set_read_timeout(None);
             std::thread::spawn(move || {
                 while let Some(m) = read_client_msg(&mut r) {
+                    if let Some(out) = answer(&m) {
+                        let _ = answers.send(out);
+                    }
                     if tx_msg.send(m).is_err() {
                         return;
                     }
@@ -422,8 +437,10 @@ fn read_client_msg(r: &mut TcpStream) -> Option<ClientMsg> {
             )
         }
         3 => {
-            read_n(r, 9)?;
-            ClientMsg::UpdateRequest
+            let b = read_n(r, 9)?;
+            ClientMsg::UpdateRequest {
+                incremental: b[0] != 0,
+            }
         }
         4 => {
             read_n(r, 7)?;
@@ -584,4 +601,137 @@ fn clipboard_sharing_is_remembered_per_vm() {
     assert!(!page.clipboard_sharing() && !page.display().clipboard_sharing());
     assert!(settings.strv("console-clipboard-vms").is_empty());
     conn.backend().shutdown();
+}
+
+/// A FramebufferUpdate with an ExtendedDesktopSize rectangle (one screen of `w`×`h`):
+/// `reason` 0 announces the extension, 1 answers the client's request.
+fn ext_desktop_size(reason: u16, status: u16, w: u16, h: u16) -> Vec<u8> {
+    let mut m = vec![0u8, 0, 0, 1];
+    for v in [reason, status, w, h] {
+        m.extend_from_slice(&v.to_be_bytes());
+    }
+    m.extend_from_slice(&(-308i32).to_be_bytes());
+    m.extend_from_slice(&[1, 0, 0, 0]);
+    m.extend_from_slice(&0u32.to_be_bytes()); // screen id
+    for v in [0u16, 0, w, h] {
+        m.extend_from_slice(&v.to_be_bytes());
+    }
+    m.extend_from_slice(&0u32.to_be_bytes()); // flags
+    m
+}
+
+/// A FramebufferUpdate of one raw grey pixel at the origin.
+fn one_pixel() -> Vec<u8> {
+    let mut m = vec![0u8, 0, 0, 1];
+    for v in [0u16, 0, 1, 1] {
+        m.extend_from_slice(&v.to_be_bytes());
+    }
+    m.extend_from_slice(&0i32.to_be_bytes());
+    m.extend_from_slice(&[0x80, 0x80, 0x80, 0]);
+    m
+}
+
+/// A server with the extended desktop size extension (when `ext`): it announces it in
+/// answer to the first full update request and follows SetDesktopSize.
+fn resizing_server(ext: bool) -> Rfb {
+    let announced = std::sync::atomic::AtomicBool::new(false);
+    Rfb::answering(640, 480, move |m| match m {
+        ClientMsg::UpdateRequest { incremental: false } => {
+            let mut out = Vec::new();
+            if ext && !announced.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                out.extend(ext_desktop_size(0, 0, 640, 480));
+            }
+            out.extend(one_pixel());
+            Some(out)
+        }
+        ClientMsg::DesktopSize { w, h, .. } if ext => Some(ext_desktop_size(1, 0, *w, *h)),
+        _ => None,
+    })
+}
+
+fn desktop_sizes(rfb: &Rfb) -> Vec<ClientMsg> {
+    rfb.messages()
+        .iter()
+        .filter(|m| matches!(m, ClientMsg::DesktopSize { .. }))
+        .cloned()
+        .collect()
+}
+
+#[gtk::test]
+fn the_guest_follows_the_window_once_it_stops_moving() {
+    let rfb = resizing_server(true);
+    let (win, d, events) = display(rfb.port);
+    wait_for("the screen", 15, || d.is_ready());
+    wait_for("the extension to be seen", 15, || d.can_resize_guest());
+    assert!(events
+        .borrow()
+        .iter()
+        .any(|e| matches!(e, DisplayEvent::GuestResizeAvailable)));
+    pump(500);
+    // The probe that found it asked for the size the guest has: nothing more yet.
+    let probes = desktop_sizes(&rfb);
+    assert!(
+        probes
+            .iter()
+            .all(|m| matches!(m, ClientMsg::DesktopSize { w: 640, h: 480, .. })),
+        "{probes:?}"
+    );
+
+    d.set_scaling(hangar::ui::console::Scaling::Resize);
+    // A window edge dragged: many sizes, 40 ms apart.
+    for (i, (w, h)) in [(420, 310), (450, 320), (480, 330), (510, 340), (530, 350)]
+        .into_iter()
+        .enumerate()
+    {
+        win.set_default_size(w, h);
+        pump(40);
+        if i == 0 {
+            wait_for("the window to take a new size", 5, || d.width() != 400);
+        }
+    }
+    let (ww, wh) = (d.width(), d.height());
+    wait_for("the guest to be asked", 5, || {
+        desktop_sizes(&rfb).len() > probes.len()
+    });
+    pump(600);
+    let asked: Vec<ClientMsg> = desktop_sizes(&rfb).split_off(probes.len());
+    // One request, after the dragging stopped, for the widget's size in device pixels,
+    // as a SetDesktopSize of one screen (8 + 16 bytes).
+    let sf = d.scale_factor();
+    assert_eq!(
+        asked,
+        vec![ClientMsg::DesktopSize {
+            w: (ww * sf) as u16,
+            h: (wh * sf) as u16,
+            screens: 1,
+            len: 24
+        }],
+        "one debounced request"
+    );
+    wait_for("the guest's new size", 5, || {
+        d.screen_size() == Some((ww * sf, wh * sf))
+    });
+    win.destroy();
+}
+
+#[gtk::test]
+fn without_the_extension_resize_falls_back_to_fit() {
+    let rfb = resizing_server(false);
+    let (win, d, events) = display(rfb.port);
+    wait_for("the screen", 15, || d.is_ready());
+    pump(800);
+    assert!(!d.can_resize_guest());
+    d.set_scaling(hangar::ui::console::Scaling::Resize);
+    win.set_default_size(500, 350);
+    pump(1000);
+    assert!(
+        desktop_sizes(&rfb).is_empty(),
+        "nothing asked of a server that cannot"
+    );
+    assert_eq!(d.screen_size(), Some((640, 480)));
+    assert!(!events
+        .borrow()
+        .iter()
+        .any(|e| matches!(e, DisplayEvent::GuestResizeAvailable)));
+    win.destroy();
 }

@@ -428,6 +428,9 @@ fn vnc_reconnects_when_the_guest_starts_again() {
         page.state() == ConsoleState::Connected
     });
     wait_match(&page, &guest.0, 40, "first-boot");
+    // QEMU announces extended desktop size: the toolbar offers "resize the guest".
+    // (SeaBIOS's text screen cannot follow; a guest driver would.)
+    wait_for("the resize-guest button", 10, || page.offers_resize_guest());
     virsh(&["destroy", &guest.0]).expect("guest destroyed");
     wait_for("the not-running page", 30, || {
         page.state() == ConsoleState::NotRunning

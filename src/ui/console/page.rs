@@ -93,6 +93,7 @@ mod imp {
         pub toolbar: gtk::Box,
         pub fit_button: gtk::ToggleButton,
         pub clipboard_button: gtk::ToggleButton,
+        pub resize_button: gtk::ToggleButton,
         pub settings: RefCell<Option<gio::Settings>>,
         pub fullscreen_button: gtk::Button,
         pub detach_button: gtk::Button,
@@ -287,16 +288,29 @@ impl ConsolePage {
                 "Scale to Window",
             ))]);
         let this = self.downgrade();
-        imp.fit_button.connect_toggled(move |b| {
+        imp.fit_button.connect_toggled(move |_| {
             if let Some(this) = this.upgrade() {
-                this.set_scaling(if b.is_active() {
-                    Scaling::Fit
-                } else {
-                    Scaling::Original
-                });
+                this.apply_scaling();
             }
         });
         toolbar.append(&imp.fit_button);
+
+        // Offered once the guest's display says it can follow the window's size.
+        let rs = &imp.resize_button;
+        rs.set_icon_name("video-display-symbolic");
+        rs.add_css_class("flat");
+        rs.set_visible(false);
+        rs.set_tooltip_text(Some(&gettext("Resize the Guest to the Window")));
+        rs.update_property(&[gtk::accessible::Property::Label(&gettext(
+            "Resize the Guest to the Window",
+        ))]);
+        let this = self.downgrade();
+        rs.connect_toggled(move |_| {
+            if let Some(this) = this.upgrade() {
+                this.apply_scaling();
+            }
+        });
+        toolbar.append(rs);
 
         // Clipboard sharing, per VM, off until the person turns it on.
         let clip = &imp.clipboard_button;
@@ -617,11 +631,36 @@ impl ConsolePage {
         self.imp().clipboard_button.set_active(on);
     }
 
+    /// The scaling the toolbar asks for: the guest follows the window when that is on
+    /// (the display draws as "fit" until the guest can), else fit or 1:1.
+    fn apply_scaling(&self) {
+        let imp = self.imp();
+        let s = if imp.resize_button.is_active() {
+            Scaling::Resize
+        } else if imp.fit_button.is_active() {
+            Scaling::Fit
+        } else {
+            Scaling::Original
+        };
+        imp.fit_button.set_sensitive(s != Scaling::Resize);
+        self.set_scaling(s);
+    }
+
+    /// Resize the guest to the window (the toolbar button; for tests).
+    pub fn set_resize_guest(&self, on: bool) {
+        self.imp().resize_button.set_active(on);
+    }
+
+    /// Whether the toolbar offers resizing the guest.
+    pub fn offers_resize_guest(&self) -> bool {
+        self.imp().resize_button.is_visible()
+    }
+
     fn set_scaling(&self, s: Scaling) {
         let imp = self.imp();
         imp.display.set_scaling(s);
         let p = match s {
-            Scaling::Fit => gtk::PolicyType::Never,
+            Scaling::Fit | Scaling::Resize => gtk::PolicyType::Never,
             Scaling::Original => gtk::PolicyType::Automatic,
         };
         imp.scroller.set_policy(p, p);
@@ -850,6 +889,8 @@ impl ConsolePage {
             }
             DisplayEvent::Initialized { .. } => {
                 imp.retries.set(0);
+                imp.resize_button
+                    .set_visible(imp.display.can_resize_guest());
                 imp.password_error.set_visible(false);
                 imp.using_stored.set(false);
                 if let Some((pw, true)) = imp.pending_password.take() {
@@ -858,6 +899,7 @@ impl ConsolePage {
                 self.set_state(ConsoleState::Connected);
             }
             DisplayEvent::Resized { .. } => {}
+            DisplayEvent::GuestResizeAvailable => imp.resize_button.set_visible(true),
             DisplayEvent::Error(m) => {
                 imp.last_error.replace(Some(m.clone()));
             }

@@ -25,6 +25,7 @@ mod clipboard;
 mod frame;
 mod input;
 mod protocol;
+mod resize;
 pub mod text;
 
 use frame::{Fb, Frame};
@@ -37,6 +38,9 @@ pub enum Scaling {
     Fit,
     /// One guest pixel per device pixel; the widget asks for the full size.
     Original,
+    /// The guest's screen follows the widget's size (extended desktop size); drawn as
+    /// `Fit` meanwhile, and wherever the server cannot do it.
+    Resize,
 }
 
 /// What happens on the connection, for the page that shows the states.
@@ -62,6 +66,8 @@ pub enum DisplayEvent {
         width: i32,
         height: i32,
     },
+    /// The server announced that it resizes its screen on request.
+    GuestResizeAvailable,
     /// Something went wrong; `Disconnected` follows.
     Error(String),
     Disconnected,
@@ -107,6 +113,12 @@ mod imp {
         /// The text the guest put on our clipboard last (not to be echoed back).
         pub clipboard_from_guest: RefCell<Option<String>>,
         pub clipboard_handler: RefCell<Option<(gdk::Clipboard, glib::SignalHandlerId)>>,
+        /// The server resizes its screen on request; probes made to find out.
+        pub resize_supported: Cell<bool>,
+        pub resize_probes: Cell<u32>,
+        /// The last size asked of the guest, and the debounce timer.
+        pub resize_asked: Cell<Option<(u32, u32)>>,
+        pub resize_timer: RefCell<Option<glib::SourceId>>,
         /// Window shortcut controllers switched off while the display has focus.
         pub suspended: RefCell<Vec<(glib::WeakRef<gtk::EventController>, gtk::PropagationPhase)>>,
     }
@@ -137,6 +149,9 @@ mod imp {
             if let Some(id) = self.watchdog.take() {
                 id.remove();
             }
+            if let Some(id) = self.resize_timer.take() {
+                id.remove();
+            }
         }
     }
 
@@ -154,7 +169,7 @@ mod imp {
             };
             let full = (side + sf - 1) / sf;
             match self.scaling.get() {
-                Scaling::Fit => (0, full, -1, -1),
+                Scaling::Fit | Scaling::Resize => (0, full, -1, -1),
                 Scaling::Original => (full, full, -1, -1),
             }
         }
@@ -191,6 +206,11 @@ mod imp {
                     }
                 }
             }
+        }
+
+        fn size_allocate(&self, width: i32, height: i32, baseline: i32) {
+            self.parent_size_allocate(width, height, baseline);
+            self.obj().schedule_guest_resize();
         }
 
         fn realize(&self) {
@@ -316,8 +336,11 @@ impl VncDisplay {
     }
 
     pub fn set_scaling(&self, s: Scaling) {
-        self.imp().scaling.set(s);
+        let imp = self.imp();
+        imp.scaling.set(s);
+        imp.resize_asked.set(None);
         self.queue_resize();
+        self.schedule_guest_resize();
     }
 
     /// The guest screen's size, once known.
@@ -335,7 +358,7 @@ impl VncDisplay {
         let (fw, fh) = self.screen_size()?;
         let (w, h) = (self.width() as f64, self.height() as f64);
         let s = match self.imp().scaling.get() {
-            Scaling::Fit => (w / fw as f64).min(h / fh as f64),
+            Scaling::Fit | Scaling::Resize => (w / fw as f64).min(h / fh as f64),
             Scaling::Original => 1.0 / self.scale_factor().max(1) as f64,
         };
         if s <= 0.0 || !s.is_finite() {

@@ -18,6 +18,7 @@ impl VncDisplay {
         imp.fb.replace(None);
         imp.frame.replace(None);
         imp.absolute.set(false);
+        self.reset_guest_resize();
         let conn = gvnc::Connection::new();
 
         let this = self.downgrade();
@@ -133,8 +134,9 @@ impl VncDisplay {
             }
         });
         let this = self.downgrade();
-        conn.connect_vnc_framebuffer_update(move |_, _, _, _, _| {
+        conn.connect_vnc_framebuffer_update(move |c, _, _, _, _| {
             if let Some(this) = this.upgrade() {
+                this.probe_guest_resize(c);
                 let imp = this.imp();
                 imp.rects.set(imp.rects.get() + 1);
                 imp.dirty.set(true);
@@ -246,6 +248,11 @@ impl VncDisplay {
         h: i32,
         fmt: Option<&gvnc::PixelFormat>,
     ) {
+        if fmt.is_none() && self.screen_size() == Some((w, h)) {
+            // The same size again (an extended desktop size answer that changes
+            // nothing): the pixels we hold are still right.
+            return;
+        }
         let remote = match fmt {
             Some(f) => f.clone(),
             None => c.pixel_format().unwrap_or_else(local_format),
