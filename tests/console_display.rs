@@ -735,3 +735,147 @@ fn without_the_extension_resize_falls_back_to_fit() {
         .any(|e| matches!(e, DisplayEvent::GuestResizeAvailable)));
     win.destroy();
 }
+
+/// Run xdotool on this test's X display; its standard output.
+fn xdotool(args: &[&str]) -> String {
+    let out = std::process::Command::new("xdotool")
+        .args(args)
+        .output()
+        .expect("xdotool runs (package xdotool)");
+    assert!(out.status.success(), "xdotool {args:?}: {out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Where the X pointer is, on the screen.
+fn pointer_location() -> (i32, i32) {
+    let s = xdotool(&["getmouselocation", "--shell"]);
+    let get = |k: &str| -> i32 {
+        s.lines()
+            .find_map(|l| l.strip_prefix(k))
+            .and_then(|v| v.trim().parse().ok())
+            .expect("a coordinate")
+    };
+    (get("X="), get("Y="))
+}
+
+/// A PointerTypeChange pseudo-rectangle: the guest's pointer is relative (no tablet).
+fn relative_pointer() -> Vec<u8> {
+    let mut m = vec![0u8, 0, 0, 1];
+    for v in [0u16, 0, 0, 0] {
+        m.extend_from_slice(&v.to_be_bytes());
+    }
+    m.extend_from_slice(&(-257i32).to_be_bytes());
+    m
+}
+
+#[gtk::test]
+fn a_click_grabs_the_pointer_and_ctrl_alt_lets_go() {
+    let told = std::sync::atomic::AtomicBool::new(false);
+    let rfb = Rfb::answering(640, 480, move |m| match m {
+        ClientMsg::UpdateRequest { incremental: false } => {
+            let mut out = Vec::new();
+            if !told.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                out.extend(relative_pointer());
+            }
+            out.extend(one_pixel());
+            Some(out)
+        }
+        _ => None,
+    });
+    let (win, d, events) = display(rfb.port);
+    let title = format!("hangar-grab-test-{}", std::process::id());
+    win.set_title(Some(&title));
+    wait_for("the screen", 15, || d.is_ready());
+    pump(500);
+    assert!(!d.pointer_grabbed());
+
+    // Where the display's middle is on the screen.
+    let wid = xdotool(&["search", "--name", &title]);
+    let wid = wid
+        .lines()
+        .next()
+        .expect("the window on the X server")
+        .to_string();
+    let geo = xdotool(&["getwindowgeometry", "--shell", &wid]);
+    let field = |k: &str| -> i32 {
+        geo.lines()
+            .find_map(|l| l.strip_prefix(k))
+            .and_then(|v| v.trim().parse().ok())
+            .expect("a window field")
+    };
+    let (wx, wy, ww, wh) = (field("X="), field("Y="), field("WIDTH="), field("HEIGHT="));
+    let native = d.native().expect("in a window");
+    let p = d
+        .compute_point(
+            &native,
+            &gtk::graphene::Point::new((d.width() / 2) as f32, (d.height() / 2) as f32),
+        )
+        .expect("a point");
+    let (ox, oy) = native.surface_transform();
+    let centre = (
+        wx + (p.x() as f64 + ox) as i32,
+        wy + (p.y() as f64 + oy) as i32,
+    );
+
+    // A click into the console grabs; the pointer goes to the middle.
+    xdotool(&[
+        "mousemove",
+        &(centre.0 - 50).to_string(),
+        &(centre.1 - 30).to_string(),
+        "click",
+        "1",
+    ]);
+    wait_for("the grab", 5, || d.pointer_grabbed());
+    assert!(events
+        .borrow()
+        .iter()
+        .any(|e| matches!(e, DisplayEvent::PointerGrab(true))));
+    pump(200);
+    let at = pointer_location();
+    assert!(
+        (at.0 - centre.0).abs() <= 1 && (at.1 - centre.1).abs() <= 1,
+        "the pointer sits in the middle: {at:?} vs {centre:?}"
+    );
+
+    // Motion reaches the guest as relative movement (0x7FFF + delta), and the pointer
+    // is put back in the middle.
+    let before = rfb.messages().len();
+    xdotool(&["mousemove_relative", "--", "40", "24"]);
+    pump(300);
+    let moves: Vec<(i32, i32)> = rfb.messages()[before..]
+        .iter()
+        .filter_map(|m| match m {
+            ClientMsg::Pointer { x, y, .. } => Some((*x as i32 - 0x7fff, *y as i32 - 0x7fff)),
+            _ => None,
+        })
+        .collect();
+    let (sx, sy) = moves.iter().fold((0, 0), |(a, b), (x, y)| (a + x, b + y));
+    // The guest screen is drawn scaled (640×480 into the window): the deltas are in
+    // guest pixels, so larger than the 40×24 the pointer moved.
+    assert!(
+        sx > 40 && sy > 24 && sx < 200 && sy < 120,
+        "relative deltas {moves:?}"
+    );
+    let at = pointer_location();
+    assert!(
+        (at.0 - centre.0).abs() <= 1 && (at.1 - centre.1).abs() <= 1,
+        "back in the middle: {at:?}"
+    );
+
+    // Confined: a jump far outside the window stays inside it.
+    xdotool(&["mousemove", "1270", "790"]);
+    pump(300);
+    let at = pointer_location();
+    assert!(
+        at.0 >= wx && at.0 < wx + ww && at.1 >= wy && at.1 < wy + wh,
+        "the pointer stays in the window {wx},{wy} {ww}×{wh}: {at:?}"
+    );
+
+    // Ctrl+Alt lets go: the pointer moves freely again.
+    xdotool(&["key", "ctrl+alt"]);
+    wait_for("the pointer to be let go", 5, || !d.pointer_grabbed());
+    xdotool(&["mousemove", "1270", "790"]);
+    pump(200);
+    assert_eq!(pointer_location(), (1270, 790));
+    win.destroy();
+}

@@ -94,6 +94,8 @@ mod imp {
         pub fit_button: gtk::ToggleButton,
         pub clipboard_button: gtk::ToggleButton,
         pub resize_button: gtk::ToggleButton,
+        /// Says how to get the keyboard (and pointer) back while the guest has them.
+        pub grab_hint: gtk::Label,
         pub settings: RefCell<Option<gio::Settings>>,
         pub fullscreen_button: gtk::Button,
         pub detach_button: gtk::Button,
@@ -337,16 +339,16 @@ impl ConsolePage {
         toolbar.append(&spacer);
 
         // While the guest has the keyboard, say how to get it back.
-        let hint = gtk::Label::builder()
-            .label(gettext("Ctrl+Alt releases the keyboard"))
-            .css_classes(["dim-label", "caption"])
-            .visible(false)
-            .build();
+        let hint = &imp.grab_hint;
+        hint.set_label(&gettext("Ctrl+Alt releases the keyboard"));
+        hint.add_css_class("dim-label");
+        hint.add_css_class("caption");
+        hint.set_visible(false);
         imp.display
-            .bind_property("has-focus", &hint, "visible")
+            .bind_property("has-focus", hint, "visible")
             .sync_create()
             .build();
-        toolbar.append(&hint);
+        toolbar.append(hint);
 
         let fs = &imp.fullscreen_button;
         fs.set_icon_name("view-fullscreen-symbolic");
@@ -651,6 +653,11 @@ impl ConsolePage {
         self.imp().resize_button.set_active(on);
     }
 
+    /// The hint shown while the guest has the keyboard (and maybe the pointer).
+    pub fn grab_hint(&self) -> String {
+        self.imp().grab_hint.label().to_string()
+    }
+
     /// Whether the toolbar offers resizing the guest.
     pub fn offers_resize_guest(&self) -> bool {
         self.imp().resize_button.is_visible()
@@ -900,6 +907,11 @@ impl ConsolePage {
             }
             DisplayEvent::Resized { .. } => {}
             DisplayEvent::GuestResizeAvailable => imp.resize_button.set_visible(true),
+            DisplayEvent::PointerGrab(on) => imp.grab_hint.set_label(&if *on {
+                gettext("Ctrl+Alt releases the pointer and keyboard")
+            } else {
+                gettext("Ctrl+Alt releases the keyboard")
+            }),
             DisplayEvent::Error(m) => {
                 imp.last_error.replace(Some(m.clone()));
             }

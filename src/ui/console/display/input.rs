@@ -36,6 +36,7 @@ impl VncDisplay {
     /// Give the keyboard back to the desktop: keys held are released in the guest and
     /// the focus leaves the display (window shortcuts work again).
     pub fn release_keyboard(&self) {
+        self.ungrab_pointer();
         self.release_all();
         if let Some(root) = self.root() {
             root.set_focus(None::<&gtk::Widget>);
@@ -91,6 +92,7 @@ impl VncDisplay {
         let this = self.downgrade();
         focus.connect_leave(move |_| {
             if let Some(this) = this.upgrade() {
+                this.ungrab_pointer();
                 this.release_all();
                 this.suspend_window_shortcuts(false);
                 if let Some(top) = this
@@ -108,7 +110,9 @@ impl VncDisplay {
         let this = self.downgrade();
         motion.connect_motion(move |_, x, y| {
             if let Some(this) = this.upgrade() {
-                this.pointer_moved(x, y);
+                if !this.grabbed_motion(x, y) {
+                    this.pointer_moved(x, y);
+                }
             }
         });
         self.add_controller(motion);
@@ -129,6 +133,10 @@ impl VncDisplay {
             };
             if pressed && !this.has_focus() {
                 this.grab_focus();
+            }
+            if pressed {
+                // A guest without a tablet: a click into the console takes the pointer.
+                this.grab_pointer();
             }
             this.button(b.button(), pressed);
             glib::Propagation::Stop
@@ -198,20 +206,29 @@ impl VncDisplay {
 
     pub(super) fn set_remote_cursor(&self, cursor: Option<&gvnc::Cursor>) {
         let Some(c) = cursor else {
-            self.set_cursor(None);
+            self.show_cursor(None);
             return;
         };
         let (w, h) = (c.width() as i32, c.height() as i32);
         let data = c.data();
         if w <= 0 || h <= 0 || data.len() < (w * h * 4) as usize {
-            self.set_cursor(None);
+            self.show_cursor(None);
             return;
         }
         let bytes = glib::Bytes::from(data);
         let tex =
             gdk::MemoryTexture::new(w, h, gdk::MemoryFormat::R8g8b8a8, &bytes, w as usize * 4);
         let cur = gdk::Cursor::from_texture(&tex, c.hotx() as i32, c.hoty() as i32, None);
-        self.set_cursor(Some(&cur));
+        self.show_cursor(Some(&cur));
+    }
+
+    /// The guest's cursor, kept hidden (for later) while the pointer is grabbed.
+    fn show_cursor(&self, cursor: Option<&gdk::Cursor>) {
+        if self.imp().grabbed.get() {
+            self.imp().saved_cursor.replace(cursor.cloned());
+        } else {
+            self.set_cursor(cursor);
+        }
     }
 
     pub(super) fn send_key(&self, down: bool, keysym: u32, keycode: u32) {

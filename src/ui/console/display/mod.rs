@@ -23,6 +23,7 @@ use gtk::{gdk, glib, graphene};
 
 mod clipboard;
 mod frame;
+mod grab;
 mod input;
 mod protocol;
 mod resize;
@@ -68,6 +69,8 @@ pub enum DisplayEvent {
     },
     /// The server announced that it resizes its screen on request.
     GuestResizeAvailable,
+    /// The pointer was grabbed (relative pointer) or let go.
+    PointerGrab(bool),
     /// Something went wrong; `Disconnected` follows.
     Error(String),
     Disconnected,
@@ -119,6 +122,9 @@ mod imp {
         /// The last size asked of the guest, and the debounce timer.
         pub resize_asked: Cell<Option<(u32, u32)>>,
         pub resize_timer: RefCell<Option<glib::SourceId>>,
+        /// The pointer is grabbed (X11, relative pointer); the cursor to restore.
+        pub grabbed: Cell<bool>,
+        pub saved_cursor: RefCell<Option<gdk::Cursor>>,
         /// Window shortcut controllers switched off while the display has focus.
         pub suspended: RefCell<Vec<(glib::WeakRef<gtk::EventController>, gtk::PropagationPhase)>>,
     }
@@ -226,6 +232,7 @@ mod imp {
         }
 
         fn unmap(&self) {
+            self.obj().ungrab_pointer();
             self.obj().suspend_window_shortcuts(false);
             self.parent_unmap();
         }
@@ -304,6 +311,7 @@ impl VncDisplay {
 
     /// Close the connection (no `Disconnected` event follows a close asked for here).
     pub fn close(&self) {
+        self.ungrab_pointer();
         let imp = self.imp();
         if let Some(c) = imp.conn.take() {
             c.shutdown();

@@ -147,6 +147,9 @@ impl VncDisplay {
         conn.connect_vnc_pointer_mode_changed(move |_, absolute| {
             if let Some(this) = this.upgrade() {
                 this.imp().absolute.set(absolute);
+                if absolute {
+                    this.ungrab_pointer();
+                }
             }
         });
         let this = self.downgrade();
