@@ -879,3 +879,34 @@ fn a_click_grabs_the_pointer_and_ctrl_alt_lets_go() {
     assert_eq!(pointer_location(), (1270, 790));
     win.destroy();
 }
+
+#[gtk::test]
+fn an_absolute_pointer_is_not_grabbed() {
+    // No PointerTypeChange from this server: gvnc takes the pointer as absolute.
+    let rfb = Rfb::answering(640, 480, |m| match m {
+        ClientMsg::UpdateRequest { incremental: false } => Some(one_pixel()),
+        _ => None,
+    });
+    let (win, d, _events) = display(rfb.port);
+    let title = format!("hangar-abs-test-{}", std::process::id());
+    win.set_title(Some(&title));
+    wait_for("the screen", 15, || d.is_ready());
+    pump(300);
+    let wid = xdotool(&["search", "--name", &title]);
+    let wid = wid.lines().next().expect("the window").to_string();
+    xdotool(&["mousemove", "--window", &wid, "200", "150", "click", "1"]);
+    wait_for("the click", 5, || {
+        rfb.messages()
+            .iter()
+            .any(|m| matches!(m, ClientMsg::Pointer { mask: 1, .. }))
+    });
+    pump(200);
+    assert!(d.has_focus(), "the click reached the display");
+    assert!(!d.pointer_grabbed(), "absolute pointer: no grab");
+    // Absolute positions: inside the 640×480 screen, not 0x7FFF-based deltas.
+    assert!(rfb.messages().iter().all(|m| match m {
+        ClientMsg::Pointer { x, y, .. } => *x < 640 && *y < 480,
+        _ => true,
+    }));
+    win.destroy();
+}
