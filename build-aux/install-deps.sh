@@ -8,7 +8,7 @@
 # Fedora: sudo dnf install gtk4-devel libadwaita-devel libvirt-devel gtk-vnc2-devel \
 #   vte291-gtk4-devel gtksourceview5-devel libsecret-devel meson gettext desktop-file-utils \
 #   libappstream-glib libvirt-daemon-kvm qemu-system-x86 xorg-x11-server-Xvfb \
-#   python3-pyatspi ImageMagick dbus-daemon iproute gnome-keyring
+#   python3-pyatspi ImageMagick dbus-daemon iproute gnome-keyring xclip
 set -euo pipefail
 
 want_tests=0
@@ -26,7 +26,7 @@ build_pkgs=(
 test_pkgs=(
   libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86 dnsmasq-base iproute2
   xvfb xauth dbus dbus-x11 at-spi2-core python3-pyatspi python3-gi imagemagick
-  libxml2-utils procps psmisc xdotool gnome-keyring
+  libxml2-utils procps psmisc xdotool xclip gnome-keyring
 )
 pkgs=("${build_pkgs[@]}")
 [ "$want_tests" = 1 ] && pkgs+=("${test_pkgs[@]}")

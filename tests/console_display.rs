@@ -910,3 +910,71 @@ fn an_absolute_pointer_is_not_grabbed() {
     }));
     win.destroy();
 }
+
+/// Run xclip on the clipboard of this test's X display, with `input` on its standard
+/// input; the main loop runs meanwhile (the display may be the one to answer).
+fn xclip(args: &[&str], input: Option<&str>) -> String {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("xclip")
+        .args(["-selection", "clipboard"])
+        .args(args)
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("xclip runs (package xclip)");
+    if let Some(text) = input {
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(text.as_bytes()).expect("text for xclip");
+    }
+    let mut out = String::new();
+    if input.is_none() {
+        let mut stdout = child.stdout.take().expect("stdout");
+        let reader = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = stdout.read_to_string(&mut s);
+            s
+        });
+        wait_for("xclip to read the clipboard", 10, || {
+            matches!(child.try_wait(), Ok(Some(_)))
+        });
+        out = reader.join().expect("xclip's output");
+    } else {
+        // xclip stays in the background owning the selection; it has taken it once
+        // its first process has exited.
+        wait_for("xclip to own the clipboard", 10, || {
+            matches!(child.try_wait(), Ok(Some(_)))
+        });
+    }
+    out
+}
+
+#[gtk::test]
+fn the_clipboard_crosses_to_and_from_other_applications() {
+    let rfb = Rfb::start(320, 200);
+    let (win, d, _events) = display(rfb.port);
+    wait_for("the screen", 15, || d.is_ready());
+    d.set_clipboard_sharing(true);
+    pump(300);
+    let before = rfb.cut_texts().len();
+    // Another X client copies: the guest gets it, in Latin-1.
+    xclip(&["-i"], Some("von außen kopiert"));
+    wait_for("the other application's text", 10, || {
+        rfb.cut_texts().len() > before
+    });
+    assert_eq!(
+        rfb.cut_texts().last().cloned(),
+        Some(b"von au\xdfen kopiert".to_vec())
+    );
+    // The guest copies: another X client pastes it, in UTF-8.
+    rfb.send(server_cut_text(b"Gr\xfc\xdfe aus dem Gast"));
+    pump(400);
+    assert_eq!(
+        xclip(&["-o", "-t", "UTF8_STRING"], None),
+        "Grüße aus dem Gast"
+    );
+    win.destroy();
+}
