@@ -704,6 +704,38 @@ fn vnc_password_is_remembered_in_the_keyring_only_when_asked() {
     wait_match(&page, &guest.0, 40, "keyring");
     f.close();
 
+    // 4. A remembered password that no longer works: the person is asked, told why,
+    //    and the new one (ticked) replaces it.
+    let stored: std::rc::Rc<std::cell::Cell<bool>> = Default::default();
+    let done = stored.clone();
+    let (u, id) = (uri.clone(), uuid.clone());
+    gtk::glib::spawn_future_local(async move {
+        hangar::ui::console::keyring::store(&u, &id, "old", "stale-pw")
+            .await
+            .expect("stored");
+        done.set(true);
+    });
+    wait_for("the stale password stored", 20, || stored.get());
+    let (f, page) = open("hangar-console-test-keyring-4");
+    wait_for("the password prompt", 60, || {
+        page.state() == ConsoleState::Password
+    });
+    assert!(
+        page.password_error()
+            .starts_with("The password remembered in the keyring was not accepted"),
+        "says the keyring's password failed: {}",
+        page.password_error()
+    );
+    save_png(&page, "console-password-stale");
+    page.enter_password_remembered(password, true);
+    wait_for("the console to connect", 30, || {
+        page.state() == ConsoleState::Connected
+    });
+    wait_for("the new password in the keyring", 20, || {
+        keyring_lookup(&uri, &uuid).as_deref() == Some(password)
+    });
+    f.close();
+
     // Nowhere in plain: not in the keyring's own files (encrypted), not in anything
     // this process wrote under the user's config, data or cache directories.
     let mut leaks = files_holding(&keyring, password.as_bytes(), since);
