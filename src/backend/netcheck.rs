@@ -389,13 +389,17 @@ pub fn check_ipv4_range(
     let what = gettext_f("DHCP range", &[]);
     let s = check_ipv4_host(start, net, &what)?;
     let e = check_ipv4_host(end, net, &what)?;
-    if u32::from(e) < u32::from(s) {
+    check_range_order(s, e, gateway)
+}
+
+/// A range's ends in order, and the gateway outside it; addresses of either family
+/// compare as the numbers they are.
+fn check_range_order<A: Ord + Copy>(s: A, e: A, gateway: Option<A>) -> Check<(A, A)> {
+    if e < s {
         return Err(Problem::RangeReversed);
     }
-    if let Some(g) = gateway {
-        if (u32::from(s)..=u32::from(e)).contains(&u32::from(g)) {
-            return Err(Problem::GatewayInRange);
-        }
+    if gateway.is_some_and(|g| (s..=e).contains(&g)) {
+        return Err(Problem::GatewayInRange);
     }
     Ok((s, e))
 }
@@ -445,15 +449,7 @@ pub fn check_ipv6_range(
     let what = gettext_f("DHCP range", &[]);
     let s = check_ipv6_host(start, net, &what)?;
     let e = check_ipv6_host(end, net, &what)?;
-    if u128::from(e) < u128::from(s) {
-        return Err(Problem::RangeReversed);
-    }
-    if let Some(g) = gateway {
-        if (u128::from(s)..=u128::from(e)).contains(&u128::from(g)) {
-            return Err(Problem::GatewayInRange);
-        }
-    }
-    Ok((s, e))
+    check_range_order(s, e, gateway)
 }
 
 /// A network that does not overlap another libvirt network (`others`: name and
