@@ -118,6 +118,7 @@ impl Connection {
             vcpus: HashMap::new(),
             generation: 0,
             networks_queued: false,
+            nics: Default::default(),
         };
         let name = format!("libvirt {uri}");
         let spawned = std::thread::Builder::new()
@@ -462,6 +463,8 @@ pub struct Worker {
     generation: u64,
     /// A reload of the network list is queued (events arrive in bursts).
     networks_queued: bool,
+    /// Each domain's NICs, for the guests on each network.
+    nics: super::network::NicCache,
 }
 
 impl Worker {
@@ -609,7 +612,10 @@ impl Worker {
             if w.generation != generation || w.conn.is_none() {
                 return;
             }
-            match w.conn().and_then(super::network::list_networks) {
+            let listed = w
+                .guest_nics()
+                .and_then(|guests| super::network::list_networks(w.conn()?, &guests));
+            match listed {
                 Ok(list) => w.send(Update::Networks(list)),
                 Err(e) if e.is_connection_lost() => w.lost(e.to_string()),
                 // A driver without networks has none to show.
@@ -617,6 +623,26 @@ impl Worker {
                 Err(e) => tracing::warn!("listing networks on {} failed: {e}", w.uri),
             }
         })));
+    }
+
+    /// Every domain with its NICs, from the cache where no event said they changed.
+    pub fn guest_nics(&mut self) -> Result<Vec<super::network::GuestNics>> {
+        if self.registration.is_none() {
+            // No events to say what changed: nothing kept can be trusted.
+            self.nics.clear();
+        }
+        let conn = self.conn.as_ref().ok_or(Error::NotConnected)?;
+        self.nics.read(conn)
+    }
+
+    /// Read this domain's NICs again next time.
+    pub fn forget_nics(&mut self, uuid: &str) {
+        self.nics.forget(uuid);
+    }
+
+    /// Domain XMLs read for the network views since the connection was made.
+    pub fn nic_xml_reads(&self) -> u64 {
+        self.nics.xml_reads()
     }
 
     /// Whether the connection's host is this machine (its interfaces can be read here).
@@ -630,6 +656,7 @@ impl Worker {
 
     fn close(&mut self) {
         self.domains.clear();
+        self.nics.clear();
         self.prev.clear();
         self.prev_host = None;
         self.registration = None;
@@ -820,6 +847,7 @@ impl Worker {
     fn handle_event(&mut self, e: Event) {
         match &e {
             Event::Domain { uuid, kind, .. } => {
+                self.nics.forget(uuid);
                 if *kind == DomainEventKind::Undefined {
                     // A transient domain that still runs stays; otherwise it is gone.
                     self.domains.remove(uuid);
@@ -832,6 +860,7 @@ impl Worker {
                 self.refresh(&uuid);
             }
             Event::DomainChanged { uuid, .. } => {
+                self.nics.forget(uuid);
                 let uuid = uuid.clone();
                 self.refresh(&uuid);
             }
