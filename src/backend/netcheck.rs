@@ -404,12 +404,9 @@ fn check_range_order<A: Ord + Copy>(s: A, e: A, gateway: Option<A>) -> Check<(A,
     Ok((s, e))
 }
 
-/// A DHCP range typed as one text, `start - end` (a hyphen, en dash or "to").
-pub fn check_ipv4_range_text(
-    text: &str,
-    net: &Ipv4Net,
-    gateway: Option<Ipv4Addr>,
-) -> Check<(Ipv4Addr, Ipv4Addr)> {
+/// A range typed as one text, `start - end` (a hyphen, en dash or "to"), split in two.
+/// An IPv6 address has no hyphen, so the same split serves both families.
+fn split_range_text(text: &str) -> Check<(&str, &str)> {
     let t = text.trim();
     if t.is_empty() {
         return Err(Problem::Empty);
@@ -420,9 +417,29 @@ pub fn check_ipv4_range_text(
         .map(str::trim)
         .collect();
     match parts.as_slice() {
-        [s, e] => check_ipv4_range(s, e, net, gateway),
+        [s, e] => Ok((s, e)),
         _ => Err(Problem::NotAddress(t.to_string())),
     }
+}
+
+/// A DHCP range typed as one text, `start - end` (a hyphen, en dash or "to").
+pub fn check_ipv4_range_text(
+    text: &str,
+    net: &Ipv4Net,
+    gateway: Option<Ipv4Addr>,
+) -> Check<(Ipv4Addr, Ipv4Addr)> {
+    let (s, e) = split_range_text(text)?;
+    check_ipv4_range(s, e, net, gateway)
+}
+
+/// An IPv6 DHCP range typed as one text, like [`check_ipv4_range_text`].
+pub fn check_ipv6_range_text(
+    text: &str,
+    net: &Ipv6Net,
+    gateway: Option<Ipv6Addr>,
+) -> Check<(Ipv6Addr, Ipv6Addr)> {
+    let (s, e) = split_range_text(text)?;
+    check_ipv6_range(s, e, net, gateway)
 }
 
 /// An IPv6 address inside `net` (not the subnet-router anycast address).
@@ -859,6 +876,40 @@ mod tests {
             check_ipv4_range_text("10.213.5.1-10.213.5.9", &n, gw),
             Err(Problem::GatewayInRange)
         );
+    }
+
+    #[test]
+    fn ipv6_range_typed_as_one_text() {
+        let n = check_ipv6_cidr("fd00:1::/64").unwrap();
+        let gw = Some("fd00:1::1".parse().unwrap());
+        let want: Check<(Ipv6Addr, Ipv6Addr)> = Ok((
+            "fd00:1::100".parse().unwrap(),
+            "fd00:1::1ff".parse().unwrap(),
+        ));
+        assert_eq!(
+            check_ipv6_range_text("fd00:1::100 - fd00:1::1ff", &n, gw),
+            want
+        );
+        assert_eq!(
+            check_ipv6_range_text("fd00:1::100 – fd00:1::1ff", &n, gw),
+            want
+        );
+        assert_eq!(
+            check_ipv6_range_text("fd00:1::100 to fd00:1::1ff", &n, gw),
+            want
+        );
+        assert_eq!(
+            check_ipv6_range_text("fd00:1::1ff - fd00:1::100", &n, gw),
+            Err(Problem::RangeReversed)
+        );
+        assert_eq!(
+            check_ipv6_range_text("fd00:1::0:1 - fd00:1::9", &n, gw),
+            Err(Problem::GatewayInRange)
+        );
+        assert!(matches!(
+            check_ipv6_range_text("fd00:2::100 - fd00:2::1ff", &n, gw),
+            Err(Problem::OutsideNetwork { .. })
+        ));
     }
 
     #[test]
