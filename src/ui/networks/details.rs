@@ -808,7 +808,7 @@ impl NetworksPage {
                     .map_err(|_| netcheck::Problem::NotAddress(ip.text().to_string()))?;
                 if !nets.is_empty() && !nets.iter().any(|x| x.contains(a)) {
                     return Err(netcheck::Problem::OutsideNetwork {
-                        what: gettext("address"),
+                        what: netcheck::Subject::Address,
                         net: nets
                             .iter()
                             .map(|n| n.to_string())
