@@ -14,12 +14,13 @@
 //! also when it fails.
 
 mod common;
+mod daemon;
 
 use std::process::{Command, Stdio};
-use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use common::{block_on, TempDir, Updates};
+use daemon::{env, serial, test_uri, unique_name, virsh, virsh_ok, DomainGuard, HOW_TO_RUN};
 use hangar::backend::domain::{Action, DomainState};
 use hangar::backend::stats::StatKinds;
 use hangar::backend::worker::{ConnState, Connection};
@@ -28,33 +29,6 @@ use hangar::backend::worker::{ConnState, Connection};
 const WAIT: Duration = Duration::from_secs(60);
 /// How long reconnecting may take: the back-off reaches 15 s and 30 s between attempts.
 const RECONNECT_WAIT: Duration = Duration::from_secs(120);
-
-const HOW_TO_RUN: &str = "these tests need a private libvirtd: run them through \
-    build-aux/run-tests.sh, which starts one and sets HANGAR_TEST_LIBVIRT_URI and \
-    HANGAR_TEST_LIBVIRTD_CMD";
-
-/// One test at a time: the reconnection test takes the daemon away from the others.
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn env(name: &str) -> String {
-    match std::env::var(name) {
-        Ok(v) if !v.trim().is_empty() => v,
-        _ => panic!("{name} is not set: {HOW_TO_RUN}"),
-    }
-}
-
-fn test_uri() -> String {
-    env("HANGAR_TEST_LIBVIRT_URI")
-}
-
-/// A domain name no other test (or earlier run) uses.
-fn unique_name(test: &str) -> String {
-    format!("hangar-test-{test}-{}", std::process::id())
-}
 
 /// The small guest the tests run: no disk, SeaBIOS stops at "No bootable device".
 fn guest_xml(name: &str) -> String {
@@ -71,72 +45,6 @@ fn guest_xml(name: &str) -> String {
 </domain>
 "
     )
-}
-
-/// Run `virsh -c URI ARGS…`; the output, or the error text.
-fn virsh(uri: &str, args: &[&str]) -> Result<String, String> {
-    let out = Command::new("virsh")
-        .arg("-q")
-        .arg("-c")
-        .arg(uri)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("could not run virsh: {e}"))?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    } else {
-        Err(format!(
-            "virsh {}: {}{}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ))
-    }
-}
-
-fn virsh_ok(uri: &str, args: &[&str]) -> String {
-    virsh(uri, args).unwrap_or_else(|e| panic!("{e}"))
-}
-
-/// Destroys and undefines its domain when dropped, whatever happened in the test.
-struct DomainGuard {
-    uri: String,
-    name: String,
-}
-
-impl DomainGuard {
-    fn new(uri: &str, name: &str) -> DomainGuard {
-        let g = DomainGuard {
-            uri: uri.to_string(),
-            name: name.to_string(),
-        };
-        // A leftover of an earlier, interrupted run with the same name.
-        g.cleanup();
-        g
-    }
-
-    fn cleanup(&self) {
-        let _ = virsh(&self.uri, &["destroy", &self.name]);
-        let _ = virsh(
-            &self.uri,
-            &[
-                "undefine",
-                "--managed-save",
-                "--snapshots-metadata",
-                &self.name,
-            ],
-        );
-    }
-}
-
-impl Drop for DomainGuard {
-    fn drop(&mut self) {
-        self.cleanup();
-        if virsh(&self.uri, &["domuuid", &self.name]).is_ok() {
-            eprintln!("warning: could not remove the test domain {}", self.name);
-        }
-    }
 }
 
 /// Shuts the worker down when the test ends.

@@ -731,3 +731,46 @@ fn disconnect_reconnect_and_shutdown() {
     );
     updates.wait_closed(WAIT);
 }
+
+/// A host that accepts the connection and then never answers (a stuck daemon, a
+/// firewall that swallows packets): the open blocks. Disconnecting must say so at once,
+/// and the open that returns later must not bring the connection back.
+#[test]
+fn disconnect_is_immediate_while_an_open_hangs() {
+    use std::net::TcpListener;
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    let port = listener.local_addr().unwrap().port();
+    let accepted = std::thread::spawn(move || listener.accept().map(|(s, _)| s));
+
+    virt::error::clear_error_callback();
+    let (conn, rx) = Connection::spawn(&format!("qemu+tcp://127.0.0.1:{port}/system"));
+    let w = Worker(conn.clone());
+    let mut updates = Updates::new(rx);
+    conn.connect();
+    updates.wait_conn_state("State(Connecting)", WAIT, |s| {
+        (*s == ConnState::Connecting).then_some(())
+    });
+    // libvirt has connected and sent its first request: the open is now waiting.
+    let socket = accepted.join().unwrap().expect("libvirt connects");
+    std::thread::sleep(Duration::from_millis(300));
+
+    let asked = Instant::now();
+    conn.disconnect();
+    updates.wait_conn_state("State(Disconnected)", Duration::from_secs(1), |s| {
+        (*s == ConnState::Disconnected).then_some(())
+    });
+    assert!(asked.elapsed() < Duration::from_secs(1));
+
+    // The host gives up: the open fails, and the UI hears nothing more about it.
+    drop(socket);
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while let Some(u) = updates.next_until(deadline) {
+        assert!(
+            matches!(u, Update::State(ConnState::Disconnected)),
+            "after the disconnect: {}",
+            common::describe(&u)
+        );
+    }
+    drop(w);
+    updates.wait_closed(WAIT);
+}

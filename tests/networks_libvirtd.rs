@@ -10,58 +10,18 @@
 //! when it fails.
 
 mod common;
+mod daemon;
 
-use std::process::{Command, Stdio};
-use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use common::{block_on, Updates};
+use daemon::{run, run_ok, serial, test_uri};
 use hangar::backend::network::{
     ConfigEdit, DhcpHost, IpSpec, NetworkEdit, NetworkInfo, NetworkMode, NetworkSpec,
 };
 use hangar::backend::worker::{Connection, Update};
 
 const WAIT: Duration = Duration::from_secs(60);
-
-/// One test at a time: they share the daemon, and dnsmasq/iptables output.
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn test_uri() -> String {
-    match std::env::var("HANGAR_TEST_LIBVIRT_URI") {
-        Ok(v) if !v.trim().is_empty() => v,
-        _ => panic!(
-            "HANGAR_TEST_LIBVIRT_URI is not set: these tests need a private libvirtd; run \
-             them through build-aux/run-tests.sh"
-        ),
-    }
-}
-
-/// Run a command; its stdout, or the error text.
-fn run(cmd: &str, args: &[&str]) -> Result<String, String> {
-    let out = Command::new(cmd)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("could not run {cmd}: {e}"))?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    } else {
-        Err(format!(
-            "{cmd} {}: {}{}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ))
-    }
-}
-
-fn run_ok(cmd: &str, args: &[&str]) -> String {
-    run(cmd, args).unwrap_or_else(|e| panic!("{e}"))
-}
 
 /// The NAT table, from iptables or nft (whichever this libvirt uses).
 fn nat_rules() -> String {

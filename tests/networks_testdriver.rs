@@ -104,6 +104,35 @@ fn networks_are_listed_on_connect_with_their_guests() {
     assert_eq!(isolated.guests, ["db"]);
 }
 
+#[test]
+fn guests_nics_are_read_once_and_again_only_after_a_change() {
+    let node = node("nic-cache");
+    let (w, mut u, _) = connect(&node.uri);
+    let first = block_on(w.0.nic_xml_reads()).unwrap();
+    assert_eq!(first, 2, "one XML per domain for the first list");
+    let again = block_on(w.0.networks()).unwrap();
+    assert_eq!(find(&again, "default").unwrap().guests, ["db", "web"]);
+    block_on(w.0.topology()).unwrap();
+    assert_eq!(
+        block_on(w.0.nic_xml_reads()).unwrap(),
+        first,
+        "nothing changed, nothing read again"
+    );
+
+    // Move db's (it is shut off) isolated NIC to the default network: the define
+    // event makes the worker read that one domain again, and the list follows.
+    let db = "00000000-0000-0000-0000-000000000002";
+    let xml = block_on(w.0.domain_xml(db.to_string(), true)).unwrap();
+    let moved = xml.replace("network='isolated'", "network='default'");
+    assert_ne!(xml, moved);
+    block_on(w.0.define_edited(db.to_string(), moved)).unwrap();
+    let nets = wait_networks(&mut u, "nobody left on the isolated network", |v| {
+        find(v, "isolated").is_some_and(|n| n.guests.is_empty())
+    });
+    assert_eq!(find(&nets, "default").unwrap().guests, ["db", "web"]);
+    assert_eq!(block_on(w.0.nic_xml_reads()).unwrap(), first + 1);
+}
+
 fn lab_spec() -> NetworkSpec {
     NetworkSpec {
         name: "lab".into(),

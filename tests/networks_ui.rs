@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use adw::prelude::*;
 use gtk::{gio, glib};
+use sourceview5::prelude::*;
 
 use hangar::backend::network::NetworkMode;
 use hangar::backend::network_form::Field;
@@ -89,7 +90,8 @@ fn node_file(guests: usize) -> (TempDir, String) {
 <network><name>isolated</name><uuid>10000000-0000-0000-0000-000000000002</uuid><bridge name='virbr1'/>
   <ip address='10.213.20.1' prefix='24'><dhcp><range start='10.213.20.100' end='10.213.20.200'/></dhcp></ip></network>
 <network><name>lab-routed</name><uuid>10000000-0000-0000-0000-000000000003</uuid><forward mode='route' dev='eth0'/><bridge name='virbr2'/>
-  <ip address='10.213.30.1' prefix='24'/></network>
+  <ip address='10.213.30.1' prefix='24'/>
+  <ip family='ipv6' address='fd00:213:30::1' prefix='64'><dhcp><range start='fd00:213:30::100' end='fd00:213:30::1ff'/></dhcp></ip></network>
 <network><name>host-bridge</name><uuid>10000000-0000-0000-0000-000000000004</uuid><forward mode='bridge'/><bridge name='br0'/></network>
 <interface type='ethernet' name='eth0'><start mode='onboot'/><mac address='52:54:00:aa:bb:cc'/>
   <protocol family='ipv4'><ip address='10.213.9.5' prefix='24'/></protocol></interface>
@@ -255,6 +257,39 @@ fn the_networks_tab_lists_and_details_networks() {
     settle(200);
     save_png(&f.win, "net-02-network-stopped");
 
+    // Its XML, in the highlighted editor, applied as a whole.
+    let expander = descendants::<gtk::Expander>(page.upcast_ref())
+        .into_iter()
+        .find(|e| e.label().is_some_and(|l| l == "Show XML"))
+        .expect("the Show XML expander");
+    expander.set_expanded(true);
+    settle(100);
+    let view = descendants::<sourceview5::View>(page.upcast_ref())
+        .into_iter()
+        .next()
+        .expect("the network's XML editor");
+    let buffer = view
+        .buffer()
+        .downcast::<sourceview5::Buffer>()
+        .expect("a source buffer");
+    assert_eq!(
+        buffer.language().map(|l| l.id().to_string()).as_deref(),
+        Some("xml")
+    );
+    let xml = hangar::ui::xml_view::text_of(&view).to_string();
+    assert!(xml.contains("<name>isolated</name>"), "{xml}");
+    buffer.set_text(&xml.replace("</network>", "  <domain name='lab.test'/>\n</network>"));
+    settle(100);
+    save_png(&f.win, "net-02b-network-xml");
+    let apply = descendants::<gtk::Button>(page.upcast_ref())
+        .into_iter()
+        .find(|b| b.label().is_some_and(|l| l == "_Apply XML"))
+        .expect("Apply XML");
+    apply.emit_clicked();
+    wait_for("the new DNS domain in the model", 20, || {
+        isolated.info().domain.as_deref() == Some("lab.test")
+    });
+
     // Delete asks first, naming the guests (running and shut off) that use it.
     let dialog = page.confirm_delete(&isolated).expect("a dialog");
     settle(100);
@@ -278,6 +313,66 @@ fn the_networks_tab_lists_and_details_networks() {
     // Gone before the window, whose transient it is.
     dialog.destroy();
     drop(dialog);
+    f.close();
+}
+
+#[gtk::test]
+fn settings_are_checked_as_typed_and_ipv6_ranges_edited() {
+    let f = open(2);
+    let page = f.win.networks_page().expect("a Networks tab");
+    f.win.host_page().show_page("networks");
+    settle(200);
+    let routed = f.conn.network_by_name("lab-routed").unwrap();
+    assert!(page.select_network(&routed.uuid()));
+    settle(200);
+    let row = |title: &str| -> adw::EntryRow {
+        descendants::<adw::EntryRow>(page.upcast_ref())
+            .into_iter()
+            .find(|r| r.title() == title)
+            .unwrap_or_else(|| panic!("an entry row titled {title}"))
+    };
+    let shown = || labels_in(page.upcast_ref()).join("\n");
+
+    // A bad MTU marks its row and says what is wrong, naming the field.
+    let mtu = row("MTU");
+    mtu.set_text("12");
+    settle(50);
+    assert!(mtu.has_css_class("error"));
+    assert!(shown().contains("MTU: "), "{}", shown());
+    mtu.set_text("");
+    settle(50);
+    assert!(!mtu.has_css_class("error"));
+    assert!(!shown().contains("MTU: "), "{}", shown());
+
+    // The IPv6 DHCP range: reversed is refused as typed, a good one applied live.
+    let range = row("DHCP Range");
+    assert_eq!(range.text(), "fd00:213:30::100 – fd00:213:30::1ff");
+    range.set_text("fd00:213:30::1ff - fd00:213:30::100");
+    settle(50);
+    assert!(range.has_css_class("error"));
+    assert!(
+        shown().contains("DHCP Range: The range must not end before it starts"),
+        "{}",
+        shown()
+    );
+    save_png(&f.win, "net-02c-range-reversed");
+    range.emit_by_name::<()>("apply", &[]);
+    settle(200);
+    assert_eq!(
+        routed.info().ipv6().unwrap().ranges[0].end,
+        "fd00:213:30::1ff",
+        "nothing reaches libvirt while the range is wrong"
+    );
+    range.set_text("fd00:213:30::100 - fd00:213:30::180");
+    settle(50);
+    assert!(!range.has_css_class("error"));
+    range.emit_by_name::<()>("apply", &[]);
+    wait_for("the new IPv6 range in the model", 20, || {
+        routed
+            .info()
+            .ipv6()
+            .is_some_and(|i| i.ranges.len() == 1 && i.ranges[0].end == "fd00:213:30::180")
+    });
     f.close();
 }
 

@@ -69,6 +69,8 @@ fn device_call(d: &Domain, op: DeviceOp, xml: &str, flags: u32) -> Result<()> {
 /// (falling back to the configuration alone when libvirt cannot do it live), in the
 /// configuration alone where it does not.
 pub fn device_op(w: &mut Worker, uuid: &str, op: DeviceOp, xml: &str) -> Result<Applied> {
+    // A live update (a NIC moved to another network) comes with no event.
+    w.forget_nics(uuid);
     let d = w.domain(uuid)?;
     let active = d.is_active()?;
     let persistent = d.is_persistent().unwrap_or(true);

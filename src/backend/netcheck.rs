@@ -156,6 +156,15 @@ impl fmt::Display for IpNet {
     }
 }
 
+/// What must lie inside a network, for [`Problem::OutsideNetwork`]: each has a whole
+/// sentence of its own, since translations need the noun's gender.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    Gateway,
+    DhcpRange,
+    Address,
+}
+
 /// Something wrong with one field, in words the person can act on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Problem {
@@ -163,16 +172,32 @@ pub enum Problem {
     NameChars,
     NameTaken(String),
     NotCidr(String),
-    PrefixRange { min: u8, max: u8 },
-    HostBitsSet { suggestion: String },
+    PrefixRange {
+        min: u8,
+        max: u8,
+    },
+    HostBitsSet {
+        suggestion: String,
+    },
     NotAddress(String),
     WrongFamily,
-    OutsideNetwork { what: String, net: String },
+    OutsideNetwork {
+        what: Subject,
+        net: String,
+    },
+    /// Static hosts were given while the network has no IPv4 address.
+    NeedsIpv4Network,
     NetworkOrBroadcast,
     RangeReversed,
     GatewayInRange,
-    OverlapsNetwork { name: String, net: String },
-    OverlapsHost { iface: String, addr: String },
+    OverlapsNetwork {
+        name: String,
+        net: String,
+    },
+    OverlapsHost {
+        iface: String,
+        addr: String,
+    },
     BadMac,
     MacTaken(String),
     IpTaken(String),
@@ -209,9 +234,16 @@ impl Problem {
             ),
             Problem::NotAddress(s) => gettext_f("“{text}” is not an IP address", &[("text", s)]),
             Problem::WrongFamily => gettext_f("Use an address of the same IP version", &[]),
-            Problem::OutsideNetwork { what, net } => gettext_f(
-                "The {what} must be inside {net}",
-                &[("what", what), ("net", net)],
+            Problem::OutsideNetwork { what, net } => match what {
+                Subject::Gateway => gettext_f("The gateway must be inside {net}", &[("net", net)]),
+                Subject::DhcpRange => {
+                    gettext_f("The DHCP range must be inside {net}", &[("net", net)])
+                }
+                Subject::Address => gettext_f("The address must be inside {net}", &[("net", net)]),
+            },
+            Problem::NeedsIpv4Network => gettext_f(
+                "Static hosts need an IPv4 network: give the network one first",
+                &[],
             ),
             Problem::NetworkOrBroadcast => gettext_f(
                 "The network and broadcast addresses cannot be given to a host",
@@ -360,11 +392,11 @@ fn parse_v6(text: &str) -> Check<Ipv6Addr> {
 }
 
 /// A host address inside `net`: not the network or broadcast address.
-pub fn check_ipv4_host(text: &str, net: &Ipv4Net, what: &str) -> Check<Ipv4Addr> {
+pub fn check_ipv4_host(text: &str, net: &Ipv4Net, what: Subject) -> Check<Ipv4Addr> {
     let a = parse_v4(text)?;
     if !net.contains(a) {
         return Err(Problem::OutsideNetwork {
-            what: what.to_string(),
+            what,
             net: net.to_string(),
         });
     }
@@ -376,7 +408,7 @@ pub fn check_ipv4_host(text: &str, net: &Ipv4Net, what: &str) -> Check<Ipv4Addr>
 
 /// The gateway (the host's address on the network).
 pub fn check_ipv4_gateway(text: &str, net: &Ipv4Net) -> Check<Ipv4Addr> {
-    check_ipv4_host(text, net, &gettext_f("gateway", &[]))
+    check_ipv4_host(text, net, Subject::Gateway)
 }
 
 /// A DHCP range: both ends inside the network, in order, not around the gateway.
@@ -386,26 +418,26 @@ pub fn check_ipv4_range(
     net: &Ipv4Net,
     gateway: Option<Ipv4Addr>,
 ) -> Check<(Ipv4Addr, Ipv4Addr)> {
-    let what = gettext_f("DHCP range", &[]);
-    let s = check_ipv4_host(start, net, &what)?;
-    let e = check_ipv4_host(end, net, &what)?;
-    if u32::from(e) < u32::from(s) {
+    let s = check_ipv4_host(start, net, Subject::DhcpRange)?;
+    let e = check_ipv4_host(end, net, Subject::DhcpRange)?;
+    check_range_order(s, e, gateway)
+}
+
+/// A range's ends in order, and the gateway outside it; addresses of either family
+/// compare as the numbers they are.
+fn check_range_order<A: Ord + Copy>(s: A, e: A, gateway: Option<A>) -> Check<(A, A)> {
+    if e < s {
         return Err(Problem::RangeReversed);
     }
-    if let Some(g) = gateway {
-        if (u32::from(s)..=u32::from(e)).contains(&u32::from(g)) {
-            return Err(Problem::GatewayInRange);
-        }
+    if gateway.is_some_and(|g| (s..=e).contains(&g)) {
+        return Err(Problem::GatewayInRange);
     }
     Ok((s, e))
 }
 
-/// A DHCP range typed as one text, `start - end` (a hyphen, en dash or "to").
-pub fn check_ipv4_range_text(
-    text: &str,
-    net: &Ipv4Net,
-    gateway: Option<Ipv4Addr>,
-) -> Check<(Ipv4Addr, Ipv4Addr)> {
+/// A range typed as one text, `start - end` (a hyphen, en dash or "to"), split in two.
+/// An IPv6 address has no hyphen, so the same split serves both families.
+fn split_range_text(text: &str) -> Check<(&str, &str)> {
     let t = text.trim();
     if t.is_empty() {
         return Err(Problem::Empty);
@@ -416,17 +448,37 @@ pub fn check_ipv4_range_text(
         .map(str::trim)
         .collect();
     match parts.as_slice() {
-        [s, e] => check_ipv4_range(s, e, net, gateway),
+        [s, e] => Ok((s, e)),
         _ => Err(Problem::NotAddress(t.to_string())),
     }
 }
 
+/// A DHCP range typed as one text, `start - end` (a hyphen, en dash or "to").
+pub fn check_ipv4_range_text(
+    text: &str,
+    net: &Ipv4Net,
+    gateway: Option<Ipv4Addr>,
+) -> Check<(Ipv4Addr, Ipv4Addr)> {
+    let (s, e) = split_range_text(text)?;
+    check_ipv4_range(s, e, net, gateway)
+}
+
+/// An IPv6 DHCP range typed as one text, like [`check_ipv4_range_text`].
+pub fn check_ipv6_range_text(
+    text: &str,
+    net: &Ipv6Net,
+    gateway: Option<Ipv6Addr>,
+) -> Check<(Ipv6Addr, Ipv6Addr)> {
+    let (s, e) = split_range_text(text)?;
+    check_ipv6_range(s, e, net, gateway)
+}
+
 /// An IPv6 address inside `net` (not the subnet-router anycast address).
-pub fn check_ipv6_host(text: &str, net: &Ipv6Net, what: &str) -> Check<Ipv6Addr> {
+pub fn check_ipv6_host(text: &str, net: &Ipv6Net, what: Subject) -> Check<Ipv6Addr> {
     let a = parse_v6(text)?;
     if !net.contains(a) {
         return Err(Problem::OutsideNetwork {
-            what: what.to_string(),
+            what,
             net: net.to_string(),
         });
     }
@@ -442,18 +494,9 @@ pub fn check_ipv6_range(
     net: &Ipv6Net,
     gateway: Option<Ipv6Addr>,
 ) -> Check<(Ipv6Addr, Ipv6Addr)> {
-    let what = gettext_f("DHCP range", &[]);
-    let s = check_ipv6_host(start, net, &what)?;
-    let e = check_ipv6_host(end, net, &what)?;
-    if u128::from(e) < u128::from(s) {
-        return Err(Problem::RangeReversed);
-    }
-    if let Some(g) = gateway {
-        if (u128::from(s)..=u128::from(e)).contains(&u128::from(g)) {
-            return Err(Problem::GatewayInRange);
-        }
-    }
-    Ok((s, e))
+    let s = check_ipv6_host(start, net, Subject::DhcpRange)?;
+    let e = check_ipv6_host(end, net, Subject::DhcpRange)?;
+    check_range_order(s, e, gateway)
 }
 
 /// A network that does not overlap another libvirt network (`others`: name and
@@ -623,7 +666,7 @@ pub fn check_dhcp_host(
     if mac.is_none() && name.is_none() {
         return Err(Problem::Empty);
     }
-    let addr = check_ipv4_host(ip, net, &gettext_f("address", &[]))?;
+    let addr = check_ipv4_host(ip, net, Subject::Address)?;
     for (m, i) in taken {
         if let Some(mac) = &mac {
             if m.eq_ignore_ascii_case(mac) {
@@ -863,6 +906,40 @@ mod tests {
             check_ipv4_range_text("10.213.5.1-10.213.5.9", &n, gw),
             Err(Problem::GatewayInRange)
         );
+    }
+
+    #[test]
+    fn ipv6_range_typed_as_one_text() {
+        let n = check_ipv6_cidr("fd00:1::/64").unwrap();
+        let gw = Some("fd00:1::1".parse().unwrap());
+        let want: Check<(Ipv6Addr, Ipv6Addr)> = Ok((
+            "fd00:1::100".parse().unwrap(),
+            "fd00:1::1ff".parse().unwrap(),
+        ));
+        assert_eq!(
+            check_ipv6_range_text("fd00:1::100 - fd00:1::1ff", &n, gw),
+            want
+        );
+        assert_eq!(
+            check_ipv6_range_text("fd00:1::100 – fd00:1::1ff", &n, gw),
+            want
+        );
+        assert_eq!(
+            check_ipv6_range_text("fd00:1::100 to fd00:1::1ff", &n, gw),
+            want
+        );
+        assert_eq!(
+            check_ipv6_range_text("fd00:1::1ff - fd00:1::100", &n, gw),
+            Err(Problem::RangeReversed)
+        );
+        assert_eq!(
+            check_ipv6_range_text("fd00:1::0:1 - fd00:1::9", &n, gw),
+            Err(Problem::GatewayInRange)
+        );
+        assert!(matches!(
+            check_ipv6_range_text("fd00:2::100 - fd00:2::1ff", &n, gw),
+            Err(Problem::OutsideNetwork { .. })
+        ));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! wizard writes; `virNetworkUpdate` edits; DHCP leases; the host's interfaces; the
 //! guests' NICs.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ffi::{c_char, CStr};
 use std::net::IpAddr;
 
@@ -713,20 +713,59 @@ pub fn parse_guest_nics(xml: &str) -> std::result::Result<Vec<GuestNic>, XmlErro
         .collect())
 }
 
-/// Every domain with its NICs (live XML for running ones).
-pub fn guest_nics(conn: &Connect) -> Result<Vec<GuestNics>> {
-    let mut out = Vec::new();
-    for d in conn.list_all_domains(0)? {
-        let Ok(xml) = d.xml_desc(0) else { continue };
-        let nics = parse_guest_nics(&xml).unwrap_or_default();
-        out.push(GuestNics {
-            uuid: d.uuid_string().unwrap_or_default(),
-            name: d.name().unwrap_or_default(),
-            active: d.is_active().unwrap_or(false),
-            nics,
-        });
+/// Every domain with its NICs (live XML for running ones), kept between reads.
+///
+/// Reading them means one XML per domain: a thousand round trips on a remote
+/// connection, for each reload of the network list. The worker drops a domain's entry
+/// on any event about it (started, stopped, defined, device added or removed), so only
+/// domains that changed are read again; without events every read is a fresh one.
+#[derive(Debug, Default)]
+pub struct NicCache {
+    by_uuid: HashMap<String, GuestNics>,
+    /// Domain XMLs read so far, for tests and debugging.
+    reads: u64,
+}
+
+impl NicCache {
+    /// Forget one domain, so the next read fetches its XML again.
+    pub fn forget(&mut self, uuid: &str) {
+        self.by_uuid.remove(uuid);
     }
-    Ok(out)
+
+    pub fn clear(&mut self) {
+        self.by_uuid.clear();
+    }
+
+    pub fn xml_reads(&self) -> u64 {
+        self.reads
+    }
+
+    /// Every domain with its NICs: one list call, and an XML for each domain not kept.
+    pub fn read(&mut self, conn: &Connect) -> Result<Vec<GuestNics>> {
+        let domains = conn.list_all_domains(0)?;
+        let mut out = Vec::with_capacity(domains.len());
+        for d in domains {
+            let Ok(uuid) = d.uuid_string() else { continue };
+            if let Some(g) = self.by_uuid.get(&uuid) {
+                out.push(g.clone());
+                continue;
+            }
+            let Ok(xml) = d.xml_desc(0) else { continue };
+            self.reads += 1;
+            let g = GuestNics {
+                uuid: uuid.clone(),
+                name: d.name().unwrap_or_default(),
+                active: d.is_active().unwrap_or(false),
+                nics: parse_guest_nics(&xml).unwrap_or_default(),
+            };
+            self.by_uuid.insert(uuid, g.clone());
+            out.push(g);
+        }
+        // Domains gone since the last read.
+        let listed: HashSet<&str> = out.iter().map(|g| g.uuid.as_str()).collect();
+        self.by_uuid.retain(|u, _| listed.contains(u.as_str()));
+        Ok(out)
+    }
 }
 
 /// The guests attached to `info`: on the network by name, or on its bridge.
@@ -765,14 +804,13 @@ pub fn read_network(net: &Network) -> Result<NetworkInfo> {
     Ok(info)
 }
 
-/// Every network, with the guests attached to each.
-pub fn list_networks(conn: &Connect) -> Result<Vec<NetworkInfo>> {
-    let guests = guest_nics(conn).unwrap_or_default();
+/// Every network, with the guests (of `guests`) attached to each.
+pub fn list_networks(conn: &Connect, guests: &[GuestNics]) -> Result<Vec<NetworkInfo>> {
     let mut out = Vec::new();
     for n in conn.list_all_networks(0)? {
         match read_network(&n) {
             Ok(mut info) => {
-                info.guests = guests_of(&info, &guests);
+                info.guests = guests_of(&info, guests);
                 out.push(info);
             }
             Err(e) => tracing::debug!("network skipped: {e}"),
@@ -1019,8 +1057,7 @@ pub struct Topology {
 
 /// Gather the topology: networks, host interfaces, running guests' NICs, and their
 /// addresses from the DHCP leases (where the driver has them).
-pub fn topology(conn: &Connect, local: bool) -> Result<Topology> {
-    let mut all = guest_nics(conn)?;
+pub fn topology(conn: &Connect, local: bool, mut all: Vec<GuestNics>) -> Result<Topology> {
     let mut networks = Vec::new();
     let mut by_mac: HashMap<String, String> = HashMap::new();
     for n in conn.list_all_networks(0)? {

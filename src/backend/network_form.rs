@@ -6,7 +6,6 @@ use std::net::IpAddr;
 
 use super::netcheck::{self as c, HostAddr, IpNet, Problem};
 use super::network::{DhcpHost, DnsHost, IpSpec, NetworkMode, NetworkSpec};
-use crate::i18n::gettext;
 
 /// What the person typed and chose.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -184,7 +183,7 @@ pub fn check_form(f: &NetworkForm, ctx: &FormContext) -> (Vec<FieldProblem>, Opt
                 match overlap {
                     Err(p) => bad(Field::Ipv6Net, p),
                     Ok(()) => {
-                        let gw = c::check_ipv6_host(&f.ipv6_gateway, &n, &gettext("gateway"))
+                        let gw = c::check_ipv6_host(&f.ipv6_gateway, &n, c::Subject::Gateway)
                             .map_err(|p| bad(Field::Ipv6Gateway, p))
                             .ok();
                         let dhcp = if f.dhcp6 {
@@ -221,7 +220,7 @@ pub fn check_form(f: &NetworkForm, ctx: &FormContext) -> (Vec<FieldProblem>, Opt
     } else {
         None
     };
-    // Static hosts, one a line, inside the IPv4 network.
+    // Static hosts, one per line, inside the IPv4 network.
     let mut hosts = Vec::new();
     let mut taken: Vec<(String, String)> = Vec::new();
     for (i, line) in f.hosts.lines().enumerate() {
@@ -233,10 +232,7 @@ pub fn check_form(f: &NetworkForm, ctx: &FormContext) -> (Vec<FieldProblem>, Opt
             problems.push(FieldProblem {
                 field: Field::Hosts,
                 line: Some(i + 1),
-                problem: Problem::OutsideNetwork {
-                    what: gettext("address"),
-                    net: gettext("the IPv4 network"),
-                },
+                problem: Problem::NeedsIpv4Network,
             });
             continue;
         };
@@ -275,7 +271,7 @@ pub fn check_form(f: &NetworkForm, ctx: &FormContext) -> (Vec<FieldProblem>, Opt
             None => line_problem = Some(Problem::NotAddress(words[0].to_string())),
             Some(a) if !nets.is_empty() && !nets.iter().any(|n| n.contains(a)) && a.is_ipv4() => {
                 line_problem = Some(Problem::OutsideNetwork {
-                    what: gettext("address"),
+                    what: c::Subject::Address,
                     net: nets[0].to_string(),
                 })
             }

@@ -13,7 +13,17 @@ use super::{Error, Result};
 impl Connection {
     /// Every network, with the guests attached to each.
     pub async fn networks(&self) -> Result<Vec<NetworkInfo>> {
-        self.call(|w| network::list_networks(w.conn()?)).await
+        self.call(|w| {
+            let guests = w.guest_nics()?;
+            network::list_networks(w.conn()?, &guests)
+        })
+        .await
+    }
+
+    /// Domain XMLs read so far to tell which guests use which network (each domain's
+    /// is kept until an event says it changed).
+    pub async fn nic_xml_reads(&self) -> Result<u64> {
+        self.call(|w| Ok(w.nic_xml_reads())).await
     }
 
     /// A network's XML: the persistent definition with `inactive`, else the live one.
@@ -121,10 +131,9 @@ impl Connection {
     /// The DHCP leases of a network, each with the guest whose NIC has its MAC.
     pub async fn network_leases(&self, uuid: String) -> Result<Vec<Lease>> {
         self.call(move |w| {
-            let conn = w.conn()?;
-            let n = lookup(conn, &uuid)?;
+            let guests = w.guest_nics().unwrap_or_default();
+            let n = lookup(w.conn()?, &uuid)?;
             let mut leases = dhcp_leases(&n)?;
-            let guests = network::guest_nics(conn).unwrap_or_default();
             let by_mac: HashMap<&str, &str> = guests
                 .iter()
                 .flat_map(|g| {
@@ -159,7 +168,8 @@ impl Connection {
     pub async fn topology(&self) -> Result<Topology> {
         self.call(|w| {
             let local = w.is_local();
-            network::topology(w.conn()?, local)
+            let guests = w.guest_nics()?;
+            network::topology(w.conn()?, local, guests)
         })
         .await
     }

@@ -4,7 +4,8 @@
 
 use std::collections::{HashMap, HashSet};
 use std::mem::ManuallyDrop;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use virt::connect::{Connect, ConnectAuth, ConnectCredential, ConnectCredentialType};
@@ -90,6 +91,13 @@ enum Msg {
 pub struct Connection {
     tx: mpsc::Sender<Msg>,
     uri: String,
+    /// The worker's update channel, for what the UI must learn before the worker is
+    /// free to say it (a disconnect while an open is still blocked).
+    /// Weak, so the channel still closes when the worker ends.
+    updates: async_channel::WeakSender<Update>,
+    /// Bumped by every disconnect, so the worker can tell that what it was doing
+    /// when it began (an open that took a minute) is no longer wanted.
+    disconnects: Arc<AtomicU64>,
 }
 
 /// Back-off between reconnection attempts, in seconds.
@@ -102,13 +110,16 @@ impl Connection {
     pub fn spawn(uri: &str) -> (Connection, async_channel::Receiver<Update>) {
         let (tx, rx) = mpsc::channel();
         let (utx, urx) = async_channel::unbounded();
+        let disconnects = Arc::new(AtomicU64::new(0));
         let worker = Worker {
             uri: uri.to_string(),
             conn: None,
             registration: None,
             domains: HashMap::new(),
-            updates: utx,
+            updates: utx.clone(),
             tx: tx.clone(),
+            disconnects: disconnects.clone(),
+            session: 0,
             want_connected: false,
             retry_at: None,
             attempt: 0,
@@ -118,6 +129,7 @@ impl Connection {
             vcpus: HashMap::new(),
             generation: 0,
             networks_queued: false,
+            nics: Default::default(),
         };
         let name = format!("libvirt {uri}");
         let spawned = std::thread::Builder::new()
@@ -130,6 +142,8 @@ impl Connection {
             Connection {
                 tx,
                 uri: uri.to_string(),
+                updates: utx.downgrade(),
+                disconnects,
             },
             urx,
         )
@@ -152,8 +166,14 @@ impl Connection {
         });
     }
 
-    /// Close the connection and stop reconnecting.
+    /// Close the connection and stop reconnecting. Said at once, even when the worker
+    /// is still blocked opening the connection (an unreachable host): that open is
+    /// closed again when it returns, and nothing it found is sent.
     pub fn disconnect(&self) {
+        self.disconnects.fetch_add(1, Ordering::SeqCst);
+        if let Some(updates) = self.updates.upgrade() {
+            let _ = updates.try_send(Update::State(ConnState::Disconnected));
+        }
         self.post(|w| {
             w.want_connected = false;
             w.retry_at = None;
@@ -462,6 +482,22 @@ pub struct Worker {
     generation: u64,
     /// A reload of the network list is queued (events arrive in bursts).
     networks_queued: bool,
+    /// [`Connection::disconnects`], and its value when the current open began: while
+    /// they differ, the UI has been told "disconnected" and hears nothing else.
+    disconnects: Arc<AtomicU64>,
+    session: u64,
+    /// Each domain's NICs, for the guests on each network.
+    nics: super::network::NicCache,
+}
+
+/// Close a connection. virt's Drop panics when virConnectClose fails (as it may on a
+/// dead connection): close by hand and ignore the result.
+fn close_quietly(c: Connect) {
+    let c = ManuallyDrop::new(c);
+    // SAFETY: `c` owns one reference to a valid connection; it is not used again.
+    unsafe {
+        sys::virConnectClose(c.as_ptr());
+    }
 }
 
 impl Worker {
@@ -497,7 +533,15 @@ impl Worker {
     }
 
     fn send(&self, u: Update) {
+        if self.disconnected_meanwhile() && !matches!(u, Update::State(ConnState::Disconnected)) {
+            return;
+        }
         let _ = self.updates.send_blocking(u);
+    }
+
+    /// A disconnect was asked for since the current open began.
+    fn disconnected_meanwhile(&self) -> bool {
+        self.disconnects.load(Ordering::SeqCst) != self.session
     }
 
     /// The open connection, or `NotConnected`.
@@ -506,6 +550,7 @@ impl Worker {
     }
 
     fn open(&mut self) {
+        self.session = self.disconnects.load(Ordering::SeqCst);
         if self.conn.is_some() {
             self.send(Update::State(ConnState::Connected));
             return;
@@ -538,6 +583,13 @@ impl Worker {
         let opened = Connect::open_auth(Some(&uri), &mut auth, 0);
         tracing::debug!("opened {uri} in {:?}", t0.elapsed());
         AUTH_TARGET.with(|t| *t.borrow_mut() = None);
+        if self.disconnected_meanwhile() {
+            // Disconnected while blocked here: the queued disconnect finishes the job.
+            if let Ok(c) = opened {
+                close_quietly(c);
+            }
+            return;
+        }
         let conn = match opened {
             Ok(c) => c,
             Err(e) => {
@@ -609,7 +661,10 @@ impl Worker {
             if w.generation != generation || w.conn.is_none() {
                 return;
             }
-            match w.conn().and_then(super::network::list_networks) {
+            let listed = w
+                .guest_nics()
+                .and_then(|guests| super::network::list_networks(w.conn()?, &guests));
+            match listed {
                 Ok(list) => w.send(Update::Networks(list)),
                 Err(e) if e.is_connection_lost() => w.lost(e.to_string()),
                 // A driver without networks has none to show.
@@ -617,6 +672,26 @@ impl Worker {
                 Err(e) => tracing::warn!("listing networks on {} failed: {e}", w.uri),
             }
         })));
+    }
+
+    /// Every domain with its NICs, from the cache where no event said they changed.
+    pub fn guest_nics(&mut self) -> Result<Vec<super::network::GuestNics>> {
+        if self.registration.is_none() {
+            // No events to say what changed: nothing kept can be trusted.
+            self.nics.clear();
+        }
+        let conn = self.conn.as_ref().ok_or(Error::NotConnected)?;
+        self.nics.read(conn)
+    }
+
+    /// Read this domain's NICs again next time.
+    pub fn forget_nics(&mut self, uuid: &str) {
+        self.nics.forget(uuid);
+    }
+
+    /// Domain XMLs read for the network views since the connection was made.
+    pub fn nic_xml_reads(&self) -> u64 {
+        self.nics.xml_reads()
     }
 
     /// Whether the connection's host is this machine (its interfaces can be read here).
@@ -630,17 +705,12 @@ impl Worker {
 
     fn close(&mut self) {
         self.domains.clear();
+        self.nics.clear();
         self.prev.clear();
         self.prev_host = None;
         self.registration = None;
         if let Some(c) = self.conn.take() {
-            // virt's Drop panics when virConnectClose fails (as it may on a dead
-            // connection): close by hand and ignore the result.
-            let c = ManuallyDrop::new(c);
-            // SAFETY: `c` owns one reference to a valid connection; it is not used again.
-            unsafe {
-                sys::virConnectClose(c.as_ptr());
-            }
+            close_quietly(c);
         }
     }
 
@@ -820,6 +890,7 @@ impl Worker {
     fn handle_event(&mut self, e: Event) {
         match &e {
             Event::Domain { uuid, kind, .. } => {
+                self.nics.forget(uuid);
                 if *kind == DomainEventKind::Undefined {
                     // A transient domain that still runs stays; otherwise it is gone.
                     self.domains.remove(uuid);
@@ -832,6 +903,7 @@ impl Worker {
                 self.refresh(&uuid);
             }
             Event::DomainChanged { uuid, .. } => {
+                self.nics.forget(uuid);
                 let uuid = uuid.clone();
                 self.refresh(&uuid);
             }

@@ -15,6 +15,7 @@ pub mod state;
 pub mod vm_page;
 pub mod window;
 pub mod xml_page;
+pub mod xml_view;
 
 pub use window::Window;
 

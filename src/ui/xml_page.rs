@@ -8,7 +8,6 @@ use std::cell::{Cell, RefCell};
 use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::glib;
-use sourceview5::prelude::*;
 
 use crate::backend::domain_xml::{line_diff, DiffLine, DomainXml};
 use crate::i18n::{gettext, gettext_f};
@@ -68,27 +67,8 @@ impl XmlPage {
 
     fn build(&self) {
         let imp = self.imp();
-        sourceview5::init();
-        let buffer = sourceview5::Buffer::new(None);
-        if let Some(lang) = sourceview5::LanguageManager::default().language("xml") {
-            buffer.set_language(Some(&lang));
-        }
-        buffer.set_highlight_syntax(true);
-        let scheme_manager = sourceview5::StyleSchemeManager::default();
-        let dark = adw::StyleManager::default().is_dark();
-        if let Some(s) = scheme_manager.scheme(if dark { "Adwaita-dark" } else { "Adwaita" }) {
-            buffer.set_style_scheme(Some(&s));
-        }
-        let view = sourceview5::View::with_buffer(&buffer);
-        view.set_monospace(true);
-        view.set_show_line_numbers(true);
-        view.set_highlight_current_line(true);
-        view.set_tab_width(2);
-        view.set_insert_spaces_instead_of_tabs(true);
-        view.set_auto_indent(true);
-        view.set_top_margin(6);
-        view.set_bottom_margin(6);
-        view.update_property(&[gtk::accessible::Property::Label(&gettext("Domain XML"))]);
+        let view = super::xml_view::xml_source_view(&gettext("Domain XML"));
+        let buffer = view.buffer();
         let this = self.downgrade();
         buffer.connect_changed(move |_| {
             if let Some(this) = this.upgrade() {

@@ -47,6 +47,57 @@ fn error_label() -> gtk::Label {
     l
 }
 
+/// A setting typed into an entry row of a group, with Apply. A problem marks the row
+/// and shows under the group's list, prefixed with the field's name.
+#[derive(Clone)]
+struct EditRow {
+    row: adw::EntryRow,
+    title: String,
+    problem: gtk::Label,
+}
+
+impl EditRow {
+    fn new(title: &str, value: &str) -> EditRow {
+        let row = adw::EntryRow::builder()
+            .title(title)
+            .text(value)
+            .show_apply_button(true)
+            .build();
+        row.update_property(&[gtk::accessible::Property::Label(title)]);
+        let problem = error_label();
+        problem.set_margin_top(6);
+        problem.set_margin_start(6);
+        EditRow {
+            row,
+            title: title.to_string(),
+            problem,
+        }
+    }
+
+    fn show(&self, problem: Option<netcheck::Problem>) {
+        match problem {
+            None => {
+                self.row.remove_css_class("error");
+                self.problem.set_visible(false);
+            }
+            Some(p) => {
+                self.row.add_css_class("error");
+                self.problem.set_label(&gettext_f(
+                    "{field}: {problem}",
+                    &[("field", &self.title), ("problem", &p.message())],
+                ));
+                self.problem.set_visible(true);
+            }
+        }
+    }
+
+    /// The row into the group's list; its problem label kept for under the list.
+    fn add_to(self, group: &adw::PreferencesGroup, problems: &mut Vec<gtk::Label>) {
+        group.add(&self.row);
+        problems.push(self.problem);
+    }
+}
+
 /// Check `entries` as they are typed: `check` decides; its problem shows in `err` once
 /// anything is typed, and `button` is on only while everything is valid.
 fn check_as_typed<T: 'static>(
@@ -259,12 +310,14 @@ impl NetworksPage {
 
         // Settings.
         let g = group(&gettext("Settings"));
+        // What is wrong with a typed setting shows under the group, naming the field.
+        let mut problems: Vec<gtk::Label> = Vec::new();
         g.add(&property_row(&gettext("Mode"), &mode_label(&info.mode)));
         if matches!(
             info.mode,
             NetworkMode::Nat | NetworkMode::Route | NetworkMode::Open
         ) {
-            g.add(&self.config_entry(
+            self.config_entry(
                 info,
                 &gettext("Forward Device (empty: any)"),
                 info.forward_dev.clone().unwrap_or_default(),
@@ -281,7 +334,8 @@ impl NetworksPage {
                         })
                     }
                 },
-            ));
+            )
+            .add_to(&g, &mut problems);
         } else if let Some(dev) = &info.forward_dev {
             g.add(&property_row(&gettext("Device"), dev));
         } else if matches!(info.mode, NetworkMode::Nat | NetworkMode::Route) {
@@ -306,19 +360,34 @@ impl NetworksPage {
             );
             g.add(&property_row(&t, &v));
             for r in &ip.ranges {
-                match (ip.v6, ip.net()) {
-                    (false, Some(netcheck::IpNet::V4(net))) => {
-                        g.add(&self.range_entry(info, ip.index, net, &ip.address, r));
+                let entry = match ip.net() {
+                    Some(netcheck::IpNet::V4(net)) => {
+                        let gw = ip.address.parse().ok();
+                        self.range_entry(info, ip.index, r, move |t| {
+                            netcheck::check_ipv4_range_text(t, &net, gw)
+                                .map(|(s, e)| (s.to_string(), e.to_string()))
+                        })
                     }
-                    _ => g.add(&property_row(
-                        &gettext("DHCP Range"),
-                        &format!("{} – {}", r.start, r.end),
-                    )),
-                }
+                    Some(netcheck::IpNet::V6(net)) => {
+                        let gw = ip.address.parse().ok();
+                        self.range_entry(info, ip.index, r, move |t| {
+                            netcheck::check_ipv6_range_text(t, &net, gw)
+                                .map(|(s, e)| (s.to_string(), e.to_string()))
+                        })
+                    }
+                    None => {
+                        g.add(&property_row(
+                            &gettext("DHCP Range"),
+                            &format!("{} – {}", r.start, r.end),
+                        ));
+                        continue;
+                    }
+                };
+                entry.add_to(&g, &mut problems);
             }
         }
         if info.mode.has_own_bridge() {
-            g.add(&self.config_entry(
+            self.config_entry(
                 info,
                 &gettext("MTU"),
                 info.mtu.map(|m| m.to_string()).unwrap_or_default(),
@@ -335,8 +404,9 @@ impl NetworksPage {
                         })
                     }
                 },
-            ));
-            g.add(&self.config_entry(
+            )
+            .add_to(&g, &mut problems);
+            self.config_entry(
                 info,
                 &gettext("DNS Domain"),
                 info.domain.clone().unwrap_or_default(),
@@ -353,7 +423,11 @@ impl NetworksPage {
                         })
                     }
                 },
-            ));
+            )
+            .add_to(&g, &mut problems);
+        }
+        for p in problems {
+            g.add(&p);
         }
         d.append(&g);
 
@@ -420,16 +494,9 @@ impl NetworksPage {
         // XML: edited as text and defined as a whole (what is not understood is kept,
         // since it is the person's text).
         let g = group(&gettext("XML"));
-        let view = gtk::TextView::builder()
-            .monospace(true)
-            .wrap_mode(gtk::WrapMode::WordChar)
-            .top_margin(6)
-            .bottom_margin(6)
-            .left_margin(6)
-            .right_margin(6)
-            .build();
+        let view = crate::ui::xml_view::xml_source_view(&gettext("Network XML"));
+        view.set_wrap_mode(gtk::WrapMode::WordChar);
         view.buffer().set_text(&info.xml);
-        view.update_property(&[gtk::accessible::Property::Label(&gettext("Network XML"))]);
         let scroller = gtk::ScrolledWindow::builder()
             .child(&view)
             .min_content_height(160)
@@ -446,12 +513,10 @@ impl NetworksPage {
         apply.set_halign(gtk::Align::Start);
         apply.set_margin_top(6);
         let this = self.downgrade();
-        let buffer = view.buffer();
         let uuid = info.uuid.clone();
         apply.connect_clicked(move |_| {
             let Some(this) = this.upgrade() else { return };
-            let (s, e) = buffer.bounds();
-            let xml = buffer.text(&s, &e, false).to_string();
+            let xml = crate::ui::xml_view::text_of(&view).to_string();
             if let Err(err) = crate::backend::xml::Document::parse(&xml) {
                 this.fail(
                     &gettext("The XML is not valid"),
@@ -491,87 +556,52 @@ impl NetworksPage {
         title: &str,
         value: String,
         check: fn(&str) -> netcheck::Check<ConfigEdit>,
-    ) -> gtk::Widget {
-        let b = gtk::Box::new(gtk::Orientation::Vertical, 2);
-        let row = adw::EntryRow::builder()
-            .title(title)
-            .text(&value)
-            .show_apply_button(true)
-            .build();
-        row.update_property(&[gtk::accessible::Property::Label(title)]);
-        let err = error_label();
-        let e2 = err.clone();
-        row.connect_changed(move |r| match check(&r.text()) {
-            Ok(_) => e2.set_visible(false),
-            Err(p) => {
-                e2.set_label(&p.message());
-                e2.set_visible(true);
-            }
-        });
+    ) -> EditRow {
+        let e = EditRow::new(title, &value);
+        let e2 = e.clone();
+        e.row
+            .connect_changed(move |r| e2.show(check(&r.text()).err()));
         let this = self.downgrade();
         let uuid = info.uuid.clone();
-        let e3 = err.clone();
-        row.connect_apply(move |r| {
+        let e3 = e.clone();
+        e.row.connect_apply(move |r| {
             let Some(this) = this.upgrade() else { return };
             match check(&r.text()) {
                 Ok(edit) => this.apply_config(uuid.clone(), edit),
-                Err(p) => {
-                    e3.set_label(&p.message());
-                    e3.set_visible(true);
-                }
+                Err(p) => e3.show(Some(p)),
             }
         });
-        let list = gtk::ListBox::new();
-        list.add_css_class("boxed-list");
-        list.set_selection_mode(gtk::SelectionMode::None);
-        list.append(&row);
-        b.append(&list);
-        b.append(&err);
-        b.upcast()
+        e
     }
 
-    /// A DHCP range, edited live: the old range goes and the new one comes, through
-    /// `virNetworkUpdate`, without a restart.
+    /// A DHCP range of either family, edited live: the old range goes and the new one
+    /// comes, through `virNetworkUpdate`, and the old one is put back if the new one is
+    /// refused. `check` turns the typed text into the range's two ends.
     fn range_entry(
         &self,
         info: &NetworkInfo,
         ip_index: usize,
-        net: netcheck::Ipv4Net,
-        gateway: &str,
         old: &crate::backend::network::DhcpRange,
-    ) -> gtk::Widget {
-        let gw: Option<std::net::Ipv4Addr> = gateway.parse().ok();
-        let b = gtk::Box::new(gtk::Orientation::Vertical, 2);
-        let title = gettext("DHCP Range");
-        let row = adw::EntryRow::builder()
-            .title(&title)
-            .text(format!("{} – {}", old.start, old.end))
-            .show_apply_button(true)
-            .build();
-        row.update_property(&[gtk::accessible::Property::Label(&title)]);
-        let err = error_label();
-        let e2 = err.clone();
-        row.connect_changed(
-            move |r| match netcheck::check_ipv4_range_text(&r.text(), &net, gw) {
-                Ok(_) => e2.set_visible(false),
-                Err(p) => {
-                    e2.set_label(&p.message());
-                    e2.set_visible(true);
-                }
-            },
+        check: impl Fn(&str) -> netcheck::Check<(String, String)> + 'static,
+    ) -> EditRow {
+        let e = EditRow::new(
+            &gettext("DHCP Range"),
+            &format!("{} – {}", old.start, old.end),
         );
+        let check = std::rc::Rc::new(check);
+        let (e2, c2) = (e.clone(), check.clone());
+        e.row.connect_changed(move |r| e2.show(c2(&r.text()).err()));
         let this = self.downgrade();
         let uuid = info.uuid.clone();
         let old = old.clone();
-        row.connect_apply(move |r| {
+        let e3 = e.clone();
+        e.row.connect_apply(move |r| {
             let Some(this) = this.upgrade() else { return };
-            let Ok((s, e)) = netcheck::check_ipv4_range_text(&r.text(), &net, gw) else {
-                return;
+            let (start, end) = match check(&r.text()) {
+                Ok(v) => v,
+                Err(p) => return e3.show(Some(p)),
             };
-            let new = crate::backend::network::DhcpRange {
-                start: s.to_string(),
-                end: e.to_string(),
-            };
+            let new = crate::backend::network::DhcpRange { start, end };
             let old = old.clone();
             this.run(
                 gettext("Could not change the DHCP range"),
@@ -612,13 +642,7 @@ impl NetworksPage {
                 },
             );
         });
-        let list = gtk::ListBox::new();
-        list.add_css_class("boxed-list");
-        list.set_selection_mode(gtk::SelectionMode::None);
-        list.append(&row);
-        b.append(&list);
-        b.append(&err);
-        b.upcast()
+        e
     }
 
     fn apply_config(&self, uuid: String, edit: ConfigEdit) {
@@ -784,7 +808,7 @@ impl NetworksPage {
                     .map_err(|_| netcheck::Problem::NotAddress(ip.text().to_string()))?;
                 if !nets.is_empty() && !nets.iter().any(|x| x.contains(a)) {
                     return Err(netcheck::Problem::OutsideNetwork {
-                        what: gettext("address"),
+                        what: netcheck::Subject::Address,
                         net: nets
                             .iter()
                             .map(|n| n.to_string())

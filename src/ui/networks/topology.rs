@@ -446,7 +446,7 @@ impl TopologyView {
         let active = t.networks.iter().filter(|n| n.active).count();
         let nics: usize = t.guests.iter().map(|g| g.nics.len()).sum();
         imp.status.set_label(&gettext_f(
-            "{nets} networks ({active} active) · {guests} running guests · {nics} NICs",
+            "Networks: {nets} ({active} active) · Running guests: {guests} · NICs: {nics}",
             &[
                 ("nets", &t.networks.len().to_string()),
                 ("active", &active.to_string()),

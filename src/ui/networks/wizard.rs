@@ -356,7 +356,7 @@ impl NetworkWizard {
             &gettext("Bridge Name"),
             Some(&gettext("Leave empty and libvirt picks virbrN.")),
         );
-        let (ab, asw) = switch_row(&gettext("Start with the host"), true);
+        let (ab, asw) = switch_row(&gettext("Start with the Host"), true);
         i.autostart.set_active(asw.is_active());
         asw.bind_property("active", &i.autostart, "active").build();
         p.append(&ab);
@@ -509,13 +509,13 @@ impl NetworkWizard {
             &p,
             Field::Hosts,
             &gettext("Static DHCP Hosts"),
-            &gettext("One a line: MAC address or name, then the address. E.g. 52:54:00:12:34:56 192.168.100.10"),
+            &gettext("One per line: MAC address or name, then the address. E.g. 52:54:00:12:34:56 192.168.100.10"),
         );
         self.add_text(
             &p,
             Field::DnsHosts,
             &gettext("DNS Host Entries"),
-            &gettext("One a line: address, then one or more host names."),
+            &gettext("One per line: address, then one or more host names."),
         );
         self.add_entry(
             &p,
@@ -666,7 +666,7 @@ impl NetworkWizard {
                 .find(|i| i.kind == "ethernet" && i.master.is_none())
                 .map(|i| i.name.clone())
                 .unwrap_or_else(|| "eth0".into());
-            self.0.bridge_help.set_label(&bridge_help_text(&dev));
+            self.0.bridge_help.set_markup(&bridge_help_text(&dev));
         }
         self.0.bridge_help.set_visible(show);
         if names.is_empty() {
@@ -931,17 +931,26 @@ fn mode_hint_text(mode: &NetworkMode) -> String {
     }
 }
 
-/// How to make a host bridge where none exists: the NetworkManager commands, for the
+/// How to make a host bridge where none exists (Pango markup): the NetworkManager commands, for the
 /// person to run (Hangar does not change the host's networking behind their back).
 fn bridge_help_text(dev: &str) -> String {
-    gettext_f(
-        "This host has no bridge. With NetworkManager, one that takes over {dev} is made with:\n\
-         nmcli connection add type bridge ifname br0 con-name br0\n\
+    let commands = format!(
+        "nmcli connection add type bridge ifname br0 con-name br0\n\
          nmcli connection add type bridge-slave ifname {dev} master br0\n\
-         nmcli connection up br0\n\
-         The host loses its network connection for a moment, and for good if {dev} is \
-         how you reach it and the bridge gets no address: do it from a console.",
-        &[("dev", dev)],
+         nmcli connection up br0"
+    );
+    // Markup: the commands in a fixed-width face, to copy as they are.
+    format!(
+        "{}\n<tt>{}</tt>\n{}",
+        glib::markup_escape_text(&gettext_f(
+            "This host has no bridge. With NetworkManager, one that takes over {dev} is made with:",
+            &[("dev", dev)],
+        )),
+        glib::markup_escape_text(&commands),
+        glib::markup_escape_text(&gettext_f(
+            "The host loses its network connection for a moment, and for good if {dev} is how you reach it and the bridge gets no address: do it from a console.",
+            &[("dev", dev)],
+        ))
     )
 }
 
