@@ -978,3 +978,28 @@ fn the_clipboard_crosses_to_and_from_other_applications() {
     );
     win.destroy();
 }
+
+#[gtk::test]
+fn an_rfb_3_3_refusal_ends_with_the_servers_reason() {
+    // RFB 3.3: security type 0, then the reason. gvnc ends without a word about it.
+    let port = server_n(3, |mut s| {
+        let _ = s.write_all(b"RFB 003.003\n");
+        let _ = read_n(&mut s, 12);
+        let reason = b"no more connections (3.3)";
+        let mut m = 0u32.to_be_bytes().to_vec();
+        m.extend_from_slice(&(reason.len() as u32).to_be_bytes());
+        m.extend_from_slice(reason);
+        let _ = s.write_all(&m);
+        std::thread::sleep(Duration::from_millis(500));
+    });
+    let (win, d, events) = display(port);
+    wait_for("the disconnection", 15, || ended(&events));
+    assert!(!d.is_open());
+    let ev = events.borrow();
+    assert!(
+        ev.iter().any(|e| matches!(e, DisplayEvent::Error(m)
+            if m.ends_with(": no more connections (3.3)"))),
+        "an error with the server's reason: {ev:?}"
+    );
+    win.destroy();
+}

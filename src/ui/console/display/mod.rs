@@ -111,6 +111,9 @@ mod imp {
         pub addr: RefCell<Option<(String, u16)>>,
         /// A connection the server refused, while its reason is asked for again.
         pub probing: RefCell<Option<gvnc::Connection>>,
+        /// The server offered authentication, or gvnc reported an error: an end of the
+        /// handshake with neither is a refusal whose reason gvnc dropped.
+        pub handshake_said: Cell<bool>,
         /// Clipboard sharing with the guest, off until the person turns it on.
         pub clipboard_sharing: Cell<bool>,
         /// The text the guest put on our clipboard last (not to be echoed back).

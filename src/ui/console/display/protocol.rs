@@ -18,6 +18,7 @@ impl VncDisplay {
         imp.fb.replace(None);
         imp.frame.replace(None);
         imp.absolute.set(false);
+        imp.handshake_said.set(false);
         self.reset_guest_resize();
         let conn = gvnc::Connection::new();
 
@@ -27,11 +28,18 @@ impl VncDisplay {
                 this.emit(DisplayEvent::Connected);
             }
         });
-        conn.connect_vnc_auth_choose_type(|c, types| {
+        let this = self.downgrade();
+        conn.connect_vnc_auth_choose_type(move |c, types| {
             let offered: Vec<gvnc::ConnectionAuth> = types
                 .iter()
                 .filter_map(|v| v.get::<gvnc::ConnectionAuth>().ok())
                 .collect();
+            // RFB 3.3's refusal comes as the one type "invalid" (0): not an offer.
+            if offered.iter().any(|a| *a != gvnc::ConnectionAuth::Invalid) {
+                if let Some(this) = this.upgrade() {
+                    this.imp().handshake_said.set(true);
+                }
+            }
             let pick = [
                 gvnc::ConnectionAuth::None,
                 gvnc::ConnectionAuth::Vnc,
@@ -166,6 +174,7 @@ impl VncDisplay {
             // A connection closed on purpose (or given up on) stays quiet.
             let from = args.first().and_then(|a| a.get::<gvnc::Connection>().ok());
             if from.is_some() && this.imp().conn.borrow().as_ref() == from.as_ref() {
+                this.imp().handshake_said.set(true);
                 this.emit(DisplayEvent::Error(reason_text(&string_arg(v))));
             }
             None
@@ -176,6 +185,12 @@ impl VncDisplay {
             let imp = this.imp();
             // Only the current connection speaks; one closed on purpose stays quiet.
             let current = imp.conn.borrow().as_ref() == Some(c);
+            if current && !imp.initialized.get() && !imp.handshake_said.get() {
+                // Gone before offering any authentication, without a word from gvnc:
+                // an RFB 3.3 refusal, whose reason gvnc drops. Hear it ourselves.
+                this.ask_refusal(c, false);
+                return;
+            }
             if current {
                 imp.conn.replace(None);
                 imp.initialized.set(false);
@@ -282,12 +297,25 @@ impl VncDisplay {
     /// The server refused the connection and gvnc lost its reason: over TCP, hear the
     /// refusal again on a connection of our own (off the main thread), then report it.
     fn refused(&self, c: &gvnc::Connection) {
+        self.ask_refusal(c, true);
+    }
+
+    /// Ask the server (over TCP) why it refused, then report that and the end of the
+    /// connection. `sure`: it did refuse (say so even without a reason).
+    fn ask_refusal(&self, c: &gvnc::Connection, sure: bool) {
         let addr = self.imp().addr.borrow().clone();
         let Some((host, port)) = addr else {
-            self.emit(DisplayEvent::Error(gettext(
-                "The display refused the connection.",
-            )));
-            c.shutdown();
+            if sure {
+                self.emit(DisplayEvent::Error(gettext(
+                    "The display refused the connection.",
+                )));
+                c.shutdown();
+            } else {
+                let imp = self.imp();
+                imp.conn.replace(None);
+                imp.initialized.set(false);
+                self.emit(DisplayEvent::Disconnected);
+            }
             return;
         };
         // From here on this connection is no longer the display's: what gvnc makes of
@@ -310,20 +338,23 @@ impl VncDisplay {
             this.imp().probing.replace(None);
             c.shutdown();
             let msg = match reason {
-                Some(r) if !r.is_empty() => gettext_f(
+                Some(r) if !r.is_empty() => Some(gettext_f(
                     "The display refused the connection: {reason}",
                     &[("reason", &r)],
-                ),
-                _ => gettext("The display refused the connection."),
+                )),
+                _ if sure => Some(gettext("The display refused the connection.")),
+                _ => None,
             };
-            this.emit(DisplayEvent::Error(msg));
+            if let Some(msg) = msg {
+                this.emit(DisplayEvent::Error(msg));
+            }
             this.emit(DisplayEvent::Disconnected);
         });
     }
 }
 
 /// Connect to `host`:`port` and read the RFB greeting up to the security types: when
-/// the server offers none, the reason it gives (RFB 3.7 and later), else `None`.
+/// the server offers none, the reason it gives, else `None`.
 pub(super) fn refusal_reason(host: &str, port: u16) -> Option<String> {
     use std::io::{Read, Write};
     use std::net::{TcpStream, ToSocketAddrs};
