@@ -450,6 +450,9 @@ impl ConsolePage {
         });
         imp.password_error.add_css_class("error");
         imp.password_error.set_wrap(true);
+        // Wrapped to the form's width, not one long line that widens it.
+        imp.password_error.set_max_width_chars(40);
+        imp.password_error.set_justify(gtk::Justification::Center);
         imp.password_error.set_visible(false);
         let this = self.downgrade();
         let connect = pill(&gettext("_Connect"), move || {
