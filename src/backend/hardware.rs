@@ -228,7 +228,24 @@ pub fn limits(w: &mut Worker, domain_type: &str) -> Result<HardwareLimits> {
     })
 }
 
+/// The XML the editor starts from (the persistent definition; the live one of a
+/// transient domain), alone: cheap enough to ask every few seconds.
+pub fn editable_xml(w: &mut Worker, uuid: &str) -> Result<String> {
+    let d = w.domain(uuid)?;
+    let flags = if d.is_persistent().unwrap_or(true) {
+        sys::VIR_DOMAIN_XML_INACTIVE
+    } else {
+        0
+    };
+    Ok(d.xml_desc(flags)?)
+}
+
 impl Connection {
+    /// The XML the editor starts from, without the rest of [`EditableDomain`].
+    pub async fn editable_xml(&self, uuid: String) -> Result<String> {
+        self.call(move |w| editable_xml(w, &uuid)).await
+    }
+
     /// The domain's persistent XML for the editor.
     pub async fn editable_domain(&self, uuid: String) -> Result<EditableDomain> {
         self.call(move |w| editable(w, &uuid)).await
@@ -246,6 +263,84 @@ impl Connection {
 
     pub async fn hardware_limits(&self, domain_type: String) -> Result<HardwareLimits> {
         self.call(move |w| limits(w, &domain_type)).await
+    }
+}
+
+/// What changing a domain's current memory or vCPU count did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveChange {
+    pub applied: Applied,
+    /// libvirt's reason for not changing the running domain (the change is saved for
+    /// after shutdown instead).
+    pub refused: Option<String>,
+}
+
+/// Run `set` with LIVE|CONFIG on a running domain, CONFIG alone on one that is shut
+/// off, and CONFIG alone when libvirt refuses the live change (no balloon, no vCPU
+/// hotplug on this machine type, beyond the running maximum…).
+fn live_and_config(
+    w: &mut Worker,
+    uuid: &str,
+    set: impl Fn(&Domain, u32) -> std::result::Result<(), virt::error::Error>,
+) -> Result<LiveChange> {
+    let d = w.domain(uuid)?;
+    let active = d.is_active()?;
+    let persistent = d.is_persistent().unwrap_or(true);
+    // The MEM_ and VCPU_ flags have the AFFECT_ values.
+    let (live, config) = (sys::VIR_DOMAIN_AFFECT_LIVE, sys::VIR_DOMAIN_AFFECT_CONFIG);
+    let result = if !active {
+        set(&d, config)
+            .map_err(|e| Error::from_virt(&e))
+            .map(|_| LiveChange {
+                applied: Applied::Saved,
+                refused: None,
+            })
+    } else {
+        let flags = if persistent { live | config } else { live };
+        match set(&d, flags).map_err(|e| Error::from_virt(&e)) {
+            Ok(()) => Ok(LiveChange {
+                applied: Applied::Now,
+                refused: None,
+            }),
+            Err(e) if persistent && is_refusal(&e) => {
+                tracing::debug!("live change refused ({e}); saving to the configuration");
+                set(&d, config)
+                    .map_err(|c| Error::from_virt(&c))
+                    .map(|_| LiveChange {
+                        applied: Applied::AfterShutdown,
+                        refused: Some(match &e {
+                            Error::Libvirt { message, .. } => message.clone(),
+                            other => other.to_string(),
+                        }),
+                    })
+            }
+            Err(e) => Err(e),
+        }
+    };
+    w.refresh(uuid);
+    result
+}
+
+/// Set the current memory (the balloon target, within the maximum), live where the
+/// domain runs.
+pub fn set_current_memory(w: &mut Worker, uuid: &str, kib: u64) -> Result<LiveChange> {
+    live_and_config(w, uuid, |d, flags| d.set_memory_flags(kib, flags))
+}
+
+/// Set the number of plugged vCPUs (within the maximum), live where the domain runs.
+pub fn set_current_vcpus(w: &mut Worker, uuid: &str, n: u32) -> Result<LiveChange> {
+    live_and_config(w, uuid, |d, flags| d.set_vcpus_flags(n, flags))
+}
+
+impl Connection {
+    /// Change the current memory, live where possible (see [`set_current_memory`]).
+    pub async fn set_current_memory(&self, uuid: String, kib: u64) -> Result<LiveChange> {
+        self.call(move |w| set_current_memory(w, &uuid, kib)).await
+    }
+
+    /// Change the current vCPU count, live where possible (see [`set_current_vcpus`]).
+    pub async fn set_current_vcpus(&self, uuid: String, n: u32) -> Result<LiveChange> {
+        self.call(move |w| set_current_vcpus(w, &uuid, n)).await
     }
 }
 

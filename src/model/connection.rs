@@ -282,6 +282,11 @@ impl Connection {
                 self.emit_by_name::<()>("domains-updated", &[]);
             }
             Update::Other(_) => {}
+            Update::Reconfigured(uuid) => {
+                if let Some(vm) = self.vm_by_uuid(&uuid) {
+                    vm.emit_by_name::<()>("config-changed", &[]);
+                }
+            }
             Update::Networks(list) => {
                 self.replace_networks(list);
                 self.imp().networks_loaded.set(true);

@@ -18,6 +18,7 @@ use crate::backend::domain_xml::{
 };
 use crate::backend::hardware::{Applied, DeviceOp};
 use crate::backend::uri::LibvirtUri;
+use crate::backend::xml::Element;
 use crate::i18n::{gettext, gettext_f};
 use crate::model::{Connection, Vm};
 
@@ -64,6 +65,171 @@ pub fn applied_message(a: Applied) -> String {
     }
 }
 
+/// The bar that says the machine was changed outside Hangar while edits were open,
+/// with a button that drops the edits and shows the new definition (the way GNOME
+/// apps offer to reload a file changed on disk). Hidden until needed.
+pub fn outside_change_banner(on_reload: impl Fn() + 'static) -> gtk::InfoBar {
+    let bar = gtk::InfoBar::builder()
+        .message_type(gtk::MessageType::Warning)
+        .revealed(false)
+        .build();
+    let label = gtk::Label::builder()
+        .label(gettext("This machine was changed outside Hangar"))
+        .xalign(0.0)
+        .wrap(true)
+        .hexpand(true)
+        .build();
+    bar.add_child(&label);
+    let reload = gtk::Button::builder()
+        .label(gettext("_Reload"))
+        .use_underline(true)
+        .tooltip_text(gettext(
+            "Discard your changes and show the machine as it is now",
+        ))
+        .build();
+    reload.update_property(&[gtk::accessible::Property::Label(&gettext("Reload"))]);
+    bar.add_action_widget(&reload, gtk::ResponseType::Accept);
+    bar.connect_response(move |_, r| {
+        if r == gtk::ResponseType::Accept {
+            on_reload();
+        }
+    });
+    bar
+}
+
+/// Call `f` whenever `vm`'s definition or run state may have changed (libvirt's
+/// defined/updated, started/stopped and device added/removed events).
+pub fn watch_config(vm: &Vm, f: impl Fn() + 'static) -> glib::SignalHandlerId {
+    vm.connect_local("config-changed", false, move |_| {
+        f();
+        None
+    })
+}
+
+/// libvirt sends no event when only the persistent definition of a domain changes
+/// through some calls (`virsh attach-device --config`, `setmaxmem --config` on the
+/// QEMU driver), so while `page` is on screen the XML it shows is compared with
+/// libvirt's every two seconds (one `virDomainGetXMLDesc` of one domain), and once when
+/// it comes on screen. `check` does the comparing.
+pub fn check_while_mapped(page: &impl IsA<gtk::Widget>, check: impl Fn() + 'static) {
+    let check = Rc::new(check);
+    let timer: Rc<RefCell<Option<glib::SourceId>>> = Default::default();
+    let (c, t) = (check.clone(), timer.clone());
+    page.connect_map(move |_| {
+        c();
+        let c = c.clone();
+        let id = glib::timeout_add_seconds_local(2, move || {
+            c();
+            glib::ControlFlow::Continue
+        });
+        if let Some(old) = t.replace(Some(id)) {
+            old.remove();
+        }
+    });
+    page.connect_unmap(move |_| {
+        if let Some(id) = timer.take() {
+            id.remove();
+        }
+    });
+}
+
+/// Where the device at `index` of `old` is in `new`: the same element, else the
+/// same position when it holds the same kind of device.
+pub fn follow_device(old: &DomainXml, new: &DomainXml, index: usize) -> Option<usize> {
+    let el: &Element = old.device(index)?;
+    new.device_indices()
+        .into_iter()
+        .find(|i| new.device(*i) == Some(el))
+        .or_else(|| {
+            new.device(index)
+                .filter(|e| e.name == el.name)
+                .map(|_| index)
+        })
+}
+
+/// The domain as read from libvirt, ready to show.
+pub(crate) struct Fetched {
+    xml: String,
+    doc: DomainXml,
+    ctx: ValidationContext,
+    active: bool,
+    sizes: HashMap<String, u64>,
+    addresses: Vec<(String, Vec<String>)>,
+}
+
+async fn fetch(conn: &Connection, vm: &Vm) -> Result<Fetched, String> {
+    let backend = conn.backend().clone();
+    let r = backend.editable_domain(vm.uuid()).await;
+    let limits = backend.hardware_limits(vm.hypervisor()).await;
+    let e = r.map_err(|e| super::error::summary(&e))?;
+    let addresses = if e.active {
+        backend.guest_addresses(vm.uuid()).await.unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let ctx = ValidationContext {
+        host_memory_kib: limits.as_ref().ok().map(|l| l.host_memory_kib),
+        max_vcpus: limits.as_ref().ok().and_then(|l| l.max_vcpus),
+        local: is_local(&conn.uri()),
+    };
+    let doc = DomainXml::parse(&e.xml)
+        .map_err(|err| gettext_f("The XML does not parse: {error}", &[("error", &err.0)]))?;
+    Ok(Fetched {
+        xml: e.xml,
+        doc,
+        ctx,
+        active: e.active,
+        sizes: e.disk_sizes.into_iter().collect(),
+        addresses,
+    })
+}
+
+/// The current memory (KiB) and vCPU count to set on the running machine: those
+/// that the edit changed.
+pub fn live_targets(original: &DomainXml, edited: &DomainXml) -> (Option<u64>, Option<u32>) {
+    let cur_mem = |d: &DomainXml| {
+        let m = d.memory();
+        m.current_kib.unwrap_or(m.max_kib)
+    };
+    let cur_cpus = |d: &DomainXml| {
+        let c = d.cpu();
+        c.current.unwrap_or(c.max)
+    };
+    (
+        (cur_mem(original) != cur_mem(edited)).then(|| cur_mem(edited)),
+        (cur_cpus(original) != cur_cpus(edited)).then(|| cur_cpus(edited)),
+    )
+}
+
+/// Whether the edit outside the devices changed nothing but the current memory and
+/// vCPU count (the maxima unchanged).
+pub fn only_current_changed(original: &DomainXml, edited: &DomainXml) -> bool {
+    let rest = |d: &DomainXml| {
+        let mut c = d.clone();
+        c.doc
+            .root
+            .remove_children(|e| matches!(e.name.as_str(), "devices" | "currentMemory" | "vcpu"));
+        c
+    };
+    rest(original) == rest(edited) && original.cpu().max == edited.cpu().max
+}
+
+/// What applying current memory or vCPUs to a running machine did, in words.
+/// `others_wait`: other changes were saved for after shutdown.
+pub fn live_message(live: &[crate::backend::hardware::LiveChange], others_wait: bool) -> String {
+    if let Some(reason) = live.iter().find_map(|c| c.refused.as_deref()) {
+        return gettext_f(
+            "The running machine could not take the change now ({reason}); it takes effect after shutdown",
+            &[("reason", reason)],
+        );
+    }
+    if others_wait {
+        gettext("Memory and vCPUs applied now; the other changes take effect after the virtual machine shuts down")
+    } else {
+        gettext("Changes applied now")
+    }
+}
+
 fn is_local(uri: &str) -> bool {
     LibvirtUri::parse(uri)
         .map(|u| !u.is_remote())
@@ -100,12 +266,21 @@ mod imp {
         pub forms_with_errors: RefCell<std::collections::HashSet<Section>>,
         pub applied: RefCell<Vec<Box<dyn Fn()>>>,
         pub loading: Cell<u64>,
+        /// A reload is under way (checks for outside changes wait for it).
+        pub reloading: Cell<bool>,
         pub busy: Cell<bool>,
         pub said: RefCell<Option<String>>,
         /// How many validation errors the domain had as loaded.
         pub original_errors: Cell<usize>,
         /// The running guest's addresses by MAC address.
         pub addresses: RefCell<Vec<(String, Vec<String>)>>,
+        /// The VM's config-changed handler.
+        pub watch: RefCell<Option<(Vm, glib::SignalHandlerId)>>,
+        /// The XML as last read from libvirt.
+        pub loaded_xml: RefCell<String>,
+        /// A definition changed outside Hangar while edits were open.
+        pub(super) pending: RefCell<Option<super::Fetched>>,
+        pub banner: std::cell::OnceCell<gtk::InfoBar>,
     }
 
     #[glib::object_subclass]
@@ -326,6 +501,20 @@ impl HardwarePage {
         bar.pack_end(&imp.apply);
         bar.pack_end(&imp.revert);
 
+        let this = self.downgrade();
+        let banner = outside_change_banner(move || {
+            if let Some(this) = this.upgrade() {
+                this.take_outside_change();
+            }
+        });
+        self.append(&banner);
+        let _ = imp.banner.set(banner);
+        let this = self.downgrade();
+        check_while_mapped(self, move || {
+            if let Some(this) = this.upgrade() {
+                this.check_outside();
+            }
+        });
         self.append(&paned);
         self.append(&bar);
     }
@@ -364,7 +553,20 @@ impl HardwarePage {
         if self.is_dirty() {
             self.ask_leave();
         }
+        if let Some((old, id)) = imp.watch.take() {
+            old.disconnect(id);
+        }
+        if let Some((_, vm)) = sel.as_ref() {
+            let this = self.downgrade();
+            let id = watch_config(vm, move || {
+                if let Some(this) = this.upgrade() {
+                    this.outside_change();
+                }
+            });
+            imp.watch.replace(Some((vm.clone(), id)));
+        }
         imp.current.replace(sel);
+        imp.loaded_xml.replace(String::new());
         imp.original.replace(None);
         imp.doc.replace(None);
         imp.selected.set(None);
@@ -428,47 +630,120 @@ impl HardwarePage {
         };
         let ticket = imp.loading.get() + 1;
         imp.loading.set(ticket);
+        imp.reloading.set(true);
         imp.status.set_label(&gettext("Loading…"));
         let this = self.downgrade();
         glib::spawn_future_local(async move {
-            let backend = conn.backend().clone();
-            let r = backend.editable_domain(vm.uuid()).await;
-            let limits = backend.hardware_limits(vm.hypervisor()).await;
-            let active = r.as_ref().map(|e| e.active).unwrap_or(false);
-            let addresses = if active {
-                backend.guest_addresses(vm.uuid()).await.unwrap_or_default()
-            } else {
-                Vec::new()
-            };
+            let r = fetch(&conn, &vm).await;
             let Some(this) = this.upgrade() else { return };
             if this.imp().loading.get() != ticket {
                 return;
             }
+            this.imp().reloading.set(false);
             match r {
-                Ok(e) => {
-                    let ctx = ValidationContext {
-                        host_memory_kib: limits.as_ref().ok().map(|l| l.host_memory_kib),
-                        max_vcpus: limits.as_ref().ok().and_then(|l| l.max_vcpus),
-                        local: is_local(&conn.uri()),
-                    };
-                    this.imp()
-                        .sizes
-                        .replace(e.disk_sizes.iter().cloned().collect());
-                    this.imp().active.set(e.active);
-                    this.imp().addresses.replace(addresses);
-                    match DomainXml::parse(&e.xml) {
-                        Ok(d) => this.load(d, ctx),
-                        Err(err) => this.imp().status.set_label(&gettext_f(
-                            "The XML does not parse: {error}",
-                            &[("error", &err.0)],
-                        )),
-                    }
-                }
-                Err(err) => {
-                    this.imp().status.set_label(&super::error::summary(&err));
-                }
+                Ok(f) => this.show_fetched(f),
+                Err(text) => this.imp().status.set_label(&text),
             }
         });
+    }
+
+    /// Compare libvirt's XML with the one shown; read it all again when it differs.
+    fn check_outside(&self) {
+        let imp = self.imp();
+        let Some((conn, vm)) = imp.current.borrow().clone() else {
+            return;
+        };
+        if imp.loaded_xml.borrow().is_empty() || imp.busy.get() {
+            return;
+        }
+        let this = self.downgrade();
+        glib::spawn_future_local(async move {
+            let Ok(xml) = conn.backend().editable_xml(vm.uuid()).await else {
+                return;
+            };
+            let Some(this) = this.upgrade() else { return };
+            let imp = this.imp();
+            let is_current = imp.current.borrow().as_ref().map(|(_, v)| v) == Some(&vm);
+            let pending_same = imp.pending.borrow().as_ref().is_some_and(|p| p.xml == xml);
+            if is_current && xml != *imp.loaded_xml.borrow() && !pending_same {
+                this.outside_change();
+            }
+        });
+    }
+
+    fn show_fetched(&self, f: Fetched) {
+        let imp = self.imp();
+        imp.loaded_xml.replace(f.xml.clone());
+        imp.sizes.replace(f.sizes);
+        imp.active.set(f.active);
+        imp.addresses.replace(f.addresses);
+        self.load(f.doc, f.ctx);
+    }
+
+    /// libvirt says the domain changed (perhaps by `virsh edit`, another client or
+    /// Hangar itself): read it again. Without edits the page shows the new definition
+    /// in place, keeping the selected device; with edits it keeps them and offers to
+    /// reload.
+    pub fn outside_change(&self) {
+        let imp = self.imp();
+        let Some((conn, vm)) = imp.current.borrow().clone() else {
+            return;
+        };
+        if imp.reloading.get() {
+            // The reload under way reads the new definition.
+            return;
+        }
+        let ticket = imp.loading.get();
+        let this = self.downgrade();
+        glib::spawn_future_local(async move {
+            let r = fetch(&conn, &vm).await;
+            let Some(this) = this.upgrade() else { return };
+            let imp = this.imp();
+            if imp.reloading.get() || imp.loading.get() != ticket {
+                return;
+            }
+            let Ok(f) = r else {
+                // Gone or unreadable: the model removes it or the next event retries.
+                return;
+            };
+            let same =
+                imp.original.borrow().as_ref() == Some(&f.doc) && imp.active.get() == f.active;
+            if same {
+                return;
+            }
+            if this.is_dirty() || imp.busy.get() {
+                imp.pending.replace(Some(f));
+                if let Some(b) = imp.banner.get() {
+                    b.set_revealed(true);
+                }
+            } else {
+                this.show_outside(f);
+            }
+        });
+    }
+
+    /// Drop the edits and show the definition changed outside Hangar.
+    pub fn take_outside_change(&self) {
+        if let Some(f) = self.imp().pending.take() {
+            self.show_outside(f);
+        }
+    }
+
+    /// Whether the page offers to reload a definition changed outside Hangar.
+    pub fn outside_change_offered(&self) -> bool {
+        self.imp().banner.get().is_some_and(|b| b.is_revealed())
+    }
+
+    fn show_outside(&self, f: Fetched) {
+        let imp = self.imp();
+        let keep = match (imp.selected.get(), imp.original.borrow().as_ref()) {
+            (Some(Section::Device(i)), Some(old)) => follow_device(old, &f.doc, i)
+                .map(Section::Device)
+                .or(Some(Section::General)),
+            (s, _) => s,
+        };
+        imp.selected.set(keep);
+        self.show_fetched(f);
     }
 
     /// Show a parsed domain (also used by tests and the benchmark, without libvirt).
@@ -479,6 +754,10 @@ impl HardwarePage {
         imp.original.replace(Some(d.clone()));
         imp.doc.replace(Some(Rc::new(RefCell::new(d))));
         imp.forms_with_errors.borrow_mut().clear();
+        imp.pending.replace(None);
+        if let Some(b) = imp.banner.get() {
+            b.set_revealed(false);
+        }
         let status = if let Some(said) = imp.said.take() {
             said
         } else if imp.active.get() {
@@ -668,6 +947,24 @@ impl HardwarePage {
             if let (Some(mac), true) = (mac, imp.active.get()) {
                 imp.editor.append(&self.addresses_group(&mac));
             }
+        }
+        let note = match s {
+            Section::Memory => Some(gettext(
+                "Running: the current allocation applies now; the maximum after shutdown.",
+            )),
+            Section::Cpu => Some(gettext(
+                "Running: the current vCPU count applies now; the maximum, topology and model after shutdown.",
+            )),
+            _ => None,
+        };
+        if let (Some(text), true) = (note, imp.active.get()) {
+            let note = gtk::Label::builder()
+                .label(text)
+                .wrap(true)
+                .xalign(0.0)
+                .css_classes(["dim-label", "caption"])
+                .build();
+            imp.editor.append(&note);
         }
         if matches!(s, Section::Device(_)) && imp.active.get() {
             let note = gtk::Label::builder()
@@ -859,11 +1156,20 @@ impl HardwarePage {
                 rest_changed = true;
             }
         }
+        // On a running machine the current memory and vCPU count change now too
+        // (the maxima only after shutdown).
+        let (live_memory, live_vcpus) = if active {
+            live_targets(&original, &edited)
+        } else {
+            (None, None)
+        };
+        let others_wait = active && rest_changed && !only_current_changed(&original, &edited);
         self.set_busy(true);
         let this = self.downgrade();
         glib::spawn_future_local(async move {
             let backend = conn.backend().clone();
             let mut result: Result<Applied, crate::backend::Error> = Ok(Applied::Saved);
+            let mut devices_wait = false;
             if active && !updates.is_empty() {
                 let mut worst = Applied::Now;
                 for xml in updates {
@@ -876,6 +1182,7 @@ impl HardwarePage {
                         }
                     }
                 }
+                devices_wait = worst == Applied::AfterShutdown;
                 if result.is_ok() {
                     result = Ok(worst);
                 }
@@ -885,11 +1192,33 @@ impl HardwarePage {
             } else {
                 result = backend.define_edited(vm.uuid(), edited.to_xml()).await;
             }
+            let mut live = Vec::new();
+            if result.is_ok() {
+                if let Some(kib) = live_memory {
+                    match backend.set_current_memory(vm.uuid(), kib).await {
+                        Ok(c) => live.push(c),
+                        Err(e) => result = Err(e),
+                    }
+                }
+            }
+            if result.is_ok() {
+                if let Some(n) = live_vcpus {
+                    match backend.set_current_vcpus(vm.uuid(), n).await {
+                        Ok(c) => live.push(c),
+                        Err(e) => result = Err(e),
+                    }
+                }
+            }
             let Some(this) = this.upgrade() else { return };
             this.set_busy(false);
             match result {
                 Ok(a) => {
-                    this.say(&applied_message(a));
+                    let text = if live.is_empty() {
+                        applied_message(a)
+                    } else {
+                        live_message(&live, others_wait || devices_wait)
+                    };
+                    this.say(&text);
                     this.reload();
                     this.notify_applied();
                 }
