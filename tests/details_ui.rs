@@ -455,3 +455,84 @@ fn xml_page_checks_as_typed_and_shows_a_diff() {
     save_png(&f.win, "details-xml-refused");
     f.close();
 }
+
+/// Every label text under `root` (toasts included, while they show).
+fn labels(root: &impl IsA<gtk::Widget>) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.as_ref().clone()];
+    while let Some(w) = stack.pop() {
+        if let Some(l) = w.downcast_ref::<gtk::Label>() {
+            out.push(l.label().to_string());
+        }
+        let mut c = w.first_child();
+        while let Some(ch) = c {
+            c = ch.next_sibling();
+            stack.push(ch);
+        }
+    }
+    out
+}
+
+#[gtk::test]
+fn show_domain_editor_on_the_command_line_opens_the_hardware_tab() {
+    init();
+    let app = app();
+    let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    // As `hangar -c test:///default --show-domain-editor test` does, through the
+    // application's command-line handler.
+    app.handle_command_line(&args(&[
+        "-c",
+        "test:///default",
+        "--show-domain-editor",
+        "test",
+    ]))
+    .expect("the command line parses");
+    let win = app.main_window();
+    win.set_default_size(1100, 760);
+    wait_for("the VM page of “test”", 30, || {
+        win.vm_page().vm().is_some_and(|v| v.name() == "test")
+    });
+    assert_eq!(win.vm_page().visible_page().as_deref(), Some("hardware"));
+    let hw = find::<HardwarePage>(&win).expect("the Hardware page");
+    wait_for("the device list", 30, || hw.list_names().len() > 4);
+    assert!(hw.is_mapped(), "the Hardware tab is what shows");
+    settle(100);
+    save_png(&win, "details-show-domain-editor");
+
+    // By UUID too (the connection is loaded by now: a second invocation).
+    let uuid = win.vm_page().vm().expect("a VM").uuid();
+    win.vm_page().show_page("overview");
+    app.handle_command_line(&args(&[
+        "-c",
+        "test:///default",
+        "--show-domain-editor",
+        &uuid,
+    ]))
+    .expect("parses");
+    wait_for("the Hardware tab again", 10, || {
+        win.vm_page().visible_page().as_deref() == Some("hardware")
+    });
+
+    // A name that is not there: a message in the window, no crash, the page as it was.
+    app.handle_command_line(&args(&[
+        "-c",
+        "test:///default",
+        "--show-domain-editor",
+        "no-such-vm",
+    ]))
+    .expect("parses");
+    wait_for("the message about the missing VM", 10, || {
+        labels(&win)
+            .iter()
+            .any(|l| l.contains("No virtual machine “no-such-vm”"))
+    });
+    assert!(win.vm_page().vm().is_some_and(|v| v.name() == "test"));
+    // A command line that does not parse is refused with a message.
+    let err = app
+        .handle_command_line(&args(&["--show-domain-editor"]))
+        .expect_err("a missing value is refused");
+    assert!(err.contains("show-domain-editor"), "{err}");
+    for c in app.connections().iter::<Connection>().flatten() {
+        c.backend().shutdown();
+    }
+}
