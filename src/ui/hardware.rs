@@ -230,6 +230,15 @@ pub fn live_message(live: &[crate::backend::hardware::LiveChange], others_wait: 
     }
 }
 
+/// A list entry as the model holds it: the icon name and the name people read.
+fn row_text(icon: &str, name: &str) -> String {
+    format!("{icon}\u{1f}{name}")
+}
+
+fn split_row_text(text: &str) -> (&str, &str) {
+    text.split_once('\u{1f}').unwrap_or(("", text))
+}
+
 fn is_local(uri: &str) -> bool {
     LibvirtUri::parse(uri)
         .map(|u| !u.is_remote())
@@ -242,9 +251,11 @@ mod imp {
     #[derive(Default)]
     pub struct HardwarePage {
         pub list: gtk::ListView,
-        /// The names in the list; icons and sections by the same position.
+        /// The list's model: each entry is "icon-name\u{1f}name" (see [`row_text`]).
         pub names: RefCell<gtk::StringList>,
-        pub icons: Rc<RefCell<Vec<&'static str>>>,
+        /// What the model is brought to, in steps (see `sync_model`).
+        pub labels: RefCell<Vec<String>>,
+        pub sync_source: RefCell<Option<glib::SourceId>>,
         pub selection: std::cell::OnceCell<gtk::SingleSelection>,
         /// Set while the list changes under the selection.
         pub syncing_list: Cell<bool>,
@@ -346,33 +357,35 @@ impl HardwarePage {
             };
             let b = gtk::Box::new(gtk::Orientation::Horizontal, 8);
             b.append(&gtk::Image::new());
+            // An inscription measures cheaply: a list of hundreds of devices builds
+            // its rows (GTK 4.8's list view makes up to 200 at once) fast.
             b.append(
-                &gtk::Label::builder()
+                &gtk::Inscription::builder()
                     .xalign(0.0)
-                    .ellipsize(gtk::pango::EllipsizeMode::End)
+                    .hexpand(true)
+                    .text_overflow(gtk::InscriptionOverflow::EllipsizeEnd)
                     .build(),
             );
             item.set_child(Some(&b));
         });
-        let icons = imp.icons.clone();
         factory.connect_bind(move |_, item| {
             let Some(item) = item.downcast_ref::<gtk::ListItem>() else {
                 return;
             };
-            let name = item
+            let text = item
                 .item()
                 .and_downcast::<gtk::StringObject>()
-                .map(|o| o.string().to_string())
+                .map(|o| o.string())
                 .unwrap_or_default();
+            let (icon, name) = split_row_text(&text);
             let Some(b) = item.child() else { return };
             if let Some(img) = b.first_child().and_downcast::<gtk::Image>() {
-                let icon = icons.borrow().get(item.position() as usize).copied();
-                img.set_icon_name(icon);
+                img.set_icon_name(Some(icon));
             }
-            if let Some(l) = b.last_child().and_downcast::<gtk::Label>() {
-                l.set_label(&name);
+            if let Some(l) = b.last_child().and_downcast::<gtk::Inscription>() {
+                l.set_text(Some(name));
             }
-            b.update_property(&[gtk::accessible::Property::Label(&name)]);
+            b.update_property(&[gtk::accessible::Property::Label(name)]);
         });
         let selection = gtk::SingleSelection::builder()
             .model(&*imp.names.borrow())
@@ -818,49 +831,97 @@ impl HardwarePage {
 
     fn set_list(&self, entries: Vec<(Section, &'static str, String)>) {
         let imp = self.imp();
-        imp.syncing_list.set(true);
-        let names: Vec<&str> = entries.iter().map(|(_, _, n)| n.as_str()).collect();
-        imp.icons
-            .replace(entries.iter().map(|(_, i, _)| *i).collect());
+        imp.labels.replace(
+            entries
+                .iter()
+                .map(|(_, icon, name)| row_text(icon, name))
+                .collect(),
+        );
         imp.sections
             .replace(entries.iter().map(|(s, _, _)| *s).collect());
-        // A fresh model for the view: splicing hundreds of rows into the model the
-        // view shows costs far more than showing a new one.
-        let model = gtk::StringList::new(&names);
-        if let Some(sel) = imp.selection.get() {
-            sel.set_model(Some(&model));
+        let sel_pos = imp
+            .selected
+            .get()
+            .and_then(|s| imp.sections.borrow().iter().position(|x| *x == s));
+        imp.syncing_list.set(true);
+        let more = self.sync_model(sel_pos.map_or(0, |p| p + 1));
+        if let (Some(p), Some(sel)) = (sel_pos, imp.selection.get()) {
+            if sel.selected() != p as u32 {
+                sel.set_selected(p as u32);
+            }
         }
-        imp.names.replace(model);
         imp.syncing_list.set(false);
+        if more && imp.sync_source.borrow().is_none() {
+            let this = self.downgrade();
+            let id = glib::idle_add_local(move || {
+                let Some(this) = this.upgrade() else {
+                    return glib::ControlFlow::Break;
+                };
+                this.imp().syncing_list.set(true);
+                let more = this.sync_model(0);
+                this.imp().syncing_list.set(false);
+                if more {
+                    glib::ControlFlow::Continue
+                } else {
+                    this.imp().sync_source.replace(None);
+                    glib::ControlFlow::Break
+                }
+            });
+            imp.sync_source.replace(Some(id));
+        }
+    }
+
+    /// Bring the list's model closer to `labels`: only what differs is spliced (an
+    /// edit renames one row; a reload of the same domain changes nothing), and a
+    /// long run of new rows goes in `FIRST_ROWS` at a time, at least the first
+    /// `min` at once, so the first screenful shows before the rest is built. True
+    /// while more remains.
+    fn sync_model(&self, min: usize) -> bool {
+        const FIRST_ROWS: usize = 40;
+        let imp = self.imp();
+        let model = imp.names.borrow().clone();
+        let want = imp.labels.borrow();
+        let have = model.n_items() as usize;
+        let same = |m: usize, w: usize| model.string(m as u32).as_deref() == Some(want[w].as_str());
+        let mut p = 0;
+        while p < have && p < want.len() && same(p, p) {
+            p += 1;
+        }
+        let mut q = 0;
+        while q < have - p && q < want.len() - p && same(have - 1 - q, want.len() - 1 - q) {
+            q += 1;
+        }
+        let (removed, added) = (have - p - q, want.len() - p - q);
+        if removed == 0 && added == 0 {
+            return false;
+        }
+        let limit = FIRST_ROWS.max(min.saturating_sub(p));
+        if added <= limit {
+            let new: Vec<&str> = want[p..p + added].iter().map(String::as_str).collect();
+            model.splice(p as u32, removed as u32, &new);
+            return false;
+        }
+        // Many new rows: drop the old ones after the common start, put in the first.
+        let new: Vec<&str> = want[p..p + limit].iter().map(String::as_str).collect();
+        model.splice(p as u32, (have - p) as u32, &new);
+        true
     }
 
     /// Update the names in the list after an edit (sizes and models show there).
     fn refresh_names(&self) {
-        let imp = self.imp();
-        let entries = self.entries();
-        if entries.len() != imp.sections.borrow().len() {
-            self.fill_list();
-            return;
-        }
-        let selected = imp.selection.get().map(|s| s.selected());
-        for (i, (_, _, name)) in entries.iter().enumerate() {
-            let pos = i as u32;
-            let names = imp.names.borrow().clone();
-            if names.string(pos).as_deref() != Some(name.as_str()) {
-                imp.syncing_list.set(true);
-                names.splice(pos, 1, &[name.as_str()]);
-                if let (Some(sel), Some(was)) = (imp.selection.get(), selected) {
-                    sel.set_selected(was);
-                }
-                imp.syncing_list.set(false);
-            }
-        }
+        self.set_list(self.entries());
     }
 
     /// Select a section in the list and show its editor.
     pub fn select(&self, s: Section) {
         let imp = self.imp();
         let pos = imp.sections.borrow().iter().position(|x| *x == s);
+        if let Some(p) = pos {
+            // A row still to come (the list is built in steps) goes in now.
+            imp.syncing_list.set(true);
+            while p as u32 >= imp.names.borrow().n_items() && self.sync_model(p + 1) {}
+            imp.syncing_list.set(false);
+        }
         if let (Some(p), Some(sel)) = (pos, imp.selection.get()) {
             imp.syncing_list.set(true);
             sel.set_selected(p as u32);
@@ -878,9 +939,13 @@ impl HardwarePage {
     fn row_name(&self, s: Section) -> String {
         let imp = self.imp();
         let pos = imp.sections.borrow().iter().position(|x| *x == s);
-        pos.and_then(|p| imp.names.borrow().string(p as u32))
-            .map(|g| g.to_string())
-            .unwrap_or_default()
+        pos.and_then(|p| {
+            imp.labels
+                .borrow()
+                .get(p)
+                .map(|t| split_row_text(t).1.to_string())
+        })
+        .unwrap_or_default()
     }
 
     /// The sections in list order, with their names (for tests).
