@@ -536,3 +536,75 @@ fn show_domain_editor_on_the_command_line_opens_the_hardware_tab() {
         c.backend().shutdown();
     }
 }
+
+#[gtk::test]
+fn pci_host_device_source_is_chosen_from_the_hosts_devices() {
+    let f = open();
+    f.show_vm("test");
+    f.win.vm_page().show_page("hardware");
+    let hw = f.hardware();
+    wait_for("the device list", 30, || hw.list_names().len() > 4);
+    let base = rich();
+    hw.load(base.clone(), ctx());
+    hw.set_host_devices(vec![
+        HostDevice {
+            kind: "pci".into(),
+            label: "Red Hat, Inc. Virtio GPU (0000:06:00.0)".into(),
+            ids: vec!["0x0000".into(), "0x06".into(), "0x00".into(), "0x0".into()],
+        },
+        HostDevice {
+            kind: "pci".into(),
+            label: "Intel Corporation 82574L Gigabit Network Connection (0000:07:01.2)".into(),
+            ids: vec!["0x0000".into(), "0x07".into(), "0x01".into(), "0x2".into()],
+        },
+        HostDevice {
+            kind: "usb".into(),
+            label: "Logitech, Inc. Unifying Receiver (046d:c52b)".into(),
+            ids: vec!["0x046d".into(), "0xc52b".into()],
+        },
+    ]);
+    let (pci, _) = hw
+        .list_names()
+        .into_iter()
+        .find(|(_, n)| n.starts_with("PCI"))
+        .expect("the PCI host device is listed");
+    hw.select(pci);
+    settle(50);
+    let combo = find::<adw::ComboRow>(&hw).expect("the host device picker");
+    assert_eq!(combo.selected(), 0, "the device in use is the one chosen");
+    // Another of the host's devices: only the address changes.
+    combo.set_selected(1);
+    settle(100);
+    assert_eq!(entry_row(&hw, "address").text(), "0000:07:01.2");
+    assert!(hw.is_dirty());
+    // The managed flag and the ROM bar are switches.
+    let switches: Vec<gtk::Switch> = {
+        let mut out = Vec::new();
+        let mut stack = vec![hw.clone().upcast::<gtk::Widget>()];
+        while let Some(w) = stack.pop() {
+            if let Ok(s) = w.clone().downcast::<gtk::Switch>() {
+                out.push(s);
+            }
+            let mut c = w.first_child();
+            while let Some(ch) = c {
+                c = ch.next_sibling();
+                stack.push(ch);
+            }
+        }
+        out
+    };
+    assert_eq!(switches.len(), 2, "managed and ROM bar");
+    assert!(switches.iter().all(|s| s.is_active()), "both on by default");
+    // A typed address that is not one keeps Apply off.
+    entry_row(&hw, "address").set_text("0000:07:01");
+    settle(30);
+    assert!(
+        !hw.apply_button().is_sensitive(),
+        "a malformed address blocks Apply"
+    );
+    entry_row(&hw, "address").set_text("0000:07:01.2");
+    settle(30);
+    assert!(hw.apply_button().is_sensitive());
+    save_png(&f.win, "details-editor-pci-host-device");
+    f.close();
+}

@@ -292,6 +292,9 @@ mod imp {
         /// A definition changed outside Hangar while edits were open.
         pub(super) pending: RefCell<Option<super::Fetched>>,
         pub banner: std::cell::OnceCell<gtk::InfoBar>,
+        /// The host's USB and PCI devices, read once a host device is shown.
+        pub host_devices: RefCell<Option<Vec<crate::backend::hardware::HostDevice>>>,
+        pub host_devices_asked: Cell<bool>,
     }
 
     #[glib::object_subclass]
@@ -363,6 +366,8 @@ impl HardwarePage {
                 &gtk::Inscription::builder()
                     .xalign(0.0)
                     .hexpand(true)
+                    // One line, ellipsized: given the row's height it would wrap.
+                    .valign(gtk::Align::Center)
                     .text_overflow(gtk::InscriptionOverflow::EllipsizeEnd)
                     .build(),
             );
@@ -579,6 +584,8 @@ impl HardwarePage {
             imp.watch.replace(Some((vm.clone(), id)));
         }
         imp.current.replace(sel);
+        imp.host_devices.replace(None);
+        imp.host_devices_asked.set(false);
         imp.loaded_xml.replace(String::new());
         imp.original.replace(None);
         imp.doc.replace(None);
@@ -995,6 +1002,9 @@ impl HardwarePage {
             },
         );
         imp.editor.append(&form.group);
+        if let Some(picker) = self.host_device_picker(&doc, s) {
+            imp.editor.append(&picker);
+        }
         if let Some(eject) = self.eject_button(&doc, s) {
             imp.editor.append(&eject);
         }
@@ -1045,6 +1055,133 @@ impl HardwarePage {
             .set_sensitive(matches!(s, Section::Device(_)) && !imp.busy.get());
         self.track_errors();
         self.update_buttons();
+    }
+
+    /// The host's devices to pass through (tests give them without libvirt).
+    pub fn set_host_devices(&self, devices: Vec<crate::backend::hardware::HostDevice>) {
+        let imp = self.imp();
+        imp.host_devices.replace(Some(devices));
+        imp.host_devices_asked.set(true);
+        if let Some(s @ Section::Device(_)) = imp.selected.get() {
+            self.show_section(s);
+        }
+    }
+
+    /// For a USB or PCI host device: a row to choose another of the host's devices,
+    /// which changes the source (vendor and product, or the PCI address) alone.
+    fn host_device_picker(
+        &self,
+        doc: &Rc<RefCell<DomainXml>>,
+        s: Section,
+    ) -> Option<adw::PreferencesGroup> {
+        use crate::backend::domain_xml::HostdevView;
+        let Section::Device(i) = s else { return None };
+        let (kind, current) = {
+            let d = doc.borrow();
+            let el = d.device(i).filter(|e| e.name == "hostdev")?;
+            let v = HostdevView::read(el);
+            let kind = v.kind.clone()?;
+            let norm = |x: &Option<String>| {
+                let t = x.as_deref().unwrap_or("0").trim_start_matches("0x");
+                u32::from_str_radix(t, 16).unwrap_or(0)
+            };
+            let current: Vec<u32> = match kind.as_str() {
+                "usb" => vec![norm(&v.vendor), norm(&v.product)],
+                "pci" => vec![
+                    norm(&v.pci_domain),
+                    norm(&v.pci_bus),
+                    norm(&v.pci_slot),
+                    norm(&v.pci_function),
+                ],
+                _ => return None,
+            };
+            (kind, current)
+        };
+        let imp = self.imp();
+        let group = adw::PreferencesGroup::new();
+        let Some(all) = imp.host_devices.borrow().clone() else {
+            if !imp.host_devices_asked.replace(true) {
+                if let Some((conn, _)) = imp.current.borrow().clone() {
+                    let this = self.downgrade();
+                    glib::spawn_future_local(async move {
+                        let found = conn.backend().host_devices().await.unwrap_or_default();
+                        if let Some(this) = this.upgrade() {
+                            this.set_host_devices(found);
+                        }
+                    });
+                }
+            }
+            let row = adw::ActionRow::builder()
+                .title(gettext("Host Device"))
+                .subtitle(gettext("Looking for the host’s devices…"))
+                .build();
+            group.add(&row);
+            return Some(group);
+        };
+        let devices: Vec<_> = all.into_iter().filter(|d| d.kind == kind).collect();
+        if devices.is_empty() {
+            let row = adw::ActionRow::builder()
+                .title(gettext("Host Device"))
+                .subtitle(gettext(
+                    "No such device found on the host; the IDs below can be typed",
+                ))
+                .build();
+            group.add(&row);
+            return Some(group);
+        }
+        let ids = |d: &crate::backend::hardware::HostDevice| -> Vec<u32> {
+            d.ids
+                .iter()
+                .map(|x| u32::from_str_radix(x.trim_start_matches("0x"), 16).unwrap_or(0))
+                .collect()
+        };
+        let labels: Vec<&str> = devices.iter().map(|d| d.label.as_str()).collect();
+        let model = gtk::StringList::new(&labels);
+        let pos = devices.iter().position(|d| ids(d) == current);
+        let row = adw::ComboRow::builder()
+            .title(gettext("Host Device"))
+            .model(&model)
+            .selected(pos.map_or(gtk::INVALID_LIST_POSITION, |p| p as u32))
+            .build();
+        if pos.is_none() {
+            row.set_subtitle(&gettext("The device below is not among the host’s"));
+        }
+        row.update_property(&[gtk::accessible::Property::Label(&gettext("Host Device"))]);
+        group.add(&row);
+        let doc = doc.clone();
+        let this = self.downgrade();
+        row.connect_selected_notify(move |r| {
+            let Some(dev) = devices.get(r.selected() as usize) else {
+                return;
+            };
+            {
+                let mut d = doc.borrow_mut();
+                if dev.kind == "usb" {
+                    for (f, v) in ["vendor", "product"].iter().zip(&dev.ids) {
+                        let _ = d.set_field(s, f, v);
+                    }
+                } else {
+                    let n = ids(dev);
+                    if let [dom, bus, slot, func] = n[..] {
+                        let addr = format!("{dom:04x}:{bus:02x}:{slot:02x}.{func:x}");
+                        let _ = d.set_field(s, "address", &addr);
+                    }
+                }
+            }
+            let Some(this) = this.upgrade() else { return };
+            this.refresh_names();
+            this.update_buttons();
+            // Show the new source in the rows below once this signal is over.
+            let this = this.downgrade();
+            glib::idle_add_local_once(move || {
+                if let Some(this) = this.upgrade() {
+                    if this.imp().selected.get() == Some(s) {
+                        this.show_section(s);
+                    }
+                }
+            });
+        });
+        Some(group)
     }
 
     /// For a CD-ROM or floppy with a medium: a button that ejects it (Apply then
