@@ -608,3 +608,166 @@ fn pci_host_device_source_is_chosen_from_the_hosts_devices() {
     save_png(&f.win, "details-editor-pci-host-device");
     f.close();
 }
+
+/// The first button under `root` whose label is `label`.
+fn button(root: &impl IsA<gtk::Widget>, label: &str) -> Option<gtk::Button> {
+    let mut stack = vec![root.as_ref().clone()];
+    while let Some(w) = stack.pop() {
+        if let Some(b) = w.downcast_ref::<gtk::Button>() {
+            if b.label().as_deref() == Some(label) {
+                return Some(b.clone());
+            }
+        }
+        let mut c = w.first_child();
+        while let Some(ch) = c {
+            c = ch.next_sibling();
+            stack.push(ch);
+        }
+    }
+    None
+}
+
+/// The open window titled `title`.
+fn toplevel(title: &str) -> Option<adw::Window> {
+    gtk::Window::list_toplevels()
+        .into_iter()
+        .filter_map(|w| w.downcast::<adw::Window>().ok())
+        .find(|w| w.is_visible() && w.title().as_deref() == Some(title))
+}
+
+fn action_rows(root: &impl IsA<gtk::Widget>) -> Vec<adw::ActionRow> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.as_ref().clone()];
+    while let Some(w) = stack.pop() {
+        if let Some(r) = w.downcast_ref::<adw::ActionRow>() {
+            out.push(r.clone());
+        }
+        let mut c = w.first_child();
+        while let Some(ch) = c {
+            c = ch.next_sibling();
+            stack.push(ch);
+        }
+    }
+    out
+}
+
+#[gtk::test]
+fn disk_source_from_a_pool_volume_or_a_new_volume() {
+    init();
+    let app = app();
+    let settings = hangar::application::settings();
+    let store = gio::ListStore::new::<Connection>();
+    let win = Window::new(&app, &settings, &store);
+    win.set_default_size(1100, 760);
+    win.present();
+    // The demo: the test driver on a node file whose pool has volumes.
+    let conn = Connection::new(hangar::backend::uri::DEMO_URI, false, false);
+    win.watch_connection(&conn);
+    store.append(&conn);
+    conn.connect_now();
+    wait_for("the demo to load", 30, || conn.loaded());
+    let vm = conn.find_vm("web-frontend").expect("the demo VM");
+    assert!(win.select_item(vm.upcast_ref()));
+    win.vm_page().show_page("hardware");
+    let hw = find::<HardwarePage>(&win).expect("the Hardware page");
+    wait_for("the device list", 30, || hw.list_names().len() > 4);
+    let (disk, _) = hw
+        .list_names()
+        .into_iter()
+        .find(|(_, n)| n.starts_with("Disk 1"))
+        .expect("a disk");
+    hw.select(disk);
+    settle(50);
+
+    // Browse: pool → volume with size and format.
+    button(&hw, "_Browse Volumes…")
+        .expect("a Browse button under the disk")
+        .emit_clicked();
+    let mut browser = None;
+    wait_for("the volumes", 30, || {
+        browser = toplevel("Choose a Volume");
+        browser
+            .as_ref()
+            .is_some_and(|b| action_rows(b).iter().any(|r| r.is_activatable()))
+    });
+    let browser = browser.expect("the volume browser");
+    let rows = action_rows(&browser);
+    let data = rows
+        .iter()
+        .find(|r| r.title() == "db-primary-data.qcow2")
+        .expect("the demo pool's volumes are listed");
+    assert_eq!(
+        data.subtitle().as_deref(),
+        Some("120 GiB · qcow2 · /var/lib/libvirt/images/db-primary-data.qcow2")
+    );
+    settle(100);
+    save_png(&browser, "details-disk-browse-volumes");
+    adw::prelude::ActionRowExt::activate(data);
+    settle(100);
+    assert!(!browser.is_visible(), "choosing closes the browser");
+    assert_eq!(
+        entry_row(&hw, "source").text(),
+        "/var/lib/libvirt/images/db-primary-data.qcow2"
+    );
+    assert!(hw.is_dirty());
+    hw.revert();
+    settle(50);
+
+    // Add Hardware → Disk → New Volume…: the size is checked against the free space.
+    let dialog = hw.open_add_dialog().expect("the Add Hardware dialog");
+    dialog.choose(NewDevice::Disk);
+    settle(50);
+    button(&dialog.window, "_New Volume…")
+        .expect("a New Volume button")
+        .emit_clicked();
+    let mut nv = None;
+    wait_for("the New Volume dialog", 10, || {
+        nv = toplevel("New Volume");
+        nv.is_some()
+    });
+    let nv = nv.expect("the dialog");
+    let entries: Vec<adw::EntryRow> = {
+        let mut out = Vec::new();
+        let mut stack = vec![nv.clone().upcast::<gtk::Widget>()];
+        while let Some(w) = stack.pop() {
+            if let Some(e) = w.downcast_ref::<adw::EntryRow>() {
+                out.push(e.clone());
+            }
+            let mut c = w.last_child();
+            while let Some(ch) = c {
+                c = ch.prev_sibling();
+                stack.push(ch);
+            }
+        }
+        out
+    };
+    let (name, size) = (&entries[0], &entries[1]);
+    assert_eq!(name.text(), "web-frontend-vdb.qcow2", "a name that fits");
+    let create = button(&nv, "C_reate").expect("Create");
+    wait_for("the pools", 30, || create.is_sensitive());
+    size.set_text("900 TiB");
+    settle(30);
+    assert!(
+        !create.is_sensitive(),
+        "more than the pool has is refused as typed"
+    );
+    assert!(size.has_css_class("error"));
+    settle(100);
+    save_png(&nv, "details-disk-new-volume-too-big");
+    size.set_text("2 GiB");
+    settle(30);
+    assert!(create.is_sensitive());
+    create.emit_clicked();
+    wait_for("the volume made", 30, || !nv.is_visible());
+    let form = dialog.form().expect("the disk form");
+    let source = form
+        .row_widget("source")
+        .and_downcast::<adw::EntryRow>()
+        .expect("a source row")
+        .text();
+    assert_eq!(source, "/var/lib/libvirt/images/web-frontend-vdb.qcow2");
+    dialog.window.close();
+    conn.backend().shutdown();
+    win.destroy();
+    settle(50);
+}

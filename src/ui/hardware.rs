@@ -1008,6 +1008,9 @@ impl HardwarePage {
         if let Some(eject) = self.eject_button(&doc, s) {
             imp.editor.append(&eject);
         }
+        if let Some(buttons) = self.source_buttons(&doc, s) {
+            imp.editor.append(&buttons);
+        }
         if let Section::Device(i) = s {
             let mac = doc
                 .borrow()
@@ -1182,6 +1185,44 @@ impl HardwarePage {
             });
         });
         Some(group)
+    }
+
+    /// For a disk or CD-ROM: Browse Volumes… (any connection) and Choose File… (a
+    /// local one) to change its source; a volume's format comes along for a disk.
+    fn source_buttons(&self, doc: &Rc<RefCell<DomainXml>>, s: Section) -> Option<gtk::Box> {
+        let Section::Device(i) = s else { return None };
+        let cdrom = {
+            let d = doc.borrow();
+            let el = d.device(i).filter(|e| e.name == "disk")?;
+            let v = DiskView::read(el);
+            if v.source_type.as_deref().is_some_and(|t| t != "file") {
+                // Block devices, network disks: their source is typed.
+                return None;
+            }
+            v.is_cdrom()
+        };
+        let (conn, _) = self.imp().current.borrow().clone()?;
+        let local = self.imp().ctx.borrow().local;
+        let doc = doc.clone();
+        let this = self.downgrade();
+        let on_source: super::volumes::OnSource = Rc::new(move |path, format| {
+            {
+                let mut d = doc.borrow_mut();
+                let _ = d.set_field(s, "source", &path);
+                if let (Some(f @ ("qcow2" | "raw")), false) = (format.as_deref(), cdrom) {
+                    let _ = d.set_field(s, "format", f);
+                }
+            }
+            if let Some(this) = this.upgrade() {
+                this.refresh_names();
+                if this.imp().selected.get() == Some(s) {
+                    this.show_section(s);
+                }
+            }
+        });
+        Some(super::volumes::source_buttons(
+            &conn, local, None, on_source,
+        ))
     }
 
     /// For a CD-ROM or floppy with a medium: a button that ejects it (Apply then
@@ -1453,6 +1494,7 @@ impl HardwarePage {
         let dialog = Rc::new(dialog);
         dialog.present();
         if let Some((conn, _)) = imp.current.borrow().clone() {
+            dialog.set_connection(&conn, imp.ctx.borrow().local);
             let d = dialog.clone();
             glib::spawn_future_local(async move {
                 // Without them the picker says none were found; IDs can still be typed.
