@@ -892,3 +892,78 @@ fn pci_host_device_source_managed_and_rom_bar_change_alone() {
     assert!(back.contains("<rom bar='on'/>"), "{back}");
     assert_eq!(back.replace("\n      <rom bar='on'/>", ""), text, "{back}");
 }
+
+#[test]
+fn a_reload_follows_the_selected_device_and_live_targets_are_the_current_values() {
+    use hangar::ui::hardware::{follow_device, live_targets, only_current_changed};
+    let text = rich_valid();
+    let old = dom(&text);
+    let nic = device_index(&old, DeviceKind::Interface, 1);
+    // A device added before it (as `virsh attach-device --config` would, here at the
+    // start of <devices>): the same device is found at its new place.
+    let mut new = dom(&text);
+    let mut added = new.clone();
+    let devices = added.doc.root.child_mut("devices").expect("devices");
+    let extra = Document::parse("<shmem name='extra'/>").unwrap().root;
+    devices
+        .children
+        .insert(0, hangar::backend::xml::Node::Element(extra));
+    let moved = follow_device(&old, &added, nic).expect("still there");
+    assert_ne!(moved, nic, "it moved");
+    assert_eq!(added.device(moved), old.device(nic));
+    // Changed in place: the same position still holds an interface.
+    new.set_field(Section::Device(nic), "model", "rtl8139")
+        .unwrap();
+    assert_eq!(follow_device(&old, &new, nic), Some(nic));
+
+    // Only the current values go to the running machine.
+    let mut e = dom(&text);
+    assert_eq!(live_targets(&old, &e), (None, None));
+    e.set_field(Section::Memory, "memory", "768").unwrap();
+    e.set_field(Section::Cpu, "vcpus", "3").unwrap();
+    assert_eq!(live_targets(&old, &e), (Some(768 * 1024), Some(3)));
+    assert!(only_current_changed(&old, &e));
+    e.set_field(Section::Cpu, "max_vcpus", "6").unwrap();
+    assert!(
+        !only_current_changed(&old, &e),
+        "a new maximum waits for shutdown"
+    );
+}
+
+#[test]
+fn pci_addresses_and_new_volumes_are_checked_as_typed() {
+    use hangar::backend::domain_xml::parse_pci_address;
+    use hangar::backend::hardware::{check_new_volume, PoolVolumes, VolumeInfo};
+    assert_eq!(
+        parse_pci_address(" 0000:0a:1f.7 ").unwrap(),
+        ["0x0000", "0x0a", "0x1f", "0x7"]
+    );
+    assert_eq!(parse_pci_address("3:00.1").unwrap()[1], "0x03");
+    for bad in ["", "0a:1f", "0000:100:00.0", "g0:00.0", "0000:00:00.0.0"] {
+        assert!(parse_pci_address(bad).is_err(), "{bad:?}");
+    }
+    let pool = PoolVolumes {
+        name: "default".into(),
+        active: true,
+        available: 10 << 30,
+        kind: "dir".into(),
+        volumes: vec![VolumeInfo {
+            name: "a.qcow2".into(),
+            path: "/p/a.qcow2".into(),
+            capacity: 1 << 30,
+            allocation: 0,
+            format: "qcow2".into(),
+        }],
+    };
+    assert_eq!(check_new_volume(&pool, "b.qcow2", 10 << 30), None);
+    assert!(check_new_volume(&pool, "b.qcow2", (10 << 30) + 1).is_some());
+    assert!(check_new_volume(&pool, "b.qcow2", 0).is_some());
+    assert!(check_new_volume(&pool, "a.qcow2", 1).is_some(), "taken");
+    assert!(check_new_volume(&pool, "x/y", 1).is_some());
+    assert!(check_new_volume(&pool, "  ", 1).is_some());
+    let off = PoolVolumes {
+        active: false,
+        ..pool.clone()
+    };
+    assert!(check_new_volume(&off, "b.qcow2", 1).is_some());
+}
