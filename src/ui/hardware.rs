@@ -295,6 +295,10 @@ mod imp {
         /// The host's USB and PCI devices, read once a host device is shown.
         pub host_devices: RefCell<Option<Vec<crate::backend::hardware::HostDevice>>>,
         pub host_devices_asked: Cell<bool>,
+        /// The editors of sections shown lately, kept (in `stack`) so going back to
+        /// one is instant; the most recent last.
+        pub pages: RefCell<Vec<(Section, gtk::Box, Rc<Form>)>>,
+        pub stack: gtk::Stack,
     }
 
     #[glib::object_subclass]
@@ -470,6 +474,9 @@ impl HardwarePage {
         imp.editor.set_margin_bottom(18);
         imp.editor.set_margin_start(12);
         imp.editor.set_margin_end(12);
+        imp.stack.set_hhomogeneous(false);
+        imp.stack.set_vhomogeneous(false);
+        imp.editor.append(&imp.stack);
         let clamp = adw::Clamp::builder()
             .maximum_size(640)
             .child(&imp.editor)
@@ -788,6 +795,8 @@ impl HardwarePage {
         imp.status.set_label(&status);
         let keep = imp.selected.get();
         imp.selected.set(None);
+        // The editors kept belong to the document before.
+        self.clear_editor();
         self.fill_list();
         let sections = imp.sections.borrow().clone();
         let s = keep
@@ -962,19 +971,54 @@ impl HardwarePage {
 
     fn clear_editor(&self) {
         let imp = self.imp();
-        while let Some(c) = imp.editor.first_child() {
-            imp.editor.remove(&c);
+        for (_, page, _) in imp.pages.take() {
+            imp.stack.remove(&page);
         }
         imp.form.replace(None);
     }
 
+    /// Build the editor of `s` anew (its rows depend on values that changed).
+    fn rebuild_section(&self, s: Section) {
+        let imp = self.imp();
+        let old = {
+            let mut pages = imp.pages.borrow_mut();
+            let i = pages.iter().position(|(x, _, _)| *x == s);
+            i.map(|i| pages.remove(i))
+        };
+        if let Some((_, page, _)) = old {
+            imp.stack.remove(&page);
+        }
+        self.show_section(s);
+    }
+
     fn show_section(&self, s: Section) {
+        const KEEP: usize = 24;
         let imp = self.imp();
         let Some(doc) = imp.doc.borrow().clone() else {
             return;
         };
         imp.selected.set(Some(s));
-        self.clear_editor();
+        let cached = {
+            let mut pages = imp.pages.borrow_mut();
+            let i = pages.iter().position(|(x, _, _)| *x == s);
+            i.map(|i| {
+                let e = pages.remove(i);
+                pages.push(e.clone());
+                e
+            })
+        };
+        if let Some((_, page, form)) = cached {
+            imp.stack.set_visible_child(&page);
+            form.group.set_title(&self.row_name(s));
+            form.show_errors();
+            imp.form.replace(Some(form));
+            imp.remove
+                .set_sensitive(matches!(s, Section::Device(_)) && !imp.busy.get());
+            self.track_errors();
+            self.update_buttons();
+            return;
+        }
+        let editor = gtk::Box::new(gtk::Orientation::Vertical, 12);
         let title = self.row_name(s);
         let this = self.downgrade();
         let form = Form::new(
@@ -994,22 +1038,22 @@ impl HardwarePage {
                     glib::idle_add_local_once(move || {
                         if let Some(this) = this.upgrade() {
                             if let Some(sel) = this.imp().selected.get() {
-                                this.show_section(sel);
+                                this.rebuild_section(sel);
                             }
                         }
                     });
                 }
             },
         );
-        imp.editor.append(&form.group);
+        editor.append(&form.group);
         if let Some(picker) = self.host_device_picker(&doc, s) {
-            imp.editor.append(&picker);
+            editor.append(&picker);
         }
         if let Some(eject) = self.eject_button(&doc, s) {
-            imp.editor.append(&eject);
+            editor.append(&eject);
         }
         if let Some(buttons) = self.source_buttons(&doc, s) {
-            imp.editor.append(&buttons);
+            editor.append(&buttons);
         }
         if let Section::Device(i) = s {
             let mac = doc
@@ -1023,7 +1067,7 @@ impl HardwarePage {
                         .to_ascii_lowercase()
                 });
             if let (Some(mac), true) = (mac, imp.active.get()) {
-                imp.editor.append(&self.addresses_group(&mac));
+                editor.append(&self.addresses_group(&mac));
             }
         }
         let note = match s {
@@ -1042,7 +1086,7 @@ impl HardwarePage {
                 .xalign(0.0)
                 .css_classes(["dim-label", "caption"])
                 .build();
-            imp.editor.append(&note);
+            editor.append(&note);
         }
         if matches!(s, Section::Device(_)) && imp.active.get() {
             let note = gtk::Label::builder()
@@ -1051,7 +1095,17 @@ impl HardwarePage {
                 .xalign(0.0)
                 .css_classes(["dim-label", "caption"])
                 .build();
-            imp.editor.append(&note);
+            editor.append(&note);
+        }
+        imp.stack.add_child(&editor);
+        imp.stack.set_visible_child(&editor);
+        {
+            let mut pages = imp.pages.borrow_mut();
+            pages.push((s, editor, form.clone()));
+            while pages.len() > KEEP {
+                let (_, old, _) = pages.remove(0);
+                imp.stack.remove(&old);
+            }
         }
         imp.form.replace(Some(form));
         imp.remove
@@ -1066,6 +1120,7 @@ impl HardwarePage {
         imp.host_devices.replace(Some(devices));
         imp.host_devices_asked.set(true);
         if let Some(s @ Section::Device(_)) = imp.selected.get() {
+            self.clear_editor();
             self.show_section(s);
         }
     }
@@ -1179,7 +1234,7 @@ impl HardwarePage {
             glib::idle_add_local_once(move || {
                 if let Some(this) = this.upgrade() {
                     if this.imp().selected.get() == Some(s) {
-                        this.show_section(s);
+                        this.rebuild_section(s);
                     }
                 }
             });
@@ -1216,7 +1271,7 @@ impl HardwarePage {
             if let Some(this) = this.upgrade() {
                 this.refresh_names();
                 if this.imp().selected.get() == Some(s) {
-                    this.show_section(s);
+                    this.rebuild_section(s);
                 }
             }
         });
@@ -1249,7 +1304,7 @@ impl HardwarePage {
             let _ = doc.borrow_mut().set_field(s, "source", "");
             if let Some(this) = this.upgrade() {
                 this.refresh_names();
-                this.show_section(s);
+                this.rebuild_section(s);
             }
         });
         Some(b)
