@@ -142,13 +142,9 @@ mod imp {
                 .skip(1)
                 .map(|a| a.to_string_lossy().into_owned())
                 .collect();
-            match cli::parse(&args) {
-                Ok(o) => {
-                    self.obj().handle_options(o);
-                    glib::ExitCode::SUCCESS
-                }
+            match self.obj().handle_command_line(&args) {
+                Ok(()) => glib::ExitCode::SUCCESS,
                 Err(e) => {
-                    let _ = cmd;
                     eprintln!("hangar: {e}");
                     glib::ExitCode::from(2)
                 }
@@ -311,6 +307,15 @@ impl Application {
         c
     }
 
+    /// Act on a command line (without the program name), as a launch or a second
+    /// `hangar` invocation does; a command line that does not parse is returned as
+    /// the message to print.
+    pub fn handle_command_line(&self, args: &[String]) -> Result<(), String> {
+        let o = cli::parse(args)?;
+        self.handle_options(o);
+        Ok(())
+    }
+
     fn handle_options(&self, o: Options) {
         if o.debug {
             crate::init_logging(true);
@@ -379,39 +384,42 @@ impl Application {
             move |c: &Connection| -> bool {
                 match c.find_vm(&key) {
                     Some(vm) => {
-                        let found = win.select_item(vm.upcast_ref());
-                        if found && console {
-                            win.vm_page().show_page("console");
-                        } else if found && editor {
-                            win.vm_page().show_page("hardware");
-                        }
-                        found
+                        let page = if console {
+                            Some("console")
+                        } else if editor {
+                            Some("hardware")
+                        } else {
+                            None
+                        };
+                        show_when_listed(&win, vm, page, 100);
+                        true
                     }
                     None => false,
                 }
             }
         };
-        if conn.loaded() && select(conn) {
+        let not_found = |c: &Connection, key: &str| {
+            crate::i18n::gettext_f(
+                "No virtual machine “{name}” on {conn}",
+                &[("name", key), ("conn", &c.label())],
+            )
+        };
+        if conn.loaded() {
+            if !select(conn) {
+                win.toast(&not_found(conn, &key_text(o)));
+            }
             return;
         }
         let handler: std::rc::Rc<RefCell<Option<glib::SignalHandlerId>>> = Default::default();
         let h2 = handler.clone();
         let win2 = win.clone();
-        let key2 = o
-            .show_domain_editor
-            .clone()
-            .or_else(|| o.show_domain_performance.clone())
-            .or_else(|| o.show_domain_console.clone())
-            .unwrap_or_default();
+        let key2 = key_text(o);
         let id = conn.connect_loaded_notify(move |c| {
             if !c.loaded() {
                 return;
             }
             if !select(c) {
-                win2.toast(&crate::i18n::gettext_f(
-                    "No virtual machine “{name}” on {conn}",
-                    &[("name", &key2), ("conn", &c.label())],
-                ));
+                win2.toast(&not_found(c, &key2));
             }
             if let Some(h) = h2.take() {
                 c.disconnect(h);
@@ -419,6 +427,35 @@ impl Application {
         });
         handler.replace(Some(id));
     }
+}
+
+/// Select `vm` in the window's list and show its `page`: the list may take a few main
+/// loop turns to show a freshly loaded connection's VMs, so this tries again every
+/// 50 ms, `tries` times.
+fn show_when_listed(win: &Window, vm: crate::model::Vm, page: Option<&'static str>, tries: u32) {
+    if win.select_item(vm.upcast_ref()) {
+        if let Some(p) = page {
+            win.vm_page().show_page(p);
+        }
+        return;
+    }
+    if tries == 0 {
+        tracing::warn!("{} did not show up in the list", vm.name());
+        return;
+    }
+    let win = win.clone();
+    glib::timeout_add_local_once(std::time::Duration::from_millis(50), move || {
+        show_when_listed(&win, vm, page, tries - 1);
+    });
+}
+
+/// The VM named by `--show-domain-*`.
+fn key_text(o: &Options) -> String {
+    o.show_domain_editor
+        .clone()
+        .or_else(|| o.show_domain_performance.clone())
+        .or_else(|| o.show_domain_console.clone())
+        .unwrap_or_default()
 }
 
 impl Default for Application {

@@ -371,3 +371,80 @@ fn live_attach_of_a_disk_to_a_running_guest() {
     updates.wait_state(&uuid, DomainState::Shutoff, WAIT);
     assert_eq!(dumpxml(&uri, &name, true).memory().max_kib, 80 * 1024);
 }
+
+#[test]
+#[ignore = "needs libvirtd: run through build-aux/run-tests.sh"]
+fn volumes_are_listed_and_made_in_a_pool() {
+    let _s = serial();
+    let uri = test_uri();
+    let dir = TempDir::new("pool");
+    let pool = format!("hangar-test-pool-{}", std::process::id());
+    let _ = virsh(&uri, &["pool-destroy", &pool]);
+    let target = dir.path().to_string_lossy().into_owned();
+    virsh(&uri, &["pool-create-as", &pool, "dir", "--target", &target])
+        .unwrap_or_else(|e| panic!("{e}"));
+    struct PoolGuard(String, String);
+    impl Drop for PoolGuard {
+        fn drop(&mut self) {
+            let _ = virsh(&self.0, &["pool-destroy", &self.1]);
+        }
+    }
+    let _guard = PoolGuard(uri.clone(), pool.clone());
+    // A file put there by hand is listed too.
+    let by_hand = qcow2(&dir, "by-hand.qcow2");
+    let (w, _updates) = connect(&uri);
+    let conn = &w.0;
+    let pools = block_on(conn.storage_volumes()).expect("pools listed");
+    let p = pools
+        .iter()
+        .find(|p| p.name == pool)
+        .unwrap_or_else(|| panic!("{pool} listed: {pools:?}"));
+    assert!(p.active && p.kind == "dir" && p.available > 0, "{p:?}");
+    let v = p
+        .volumes
+        .iter()
+        .find(|v| v.path == by_hand)
+        .unwrap_or_else(|| panic!("the file made by hand is listed: {p:?}"));
+    assert_eq!((v.format.as_str(), v.capacity), ("qcow2", 16 << 20));
+
+    // New volumes through Hangar's backend: qemu-img sees their format and size.
+    for (name, format, mib) in [("new.qcow2", "qcow2", 64u64), ("new.img", "raw", 32)] {
+        let path =
+            block_on(conn.create_volume(pool.clone(), name.into(), mib << 20, format.into()))
+                .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        assert_eq!(path, format!("{target}/{name}"));
+        let out = Command::new("qemu-img")
+            .args(["info", "--output=json", &path])
+            .output()
+            .expect("qemu-img runs");
+        let info = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            info.contains(&format!("\"format\": \"{format}\"")),
+            "{name}: {info}"
+        );
+        assert!(
+            info.contains(&format!("\"virtual-size\": {}", mib << 20)),
+            "{name}: {info}"
+        );
+    }
+    // Refused before libvirt is asked: a taken name, more than the free space.
+    let err =
+        block_on(conn.create_volume(pool.clone(), "new.qcow2".into(), 1 << 20, "qcow2".into()))
+            .expect_err("a taken name is refused");
+    assert!(format!("{err:?}").contains("already has"), "{err:?}");
+    let p = block_on(conn.storage_volumes())
+        .unwrap()
+        .into_iter()
+        .find(|p| p.name == pool)
+        .unwrap();
+    assert_eq!(p.volumes.len(), 3, "{p:?}");
+    let err = block_on(conn.create_volume(
+        pool.clone(),
+        "huge.qcow2".into(),
+        p.available + (1 << 30),
+        "qcow2".into(),
+    ))
+    .expect_err("more than the free space is refused");
+    assert!(format!("{err:?}").contains("free"), "{err:?}");
+    assert!(!dir.path().join("huge.qcow2").exists());
+}

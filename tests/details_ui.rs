@@ -455,3 +455,319 @@ fn xml_page_checks_as_typed_and_shows_a_diff() {
     save_png(&f.win, "details-xml-refused");
     f.close();
 }
+
+/// Every label text under `root` (toasts included, while they show).
+fn labels(root: &impl IsA<gtk::Widget>) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.as_ref().clone()];
+    while let Some(w) = stack.pop() {
+        if let Some(l) = w.downcast_ref::<gtk::Label>() {
+            out.push(l.label().to_string());
+        }
+        let mut c = w.first_child();
+        while let Some(ch) = c {
+            c = ch.next_sibling();
+            stack.push(ch);
+        }
+    }
+    out
+}
+
+#[gtk::test]
+fn show_domain_editor_on_the_command_line_opens_the_hardware_tab() {
+    init();
+    let app = app();
+    let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    // As `hangar -c test:///default --show-domain-editor test` does, through the
+    // application's command-line handler.
+    app.handle_command_line(&args(&[
+        "-c",
+        "test:///default",
+        "--show-domain-editor",
+        "test",
+    ]))
+    .expect("the command line parses");
+    let win = app.main_window();
+    win.set_default_size(1100, 760);
+    wait_for("the VM page of “test”", 30, || {
+        win.vm_page().vm().is_some_and(|v| v.name() == "test")
+    });
+    assert_eq!(win.vm_page().visible_page().as_deref(), Some("hardware"));
+    let hw = find::<HardwarePage>(&win).expect("the Hardware page");
+    wait_for("the device list", 30, || hw.list_names().len() > 4);
+    assert!(hw.is_mapped(), "the Hardware tab is what shows");
+    settle(100);
+    save_png(&win, "details-show-domain-editor");
+
+    // By UUID too (the connection is loaded by now: a second invocation).
+    let uuid = win.vm_page().vm().expect("a VM").uuid();
+    win.vm_page().show_page("overview");
+    app.handle_command_line(&args(&[
+        "-c",
+        "test:///default",
+        "--show-domain-editor",
+        &uuid,
+    ]))
+    .expect("parses");
+    wait_for("the Hardware tab again", 10, || {
+        win.vm_page().visible_page().as_deref() == Some("hardware")
+    });
+
+    // A name that is not there: a message in the window, no crash, the page as it was.
+    app.handle_command_line(&args(&[
+        "-c",
+        "test:///default",
+        "--show-domain-editor",
+        "no-such-vm",
+    ]))
+    .expect("parses");
+    wait_for("the message about the missing VM", 10, || {
+        labels(&win)
+            .iter()
+            .any(|l| l.contains("No virtual machine “no-such-vm”"))
+    });
+    assert!(win.vm_page().vm().is_some_and(|v| v.name() == "test"));
+    // A command line that does not parse is refused with a message.
+    let err = app
+        .handle_command_line(&args(&["--show-domain-editor"]))
+        .expect_err("a missing value is refused");
+    assert!(err.contains("show-domain-editor"), "{err}");
+    for c in app.connections().iter::<Connection>().flatten() {
+        c.backend().shutdown();
+    }
+}
+
+#[gtk::test]
+fn pci_host_device_source_is_chosen_from_the_hosts_devices() {
+    let f = open();
+    f.show_vm("test");
+    f.win.vm_page().show_page("hardware");
+    let hw = f.hardware();
+    wait_for("the device list", 30, || hw.list_names().len() > 4);
+    let base = rich();
+    hw.load(base.clone(), ctx());
+    hw.set_host_devices(vec![
+        HostDevice {
+            kind: "pci".into(),
+            label: "Red Hat, Inc. Virtio GPU (0000:06:00.0)".into(),
+            ids: vec!["0x0000".into(), "0x06".into(), "0x00".into(), "0x0".into()],
+        },
+        HostDevice {
+            kind: "pci".into(),
+            label: "Intel Corporation 82574L Gigabit Network Connection (0000:07:01.2)".into(),
+            ids: vec!["0x0000".into(), "0x07".into(), "0x01".into(), "0x2".into()],
+        },
+        HostDevice {
+            kind: "usb".into(),
+            label: "Logitech, Inc. Unifying Receiver (046d:c52b)".into(),
+            ids: vec!["0x046d".into(), "0xc52b".into()],
+        },
+    ]);
+    let (pci, _) = hw
+        .list_names()
+        .into_iter()
+        .find(|(_, n)| n.starts_with("PCI"))
+        .expect("the PCI host device is listed");
+    hw.select(pci);
+    settle(50);
+    let combo = find::<adw::ComboRow>(&hw).expect("the host device picker");
+    assert_eq!(combo.selected(), 0, "the device in use is the one chosen");
+    // Another of the host's devices: only the address changes.
+    combo.set_selected(1);
+    settle(100);
+    assert_eq!(entry_row(&hw, "address").text(), "0000:07:01.2");
+    assert!(hw.is_dirty());
+    // The managed flag and the ROM bar are switches.
+    let switches: Vec<gtk::Switch> = {
+        let mut out = Vec::new();
+        let mut stack = vec![hw.clone().upcast::<gtk::Widget>()];
+        while let Some(w) = stack.pop() {
+            if let Ok(s) = w.clone().downcast::<gtk::Switch>() {
+                out.push(s);
+            }
+            let mut c = w.first_child();
+            while let Some(ch) = c {
+                c = ch.next_sibling();
+                stack.push(ch);
+            }
+        }
+        out
+    };
+    assert_eq!(switches.len(), 2, "managed and ROM bar");
+    assert!(switches.iter().all(|s| s.is_active()), "both on by default");
+    // A typed address that is not one keeps Apply off.
+    entry_row(&hw, "address").set_text("0000:07:01");
+    settle(30);
+    assert!(
+        !hw.apply_button().is_sensitive(),
+        "a malformed address blocks Apply"
+    );
+    entry_row(&hw, "address").set_text("0000:07:01.2");
+    settle(30);
+    assert!(hw.apply_button().is_sensitive());
+    save_png(&f.win, "details-editor-pci-host-device");
+    f.close();
+}
+
+/// The first button under `root` whose label is `label`.
+fn button(root: &impl IsA<gtk::Widget>, label: &str) -> Option<gtk::Button> {
+    let mut stack = vec![root.as_ref().clone()];
+    while let Some(w) = stack.pop() {
+        if let Some(b) = w.downcast_ref::<gtk::Button>() {
+            if b.label().as_deref() == Some(label) {
+                return Some(b.clone());
+            }
+        }
+        let mut c = w.first_child();
+        while let Some(ch) = c {
+            c = ch.next_sibling();
+            stack.push(ch);
+        }
+    }
+    None
+}
+
+/// The open window titled `title`.
+fn toplevel(title: &str) -> Option<adw::Window> {
+    gtk::Window::list_toplevels()
+        .into_iter()
+        .filter_map(|w| w.downcast::<adw::Window>().ok())
+        .find(|w| w.is_visible() && w.title().as_deref() == Some(title))
+}
+
+fn action_rows(root: &impl IsA<gtk::Widget>) -> Vec<adw::ActionRow> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.as_ref().clone()];
+    while let Some(w) = stack.pop() {
+        if let Some(r) = w.downcast_ref::<adw::ActionRow>() {
+            out.push(r.clone());
+        }
+        let mut c = w.first_child();
+        while let Some(ch) = c {
+            c = ch.next_sibling();
+            stack.push(ch);
+        }
+    }
+    out
+}
+
+#[gtk::test]
+fn disk_source_from_a_pool_volume_or_a_new_volume() {
+    init();
+    let app = app();
+    let settings = hangar::application::settings();
+    let store = gio::ListStore::new::<Connection>();
+    let win = Window::new(&app, &settings, &store);
+    win.set_default_size(1100, 760);
+    win.present();
+    // The demo: the test driver on a node file whose pool has volumes.
+    let conn = Connection::new(hangar::backend::uri::DEMO_URI, false, false);
+    win.watch_connection(&conn);
+    store.append(&conn);
+    conn.connect_now();
+    wait_for("the demo to load", 30, || conn.loaded());
+    let vm = conn.find_vm("web-frontend").expect("the demo VM");
+    assert!(win.select_item(vm.upcast_ref()));
+    win.vm_page().show_page("hardware");
+    let hw = find::<HardwarePage>(&win).expect("the Hardware page");
+    wait_for("the device list", 30, || hw.list_names().len() > 4);
+    let (disk, _) = hw
+        .list_names()
+        .into_iter()
+        .find(|(_, n)| n.starts_with("Disk 1"))
+        .expect("a disk");
+    hw.select(disk);
+    settle(50);
+
+    // Browse: pool → volume with size and format.
+    button(&hw, "_Browse Volumes…")
+        .expect("a Browse button under the disk")
+        .emit_clicked();
+    let mut browser = None;
+    wait_for("the volumes", 30, || {
+        browser = toplevel("Choose a Volume");
+        browser
+            .as_ref()
+            .is_some_and(|b| action_rows(b).iter().any(|r| r.is_activatable()))
+    });
+    let browser = browser.expect("the volume browser");
+    let rows = action_rows(&browser);
+    let data = rows
+        .iter()
+        .find(|r| r.title() == "db-primary-data.qcow2")
+        .expect("the demo pool's volumes are listed");
+    assert_eq!(
+        data.subtitle().as_deref(),
+        Some("120 GiB · qcow2 · /var/lib/libvirt/images/db-primary-data.qcow2")
+    );
+    settle(100);
+    save_png(&browser, "details-disk-browse-volumes");
+    adw::prelude::ActionRowExt::activate(data);
+    settle(100);
+    assert!(!browser.is_visible(), "choosing closes the browser");
+    assert_eq!(
+        entry_row(&hw, "source").text(),
+        "/var/lib/libvirt/images/db-primary-data.qcow2"
+    );
+    assert!(hw.is_dirty());
+    hw.revert();
+    settle(50);
+
+    // Add Hardware → Disk → New Volume…: the size is checked against the free space.
+    let dialog = hw.open_add_dialog().expect("the Add Hardware dialog");
+    dialog.choose(NewDevice::Disk);
+    settle(50);
+    button(&dialog.window, "_New Volume…")
+        .expect("a New Volume button")
+        .emit_clicked();
+    let mut nv = None;
+    wait_for("the New Volume dialog", 10, || {
+        nv = toplevel("New Volume");
+        nv.is_some()
+    });
+    let nv = nv.expect("the dialog");
+    let entries: Vec<adw::EntryRow> = {
+        let mut out = Vec::new();
+        let mut stack = vec![nv.clone().upcast::<gtk::Widget>()];
+        while let Some(w) = stack.pop() {
+            if let Some(e) = w.downcast_ref::<adw::EntryRow>() {
+                out.push(e.clone());
+            }
+            let mut c = w.last_child();
+            while let Some(ch) = c {
+                c = ch.prev_sibling();
+                stack.push(ch);
+            }
+        }
+        out
+    };
+    let (name, size) = (&entries[0], &entries[1]);
+    assert_eq!(name.text(), "web-frontend-vdb.qcow2", "a name that fits");
+    let create = button(&nv, "C_reate").expect("Create");
+    wait_for("the pools", 30, || create.is_sensitive());
+    size.set_text("900 TiB");
+    settle(30);
+    assert!(
+        !create.is_sensitive(),
+        "more than the pool has is refused as typed"
+    );
+    assert!(size.has_css_class("error"));
+    settle(100);
+    save_png(&nv, "details-disk-new-volume-too-big");
+    size.set_text("2 GiB");
+    settle(30);
+    assert!(create.is_sensitive());
+    create.emit_clicked();
+    wait_for("the volume made", 30, || !nv.is_visible());
+    let form = dialog.form().expect("the disk form");
+    let source = form
+        .row_widget("source")
+        .and_downcast::<adw::EntryRow>()
+        .expect("a source row")
+        .text();
+    assert_eq!(source, "/var/lib/libvirt/images/web-frontend-vdb.qcow2");
+    dialog.window.close();
+    conn.backend().shutdown();
+    win.destroy();
+    settle(50);
+}

@@ -814,3 +814,156 @@ fn fuzzed_input_gives_errors_never_panics() {
         "mutations too destructive: {parsed_ok} parsed"
     );
 }
+
+/// The text of the first element of `xml` that starts with `start`, up to its `end`:
+/// (before, element, after).
+fn split_at_element<'a>(xml: &'a str, start: &str, end: &str) -> (&'a str, &'a str, &'a str) {
+    let a = xml.find(start).unwrap_or_else(|| panic!("no {start}"));
+    let b = a + xml[a..].find(end).unwrap_or_else(|| panic!("no {end}")) + end.len();
+    (&xml[..a], &xml[a..b], &xml[b..])
+}
+
+#[test]
+fn pci_host_device_source_managed_and_rom_bar_change_alone() {
+    let text = rich_valid();
+    let mut d = dom(&text);
+    let i = device_index(&d, DeviceKind::HostdevPci, 0);
+    let s = Section::Device(i);
+    let form = d.form(s);
+    let kind = |id: &str| form.iter().find(|f| f.id == id).map(|f| f.kind.clone());
+    assert_eq!(
+        kind("address"),
+        Some(FieldKind::Text),
+        "the address is editable"
+    );
+    assert_eq!(kind("managed"), Some(FieldKind::Toggle));
+    assert_eq!(kind("rom_bar"), Some(FieldKind::Toggle));
+
+    // Bad addresses are refused where typed and change nothing.
+    for bad in ["0000:06:00", "zz:00.0", "0000:06:20.0", "0000:06:00.8", ""] {
+        assert!(d.set_field(s, "address", bad).is_err(), "{bad:?} refused");
+    }
+    assert_eq!(d.to_xml(), text, "refused input changed nothing");
+
+    d.set_field(s, "address", "0000:07:01.2").unwrap();
+    d.set_field(s, "managed", "no").unwrap();
+    d.set_field(s, "rom_bar", "no").unwrap();
+    let out = d.to_xml();
+    let pci = "<hostdev mode='subsystem' type='pci'";
+    let (before_a, _, after_a) = split_at_element(&text, pci, "</hostdev>");
+    let (before_b, el, after_b) = split_at_element(&out, pci, "</hostdev>");
+    assert_eq!(
+        before_a, before_b,
+        "everything before the device is byte-exact"
+    );
+    assert_eq!(
+        after_a, after_b,
+        "everything after the device is byte-exact"
+    );
+    let el = Document::parse(el).expect("the device parses").root;
+    assert_eq!(el.attr("managed"), Some("no"));
+    let addr = el.find(&["source", "address"]).expect("an address");
+    let attrs: Vec<(&str, &str)> = ["domain", "bus", "slot", "function"]
+        .into_iter()
+        .map(|a| (a, addr.attr(a).unwrap_or("")))
+        .collect();
+    assert_eq!(
+        attrs,
+        [
+            ("domain", "0x0000"),
+            ("bus", "0x07"),
+            ("slot", "0x01"),
+            ("function", "0x2")
+        ]
+    );
+    assert_eq!(el.find(&["rom"]).and_then(|r| r.attr("bar")), Some("off"));
+    let form = d.form(s);
+    let value = |id: &str| form.iter().find(|f| f.id == id).map(|f| f.value.clone());
+    assert_eq!(value("address").as_deref(), Some("0000:07:01.2"));
+    assert_eq!(value("rom_bar").as_deref(), Some("no"));
+    assert_schema_valid(&out, "edited PCI host device");
+
+    // The ROM back on: bar='on' where the element is now; the short form of an
+    // address means domain 0.
+    d.set_field(s, "rom_bar", "yes").unwrap();
+    d.set_field(s, "address", "06:00.0").unwrap();
+    d.set_field(s, "managed", "yes").unwrap();
+    let back = d.to_xml();
+    assert!(back.contains("<rom bar='on'/>"), "{back}");
+    assert_eq!(back.replace("\n      <rom bar='on'/>", ""), text, "{back}");
+}
+
+#[test]
+fn a_reload_follows_the_selected_device_and_live_targets_are_the_current_values() {
+    use hangar::ui::hardware::{follow_device, live_targets, only_current_changed};
+    let text = rich_valid();
+    let old = dom(&text);
+    let nic = device_index(&old, DeviceKind::Interface, 1);
+    // A device added before it (as `virsh attach-device --config` would, here at the
+    // start of <devices>): the same device is found at its new place.
+    let mut new = dom(&text);
+    let mut added = new.clone();
+    let devices = added.doc.root.child_mut("devices").expect("devices");
+    let extra = Document::parse("<shmem name='extra'/>").unwrap().root;
+    devices
+        .children
+        .insert(0, hangar::backend::xml::Node::Element(extra));
+    let moved = follow_device(&old, &added, nic).expect("still there");
+    assert_ne!(moved, nic, "it moved");
+    assert_eq!(added.device(moved), old.device(nic));
+    // Changed in place: the same position still holds an interface.
+    new.set_field(Section::Device(nic), "model", "rtl8139")
+        .unwrap();
+    assert_eq!(follow_device(&old, &new, nic), Some(nic));
+
+    // Only the current values go to the running machine.
+    let mut e = dom(&text);
+    assert_eq!(live_targets(&old, &e), (None, None));
+    e.set_field(Section::Memory, "memory", "768").unwrap();
+    e.set_field(Section::Cpu, "vcpus", "3").unwrap();
+    assert_eq!(live_targets(&old, &e), (Some(768 * 1024), Some(3)));
+    assert!(only_current_changed(&old, &e));
+    e.set_field(Section::Cpu, "max_vcpus", "6").unwrap();
+    assert!(
+        !only_current_changed(&old, &e),
+        "a new maximum waits for shutdown"
+    );
+}
+
+#[test]
+fn pci_addresses_and_new_volumes_are_checked_as_typed() {
+    use hangar::backend::domain_xml::parse_pci_address;
+    use hangar::backend::hardware::{check_new_volume, PoolVolumes, VolumeInfo};
+    assert_eq!(
+        parse_pci_address(" 0000:0a:1f.7 ").unwrap(),
+        ["0x0000", "0x0a", "0x1f", "0x7"]
+    );
+    assert_eq!(parse_pci_address("3:00.1").unwrap()[1], "0x03");
+    for bad in ["", "0a:1f", "0000:100:00.0", "g0:00.0", "0000:00:00.0.0"] {
+        assert!(parse_pci_address(bad).is_err(), "{bad:?}");
+    }
+    let pool = PoolVolumes {
+        name: "default".into(),
+        active: true,
+        available: 10 << 30,
+        kind: "dir".into(),
+        volumes: vec![VolumeInfo {
+            name: "a.qcow2".into(),
+            path: "/p/a.qcow2".into(),
+            capacity: 1 << 30,
+            allocation: 0,
+            format: "qcow2".into(),
+        }],
+    };
+    assert_eq!(check_new_volume(&pool, "b.qcow2", 10 << 30), None);
+    assert!(check_new_volume(&pool, "b.qcow2", (10 << 30) + 1).is_some());
+    assert!(check_new_volume(&pool, "b.qcow2", 0).is_some());
+    assert!(check_new_volume(&pool, "a.qcow2", 1).is_some(), "taken");
+    assert!(check_new_volume(&pool, "x/y", 1).is_some());
+    assert!(check_new_volume(&pool, "  ", 1).is_some());
+    let off = PoolVolumes {
+        active: false,
+        ..pool.clone()
+    };
+    assert!(check_new_volume(&off, "b.qcow2", 1).is_some());
+}

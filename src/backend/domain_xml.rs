@@ -268,8 +268,47 @@ view!(
         pci_bus => Bind::Attr(&["source", "address"], "bus"),
         pci_slot => Bind::Attr(&["source", "address"], "slot"),
         pci_function => Bind::Attr(&["source", "address"], "function"),
+        // <rom bar='on|off'/> (PCI): whether the guest sees the device's ROM.
+        rom_bar => Bind::Attr(&["rom"], "bar"),
     }
 );
+
+/// Parse a PCI address as people write it (`0000:06:00.0`, or `06:00.0` in domain
+/// 0) into libvirt's domain, bus, slot and function attributes.
+pub fn parse_pci_address(text: &str) -> Result<[String; 4], String> {
+    let bad = || {
+        gettext_f(
+            "“{address}” is not a PCI address like 0000:06:00.0",
+            &[("address", text.trim())],
+        )
+    };
+    let t = text.trim();
+    let (rest, func) = t.rsplit_once('.').ok_or_else(bad)?;
+    let parts: Vec<&str> = rest.split(':').collect();
+    let (dom, bus, slot) = match parts.as_slice() {
+        [d, b, s] => (*d, *b, *s),
+        [b, s] => ("0", *b, *s),
+        _ => return Err(bad()),
+    };
+    let num = |s: &str, max: u32| {
+        u32::from_str_radix(s, 16)
+            .ok()
+            .filter(|n| *n <= max && !s.is_empty() && s.len() <= 4)
+            .ok_or_else(bad)
+    };
+    let (d, b, s, f) = (
+        num(dom, 0xffff)?,
+        num(bus, 0xff)?,
+        num(slot, 0x1f)?,
+        num(func, 0x7)?,
+    );
+    Ok([
+        format!("0x{d:04x}"),
+        format!("0x{b:02x}"),
+        format!("0x{s:02x}"),
+        format!("0x{f:x}"),
+    ])
+}
 
 view!(TpmView {
     model => Bind::Attr(&[], "model"),
@@ -2342,12 +2381,18 @@ pub fn device_form(el: &Element) -> Vec<FieldSpec> {
             if v.kind.as_deref() == Some("pci") {
                 let addr = pci_address(&v);
                 vec![
-                    spec("address", gettext("PCI Address"), FieldKind::ReadOnly, addr),
+                    spec("address", gettext("PCI Address"), FieldKind::Text, addr),
                     spec(
                         "managed",
-                        gettext("Managed"),
-                        FieldKind::ReadOnly,
-                        v.managed.unwrap_or_default(),
+                        gettext("Managed (detach from the host’s driver on start)"),
+                        FieldKind::Toggle,
+                        yes(v.managed.as_deref() == Some("yes")),
+                    ),
+                    spec(
+                        "rom_bar",
+                        gettext("Show the Device’s ROM to the Guest"),
+                        FieldKind::Toggle,
+                        yes(v.rom_bar.as_deref() != Some("off")),
                     ),
                 ]
             } else {
@@ -2603,14 +2648,41 @@ pub fn set_device_field(el: &mut Element, id: &str, value: &str) -> Result<(), S
             |v, e| v.write(e),
             |v, i, x| v.set_field(i, x),
         ),
-        "hostdev" => set_simple(
-            el,
-            id,
-            o,
-            HostdevView::read,
-            |v, e| v.write(e),
-            |v, i, x| v.set_field(i, x),
-        ),
+        "hostdev" => match id {
+            "address" => {
+                let [d, b, s, f] = parse_pci_address(value)?;
+                let mut v = HostdevView::read(el);
+                v.pci_domain = Some(d);
+                v.pci_bus = Some(b);
+                v.pci_slot = Some(s);
+                v.pci_function = Some(f);
+                v.write(el);
+            }
+            "managed" => {
+                let mut v = HostdevView::read(el);
+                v.managed = Some(yes(value == "yes").to_string());
+                v.write(el);
+            }
+            // Shown is libvirt's default: an explicit bar='on' is only written
+            // where the element is there already.
+            "rom_bar" => {
+                let mut v = HostdevView::read(el);
+                v.rom_bar = match (value == "yes", v.rom_bar.is_some()) {
+                    (false, _) => Some("off".into()),
+                    (true, true) => Some("on".into()),
+                    (true, false) => None,
+                };
+                v.write(el);
+            }
+            _ => set_simple(
+                el,
+                id,
+                o,
+                HostdevView::read,
+                |v, e| v.write(e),
+                |v, i, x| v.set_field(i, x),
+            ),
+        },
         "tpm" => set_simple(
             el,
             id,

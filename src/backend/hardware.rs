@@ -230,7 +230,24 @@ pub fn limits(w: &mut Worker, domain_type: &str) -> Result<HardwareLimits> {
     })
 }
 
+/// The XML the editor starts from (the persistent definition; the live one of a
+/// transient domain), alone: cheap enough to ask every few seconds.
+pub fn editable_xml(w: &mut Worker, uuid: &str) -> Result<String> {
+    let d = w.domain(uuid)?;
+    let flags = if d.is_persistent().unwrap_or(true) {
+        sys::VIR_DOMAIN_XML_INACTIVE
+    } else {
+        0
+    };
+    Ok(d.xml_desc(flags)?)
+}
+
 impl Connection {
+    /// The XML the editor starts from, without the rest of [`EditableDomain`].
+    pub async fn editable_xml(&self, uuid: String) -> Result<String> {
+        self.call(move |w| editable_xml(w, &uuid)).await
+    }
+
     /// The domain's persistent XML for the editor.
     pub async fn editable_domain(&self, uuid: String) -> Result<EditableDomain> {
         self.call(move |w| editable(w, &uuid)).await
@@ -248,6 +265,260 @@ impl Connection {
 
     pub async fn hardware_limits(&self, domain_type: String) -> Result<HardwareLimits> {
         self.call(move |w| limits(w, &domain_type)).await
+    }
+}
+
+/// What changing a domain's current memory or vCPU count did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveChange {
+    pub applied: Applied,
+    /// libvirt's reason for not changing the running domain (the change is saved for
+    /// after shutdown instead).
+    pub refused: Option<String>,
+}
+
+/// Run `set` with LIVE|CONFIG on a running domain, CONFIG alone on one that is shut
+/// off, and CONFIG alone when libvirt refuses the live change (no balloon, no vCPU
+/// hotplug on this machine type, beyond the running maximum…).
+fn live_and_config(
+    w: &mut Worker,
+    uuid: &str,
+    set: impl Fn(&Domain, u32) -> std::result::Result<(), virt::error::Error>,
+) -> Result<LiveChange> {
+    let d = w.domain(uuid)?;
+    let active = d.is_active()?;
+    let persistent = d.is_persistent().unwrap_or(true);
+    // The MEM_ and VCPU_ flags have the AFFECT_ values.
+    let (live, config) = (sys::VIR_DOMAIN_AFFECT_LIVE, sys::VIR_DOMAIN_AFFECT_CONFIG);
+    let result = if !active {
+        set(&d, config)
+            .map_err(|e| Error::from_virt(&e))
+            .map(|_| LiveChange {
+                applied: Applied::Saved,
+                refused: None,
+            })
+    } else {
+        let flags = if persistent { live | config } else { live };
+        match set(&d, flags).map_err(|e| Error::from_virt(&e)) {
+            Ok(()) => Ok(LiveChange {
+                applied: Applied::Now,
+                refused: None,
+            }),
+            Err(e) if persistent && is_refusal(&e) => {
+                tracing::debug!("live change refused ({e}); saving to the configuration");
+                set(&d, config)
+                    .map_err(|c| Error::from_virt(&c))
+                    .map(|_| LiveChange {
+                        applied: Applied::AfterShutdown,
+                        refused: Some(match &e {
+                            Error::Libvirt { message, .. } => message.clone(),
+                            other => other.to_string(),
+                        }),
+                    })
+            }
+            Err(e) => Err(e),
+        }
+    };
+    w.refresh(uuid);
+    result
+}
+
+/// Set the current memory (the balloon target, within the maximum), live where the
+/// domain runs.
+pub fn set_current_memory(w: &mut Worker, uuid: &str, kib: u64) -> Result<LiveChange> {
+    live_and_config(w, uuid, |d, flags| d.set_memory_flags(kib, flags))
+}
+
+/// Set the number of plugged vCPUs (within the maximum), live where the domain runs.
+pub fn set_current_vcpus(w: &mut Worker, uuid: &str, n: u32) -> Result<LiveChange> {
+    live_and_config(w, uuid, |d, flags| d.set_vcpus_flags(n, flags))
+}
+
+impl Connection {
+    /// Change the current memory, live where possible (see [`set_current_memory`]).
+    pub async fn set_current_memory(&self, uuid: String, kib: u64) -> Result<LiveChange> {
+        self.call(move |w| set_current_memory(w, &uuid, kib)).await
+    }
+
+    /// Change the current vCPU count, live where possible (see [`set_current_vcpus`]).
+    pub async fn set_current_vcpus(&self, uuid: String, n: u32) -> Result<LiveChange> {
+        self.call(move |w| set_current_vcpus(w, &uuid, n)).await
+    }
+}
+
+/// A volume of a storage pool, to use as a disk's source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VolumeInfo {
+    pub name: String,
+    pub path: String,
+    pub capacity: u64,
+    pub allocation: u64,
+    /// `<target><format type=…>`: qcow2, raw, iso…; empty when libvirt says none.
+    pub format: String,
+}
+
+/// A storage pool with its volumes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolVolumes {
+    pub name: String,
+    pub active: bool,
+    /// Free space in bytes.
+    pub available: u64,
+    /// The pool's type (dir, logical, netfs…): new volumes are offered in dir-like
+    /// pools where qcow2 and raw files can be made.
+    pub kind: String,
+    pub volumes: Vec<VolumeInfo>,
+}
+
+fn format_of(xml: &str) -> String {
+    super::xml::Document::parse(xml)
+        .ok()
+        .and_then(|d| {
+            d.root
+                .find(&["target", "format"])
+                .and_then(|f| f.attr("type"))
+                .map(str::to_string)
+        })
+        .unwrap_or_default()
+}
+
+/// Every storage pool of the connection with its volumes (inactive pools without).
+pub fn storage_volumes(w: &mut Worker) -> Result<Vec<PoolVolumes>> {
+    let conn = w.conn()?;
+    let mut out = Vec::new();
+    for pool in conn.list_all_storage_pools(0)? {
+        let name = pool.name()?;
+        let active = pool.is_active().unwrap_or(false);
+        let kind = pool
+            .xml_desc(0)
+            .ok()
+            .and_then(|x| super::xml::Document::parse(&x).ok())
+            .and_then(|d| d.root.attr("type").map(str::to_string))
+            .unwrap_or_default();
+        let mut volumes = Vec::new();
+        let mut available = 0;
+        if active {
+            // Files copied into the directory by hand show up too.
+            let _ = pool.refresh(0);
+            available = pool.info().map(|i| i.available).unwrap_or(0);
+            for vol in pool.list_all_volumes(0)? {
+                let Ok(path) = vol.path() else { continue };
+                let info = vol.info().ok();
+                volumes.push(VolumeInfo {
+                    name: vol.name().unwrap_or_default(),
+                    path,
+                    capacity: info.as_ref().map_or(0, |i| i.capacity),
+                    allocation: info.as_ref().map_or(0, |i| i.allocation),
+                    format: vol.xml_desc(0).map(|x| format_of(&x)).unwrap_or_default(),
+                });
+            }
+            volumes.sort_by(|a, b| a.name.cmp(&b.name));
+        }
+        out.push(PoolVolumes {
+            name,
+            active,
+            available,
+            kind,
+            volumes,
+        });
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+/// Why a new volume cannot be made in `pool` (checked as typed): a name that is
+/// empty, has a slash or is taken, a size of nothing or beyond the free space.
+pub fn check_new_volume(pool: &PoolVolumes, name: &str, bytes: u64) -> Option<String> {
+    use crate::i18n::{gettext, gettext_f};
+    let name = name.trim();
+    if name.is_empty() {
+        return Some(gettext("The volume needs a name"));
+    }
+    if name.contains('/') || name == "." || name == ".." {
+        return Some(gettext("A volume name cannot contain “/”"));
+    }
+    if pool.volumes.iter().any(|v| v.name == name) {
+        return Some(gettext_f(
+            "{pool} already has a volume “{name}”",
+            &[("pool", &pool.name), ("name", name)],
+        ));
+    }
+    if !pool.active {
+        return Some(gettext_f(
+            "The pool {pool} is not active",
+            &[("pool", &pool.name)],
+        ));
+    }
+    if bytes == 0 {
+        return Some(gettext("The size must be more than nothing"));
+    }
+    if bytes > pool.available {
+        return Some(gettext_f(
+            "Only {free} are free in {pool}",
+            &[
+                ("free", &super::units::format_bytes(pool.available)),
+                ("pool", &pool.name),
+            ],
+        ));
+    }
+    None
+}
+
+/// Make a volume of `bytes` in `pool` in `format` (qcow2 or raw; both start
+/// sparse) and return its path.
+pub fn create_volume(
+    w: &mut Worker,
+    pool: &str,
+    name: &str,
+    bytes: u64,
+    format: &str,
+) -> Result<String> {
+    if !matches!(format, "qcow2" | "raw") {
+        return Err(Error::InvalidInput(format!(
+            "volumes are made as qcow2 or raw, not {format}"
+        )));
+    }
+    let conn = w.conn()?;
+    let p = conn.lookup_storage_pool_by_name(pool)?;
+    let current = storage_volumes(w)?
+        .into_iter()
+        .find(|x| x.name == pool)
+        .ok_or_else(|| Error::InvalidInput(format!("no storage pool {pool}")))?;
+    if let Some(why) = check_new_volume(&current, name, bytes) {
+        return Err(Error::InvalidInput(why));
+    }
+    let mut vol = super::xml::Element::new("volume");
+    vol.append_child(super::xml::Element::new("name").with_text(name.trim()));
+    vol.append_child(
+        super::xml::Element::new("capacity")
+            .with_attr("unit", "bytes")
+            .with_text(&bytes.to_string()),
+    );
+    vol.append_child(super::xml::Element::new("allocation").with_text("0"));
+    vol.append_child(
+        super::xml::Element::new("target")
+            .with_child(super::xml::Element::new("format").with_attr("type", format)),
+    );
+    let v = virt::storage_vol::StorageVol::create_xml(&p, &vol.to_xml(), 0)?;
+    Ok(v.path()?)
+}
+
+impl Connection {
+    /// The connection's storage pools with their volumes.
+    pub async fn storage_volumes(&self) -> Result<Vec<PoolVolumes>> {
+        self.call(storage_volumes).await
+    }
+
+    /// Make a qcow2 or raw volume and return its path (see [`create_volume`]).
+    pub async fn create_volume(
+        &self,
+        pool: String,
+        name: String,
+        bytes: u64,
+        format: String,
+    ) -> Result<String> {
+        self.call(move |w| create_volume(w, &pool, &name, bytes, &format))
+            .await
     }
 }
 

@@ -61,6 +61,9 @@ pub enum Update {
     /// Added or changed domains.
     Changed(Vec<DomainInfo>),
     Removed(String),
+    /// The domain's definition or run state may have changed (defined/updated,
+    /// started/stopped, device added/removed): pages showing its XML read it again.
+    Reconfigured(String),
     /// A network or storage-pool event, for the pages that show them.
     Other(Event),
     /// The complete list of virtual networks: replace what the model holds.
@@ -899,13 +902,17 @@ impl Worker {
                     // Which guests use which network may have changed.
                     self.queue_networks();
                 }
-                let uuid = uuid.clone();
+                let (uuid, gone) = (uuid.clone(), *kind == DomainEventKind::Undefined);
                 self.refresh(&uuid);
+                if !gone {
+                    self.send(Update::Reconfigured(uuid));
+                }
             }
             Event::DomainChanged { uuid, .. } => {
                 self.nics.forget(uuid);
                 let uuid = uuid.clone();
                 self.refresh(&uuid);
+                self.send(Update::Reconfigured(uuid));
             }
             Event::Closed(reason) => {
                 if *reason != CloseReason::Client {

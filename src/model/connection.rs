@@ -282,6 +282,11 @@ impl Connection {
                 self.emit_by_name::<()>("domains-updated", &[]);
             }
             Update::Other(_) => {}
+            Update::Reconfigured(uuid) => {
+                if let Some(vm) = self.vm_by_uuid(&uuid) {
+                    vm.emit_by_name::<()>("config-changed", &[]);
+                }
+            }
             Update::Networks(list) => {
                 self.replace_networks(list);
                 self.imp().networks_loaded.set(true);
@@ -416,10 +421,12 @@ impl Connection {
 
     /// Put every pending domain into the list now.
     fn flush_pending(&self) {
+        // Only when some wait: with none, append_pending would mark the connection
+        // loaded before the list that is arriving is in it.
         if let Some(id) = self.imp().pending_source.take() {
             id.remove();
+            self.append_pending(usize::MAX);
         }
-        self.append_pending(usize::MAX);
     }
 
     /// Make the network list equal `list` (sorted by name), keeping the `Network`

@@ -84,7 +84,14 @@ mod imp {
     impl ObjectImpl for Vm {
         fn signals() -> &'static [Signal] {
             static SIGNALS: OnceLock<Vec<Signal>> = OnceLock::new();
-            SIGNALS.get_or_init(|| vec![Signal::builder("stats-updated").build()])
+            SIGNALS.get_or_init(|| {
+                vec![
+                    Signal::builder("stats-updated").build(),
+                    // The definition or run state may have changed outside this
+                    // page: re-read the XML.
+                    Signal::builder("config-changed").build(),
+                ]
+            })
         }
     }
 }

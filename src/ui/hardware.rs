@@ -18,6 +18,7 @@ use crate::backend::domain_xml::{
 };
 use crate::backend::hardware::{Applied, DeviceOp};
 use crate::backend::uri::LibvirtUri;
+use crate::backend::xml::Element;
 use crate::i18n::{gettext, gettext_f};
 use crate::model::{Connection, Vm};
 
@@ -64,6 +65,180 @@ pub fn applied_message(a: Applied) -> String {
     }
 }
 
+/// The bar that says the machine was changed outside Hangar while edits were open,
+/// with a button that drops the edits and shows the new definition (the way GNOME
+/// apps offer to reload a file changed on disk). Hidden until needed.
+pub fn outside_change_banner(on_reload: impl Fn() + 'static) -> gtk::InfoBar {
+    let bar = gtk::InfoBar::builder()
+        .message_type(gtk::MessageType::Warning)
+        .revealed(false)
+        .build();
+    let label = gtk::Label::builder()
+        .label(gettext("This machine was changed outside Hangar"))
+        .xalign(0.0)
+        .wrap(true)
+        .hexpand(true)
+        .build();
+    bar.add_child(&label);
+    let reload = gtk::Button::builder()
+        .label(gettext("_Reload"))
+        .use_underline(true)
+        .tooltip_text(gettext(
+            "Discard your changes and show the machine as it is now",
+        ))
+        .build();
+    reload.update_property(&[gtk::accessible::Property::Label(&gettext("Reload"))]);
+    bar.add_action_widget(&reload, gtk::ResponseType::Accept);
+    bar.connect_response(move |_, r| {
+        if r == gtk::ResponseType::Accept {
+            on_reload();
+        }
+    });
+    bar
+}
+
+/// Call `f` whenever `vm`'s definition or run state may have changed (libvirt's
+/// defined/updated, started/stopped and device added/removed events).
+pub fn watch_config(vm: &Vm, f: impl Fn() + 'static) -> glib::SignalHandlerId {
+    vm.connect_local("config-changed", false, move |_| {
+        f();
+        None
+    })
+}
+
+/// libvirt sends no event when only the persistent definition of a domain changes
+/// through some calls (`virsh attach-device --config`, `setmaxmem --config` on the
+/// QEMU driver), so while `page` is on screen the XML it shows is compared with
+/// libvirt's every two seconds (one `virDomainGetXMLDesc` of one domain), and once when
+/// it comes on screen. `check` does the comparing.
+pub fn check_while_mapped(page: &impl IsA<gtk::Widget>, check: impl Fn() + 'static) {
+    let check = Rc::new(check);
+    let timer: Rc<RefCell<Option<glib::SourceId>>> = Default::default();
+    let (c, t) = (check.clone(), timer.clone());
+    page.connect_map(move |_| {
+        c();
+        let c = c.clone();
+        let id = glib::timeout_add_seconds_local(2, move || {
+            c();
+            glib::ControlFlow::Continue
+        });
+        if let Some(old) = t.replace(Some(id)) {
+            old.remove();
+        }
+    });
+    page.connect_unmap(move |_| {
+        if let Some(id) = timer.take() {
+            id.remove();
+        }
+    });
+}
+
+/// Where the device at `index` of `old` is in `new`: the same element, else the
+/// same position when it holds the same kind of device.
+pub fn follow_device(old: &DomainXml, new: &DomainXml, index: usize) -> Option<usize> {
+    let el: &Element = old.device(index)?;
+    new.device_indices()
+        .into_iter()
+        .find(|i| new.device(*i) == Some(el))
+        .or_else(|| {
+            new.device(index)
+                .filter(|e| e.name == el.name)
+                .map(|_| index)
+        })
+}
+
+/// The domain as read from libvirt, ready to show.
+pub(crate) struct Fetched {
+    xml: String,
+    doc: DomainXml,
+    ctx: ValidationContext,
+    active: bool,
+    sizes: HashMap<String, u64>,
+    addresses: Vec<(String, Vec<String>)>,
+}
+
+async fn fetch(conn: &Connection, vm: &Vm) -> Result<Fetched, String> {
+    let backend = conn.backend().clone();
+    let r = backend.editable_domain(vm.uuid()).await;
+    let limits = backend.hardware_limits(vm.hypervisor()).await;
+    let e = r.map_err(|e| super::error::summary(&e))?;
+    let addresses = if e.active {
+        backend.guest_addresses(vm.uuid()).await.unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let ctx = ValidationContext {
+        host_memory_kib: limits.as_ref().ok().map(|l| l.host_memory_kib),
+        max_vcpus: limits.as_ref().ok().and_then(|l| l.max_vcpus),
+        local: is_local(&conn.uri()),
+    };
+    let doc = DomainXml::parse(&e.xml)
+        .map_err(|err| gettext_f("The XML does not parse: {error}", &[("error", &err.0)]))?;
+    Ok(Fetched {
+        xml: e.xml,
+        doc,
+        ctx,
+        active: e.active,
+        sizes: e.disk_sizes.into_iter().collect(),
+        addresses,
+    })
+}
+
+/// The current memory (KiB) and vCPU count to set on the running machine: those
+/// that the edit changed.
+pub fn live_targets(original: &DomainXml, edited: &DomainXml) -> (Option<u64>, Option<u32>) {
+    let cur_mem = |d: &DomainXml| {
+        let m = d.memory();
+        m.current_kib.unwrap_or(m.max_kib)
+    };
+    let cur_cpus = |d: &DomainXml| {
+        let c = d.cpu();
+        c.current.unwrap_or(c.max)
+    };
+    (
+        (cur_mem(original) != cur_mem(edited)).then(|| cur_mem(edited)),
+        (cur_cpus(original) != cur_cpus(edited)).then(|| cur_cpus(edited)),
+    )
+}
+
+/// Whether the edit outside the devices changed nothing but the current memory and
+/// vCPU count (the maxima unchanged).
+pub fn only_current_changed(original: &DomainXml, edited: &DomainXml) -> bool {
+    let rest = |d: &DomainXml| {
+        let mut c = d.clone();
+        c.doc
+            .root
+            .remove_children(|e| matches!(e.name.as_str(), "devices" | "currentMemory" | "vcpu"));
+        c
+    };
+    rest(original) == rest(edited) && original.cpu().max == edited.cpu().max
+}
+
+/// What applying current memory or vCPUs to a running machine did, in words.
+/// `others_wait`: other changes were saved for after shutdown.
+pub fn live_message(live: &[crate::backend::hardware::LiveChange], others_wait: bool) -> String {
+    if let Some(reason) = live.iter().find_map(|c| c.refused.as_deref()) {
+        return gettext_f(
+            "The running machine could not take the change now ({reason}); it takes effect after shutdown",
+            &[("reason", reason)],
+        );
+    }
+    if others_wait {
+        gettext("Memory and vCPUs applied now; the other changes take effect after the virtual machine shuts down")
+    } else {
+        gettext("Changes applied now")
+    }
+}
+
+/// A list entry as the model holds it: the icon name and the name people read.
+fn row_text(icon: &str, name: &str) -> String {
+    format!("{icon}\u{1f}{name}")
+}
+
+fn split_row_text(text: &str) -> (&str, &str) {
+    text.split_once('\u{1f}').unwrap_or(("", text))
+}
+
 fn is_local(uri: &str) -> bool {
     LibvirtUri::parse(uri)
         .map(|u| !u.is_remote())
@@ -76,9 +251,11 @@ mod imp {
     #[derive(Default)]
     pub struct HardwarePage {
         pub list: gtk::ListView,
-        /// The names in the list; icons and sections by the same position.
+        /// The list's model: each entry is "icon-name\u{1f}name" (see [`row_text`]).
         pub names: RefCell<gtk::StringList>,
-        pub icons: Rc<RefCell<Vec<&'static str>>>,
+        /// What the model is brought to, in steps (see `sync_model`).
+        pub labels: RefCell<Vec<String>>,
+        pub sync_source: RefCell<Option<glib::SourceId>>,
         pub selection: std::cell::OnceCell<gtk::SingleSelection>,
         /// Set while the list changes under the selection.
         pub syncing_list: Cell<bool>,
@@ -100,12 +277,28 @@ mod imp {
         pub forms_with_errors: RefCell<std::collections::HashSet<Section>>,
         pub applied: RefCell<Vec<Box<dyn Fn()>>>,
         pub loading: Cell<u64>,
+        /// A reload is under way (checks for outside changes wait for it).
+        pub reloading: Cell<bool>,
         pub busy: Cell<bool>,
         pub said: RefCell<Option<String>>,
         /// How many validation errors the domain had as loaded.
         pub original_errors: Cell<usize>,
         /// The running guest's addresses by MAC address.
         pub addresses: RefCell<Vec<(String, Vec<String>)>>,
+        /// The VM's config-changed handler.
+        pub watch: RefCell<Option<(Vm, glib::SignalHandlerId)>>,
+        /// The XML as last read from libvirt.
+        pub loaded_xml: RefCell<String>,
+        /// A definition changed outside Hangar while edits were open.
+        pub(super) pending: RefCell<Option<super::Fetched>>,
+        pub banner: std::cell::OnceCell<gtk::InfoBar>,
+        /// The host's USB and PCI devices, read once a host device is shown.
+        pub host_devices: RefCell<Option<Vec<crate::backend::hardware::HostDevice>>>,
+        pub host_devices_asked: Cell<bool>,
+        /// The editors of sections shown lately, kept (in `stack`) so going back to
+        /// one is instant; the most recent last.
+        pub pages: RefCell<Vec<(Section, gtk::Box, Rc<Form>)>>,
+        pub stack: gtk::Stack,
     }
 
     #[glib::object_subclass]
@@ -171,33 +364,37 @@ impl HardwarePage {
             };
             let b = gtk::Box::new(gtk::Orientation::Horizontal, 8);
             b.append(&gtk::Image::new());
+            // An inscription measures cheaply: a list of hundreds of devices builds
+            // its rows (GTK 4.8's list view makes up to 200 at once) fast.
             b.append(
-                &gtk::Label::builder()
+                &gtk::Inscription::builder()
                     .xalign(0.0)
-                    .ellipsize(gtk::pango::EllipsizeMode::End)
+                    .hexpand(true)
+                    // One line, ellipsized: given the row's height it would wrap.
+                    .valign(gtk::Align::Center)
+                    .text_overflow(gtk::InscriptionOverflow::EllipsizeEnd)
                     .build(),
             );
             item.set_child(Some(&b));
         });
-        let icons = imp.icons.clone();
         factory.connect_bind(move |_, item| {
             let Some(item) = item.downcast_ref::<gtk::ListItem>() else {
                 return;
             };
-            let name = item
+            let text = item
                 .item()
                 .and_downcast::<gtk::StringObject>()
-                .map(|o| o.string().to_string())
+                .map(|o| o.string())
                 .unwrap_or_default();
+            let (icon, name) = split_row_text(&text);
             let Some(b) = item.child() else { return };
             if let Some(img) = b.first_child().and_downcast::<gtk::Image>() {
-                let icon = icons.borrow().get(item.position() as usize).copied();
-                img.set_icon_name(icon);
+                img.set_icon_name(Some(icon));
             }
-            if let Some(l) = b.last_child().and_downcast::<gtk::Label>() {
-                l.set_label(&name);
+            if let Some(l) = b.last_child().and_downcast::<gtk::Inscription>() {
+                l.set_text(Some(name));
             }
-            b.update_property(&[gtk::accessible::Property::Label(&name)]);
+            b.update_property(&[gtk::accessible::Property::Label(name)]);
         });
         let selection = gtk::SingleSelection::builder()
             .model(&*imp.names.borrow())
@@ -277,6 +474,9 @@ impl HardwarePage {
         imp.editor.set_margin_bottom(18);
         imp.editor.set_margin_start(12);
         imp.editor.set_margin_end(12);
+        imp.stack.set_hhomogeneous(false);
+        imp.stack.set_vhomogeneous(false);
+        imp.editor.append(&imp.stack);
         let clamp = adw::Clamp::builder()
             .maximum_size(640)
             .child(&imp.editor)
@@ -326,6 +526,20 @@ impl HardwarePage {
         bar.pack_end(&imp.apply);
         bar.pack_end(&imp.revert);
 
+        let this = self.downgrade();
+        let banner = outside_change_banner(move || {
+            if let Some(this) = this.upgrade() {
+                this.take_outside_change();
+            }
+        });
+        self.append(&banner);
+        let _ = imp.banner.set(banner);
+        let this = self.downgrade();
+        check_while_mapped(self, move || {
+            if let Some(this) = this.upgrade() {
+                this.check_outside();
+            }
+        });
         self.append(&paned);
         self.append(&bar);
     }
@@ -364,7 +578,22 @@ impl HardwarePage {
         if self.is_dirty() {
             self.ask_leave();
         }
+        if let Some((old, id)) = imp.watch.take() {
+            old.disconnect(id);
+        }
+        if let Some((_, vm)) = sel.as_ref() {
+            let this = self.downgrade();
+            let id = watch_config(vm, move || {
+                if let Some(this) = this.upgrade() {
+                    this.outside_change();
+                }
+            });
+            imp.watch.replace(Some((vm.clone(), id)));
+        }
         imp.current.replace(sel);
+        imp.host_devices.replace(None);
+        imp.host_devices_asked.set(false);
+        imp.loaded_xml.replace(String::new());
         imp.original.replace(None);
         imp.doc.replace(None);
         imp.selected.set(None);
@@ -428,47 +657,120 @@ impl HardwarePage {
         };
         let ticket = imp.loading.get() + 1;
         imp.loading.set(ticket);
+        imp.reloading.set(true);
         imp.status.set_label(&gettext("Loading…"));
         let this = self.downgrade();
         glib::spawn_future_local(async move {
-            let backend = conn.backend().clone();
-            let r = backend.editable_domain(vm.uuid()).await;
-            let limits = backend.hardware_limits(vm.hypervisor()).await;
-            let active = r.as_ref().map(|e| e.active).unwrap_or(false);
-            let addresses = if active {
-                backend.guest_addresses(vm.uuid()).await.unwrap_or_default()
-            } else {
-                Vec::new()
-            };
+            let r = fetch(&conn, &vm).await;
             let Some(this) = this.upgrade() else { return };
             if this.imp().loading.get() != ticket {
                 return;
             }
+            this.imp().reloading.set(false);
             match r {
-                Ok(e) => {
-                    let ctx = ValidationContext {
-                        host_memory_kib: limits.as_ref().ok().map(|l| l.host_memory_kib),
-                        max_vcpus: limits.as_ref().ok().and_then(|l| l.max_vcpus),
-                        local: is_local(&conn.uri()),
-                    };
-                    this.imp()
-                        .sizes
-                        .replace(e.disk_sizes.iter().cloned().collect());
-                    this.imp().active.set(e.active);
-                    this.imp().addresses.replace(addresses);
-                    match DomainXml::parse(&e.xml) {
-                        Ok(d) => this.load(d, ctx),
-                        Err(err) => this.imp().status.set_label(&gettext_f(
-                            "The XML does not parse: {error}",
-                            &[("error", &err.0)],
-                        )),
-                    }
-                }
-                Err(err) => {
-                    this.imp().status.set_label(&super::error::summary(&err));
-                }
+                Ok(f) => this.show_fetched(f),
+                Err(text) => this.imp().status.set_label(&text),
             }
         });
+    }
+
+    /// Compare libvirt's XML with the one shown; read it all again when it differs.
+    fn check_outside(&self) {
+        let imp = self.imp();
+        let Some((conn, vm)) = imp.current.borrow().clone() else {
+            return;
+        };
+        if imp.loaded_xml.borrow().is_empty() || imp.busy.get() {
+            return;
+        }
+        let this = self.downgrade();
+        glib::spawn_future_local(async move {
+            let Ok(xml) = conn.backend().editable_xml(vm.uuid()).await else {
+                return;
+            };
+            let Some(this) = this.upgrade() else { return };
+            let imp = this.imp();
+            let is_current = imp.current.borrow().as_ref().map(|(_, v)| v) == Some(&vm);
+            let pending_same = imp.pending.borrow().as_ref().is_some_and(|p| p.xml == xml);
+            if is_current && xml != *imp.loaded_xml.borrow() && !pending_same {
+                this.outside_change();
+            }
+        });
+    }
+
+    fn show_fetched(&self, f: Fetched) {
+        let imp = self.imp();
+        imp.loaded_xml.replace(f.xml.clone());
+        imp.sizes.replace(f.sizes);
+        imp.active.set(f.active);
+        imp.addresses.replace(f.addresses);
+        self.load(f.doc, f.ctx);
+    }
+
+    /// libvirt says the domain changed (perhaps by `virsh edit`, another client or
+    /// Hangar itself): read it again. Without edits the page shows the new definition
+    /// in place, keeping the selected device; with edits it keeps them and offers to
+    /// reload.
+    pub fn outside_change(&self) {
+        let imp = self.imp();
+        let Some((conn, vm)) = imp.current.borrow().clone() else {
+            return;
+        };
+        if imp.reloading.get() {
+            // The reload under way reads the new definition.
+            return;
+        }
+        let ticket = imp.loading.get();
+        let this = self.downgrade();
+        glib::spawn_future_local(async move {
+            let r = fetch(&conn, &vm).await;
+            let Some(this) = this.upgrade() else { return };
+            let imp = this.imp();
+            if imp.reloading.get() || imp.loading.get() != ticket {
+                return;
+            }
+            let Ok(f) = r else {
+                // Gone or unreadable: the model removes it or the next event retries.
+                return;
+            };
+            let same =
+                imp.original.borrow().as_ref() == Some(&f.doc) && imp.active.get() == f.active;
+            if same {
+                return;
+            }
+            if this.is_dirty() || imp.busy.get() {
+                imp.pending.replace(Some(f));
+                if let Some(b) = imp.banner.get() {
+                    b.set_revealed(true);
+                }
+            } else {
+                this.show_outside(f);
+            }
+        });
+    }
+
+    /// Drop the edits and show the definition changed outside Hangar.
+    pub fn take_outside_change(&self) {
+        if let Some(f) = self.imp().pending.take() {
+            self.show_outside(f);
+        }
+    }
+
+    /// Whether the page offers to reload a definition changed outside Hangar.
+    pub fn outside_change_offered(&self) -> bool {
+        self.imp().banner.get().is_some_and(|b| b.is_revealed())
+    }
+
+    fn show_outside(&self, f: Fetched) {
+        let imp = self.imp();
+        let keep = match (imp.selected.get(), imp.original.borrow().as_ref()) {
+            (Some(Section::Device(i)), Some(old)) => follow_device(old, &f.doc, i)
+                .map(Section::Device)
+                .or(Some(Section::General)),
+            (s, _) => s,
+        };
+        imp.selected.set(keep);
+        self.show_fetched(f);
     }
 
     /// Show a parsed domain (also used by tests and the benchmark, without libvirt).
@@ -479,6 +781,10 @@ impl HardwarePage {
         imp.original.replace(Some(d.clone()));
         imp.doc.replace(Some(Rc::new(RefCell::new(d))));
         imp.forms_with_errors.borrow_mut().clear();
+        imp.pending.replace(None);
+        if let Some(b) = imp.banner.get() {
+            b.set_revealed(false);
+        }
         let status = if let Some(said) = imp.said.take() {
             said
         } else if imp.active.get() {
@@ -489,6 +795,8 @@ impl HardwarePage {
         imp.status.set_label(&status);
         let keep = imp.selected.get();
         imp.selected.set(None);
+        // The editors kept belong to the document before.
+        self.clear_editor();
         self.fill_list();
         let sections = imp.sections.borrow().clone();
         let s = keep
@@ -539,49 +847,97 @@ impl HardwarePage {
 
     fn set_list(&self, entries: Vec<(Section, &'static str, String)>) {
         let imp = self.imp();
-        imp.syncing_list.set(true);
-        let names: Vec<&str> = entries.iter().map(|(_, _, n)| n.as_str()).collect();
-        imp.icons
-            .replace(entries.iter().map(|(_, i, _)| *i).collect());
+        imp.labels.replace(
+            entries
+                .iter()
+                .map(|(_, icon, name)| row_text(icon, name))
+                .collect(),
+        );
         imp.sections
             .replace(entries.iter().map(|(s, _, _)| *s).collect());
-        // A fresh model for the view: splicing hundreds of rows into the model the
-        // view shows costs far more than showing a new one.
-        let model = gtk::StringList::new(&names);
-        if let Some(sel) = imp.selection.get() {
-            sel.set_model(Some(&model));
+        let sel_pos = imp
+            .selected
+            .get()
+            .and_then(|s| imp.sections.borrow().iter().position(|x| *x == s));
+        imp.syncing_list.set(true);
+        let more = self.sync_model(sel_pos.map_or(0, |p| p + 1));
+        if let (Some(p), Some(sel)) = (sel_pos, imp.selection.get()) {
+            if sel.selected() != p as u32 {
+                sel.set_selected(p as u32);
+            }
         }
-        imp.names.replace(model);
         imp.syncing_list.set(false);
+        if more && imp.sync_source.borrow().is_none() {
+            let this = self.downgrade();
+            let id = glib::idle_add_local(move || {
+                let Some(this) = this.upgrade() else {
+                    return glib::ControlFlow::Break;
+                };
+                this.imp().syncing_list.set(true);
+                let more = this.sync_model(0);
+                this.imp().syncing_list.set(false);
+                if more {
+                    glib::ControlFlow::Continue
+                } else {
+                    this.imp().sync_source.replace(None);
+                    glib::ControlFlow::Break
+                }
+            });
+            imp.sync_source.replace(Some(id));
+        }
+    }
+
+    /// Bring the list's model closer to `labels`: only what differs is spliced (an
+    /// edit renames one row; a reload of the same domain changes nothing), and a
+    /// long run of new rows goes in `FIRST_ROWS` at a time, at least the first
+    /// `min` at once, so the first screenful shows before the rest is built. True
+    /// while more remains.
+    fn sync_model(&self, min: usize) -> bool {
+        const FIRST_ROWS: usize = 40;
+        let imp = self.imp();
+        let model = imp.names.borrow().clone();
+        let want = imp.labels.borrow();
+        let have = model.n_items() as usize;
+        let same = |m: usize, w: usize| model.string(m as u32).as_deref() == Some(want[w].as_str());
+        let mut p = 0;
+        while p < have && p < want.len() && same(p, p) {
+            p += 1;
+        }
+        let mut q = 0;
+        while q < have - p && q < want.len() - p && same(have - 1 - q, want.len() - 1 - q) {
+            q += 1;
+        }
+        let (removed, added) = (have - p - q, want.len() - p - q);
+        if removed == 0 && added == 0 {
+            return false;
+        }
+        let limit = FIRST_ROWS.max(min.saturating_sub(p));
+        if added <= limit {
+            let new: Vec<&str> = want[p..p + added].iter().map(String::as_str).collect();
+            model.splice(p as u32, removed as u32, &new);
+            return false;
+        }
+        // Many new rows: drop the old ones after the common start, put in the first.
+        let new: Vec<&str> = want[p..p + limit].iter().map(String::as_str).collect();
+        model.splice(p as u32, (have - p) as u32, &new);
+        true
     }
 
     /// Update the names in the list after an edit (sizes and models show there).
     fn refresh_names(&self) {
-        let imp = self.imp();
-        let entries = self.entries();
-        if entries.len() != imp.sections.borrow().len() {
-            self.fill_list();
-            return;
-        }
-        let selected = imp.selection.get().map(|s| s.selected());
-        for (i, (_, _, name)) in entries.iter().enumerate() {
-            let pos = i as u32;
-            let names = imp.names.borrow().clone();
-            if names.string(pos).as_deref() != Some(name.as_str()) {
-                imp.syncing_list.set(true);
-                names.splice(pos, 1, &[name.as_str()]);
-                if let (Some(sel), Some(was)) = (imp.selection.get(), selected) {
-                    sel.set_selected(was);
-                }
-                imp.syncing_list.set(false);
-            }
-        }
+        self.set_list(self.entries());
     }
 
     /// Select a section in the list and show its editor.
     pub fn select(&self, s: Section) {
         let imp = self.imp();
         let pos = imp.sections.borrow().iter().position(|x| *x == s);
+        if let Some(p) = pos {
+            // A row still to come (the list is built in steps) goes in now.
+            imp.syncing_list.set(true);
+            while p as u32 >= imp.names.borrow().n_items() && self.sync_model(p + 1) {}
+            imp.syncing_list.set(false);
+        }
         if let (Some(p), Some(sel)) = (pos, imp.selection.get()) {
             imp.syncing_list.set(true);
             sel.set_selected(p as u32);
@@ -599,9 +955,13 @@ impl HardwarePage {
     fn row_name(&self, s: Section) -> String {
         let imp = self.imp();
         let pos = imp.sections.borrow().iter().position(|x| *x == s);
-        pos.and_then(|p| imp.names.borrow().string(p as u32))
-            .map(|g| g.to_string())
-            .unwrap_or_default()
+        pos.and_then(|p| {
+            imp.labels
+                .borrow()
+                .get(p)
+                .map(|t| split_row_text(t).1.to_string())
+        })
+        .unwrap_or_default()
     }
 
     /// The sections in list order, with their names (for tests).
@@ -611,19 +971,54 @@ impl HardwarePage {
 
     fn clear_editor(&self) {
         let imp = self.imp();
-        while let Some(c) = imp.editor.first_child() {
-            imp.editor.remove(&c);
+        for (_, page, _) in imp.pages.take() {
+            imp.stack.remove(&page);
         }
         imp.form.replace(None);
     }
 
+    /// Build the editor of `s` anew (its rows depend on values that changed).
+    fn rebuild_section(&self, s: Section) {
+        let imp = self.imp();
+        let old = {
+            let mut pages = imp.pages.borrow_mut();
+            let i = pages.iter().position(|(x, _, _)| *x == s);
+            i.map(|i| pages.remove(i))
+        };
+        if let Some((_, page, _)) = old {
+            imp.stack.remove(&page);
+        }
+        self.show_section(s);
+    }
+
     fn show_section(&self, s: Section) {
+        const KEEP: usize = 24;
         let imp = self.imp();
         let Some(doc) = imp.doc.borrow().clone() else {
             return;
         };
         imp.selected.set(Some(s));
-        self.clear_editor();
+        let cached = {
+            let mut pages = imp.pages.borrow_mut();
+            let i = pages.iter().position(|(x, _, _)| *x == s);
+            i.map(|i| {
+                let e = pages.remove(i);
+                pages.push(e.clone());
+                e
+            })
+        };
+        if let Some((_, page, form)) = cached {
+            imp.stack.set_visible_child(&page);
+            form.group.set_title(&self.row_name(s));
+            form.show_errors();
+            imp.form.replace(Some(form));
+            imp.remove
+                .set_sensitive(matches!(s, Section::Device(_)) && !imp.busy.get());
+            self.track_errors();
+            self.update_buttons();
+            return;
+        }
+        let editor = gtk::Box::new(gtk::Orientation::Vertical, 12);
         let title = self.row_name(s);
         let this = self.downgrade();
         let form = Form::new(
@@ -643,16 +1038,22 @@ impl HardwarePage {
                     glib::idle_add_local_once(move || {
                         if let Some(this) = this.upgrade() {
                             if let Some(sel) = this.imp().selected.get() {
-                                this.show_section(sel);
+                                this.rebuild_section(sel);
                             }
                         }
                     });
                 }
             },
         );
-        imp.editor.append(&form.group);
+        editor.append(&form.group);
+        if let Some(picker) = self.host_device_picker(&doc, s) {
+            editor.append(&picker);
+        }
         if let Some(eject) = self.eject_button(&doc, s) {
-            imp.editor.append(&eject);
+            editor.append(&eject);
+        }
+        if let Some(buttons) = self.source_buttons(&doc, s) {
+            editor.append(&buttons);
         }
         if let Section::Device(i) = s {
             let mac = doc
@@ -666,8 +1067,26 @@ impl HardwarePage {
                         .to_ascii_lowercase()
                 });
             if let (Some(mac), true) = (mac, imp.active.get()) {
-                imp.editor.append(&self.addresses_group(&mac));
+                editor.append(&self.addresses_group(&mac));
             }
+        }
+        let note = match s {
+            Section::Memory => Some(gettext(
+                "Running: the current allocation applies now; the maximum after shutdown.",
+            )),
+            Section::Cpu => Some(gettext(
+                "Running: the current vCPU count applies now; the maximum, topology and model after shutdown.",
+            )),
+            _ => None,
+        };
+        if let (Some(text), true) = (note, imp.active.get()) {
+            let note = gtk::Label::builder()
+                .label(text)
+                .wrap(true)
+                .xalign(0.0)
+                .css_classes(["dim-label", "caption"])
+                .build();
+            editor.append(&note);
         }
         if matches!(s, Section::Device(_)) && imp.active.get() {
             let note = gtk::Label::builder()
@@ -676,13 +1095,189 @@ impl HardwarePage {
                 .xalign(0.0)
                 .css_classes(["dim-label", "caption"])
                 .build();
-            imp.editor.append(&note);
+            editor.append(&note);
+        }
+        imp.stack.add_child(&editor);
+        imp.stack.set_visible_child(&editor);
+        {
+            let mut pages = imp.pages.borrow_mut();
+            pages.push((s, editor, form.clone()));
+            while pages.len() > KEEP {
+                let (_, old, _) = pages.remove(0);
+                imp.stack.remove(&old);
+            }
         }
         imp.form.replace(Some(form));
         imp.remove
             .set_sensitive(matches!(s, Section::Device(_)) && !imp.busy.get());
         self.track_errors();
         self.update_buttons();
+    }
+
+    /// The host's devices to pass through (tests give them without libvirt).
+    pub fn set_host_devices(&self, devices: Vec<crate::backend::hardware::HostDevice>) {
+        let imp = self.imp();
+        imp.host_devices.replace(Some(devices));
+        imp.host_devices_asked.set(true);
+        if let Some(s @ Section::Device(_)) = imp.selected.get() {
+            self.clear_editor();
+            self.show_section(s);
+        }
+    }
+
+    /// For a USB or PCI host device: a row to choose another of the host's devices,
+    /// which changes the source (vendor and product, or the PCI address) alone.
+    fn host_device_picker(
+        &self,
+        doc: &Rc<RefCell<DomainXml>>,
+        s: Section,
+    ) -> Option<adw::PreferencesGroup> {
+        use crate::backend::domain_xml::HostdevView;
+        let Section::Device(i) = s else { return None };
+        let (kind, current) = {
+            let d = doc.borrow();
+            let el = d.device(i).filter(|e| e.name == "hostdev")?;
+            let v = HostdevView::read(el);
+            let kind = v.kind.clone()?;
+            let norm = |x: &Option<String>| {
+                let t = x.as_deref().unwrap_or("0").trim_start_matches("0x");
+                u32::from_str_radix(t, 16).unwrap_or(0)
+            };
+            let current: Vec<u32> = match kind.as_str() {
+                "usb" => vec![norm(&v.vendor), norm(&v.product)],
+                "pci" => vec![
+                    norm(&v.pci_domain),
+                    norm(&v.pci_bus),
+                    norm(&v.pci_slot),
+                    norm(&v.pci_function),
+                ],
+                _ => return None,
+            };
+            (kind, current)
+        };
+        let imp = self.imp();
+        let group = adw::PreferencesGroup::new();
+        let Some(all) = imp.host_devices.borrow().clone() else {
+            if !imp.host_devices_asked.replace(true) {
+                if let Some((conn, _)) = imp.current.borrow().clone() {
+                    let this = self.downgrade();
+                    glib::spawn_future_local(async move {
+                        let found = conn.backend().host_devices().await.unwrap_or_default();
+                        if let Some(this) = this.upgrade() {
+                            this.set_host_devices(found);
+                        }
+                    });
+                }
+            }
+            let row = adw::ActionRow::builder()
+                .title(gettext("Host Device"))
+                .subtitle(gettext("Looking for the host’s devices…"))
+                .build();
+            group.add(&row);
+            return Some(group);
+        };
+        let devices: Vec<_> = all.into_iter().filter(|d| d.kind == kind).collect();
+        if devices.is_empty() {
+            let row = adw::ActionRow::builder()
+                .title(gettext("Host Device"))
+                .subtitle(gettext(
+                    "No such device found on the host; the IDs below can be typed",
+                ))
+                .build();
+            group.add(&row);
+            return Some(group);
+        }
+        let ids = |d: &crate::backend::hardware::HostDevice| -> Vec<u32> {
+            d.ids
+                .iter()
+                .map(|x| u32::from_str_radix(x.trim_start_matches("0x"), 16).unwrap_or(0))
+                .collect()
+        };
+        let labels: Vec<&str> = devices.iter().map(|d| d.label.as_str()).collect();
+        let model = gtk::StringList::new(&labels);
+        let pos = devices.iter().position(|d| ids(d) == current);
+        let row = adw::ComboRow::builder()
+            .title(gettext("Host Device"))
+            .model(&model)
+            .selected(pos.map_or(gtk::INVALID_LIST_POSITION, |p| p as u32))
+            .build();
+        if pos.is_none() {
+            row.set_subtitle(&gettext("The device below is not among the host’s"));
+        }
+        row.update_property(&[gtk::accessible::Property::Label(&gettext("Host Device"))]);
+        group.add(&row);
+        let doc = doc.clone();
+        let this = self.downgrade();
+        row.connect_selected_notify(move |r| {
+            let Some(dev) = devices.get(r.selected() as usize) else {
+                return;
+            };
+            {
+                let mut d = doc.borrow_mut();
+                if dev.kind == "usb" {
+                    for (f, v) in ["vendor", "product"].iter().zip(&dev.ids) {
+                        let _ = d.set_field(s, f, v);
+                    }
+                } else {
+                    let n = ids(dev);
+                    if let [dom, bus, slot, func] = n[..] {
+                        let addr = format!("{dom:04x}:{bus:02x}:{slot:02x}.{func:x}");
+                        let _ = d.set_field(s, "address", &addr);
+                    }
+                }
+            }
+            let Some(this) = this.upgrade() else { return };
+            this.refresh_names();
+            this.update_buttons();
+            // Show the new source in the rows below once this signal is over.
+            let this = this.downgrade();
+            glib::idle_add_local_once(move || {
+                if let Some(this) = this.upgrade() {
+                    if this.imp().selected.get() == Some(s) {
+                        this.rebuild_section(s);
+                    }
+                }
+            });
+        });
+        Some(group)
+    }
+
+    /// For a disk or CD-ROM: Browse Volumes… (any connection) and Choose File… (a
+    /// local one) to change its source; a volume's format comes along for a disk.
+    fn source_buttons(&self, doc: &Rc<RefCell<DomainXml>>, s: Section) -> Option<gtk::Box> {
+        let Section::Device(i) = s else { return None };
+        let cdrom = {
+            let d = doc.borrow();
+            let el = d.device(i).filter(|e| e.name == "disk")?;
+            let v = DiskView::read(el);
+            if v.source_type.as_deref().is_some_and(|t| t != "file") {
+                // Block devices, network disks: their source is typed.
+                return None;
+            }
+            v.is_cdrom()
+        };
+        let (conn, _) = self.imp().current.borrow().clone()?;
+        let local = self.imp().ctx.borrow().local;
+        let doc = doc.clone();
+        let this = self.downgrade();
+        let on_source: super::volumes::OnSource = Rc::new(move |path, format| {
+            {
+                let mut d = doc.borrow_mut();
+                let _ = d.set_field(s, "source", &path);
+                if let (Some(f @ ("qcow2" | "raw")), false) = (format.as_deref(), cdrom) {
+                    let _ = d.set_field(s, "format", f);
+                }
+            }
+            if let Some(this) = this.upgrade() {
+                this.refresh_names();
+                if this.imp().selected.get() == Some(s) {
+                    this.rebuild_section(s);
+                }
+            }
+        });
+        Some(super::volumes::source_buttons(
+            &conn, local, None, on_source,
+        ))
     }
 
     /// For a CD-ROM or floppy with a medium: a button that ejects it (Apply then
@@ -709,7 +1304,7 @@ impl HardwarePage {
             let _ = doc.borrow_mut().set_field(s, "source", "");
             if let Some(this) = this.upgrade() {
                 this.refresh_names();
-                this.show_section(s);
+                this.rebuild_section(s);
             }
         });
         Some(b)
@@ -859,11 +1454,20 @@ impl HardwarePage {
                 rest_changed = true;
             }
         }
+        // On a running machine the current memory and vCPU count change now too
+        // (the maxima only after shutdown).
+        let (live_memory, live_vcpus) = if active {
+            live_targets(&original, &edited)
+        } else {
+            (None, None)
+        };
+        let others_wait = active && rest_changed && !only_current_changed(&original, &edited);
         self.set_busy(true);
         let this = self.downgrade();
         glib::spawn_future_local(async move {
             let backend = conn.backend().clone();
             let mut result: Result<Applied, crate::backend::Error> = Ok(Applied::Saved);
+            let mut devices_wait = false;
             if active && !updates.is_empty() {
                 let mut worst = Applied::Now;
                 for xml in updates {
@@ -876,6 +1480,7 @@ impl HardwarePage {
                         }
                     }
                 }
+                devices_wait = worst == Applied::AfterShutdown;
                 if result.is_ok() {
                     result = Ok(worst);
                 }
@@ -885,11 +1490,33 @@ impl HardwarePage {
             } else {
                 result = backend.define_edited(vm.uuid(), edited.to_xml()).await;
             }
+            let mut live = Vec::new();
+            if result.is_ok() {
+                if let Some(kib) = live_memory {
+                    match backend.set_current_memory(vm.uuid(), kib).await {
+                        Ok(c) => live.push(c),
+                        Err(e) => result = Err(e),
+                    }
+                }
+            }
+            if result.is_ok() {
+                if let Some(n) = live_vcpus {
+                    match backend.set_current_vcpus(vm.uuid(), n).await {
+                        Ok(c) => live.push(c),
+                        Err(e) => result = Err(e),
+                    }
+                }
+            }
             let Some(this) = this.upgrade() else { return };
             this.set_busy(false);
             match result {
                 Ok(a) => {
-                    this.say(&applied_message(a));
+                    let text = if live.is_empty() {
+                        applied_message(a)
+                    } else {
+                        live_message(&live, others_wait || devices_wait)
+                    };
+                    this.say(&text);
                     this.reload();
                     this.notify_applied();
                 }
@@ -922,6 +1549,7 @@ impl HardwarePage {
         let dialog = Rc::new(dialog);
         dialog.present();
         if let Some((conn, _)) = imp.current.borrow().clone() {
+            dialog.set_connection(&conn, imp.ctx.borrow().local);
             let d = dialog.clone();
             glib::spawn_future_local(async move {
                 // Without them the picker says none were found; IDs can still be typed.

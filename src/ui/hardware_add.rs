@@ -30,6 +30,8 @@ struct State {
     /// The host's USB and PCI devices, once known.
     host_devices: RefCell<Vec<HostDevice>>,
     kind: std::cell::Cell<Option<NewDevice>>,
+    /// The connection, for the disk source buttons, and whether it is local.
+    conn: RefCell<Option<(crate::model::Connection, bool)>>,
 }
 
 impl State {
@@ -62,9 +64,63 @@ impl State {
             },
         );
         self.editor.append(&form.group);
+        if matches!(kind, NewDevice::Disk | NewDevice::Cdrom) {
+            self.source_buttons(kind, &doc, index);
+        }
         self.doc.replace(Some((doc, index)));
         self.form.replace(Some(form));
         self.update();
+    }
+
+    /// Browse Volumes…, Choose File… and (for a disk) New Volume… under the form.
+    fn source_buttons(
+        self: &Rc<Self>,
+        kind: NewDevice,
+        doc: &Rc<RefCell<DomainXml>>,
+        index: usize,
+    ) {
+        let Some((conn, local)) = self.conn.borrow().clone() else {
+            return;
+        };
+        let s = Section::Device(index);
+        let new_name = (kind == NewDevice::Disk).then(|| {
+            let d = doc.borrow();
+            let target = d
+                .device(index)
+                .map(crate::backend::domain_xml::DiskView::read)
+                .and_then(|v| v.target)
+                .unwrap_or_else(|| "disk".into());
+            format!("{}-{target}.qcow2", self.base.general().name)
+        });
+        let weak = Rc::downgrade(self);
+        let doc2 = doc.clone();
+        let on_source: super::volumes::OnSource = Rc::new(move |path, format| {
+            {
+                let mut d = doc2.borrow_mut();
+                let _ = d.set_field(s, "source", &path);
+                if let (Some(f @ ("qcow2" | "raw")), NewDevice::Disk) = (format.as_deref(), kind) {
+                    let _ = d.set_field(s, "format", f);
+                }
+            }
+            let Some(st) = weak.upgrade() else { return };
+            // Show the new source: a fresh form in the old one's place.
+            let Some(old) = st.form.borrow().clone() else {
+                return;
+            };
+            let w = Rc::downgrade(&st);
+            let form = Form::new(doc2.clone(), s, &kind.label(), st.ctx.clone(), move |_| {
+                if let Some(st) = w.upgrade() {
+                    st.update();
+                }
+            });
+            st.editor.insert_child_after(&form.group, Some(&old.group));
+            st.editor.remove(&old.group);
+            st.form.replace(Some(form));
+            st.update();
+        });
+        let buttons = super::volumes::source_buttons(&conn, local, new_name, on_source);
+        buttons.set_margin_top(12);
+        self.editor.append(&buttons);
     }
 
     /// A row to choose one of the host's devices, which fills in its IDs or address.
@@ -234,6 +290,7 @@ impl AddHardwareDialog {
             add: add.clone(),
             host_devices: RefCell::new(Vec::new()),
             kind: std::cell::Cell::new(None),
+            conn: RefCell::new(None),
         });
         let s = state.clone();
         list.connect_row_selected(move |_, row| {
@@ -272,6 +329,15 @@ impl AddHardwareDialog {
 
     pub fn present(&self) {
         self.window.present();
+    }
+
+    /// The connection the device goes to: disks get buttons to choose or make
+    /// their source there.
+    pub fn set_connection(&self, conn: &crate::model::Connection, local: bool) {
+        self.state.conn.replace(Some((conn.clone(), local)));
+        if let Some(k @ (NewDevice::Disk | NewDevice::Cdrom)) = self.state.kind.get() {
+            self.state.choose(k);
+        }
     }
 
     /// Choose a kind, as a click on its row does.

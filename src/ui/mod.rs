@@ -13,6 +13,7 @@ pub mod networks;
 pub mod preferences;
 pub mod state;
 pub mod vm_page;
+pub mod volumes;
 pub mod window;
 pub mod xml_page;
 pub mod xml_view;

@@ -26,7 +26,14 @@ mod imp {
         pub original: RefCell<String>,
         pub applied: RefCell<Vec<Box<dyn Fn()>>>,
         pub loading: Cell<u64>,
+        /// A reload is under way (checks for outside changes wait for it).
+        pub reloading: Cell<bool>,
         pub syncing: Cell<bool>,
+        /// The VM's config-changed handler.
+        pub watch: RefCell<Option<(Vm, glib::SignalHandlerId)>>,
+        /// XML changed outside Hangar while the editor had edits.
+        pub pending: RefCell<Option<String>>,
+        pub banner: std::cell::OnceCell<gtk::InfoBar>,
     }
 
     #[glib::object_subclass]
@@ -119,6 +126,37 @@ impl XmlPage {
         let bar = gtk::ActionBar::new();
         bar.pack_end(&imp.apply);
         bar.pack_end(&imp.revert);
+        let this = self.downgrade();
+        let banner = super::hardware::outside_change_banner(move || {
+            if let Some(this) = this.upgrade() {
+                this.take_outside_change();
+            }
+        });
+        self.append(&banner);
+        let _ = imp.banner.set(banner);
+        let this = self.downgrade();
+        super::hardware::check_while_mapped(self, move || {
+            let Some(this) = this.upgrade() else { return };
+            let Some((conn, vm)) = this.imp().current.borrow().clone() else {
+                return;
+            };
+            if this.imp().original.borrow().is_empty() {
+                return;
+            }
+            let this = this.downgrade();
+            glib::spawn_future_local(async move {
+                let Ok(xml) = conn.backend().editable_xml(vm.uuid()).await else {
+                    return;
+                };
+                let Some(this) = this.upgrade() else { return };
+                let imp = this.imp();
+                let is_current = imp.current.borrow().as_ref().map(|(_, v)| v) == Some(&vm);
+                let pending_same = imp.pending.borrow().as_deref() == Some(xml.as_str());
+                if is_current && xml != *imp.original.borrow() && !pending_same {
+                    this.outside_change();
+                }
+            });
+        });
         self.append(&scroller);
         self.append(&imp.error);
         self.append(&bar);
@@ -158,6 +196,10 @@ impl XmlPage {
     /// Show a document as loaded from libvirt (tests use it without libvirt).
     pub fn load(&self, xml: &str) {
         let imp = self.imp();
+        imp.pending.replace(None);
+        if let Some(b) = imp.banner.get() {
+            b.set_revealed(false);
+        }
         imp.original.replace(xml.to_string());
         imp.syncing.set(true);
         self.set_text(xml);
@@ -174,8 +216,72 @@ impl XmlPage {
         if same {
             return;
         }
-        self.imp().current.replace(sel);
+        let imp = self.imp();
+        if let Some((old, id)) = imp.watch.take() {
+            old.disconnect(id);
+        }
+        if let Some((_, vm)) = sel.as_ref() {
+            let this = self.downgrade();
+            let id = super::hardware::watch_config(vm, move || {
+                if let Some(this) = this.upgrade() {
+                    this.outside_change();
+                }
+            });
+            imp.watch.replace(Some((vm.clone(), id)));
+        }
+        imp.current.replace(sel);
         self.reload();
+    }
+
+    /// Whether there is text not applied yet.
+    pub fn is_dirty(&self) -> bool {
+        self.text() != *self.imp().original.borrow()
+    }
+
+    /// Drop the edits and show the XML changed outside Hangar.
+    pub fn take_outside_change(&self) {
+        if let Some(xml) = self.imp().pending.take() {
+            self.load(&xml);
+        }
+    }
+
+    /// Whether the page offers to reload XML changed outside Hangar.
+    pub fn outside_change_offered(&self) -> bool {
+        self.imp().banner.get().is_some_and(|b| b.is_revealed())
+    }
+
+    /// libvirt says the domain changed: show the new XML, or, when the editor has
+    /// edits, keep them and offer to reload.
+    pub fn outside_change(&self) {
+        let imp = self.imp();
+        let Some((conn, vm)) = imp.current.borrow().clone() else {
+            return;
+        };
+        if imp.reloading.get() {
+            // The reload under way reads the new definition.
+            return;
+        }
+        let ticket = imp.loading.get();
+        let this = self.downgrade();
+        glib::spawn_future_local(async move {
+            let r = conn.backend().editable_domain(vm.uuid()).await;
+            let Some(this) = this.upgrade() else { return };
+            if this.imp().reloading.get() || this.imp().loading.get() != ticket {
+                return;
+            }
+            let Ok(e) = r else { return };
+            if e.xml == *this.imp().original.borrow() {
+                return;
+            }
+            if this.is_dirty() {
+                this.imp().pending.replace(Some(e.xml));
+                if let Some(b) = this.imp().banner.get() {
+                    b.set_revealed(true);
+                }
+            } else {
+                this.load(&e.xml);
+            }
+        });
     }
 
     pub fn reload(&self) {
@@ -186,6 +292,7 @@ impl XmlPage {
         };
         let ticket = imp.loading.get() + 1;
         imp.loading.set(ticket);
+        imp.reloading.set(true);
         let this = self.downgrade();
         glib::spawn_future_local(async move {
             let r = conn.backend().editable_domain(vm.uuid()).await;
@@ -193,6 +300,7 @@ impl XmlPage {
             if this.imp().loading.get() != ticket {
                 return;
             }
+            this.imp().reloading.set(false);
             match r {
                 Ok(e) => this.load(&e.xml),
                 Err(e) => this.show_error(&super::error::summary(&e)),

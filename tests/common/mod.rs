@@ -86,6 +86,7 @@ pub fn describe(u: &Update) -> String {
         Update::Domains(v) => format!("Domains[{}]: {}", v.len(), list(v)),
         Update::Changed(v) => format!("Changed[{}]: {}", v.len(), list(v)),
         Update::Removed(u) => format!("Removed({u})"),
+        Update::Reconfigured(u) => format!("Reconfigured({u})"),
         Update::Other(e) => format!("Other({e:?})"),
         Update::Networks(v) => format!(
             "Networks[{}]: {}",
@@ -140,7 +141,7 @@ impl Updates {
                 // Nobody is there to type a password: cancel.
                 let _ = a.reply.send_blocking(None);
             }
-            Update::Host(_) | Update::Other(_) | Update::Networks(_) => {}
+            Update::Host(_) | Update::Other(_) | Update::Networks(_) | Update::Reconfigured(_) => {}
         }
     }
 
