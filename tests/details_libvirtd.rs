@@ -6,91 +6,19 @@
 //! `HANGAR_TEST_LIBVIRT_URI`. Without it these tests fail, never pass silently.
 
 mod common;
+mod daemon;
 
-use std::process::{Command, Stdio};
-use std::sync::{Mutex, MutexGuard};
+use std::process::Command;
 use std::time::Duration;
 
 use common::{block_on, TempDir, Updates};
+use daemon::{dumpxml, serial, test_uri, virsh, DomainGuard};
 use hangar::backend::domain::{Action, DomainState};
 use hangar::backend::domain_xml::{fact_diff, DeviceKind, DomainXml, NewDevice, Section};
 use hangar::backend::hardware::{Applied, DeviceOp};
 use hangar::backend::worker::Connection;
 
 const WAIT: Duration = Duration::from_secs(60);
-
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn test_uri() -> String {
-    match std::env::var("HANGAR_TEST_LIBVIRT_URI") {
-        Ok(v) if !v.trim().is_empty() => v,
-        _ => panic!(
-            "HANGAR_TEST_LIBVIRT_URI is not set: these tests need a private libvirtd; run \
-             them through build-aux/run-tests.sh"
-        ),
-    }
-}
-
-fn virsh(uri: &str, args: &[&str]) -> Result<String, String> {
-    let out = Command::new("virsh")
-        .arg("-q")
-        .arg("-c")
-        .arg(uri)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("could not run virsh: {e}"))?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    } else {
-        Err(format!(
-            "virsh {}: {}{}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ))
-    }
-}
-
-fn dumpxml(uri: &str, name: &str, inactive: bool) -> DomainXml {
-    let mut args = vec!["dumpxml"];
-    if inactive {
-        args.push("--inactive");
-    }
-    args.push(name);
-    let xml = virsh(uri, &args).unwrap_or_else(|e| panic!("{e}"));
-    DomainXml::parse(&xml).expect("libvirt's XML parses")
-}
-
-struct DomainGuard {
-    uri: String,
-    name: String,
-}
-
-impl DomainGuard {
-    fn new(uri: &str, name: &str) -> DomainGuard {
-        let g = DomainGuard {
-            uri: uri.into(),
-            name: name.into(),
-        };
-        g.cleanup();
-        g
-    }
-    fn cleanup(&self) {
-        let _ = virsh(&self.uri, &["destroy", &self.name]);
-        let _ = virsh(&self.uri, &["undefine", &self.name]);
-    }
-}
-
-impl Drop for DomainGuard {
-    fn drop(&mut self) {
-        self.cleanup();
-    }
-}
 
 struct Worker(Connection);
 

@@ -6,8 +6,6 @@
 //! Run through `build-aux/run-tests.sh`, which starts a private libvirtd and sets
 //! `HANGAR_TEST_LIBVIRT_URI`. Without it these tests fail, never pass silently.
 
-use std::process::{Command, Stdio};
-
 use adw::prelude::*;
 use gtk::gio;
 
@@ -17,18 +15,10 @@ use hangar::ui::hardware::HardwarePage;
 use hangar::ui::xml_page::XmlPage;
 use hangar::ui::Window;
 
+mod daemon;
 mod gui;
+use daemon::{test_uri, DomainGuard};
 use gui::{app, save_png, settle, wait_for};
-
-fn test_uri() -> String {
-    match std::env::var("HANGAR_TEST_LIBVIRT_URI") {
-        Ok(v) if !v.trim().is_empty() => v,
-        _ => panic!(
-            "HANGAR_TEST_LIBVIRT_URI is not set: these tests need a private libvirtd; run \
-             them through build-aux/run-tests.sh"
-        ),
-    }
-}
 
 fn init() {
     if std::env::var_os("GSETTINGS_BACKEND").is_none() {
@@ -39,61 +29,32 @@ fn init() {
 }
 
 fn virsh(args: &[&str]) -> Result<String, String> {
-    let out = Command::new("virsh")
-        .arg("-q")
-        .arg("-c")
-        .arg(test_uri())
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("could not run virsh: {e}"))?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    } else {
-        Err(format!(
-            "virsh {}: {}{}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ))
-    }
+    daemon::virsh(&test_uri(), args)
 }
 
 fn dumpxml(name: &str, inactive: bool) -> DomainXml {
-    let mut args = vec!["dumpxml"];
-    if inactive {
-        args.push("--inactive");
-    }
-    args.push(name);
-    let xml = virsh(&args).unwrap_or_else(|e| panic!("{e}"));
-    DomainXml::parse(&xml).expect("libvirt's XML parses")
+    daemon::dumpxml(&test_uri(), name, inactive)
 }
 
 /// A defined guest, destroyed and undefined on drop (also when the test fails).
-struct Guest(String);
+struct Guest {
+    name: String,
+    _guard: DomainGuard,
+}
 
 impl Guest {
     fn define(tag: &str, memory: &str, vcpu: &str) -> Guest {
         let name = format!("hangar-test-hwui-{tag}-{}", std::process::id());
-        let _ = virsh(&["destroy", &name]);
-        let _ = virsh(&["undefine", &name]);
         let xml = format!(
             "<domain type='qemu'><name>{name}</name>{memory}{vcpu}\
              <os><type arch='x86_64' machine='pc'>hvm</type></os><features><acpi/></features>\
              <devices><graphics type='vnc' listen='127.0.0.1'/></devices></domain>"
         );
-        let path = std::env::temp_dir().join(format!("{name}.xml"));
-        std::fs::write(&path, xml).expect("guest XML written");
-        virsh(&["define", path.to_str().expect("utf-8")]).expect("virsh define");
-        let _ = std::fs::remove_file(&path);
-        Guest(name)
-    }
-}
-
-impl Drop for Guest {
-    fn drop(&mut self) {
-        let _ = virsh(&["destroy", &self.0]);
-        let _ = virsh(&["undefine", &self.0]);
+        let guard = DomainGuard::define(&test_uri(), &name, &xml);
+        Guest {
+            name,
+            _guard: guard,
+        }
     }
 }
 
@@ -191,7 +152,7 @@ fn pages_follow_changes_made_with_virsh() {
         "<memory unit='MiB'>64</memory>",
         "<vcpu>1</vcpu>",
     );
-    let name = guest.0.clone();
+    let name = guest.name.clone();
     let f = Fixture::open("Hangar — changed outside");
     f.show(&name, "hardware");
     let hw = f.hardware();
@@ -284,7 +245,7 @@ fn current_memory_and_vcpus_change_on_the_running_guest() {
         "<memory unit='MiB'>128</memory><currentMemory unit='MiB'>128</currentMemory>",
         "<vcpu placement='static' current='1'>2</vcpu>",
     );
-    let name = guest.0.clone();
+    let name = guest.name.clone();
     virsh(&["start", &name]).expect("virsh start");
     let f = Fixture::open("Hangar — live memory and vCPUs");
     f.show(&name, "hardware");

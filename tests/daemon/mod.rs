@@ -73,6 +73,17 @@ pub fn virsh_ok(uri: &str, args: &[&str]) -> String {
     virsh(uri, args).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// The domain's XML as libvirt gives it (`--inactive`: the persistent definition).
+pub fn dumpxml(uri: &str, name: &str, inactive: bool) -> hangar::backend::domain_xml::DomainXml {
+    let mut args = vec!["dumpxml"];
+    if inactive {
+        args.push("--inactive");
+    }
+    args.push(name);
+    let xml = virsh_ok(uri, &args);
+    hangar::backend::domain_xml::DomainXml::parse(&xml).expect("libvirt's XML parses")
+}
+
 /// Destroys and undefines its domain (with its saved state, snapshot metadata and
 /// NVRAM) when dropped, whatever happened in the test; also removes a leftover of an
 /// interrupted earlier run when made.
