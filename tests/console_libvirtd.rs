@@ -594,3 +594,158 @@ fn overview_thumbnail_shows_the_screen() {
     });
     f.close();
 }
+
+/// `img` (w×h) box-averaged down to `dw`×`dh`.
+fn box_scale(w: usize, h: usize, img: &[[u8; 3]], dw: usize, dh: usize) -> Vec<[u8; 3]> {
+    let mut out = Vec::with_capacity(dw * dh);
+    for dy in 0..dh {
+        let (y0, y1) = (dy * h / dh, ((dy + 1) * h / dh).max(dy * h / dh + 1));
+        for dx in 0..dw {
+            let (x0, x1) = (dx * w / dw, ((dx + 1) * w / dw).max(dx * w / dw + 1));
+            let mut acc = [0u64; 3];
+            for y in y0..y1 {
+                for p in &img[y * w + x0..y * w + x1] {
+                    for c in 0..3 {
+                        acc[c] += p[c] as u64;
+                    }
+                }
+            }
+            let n = ((y1 - y0) * (x1 - x0)) as u64;
+            out.push([(acc[0] / n) as u8, (acc[1] / n) as u8, (acc[2] / n) as u8]);
+        }
+    }
+    out
+}
+
+/// The list row showing the VM called `name`, if the list view has made one.
+fn row_of(win: &Window, name: &str) -> Option<hangar::ui::list_row::ListRow> {
+    win.bound_rows()
+        .into_iter()
+        .find(|r| r.vm().is_some_and(|v| v.name() == name))
+}
+
+#[gtk::test]
+#[ignore = "needs libvirtd: run through build-aux/run-tests.sh"]
+fn list_thumbnails_for_rows_in_view_only() {
+    // Sorted by name: a running guest on top, 30 shut-off ones, and a running guest
+    // below them, out of view (but bound: the list view makes rows ahead).
+    let top = Guest::define("list-a", |n| guest_xml(n, "", "", VNC));
+    let fillers: Vec<Guest> = (0..30)
+        .map(|i| Guest::define(&format!("list-m{i:02}"), |n| guest_xml(n, "", "", VNC)))
+        .collect();
+    let below = Guest::define("list-z", |n| guest_xml(n, "", "", VNC));
+    virsh(&["start", &top.0]).expect("guest starts");
+    virsh(&["start", &below.0]).expect("guest starts");
+    let f = Fixture::open("hangar-console-test-list-thumbnails");
+    let settings = f.win.settings().clone();
+    settings.set_string("sort-key", "name").expect("sort key");
+    assert!(f.win.list_thumbnails(), "list thumbnails are on by default");
+    let conn = f.conn();
+    wait_for("all guests listed", 60, || {
+        conn.find_vm(&below.0).is_some() && conn.find_vm(&top.0).is_some()
+    });
+    wait_for("the rows to be bound", 30, || {
+        row_of(&f.win, &top.0).is_some() && row_of(&f.win, &below.0).is_some()
+    });
+    let top_row = row_of(&f.win, &top.0).expect("top row");
+    let below_row = row_of(&f.win, &below.0).expect("row below");
+    let visible = f.win.visible_rows();
+    assert!(
+        visible.contains(&top_row),
+        "the first guest's row is in view"
+    );
+    assert!(
+        !visible.contains(&below_row),
+        "the last guest's row is out of view"
+    );
+
+    // The row in view gets the guest's screen, scaled down.
+    wait_for("a thumbnail in the top row", 60, || {
+        f.win.thumbnails_tick();
+        settle(200);
+        top_row.thumbnail().is_some_and(|t| t.has_picture())
+    });
+    let thumb = top_row.thumbnail().expect("thumbnail");
+    let tex = thumb
+        .paintable()
+        .and_downcast::<gdk::Texture>()
+        .expect("the picture is a texture");
+    let (tw, th, mine) = rgb_of(&tex);
+    let (tw_max, th_max) = hangar::ui::list_row::THUMBNAIL_SIZE;
+    let sf = top_row.scale_factor() as usize;
+    assert!(
+        tw <= tw_max as usize * sf && th <= th_max as usize * sf && tw > 8 && th > 4,
+        "the picture is scaled down to the row ({tw}×{th})"
+    );
+    let (gw, gh, shot) = virsh_screenshot(&top.0, "list");
+    assert!(
+        ((tw as f64 / th as f64) - (gw as f64 / gh as f64)).abs() < 0.1,
+        "the guest's aspect ratio is kept ({tw}×{th} for {gw}×{gh})"
+    );
+    let expected = box_scale(gw, gh, &shot, tw, th);
+    let blank = vec![[0u8; 3]; expected.len()];
+    let content = mean_diff(&expected, &blank);
+    let d = mean_diff(&mine, &expected);
+    eprintln!("list thumbnail {tw}×{th}: vs screenshot {d:.2}, screenshot vs black {content:.2}");
+    assert!(content > 0.5, "the guest screen is not blank");
+    assert!(
+        d < content * 0.25,
+        "the thumbnail shows the guest's screen (difference {d:.2}, content {content:.2})"
+    );
+    assert!(thumb.screenshots() >= 1);
+
+    // More ticks: the row out of view never costs a screenshot.
+    for _ in 0..3 {
+        f.win.thumbnails_tick();
+        settle(300);
+    }
+    assert_eq!(
+        below_row.thumbnail().map(|t| t.screenshots()).unwrap_or(0),
+        0,
+        "no screenshot of a guest whose row is out of view"
+    );
+    assert!(below_row.thumbnail().is_none_or(|t| !t.has_picture()));
+    save_png(&f.win, "list-thumbnails");
+
+    // A hidden window asks for nothing.
+    let before = thumb.screenshots();
+    f.win.set_visible(false);
+    settle(100);
+    f.win.thumbnails_tick();
+    settle(300);
+    assert_eq!(thumb.screenshots(), before, "no screenshot while hidden");
+    f.win.present();
+    settle(300);
+
+    // With the guest's console open, the picture comes from it: no libvirt call.
+    f.show(&top.0, "console");
+    wait_for("the console to connect", 60, || {
+        f.console().state() == ConsoleState::Connected
+    });
+    settle(500);
+    let (shots, updates) = (thumb.screenshots(), thumb.updates());
+    wait_for("a thumbnail from the console", 30, || {
+        f.win.thumbnails_tick();
+        settle(200);
+        thumb.updates() > updates
+    });
+    assert_eq!(
+        thumb.screenshots(),
+        shots,
+        "the open console gave the picture"
+    );
+
+    // The preference turns them off.
+    settings
+        .set_boolean("list-thumbnails", false)
+        .expect("setting");
+    settle(100);
+    assert!(
+        top_row.thumbnail().is_none(),
+        "no thumbnail when turned off"
+    );
+    save_png(&f.win, "list-thumbnails-off");
+    settings.reset("list-thumbnails");
+    f.close();
+    drop(fillers);
+}

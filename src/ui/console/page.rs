@@ -567,7 +567,8 @@ impl ConsolePage {
         self.vm_state_changed();
     }
 
-    fn vm(&self) -> Option<(Connection, Vm)> {
+    /// The connection and VM shown.
+    pub fn vm(&self) -> Option<(Connection, Vm)> {
         self.imp().current.borrow().clone()
     }
 
