@@ -198,8 +198,12 @@ struct Fixture {
 
 impl Fixture {
     fn open(title: &str) -> Fixture {
+        Fixture::open_uri(title, &test_uri())
+    }
+
+    fn open_uri(title: &str, uri: &str) -> Fixture {
         init();
-        let uri = test_uri();
+        let uri = uri.to_string();
         let app = app();
         let settings = hangar::application::settings();
         let store = gio::ListStore::new::<Connection>();
@@ -748,4 +752,176 @@ fn list_thumbnails_for_rows_in_view_only() {
     settings.reset("list-thumbnails");
     f.close();
     drop(fillers);
+}
+
+/// An sshd on the namespace's loopback, on a free port, with a host key, a client key
+/// and an `authorized_keys` of its own (all in a temporary directory). The client's
+/// known hosts go there too: `/etc/ssh/ssh_config` is bind-mounted over inside this
+/// private mount namespace, so nothing is written to the machine's `~/.ssh`.
+struct Sshd {
+    dir: std::path::PathBuf,
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Sshd {
+    fn start() -> Sshd {
+        let dir = std::env::temp_dir().join(format!("hangar-sshd-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("sshd dir");
+        for key in ["host_key", "client_key"] {
+            let st = Command::new("ssh-keygen")
+                .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+                .arg(dir.join(key))
+                .status()
+                .expect("ssh-keygen runs (package openssh-client)");
+            assert!(st.success(), "ssh-keygen makes {key}");
+        }
+        std::fs::copy(dir.join("client_key.pub"), dir.join("authorized_keys"))
+            .expect("authorized_keys");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let d = dir.display();
+        std::fs::write(
+            dir.join("sshd_config"),
+            format!(
+                "ListenAddress 127.0.0.1:{port}\nHostKey {d}/host_key\n\
+                 AuthorizedKeysFile {d}/authorized_keys\nStrictModes no\n\
+                 PermitRootLogin prohibit-password\nPasswordAuthentication no\n\
+                 KbdInteractiveAuthentication no\nUsePAM no\nPidFile none\n"
+            ),
+        )
+        .expect("sshd_config");
+        std::fs::write(
+            dir.join("ssh_config"),
+            format!(
+                "Host *\n  UserKnownHostsFile {d}/known_hosts\n  GlobalKnownHostsFile /dev/null\n"
+            ),
+        )
+        .expect("ssh_config");
+        let st = Command::new("mount")
+            .arg("--bind")
+            .arg(dir.join("ssh_config"))
+            .arg("/etc/ssh/ssh_config")
+            .status()
+            .expect("mount runs");
+        assert!(
+            st.success(),
+            "ssh_config bind-mounted (needs the test namespace)"
+        );
+        std::fs::create_dir_all("/run/sshd").expect("/run/sshd");
+        let child = Command::new("/usr/sbin/sshd")
+            .arg("-D")
+            .arg("-f")
+            .arg(dir.join("sshd_config"))
+            .arg("-E")
+            .arg(dir.join("sshd.log"))
+            .spawn()
+            .expect("sshd runs (package openssh-server)");
+        let start = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "sshd listens: {}",
+                std::fs::read_to_string(dir.join("sshd.log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Sshd { dir, child, port }
+    }
+
+    fn uri(&self) -> String {
+        format!(
+            "qemu+ssh://root@127.0.0.1:{}/system?keyfile={}/client_key&no_verify=1",
+            self.port,
+            self.dir.display()
+        )
+    }
+
+    /// Refuse the client key from now on.
+    fn revoke_key(&self) {
+        std::fs::write(self.dir.join("authorized_keys"), "").expect("authorized_keys");
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("sshd.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = Command::new("umount").arg("/etc/ssh/ssh_config").status();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[gtk::test]
+#[ignore = "needs libvirtd: run through build-aux/run-tests.sh"]
+fn vnc_over_an_ssh_tunnel() {
+    let sshd = Sshd::start();
+    let tcp = Guest::define("ssh-tcp", |n| guest_xml(n, "", "", VNC));
+    // A display on a UNIX socket only: no way to it but through the tunnel.
+    let unix = Guest::define("ssh-unix", |n| {
+        guest_xml(
+            n,
+            "",
+            "",
+            "<graphics type='vnc'><listen type='socket'/></graphics>",
+        )
+    });
+    virsh(&["start", &tcp.0]).expect("guest starts");
+    virsh(&["start", &unix.0]).expect("guest starts");
+    let f = Fixture::open_uri("hangar-console-test-ssh", &sshd.uri());
+    assert!(
+        f.conn().backend().uri().starts_with("qemu+ssh://"),
+        "connected over SSH"
+    );
+
+    for (guest, tag) in [(&tcp, "ssh-tcp"), (&unix, "ssh-unix")] {
+        f.show(&guest.0, "console");
+        let page = f.console();
+        wait_for("the console over SSH", 90, || {
+            assert_ne!(
+                page.state(),
+                ConsoleState::Error,
+                "{tag}: {} (sshd: {})",
+                page.error_text(),
+                sshd.log()
+            );
+            page.state() == ConsoleState::Connected
+        });
+        assert!(page.display().is_tunnelled(), "{tag}: through the tunnel");
+        wait_match(&page, &guest.0, 60, tag);
+        save_png(&f.win, &format!("console-{tag}"));
+    }
+    assert!(
+        sshd.log().matches("Accepted publickey").count() >= 3,
+        "libvirt and two tunnels logged in: {}",
+        sshd.log()
+    );
+
+    // The key is refused from now on: the libvirt connection stays, the tunnel says why.
+    sshd.revoke_key();
+    let page = f.console();
+    page.reconnect();
+    wait_for("the tunnel's error", 90, || {
+        page.state() == ConsoleState::Error
+    });
+    let text = page.error_text();
+    assert!(
+        text.contains("SSH") && text.contains("Permission denied"),
+        "the error page shows ssh's reason: {text}"
+    );
+    save_png(&f.win, "console-ssh-error");
+    f.close();
+    assert!(
+        !std::path::Path::new("/root/.ssh/known_hosts").exists()
+            || std::fs::read_to_string("/root/.ssh/known_hosts")
+                .is_ok_and(|k| !k.contains(&format!("127.0.0.1]:{}", sshd.port))),
+        "nothing written to the machine's known hosts"
+    );
 }
