@@ -36,8 +36,9 @@ mod imp {
         pub generation: Cell<u64>,
         /// Pictures shown so far (for tests).
         pub updates: Cell<u64>,
-        /// Screenshots asked of libvirt so far (for tests).
-        pub screenshots: Cell<u64>,
+        /// Screenshots asked of libvirt so far, by domain UUID (for tests: a list row's
+        /// thumbnail shows other VMs as the row is reused).
+        pub screenshots: RefCell<std::collections::HashMap<String, u64>>,
         /// The device-pixel size a small thumbnail is scaled to; its owner refreshes it
         /// (no timer of its own). `None` for the Overview's.
         pub compact: Cell<Option<(i32, i32)>>,
@@ -159,7 +160,17 @@ impl Thumbnail {
 
     /// Screenshots asked of libvirt so far.
     pub fn screenshots(&self) -> u64 {
-        self.imp().screenshots.get()
+        self.imp().screenshots.borrow().values().sum()
+    }
+
+    /// Screenshots of the domain `uuid` asked of libvirt so far.
+    pub fn screenshots_of(&self, uuid: &str) -> u64 {
+        self.imp()
+            .screenshots
+            .borrow()
+            .get(uuid)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// The picture shown, if any.
@@ -245,7 +256,7 @@ impl Thumbnail {
         if imp.busy.replace(true) {
             return;
         }
-        imp.screenshots.set(imp.screenshots.get() + 1);
+        *imp.screenshots.borrow_mut().entry(vm.uuid()).or_default() += 1;
         let generation = imp.generation.get();
         let compact = imp.compact.get();
         let this = self.downgrade();

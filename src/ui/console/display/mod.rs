@@ -117,6 +117,7 @@ mod imp {
     impl ObjectImpl for VncDisplay {
         fn constructed(&self) {
             self.parent_constructed();
+            frame::keep_frame_memory();
             self.obj().setup();
         }
 
