@@ -249,14 +249,17 @@ impl ListRow {
     }
 
     /// Fetch the guest screen again (the window calls this for the rows in view): from
-    /// `display` when it is an open console of this VM, else a screenshot of `conn`.
-    pub fn refresh_thumbnail(&self, conn: &Connection, display: Option<&VncDisplay>) {
-        let Some(vm) = self.vm() else { return };
-        let Some(t) = self.thumbnail() else { return };
+    /// `display` when it is an open console of this VM, else a screenshot of `conn`
+    /// (then true).
+    pub fn refresh_thumbnail(&self, conn: &Connection, display: Option<&VncDisplay>) -> bool {
+        let Some(vm) = self.vm() else { return false };
+        let Some(t) = self.thumbnail() else {
+            return false;
+        };
         if t.vm().as_ref() != Some(&vm) {
             t.set_vm(Some((conn, &vm)));
         }
-        t.refresh_from(display);
+        t.refresh_from(display)
     }
 
     /// VM rows keep the first column as wide as a thumbnail while thumbnails are on, so

@@ -211,10 +211,13 @@ impl Thumbnail {
     }
 
     /// Refresh now, from `display` when it is open on the same VM (a small thumbnail's
-    /// owner calls this on its own schedule).
-    pub fn refresh_from(&self, display: Option<&VncDisplay>) {
+    /// owner calls this on its own schedule). True when a screenshot was asked of
+    /// libvirt.
+    pub fn refresh_from(&self, display: Option<&VncDisplay>) -> bool {
         self.imp().display.set(display);
+        let before = self.screenshots();
         self.refresh();
+        self.screenshots() > before
     }
 
     fn restart(&self) {

@@ -52,6 +52,24 @@ impl Window {
                     this.thumbnails_tick();
                 }
             });
+        // Rows scrolled into view get their first picture soon after scrolling stops,
+        // not at the next tick.
+        if let Some(adj) = self.list_view().vadjustment() {
+            let pending = std::rc::Rc::new(std::cell::Cell::new(false));
+            let this = self.downgrade();
+            adj.connect_value_changed(move |_| {
+                if pending.replace(true) {
+                    return;
+                }
+                let (this, pending) = (this.clone(), pending.clone());
+                glib::timeout_add_local_once(Duration::from_millis(400), move || {
+                    pending.set(false);
+                    if let Some(this) = this.upgrade() {
+                        this.thumbnails_pass(true);
+                    }
+                });
+            });
+        }
         // A first picture soon after the window shows, then the slow tick.
         let this = self.downgrade();
         self.connect_map(move |_| {
@@ -80,6 +98,11 @@ impl Window {
     /// Refresh the guest screens of the running VMs whose rows are in view (the timer
     /// calls this; tests may too). Rows out of view, and a hidden window, cost nothing.
     pub fn thumbnails_tick(&self) {
+        self.thumbnails_pass(false);
+    }
+
+    /// A refresh of the rows in view; `missing_only`: of those without a picture.
+    fn thumbnails_pass(&self, missing_only: bool) {
         if !self.list_thumbnails() || !self.is_on_screen() {
             return;
         }
@@ -102,9 +125,29 @@ impl Window {
             };
             // Rows bound before the preference was read get their thumbnail now.
             row.set_thumbnails(true);
+            if missing_only && row.thumbnail().is_some_and(|t| t.has_picture()) {
+                continue;
+            }
             let display = self.open_console(&vm);
-            row.refresh_thumbnail(conn, display.as_ref());
+            if row.refresh_thumbnail(conn, display.as_ref()) {
+                *self
+                    .imp()
+                    .thumbnail_shots
+                    .borrow_mut()
+                    .entry(vm.uuid())
+                    .or_default() += 1;
+            }
         }
+    }
+
+    /// Screenshots the list's thumbnails asked of libvirt for the domain `uuid`.
+    pub fn thumbnail_screenshots(&self, uuid: &str) -> u64 {
+        self.imp()
+            .thumbnail_shots
+            .borrow()
+            .get(uuid)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// The console display showing `vm`, when one is open and showing.
