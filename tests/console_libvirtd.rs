@@ -746,6 +746,32 @@ fn list_thumbnails_for_rows_in_view_only() {
         "the open console gave the picture"
     );
 
+    // Scrolled into view, the last guest's row gets a fresh picture by itself (soon
+    // after scrolling stops, or at the next tick).
+    let adj = f.win.list_view().vadjustment().expect("the list scrolls");
+    adj.set_value(adj.upper());
+    let start = Instant::now();
+    loop {
+        settle(1000);
+        let row = row_of(&f.win, &below.0);
+        let in_view = row
+            .as_ref()
+            .is_some_and(|r| f.win.visible_rows().contains(r));
+        let picture = row
+            .and_then(|r| r.thumbnail())
+            .is_some_and(|t| t.has_picture());
+        let shots = shots_below(&f.win);
+        if in_view && picture && shots > before {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the scrolled-in row gets a picture (in view {in_view}, picture {picture}, \
+             screenshots {shots})"
+        );
+    }
+    save_png(&f.win, "list-thumbnails-scrolled");
+
     // The preference turns them off.
     settings
         .set_boolean("list-thumbnails", false)
