@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::uri::LibvirtUri;
+use crate::i18n::gettext;
 
 /// How long the display may take to greet us through the tunnel (ssh's own connection
 /// and authentication included).
@@ -201,7 +202,7 @@ impl TunnelSpec {
                 break;
             }
             if start.elapsed() > OPEN_TIMEOUT {
-                return Err("the display did not answer through the SSH tunnel".into());
+                return Err(gettext("the display did not answer through the SSH tunnel"));
             }
         }
         // Let the reader finish the last line before taking the words.
@@ -219,7 +220,7 @@ fn reason(stderr: &str) -> String {
         .filter(|l| !l.is_empty() && !l.starts_with("Warning: Permanently added"))
         .collect();
     if lines.is_empty() {
-        "ssh closed the tunnel without saying why".into()
+        gettext("ssh closed the tunnel without saying why")
     } else {
         lines.join("\n")
     }
