@@ -12,11 +12,14 @@
 # and remote-viewer (apt install virt-viewer) for the comparison.
 #
 #   sudo bench/console-bench.sh [PATTERN_IMG]
+#
+# BENCH_VIEWERS="hangar remote-viewer" (the default) picks the viewers to measure.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 img=${1:-$repo/../shared/bench/guests/pattern.img}
 seconds=${BENCH_SECONDS:-20}
+viewers=" ${BENCH_VIEWERS:-hangar remote-viewer} "
 warmup=5
 self="$repo/bench/console-bench.sh"
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$repo/target}
@@ -86,6 +89,7 @@ display="vnc://127.0.0.1:$((5900 + vncnum))"
 
 hz=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+minflt() { awk '{print $10}' "/proc/$1/stat"; }
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 
 # Measure process $1 for $seconds after $warmup; sets CPU and RSS.
@@ -93,13 +97,18 @@ measure() {
   local pid=$1 t0 t1
   sleep "$warmup"
   t0=$(cpu_ticks "$pid")
+  local m0; m0=$(minflt "$pid")
   if [ -n "${BENCH_PERF:-}" ]; then
-    # BENCH_PERF=1: also record a profile of the viewer (perf report -i FILE).
-    perf record -g -o "$logs/perf-$pid.data" -p "$pid" -- sleep "$seconds" >/dev/null 2>&1
+    # BENCH_PERF=1: also record a profile of the viewer (perf report -i FILE);
+    # BENCH_PERF=dwarf: with call graphs through libraries built without frame pointers.
+    local cg=-g
+    [ "$BENCH_PERF" = dwarf ] && cg="--call-graph=dwarf,16384"
+    perf record $cg -o "$logs/perf-$pid.data" -p "$pid" -- sleep "$seconds" >/dev/null 2>&1
   else
     sleep "$seconds"
   fi
   t1=$(cpu_ticks "$pid")
+  FAULTS=$(( ($(minflt "$pid") - m0) / seconds ))
   CPU=$(awk -v a="$t0" -v b="$t1" -v hz="$hz" -v s="$seconds" 'BEGIN {printf "%.1f", (b - a) * 100 / hz / s}')
   RSS=$(( $(rss_kib "$pid") / 1024 ))
 }
@@ -112,26 +121,29 @@ run_x() {
 logs=${BENCH_LOGS:-/tmp/hangar-console-bench}
 mkdir -p "$logs"
 out=$logs/hangar.log
+h_cpu=n/a h_rss=n/a h_fps=n/a h_flt=n/a
+if [[ "$viewers" == *" hangar "* ]]; then
 run_x dbus-run-session -- "$CARGO_TARGET_DIR/release/examples/console-bench" \
   --connect qemu:///system --domain hangar-bench-pattern \
   --seconds $((warmup + seconds + 2)) >"$out" 2>&1 &
 sleep 1
 hpid=$(pgrep -x console-bench | head -n 1)
 measure "$hpid"
-h_cpu=$CPU h_rss=$RSS
+h_cpu=$CPU h_rss=$RSS h_flt=$FAULTS
 wait || true
 f0=$(sed -n "s/^t=${warmup}s frames=\([0-9]*\).*/\1/p" "$out")
 f1=$(sed -n "s/^t=$((warmup + seconds))s frames=\([0-9]*\).*/\1/p" "$out")
 h_fps=$(awk -v a="${f0:-0}" -v b="${f1:-0}" -v s="$seconds" 'BEGIN {printf "%.1f", (b - a) / s}')
+fi
 
 # remote-viewer on the same guest.
-r_cpu=n/a r_rss=n/a
-if command -v remote-viewer >/dev/null 2>&1; then
+r_cpu=n/a r_rss=n/a r_flt=n/a
+if [[ "$viewers" == *" remote-viewer "* ]] && command -v remote-viewer >/dev/null 2>&1; then
   run_x dbus-run-session -- remote-viewer --zoom=200 "$display" >"$logs/remote-viewer.log" 2>&1 &
   sleep 1
   rpid=$(pgrep -x remote-viewer | head -n 1)
   measure "$rpid"
-  r_cpu=$CPU r_rss=$RSS
+  r_cpu=$CPU r_rss=$RSS r_flt=$FAULTS
   echo "remote-viewer: $display, log in $logs/remote-viewer.log"
   kill "$rpid" 2>/dev/null || true
   wait || true
@@ -140,6 +152,6 @@ fi
 virsh -q -c qemu:///system destroy hangar-bench-pattern >/dev/null 2>&1 || true
 echo ""
 echo "console benchmark: pattern.img (320x200 VGA, every pixel changes every frame), ${seconds} s after ${warmup} s warm-up"
-printf '%-16s %12s %14s %10s\n' viewer "CPU % core" "frames/s" "RSS MiB"
-printf '%-16s %12s %14s %10s\n' hangar "$h_cpu" "$h_fps" "$h_rss"
-printf '%-16s %12s %14s %10s\n' remote-viewer "$r_cpu" "n/a" "$r_rss"
+printf '%-16s %12s %14s %10s %16s\n' viewer "CPU % core" "frames/s" "RSS MiB" "page faults/s"
+printf '%-16s %12s %14s %10s %16s\n' hangar "$h_cpu" "$h_fps" "$h_rss" "$h_flt"
+printf '%-16s %12s %14s %10s %16s\n' remote-viewer "$r_cpu" "n/a" "$r_rss" "$r_flt"

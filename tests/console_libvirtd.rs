@@ -198,8 +198,12 @@ struct Fixture {
 
 impl Fixture {
     fn open(title: &str) -> Fixture {
+        Fixture::open_uri(title, &test_uri())
+    }
+
+    fn open_uri(title: &str, uri: &str) -> Fixture {
         init();
-        let uri = test_uri();
+        let uri = uri.to_string();
         let app = app();
         let settings = hangar::application::settings();
         let store = gio::ListStore::new::<Connection>();
@@ -906,4 +910,364 @@ fn overview_thumbnail_shows_the_screen() {
         f.console().state() == ConsoleState::Connected
     });
     f.close();
+}
+
+/// `img` (w×h) box-averaged down to `dw`×`dh`.
+fn box_scale(w: usize, h: usize, img: &[[u8; 3]], dw: usize, dh: usize) -> Vec<[u8; 3]> {
+    let mut out = Vec::with_capacity(dw * dh);
+    for dy in 0..dh {
+        let (y0, y1) = (dy * h / dh, ((dy + 1) * h / dh).max(dy * h / dh + 1));
+        for dx in 0..dw {
+            let (x0, x1) = (dx * w / dw, ((dx + 1) * w / dw).max(dx * w / dw + 1));
+            let mut acc = [0u64; 3];
+            for y in y0..y1 {
+                for p in &img[y * w + x0..y * w + x1] {
+                    for c in 0..3 {
+                        acc[c] += p[c] as u64;
+                    }
+                }
+            }
+            let n = ((y1 - y0) * (x1 - x0)) as u64;
+            out.push([(acc[0] / n) as u8, (acc[1] / n) as u8, (acc[2] / n) as u8]);
+        }
+    }
+    out
+}
+
+/// The list row showing the VM called `name`, if the list view has made one.
+fn row_of(win: &Window, name: &str) -> Option<hangar::ui::list_row::ListRow> {
+    win.bound_rows()
+        .into_iter()
+        .find(|r| r.vm().is_some_and(|v| v.name() == name))
+}
+
+#[gtk::test]
+#[ignore = "needs libvirtd: run through build-aux/run-tests.sh"]
+fn list_thumbnails_for_rows_in_view_only() {
+    // Sorted by name: a running guest on top, 30 shut-off ones, and a running guest
+    // below them, out of view (but bound: the list view makes rows ahead).
+    let top = Guest::define("list-a", |n| guest_xml(n, "", "", VNC));
+    let fillers: Vec<Guest> = (0..30)
+        .map(|i| Guest::define(&format!("list-m{i:02}"), |n| guest_xml(n, "", "", VNC)))
+        .collect();
+    let below = Guest::define("list-z", |n| guest_xml(n, "", "", VNC));
+    virsh(&["start", &top.0]).expect("guest starts");
+    virsh(&["start", &below.0]).expect("guest starts");
+    let f = Fixture::open("hangar-console-test-list-thumbnails");
+    let settings = f.win.settings().clone();
+    settings.set_string("sort-key", "name").expect("sort key");
+    assert!(f.win.list_thumbnails(), "list thumbnails are on by default");
+    let conn = f.conn();
+    wait_for("all guests listed", 60, || {
+        conn.find_vm(&below.0).is_some() && conn.find_vm(&top.0).is_some()
+    });
+    wait_for("the rows to be bound", 30, || {
+        row_of(&f.win, &top.0).is_some() && row_of(&f.win, &below.0).is_some()
+    });
+    let top_row = row_of(&f.win, &top.0).expect("top row");
+    let below_row = row_of(&f.win, &below.0).expect("row below");
+    let visible = f.win.visible_rows();
+    assert!(
+        visible.contains(&top_row),
+        "the first guest's row is in view"
+    );
+    assert!(
+        !visible.contains(&below_row),
+        "the last guest's row is out of view"
+    );
+
+    // The row in view gets the guest's screen, scaled down.
+    wait_for("a thumbnail in the top row", 60, || {
+        f.win.thumbnails_tick();
+        settle(200);
+        top_row.thumbnail().is_some_and(|t| t.has_picture())
+    });
+    let thumb = top_row.thumbnail().expect("thumbnail");
+    let tex = thumb
+        .paintable()
+        .and_downcast::<gdk::Texture>()
+        .expect("the picture is a texture");
+    let (tw, th, mine) = rgb_of(&tex);
+    let (tw_max, th_max) = hangar::ui::list_row::THUMBNAIL_SIZE;
+    let sf = top_row.scale_factor() as usize;
+    assert!(
+        tw <= tw_max as usize * sf && th <= th_max as usize * sf && tw > 8 && th > 4,
+        "the picture is scaled down to the row ({tw}×{th})"
+    );
+    let (gw, gh, shot) = virsh_screenshot(&top.0, "list");
+    assert!(
+        ((tw as f64 / th as f64) - (gw as f64 / gh as f64)).abs() < 0.1,
+        "the guest's aspect ratio is kept ({tw}×{th} for {gw}×{gh})"
+    );
+    let expected = box_scale(gw, gh, &shot, tw, th);
+    let blank = vec![[0u8; 3]; expected.len()];
+    let content = mean_diff(&expected, &blank);
+    let d = mean_diff(&mine, &expected);
+    eprintln!("list thumbnail {tw}×{th}: vs screenshot {d:.2}, screenshot vs black {content:.2}");
+    assert!(content > 0.5, "the guest screen is not blank");
+    assert!(
+        d < content * 0.25,
+        "the thumbnail shows the guest's screen (difference {d:.2}, content {content:.2})"
+    );
+    assert!(thumb.screenshots() >= 1);
+
+    // More ticks: the row out of view never costs a screenshot (counted by the window
+    // per domain, since the list view may bind a row widget to another VM meanwhile;
+    // and from now on, since the row may have been in view while the list loaded).
+    let below_uuid = conn.find_vm(&below.0).expect("listed").uuid();
+    let shots_below = |win: &Window| -> u64 { win.thumbnail_screenshots(&below_uuid) };
+    let before = shots_below(&f.win);
+    eprintln!("screenshots of the guest below before the check: {before}");
+    for _ in 0..3 {
+        f.win.thumbnails_tick();
+        settle(300);
+    }
+    assert_eq!(
+        shots_below(&f.win),
+        before,
+        "no screenshot of a guest whose row is out of view"
+    );
+    let below_row = row_of(&f.win, &below.0).expect("row below");
+    assert!(!f.win.visible_rows().contains(&below_row));
+    save_png(&f.win, "list-thumbnails");
+
+    // A hidden window asks for nothing.
+    let before = thumb.screenshots();
+    f.win.set_visible(false);
+    settle(100);
+    f.win.thumbnails_tick();
+    settle(300);
+    assert_eq!(thumb.screenshots(), before, "no screenshot while hidden");
+    f.win.present();
+    settle(300);
+
+    // With the guest's console open, the picture comes from it: no libvirt call.
+    f.show(&top.0, "console");
+    wait_for("the console to connect", 60, || {
+        f.console().state() == ConsoleState::Connected
+    });
+    settle(500);
+    let (shots, updates) = (thumb.screenshots(), thumb.updates());
+    wait_for("a thumbnail from the console", 30, || {
+        f.win.thumbnails_tick();
+        settle(200);
+        thumb.updates() > updates
+    });
+    assert_eq!(
+        thumb.screenshots(),
+        shots,
+        "the open console gave the picture"
+    );
+
+    // Scrolled into view, the last guest's row gets a fresh picture by itself (soon
+    // after scrolling stops, or at the next tick).
+    let adj = f.win.list_view().vadjustment().expect("the list scrolls");
+    adj.set_value(adj.upper());
+    let start = Instant::now();
+    loop {
+        settle(1000);
+        let row = row_of(&f.win, &below.0);
+        let in_view = row
+            .as_ref()
+            .is_some_and(|r| f.win.visible_rows().contains(r));
+        let picture = row
+            .and_then(|r| r.thumbnail())
+            .is_some_and(|t| t.has_picture());
+        let shots = shots_below(&f.win);
+        if in_view && picture && shots > before {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the scrolled-in row gets a picture (in view {in_view}, picture {picture}, \
+             screenshots {shots})"
+        );
+    }
+    save_png(&f.win, "list-thumbnails-scrolled");
+
+    // The preference turns them off.
+    settings
+        .set_boolean("list-thumbnails", false)
+        .expect("setting");
+    settle(100);
+    assert!(
+        top_row.thumbnail().is_none(),
+        "no thumbnail when turned off"
+    );
+    save_png(&f.win, "list-thumbnails-off");
+    settings.reset("list-thumbnails");
+    f.close();
+    drop(fillers);
+}
+
+/// An sshd on the namespace's loopback, on a free port, with a host key, a client key
+/// and an `authorized_keys` of its own (all in a temporary directory). The client's
+/// known hosts go there too: `/etc/ssh/ssh_config` is bind-mounted over inside this
+/// private mount namespace, so nothing is written to the machine's `~/.ssh`.
+struct Sshd {
+    dir: std::path::PathBuf,
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Sshd {
+    fn start() -> Sshd {
+        let dir = std::env::temp_dir().join(format!("hangar-sshd-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("sshd dir");
+        for key in ["host_key", "client_key"] {
+            let st = Command::new("ssh-keygen")
+                .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+                .arg(dir.join(key))
+                .status()
+                .expect("ssh-keygen runs (package openssh-client)");
+            assert!(st.success(), "ssh-keygen makes {key}");
+        }
+        std::fs::copy(dir.join("client_key.pub"), dir.join("authorized_keys"))
+            .expect("authorized_keys");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let d = dir.display();
+        std::fs::write(
+            dir.join("sshd_config"),
+            format!(
+                "ListenAddress 127.0.0.1:{port}\nHostKey {d}/host_key\n\
+                 AuthorizedKeysFile {d}/authorized_keys\nStrictModes no\n\
+                 PermitRootLogin prohibit-password\nPasswordAuthentication no\n\
+                 KbdInteractiveAuthentication no\nUsePAM no\nPidFile none\n"
+            ),
+        )
+        .expect("sshd_config");
+        std::fs::write(
+            dir.join("ssh_config"),
+            format!(
+                "Host *\n  UserKnownHostsFile {d}/known_hosts\n  GlobalKnownHostsFile /dev/null\n"
+            ),
+        )
+        .expect("ssh_config");
+        let st = Command::new("mount")
+            .arg("--bind")
+            .arg(dir.join("ssh_config"))
+            .arg("/etc/ssh/ssh_config")
+            .status()
+            .expect("mount runs");
+        assert!(
+            st.success(),
+            "ssh_config bind-mounted (needs the test namespace)"
+        );
+        std::fs::create_dir_all("/run/sshd").expect("/run/sshd");
+        let child = Command::new("/usr/sbin/sshd")
+            .arg("-D")
+            .arg("-f")
+            .arg(dir.join("sshd_config"))
+            .arg("-E")
+            .arg(dir.join("sshd.log"))
+            .spawn()
+            .expect("sshd runs (package openssh-server)");
+        let start = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "sshd listens: {}",
+                std::fs::read_to_string(dir.join("sshd.log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Sshd { dir, child, port }
+    }
+
+    fn uri(&self) -> String {
+        format!(
+            "qemu+ssh://root@127.0.0.1:{}/system?keyfile={}/client_key&no_verify=1",
+            self.port,
+            self.dir.display()
+        )
+    }
+
+    /// Refuse the client key from now on.
+    fn revoke_key(&self) {
+        std::fs::write(self.dir.join("authorized_keys"), "").expect("authorized_keys");
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("sshd.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = Command::new("umount").arg("/etc/ssh/ssh_config").status();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[gtk::test]
+#[ignore = "needs libvirtd: run through build-aux/run-tests.sh"]
+fn vnc_over_an_ssh_tunnel() {
+    let sshd = Sshd::start();
+    let tcp = Guest::define("ssh-tcp", |n| guest_xml(n, "", "", VNC));
+    // A display on a UNIX socket only: no way to it but through the tunnel.
+    let unix = Guest::define("ssh-unix", |n| {
+        guest_xml(
+            n,
+            "",
+            "",
+            "<graphics type='vnc'><listen type='socket'/></graphics>",
+        )
+    });
+    virsh(&["start", &tcp.0]).expect("guest starts");
+    virsh(&["start", &unix.0]).expect("guest starts");
+    let f = Fixture::open_uri("hangar-console-test-ssh", &sshd.uri());
+    assert!(
+        f.conn().backend().uri().starts_with("qemu+ssh://"),
+        "connected over SSH"
+    );
+
+    for (guest, tag) in [(&tcp, "ssh-tcp"), (&unix, "ssh-unix")] {
+        f.show(&guest.0, "console");
+        let page = f.console();
+        wait_for("the console over SSH", 90, || {
+            assert_ne!(
+                page.state(),
+                ConsoleState::Error,
+                "{tag}: {} (sshd: {})",
+                page.error_text(),
+                sshd.log()
+            );
+            page.state() == ConsoleState::Connected
+        });
+        assert!(page.display().is_tunnelled(), "{tag}: through the tunnel");
+        wait_match(&page, &guest.0, 60, tag);
+        save_png(&f.win, &format!("console-{tag}"));
+    }
+    assert!(
+        sshd.log().matches("Accepted publickey").count() >= 3,
+        "libvirt and two tunnels logged in: {}",
+        sshd.log()
+    );
+
+    // The key is refused from now on: the libvirt connection stays, the tunnel says why.
+    sshd.revoke_key();
+    let page = f.console();
+    page.reconnect();
+    wait_for("the tunnel's error", 90, || {
+        page.state() == ConsoleState::Error
+    });
+    let text = page.error_text();
+    assert!(
+        text.contains("SSH") && text.contains("Permission denied"),
+        "the error page shows ssh's reason: {text}"
+    );
+    save_png(&f.win, "console-ssh-error");
+    f.close();
+    assert!(
+        !std::path::Path::new("/root/.ssh/known_hosts").exists()
+            || std::fs::read_to_string("/root/.ssh/known_hosts")
+                .is_ok_and(|k| !k.contains(&format!("127.0.0.1]:{}", sshd.port))),
+        "nothing written to the machine's known hosts"
+    );
 }

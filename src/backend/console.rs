@@ -167,6 +167,16 @@ pub fn tcp_target(g: &Graphics, uri_host: Option<&str>) -> Option<VncTarget> {
     Some(VncTarget::Tcp { host, port })
 }
 
+/// Where the display listens as seen from the hypervisor's host itself (the far end of
+/// an SSH tunnel): its TCP port, else its UNIX socket; `None` when it listens nowhere.
+pub fn tunnel_target(g: &Graphics) -> Option<crate::backend::ssh_tunnel::TunnelTarget> {
+    use crate::backend::ssh_tunnel::TunnelTarget;
+    if let Some(VncTarget::Tcp { host, port }) = tcp_target(g, None) {
+        return Some(TunnelTarget::Tcp { host, port });
+    }
+    g.socket.clone().map(TunnelTarget::Unix)
+}
+
 /// A text console: bytes from the guest arrive on `output` (closed when the console
 /// ends); what is written with [`SerialConsole::write`] goes to the guest. Two threads
 /// of its own do the blocking stream calls, never the caller's.
@@ -300,6 +310,35 @@ mod tests {
                 port: 5902
             })
         );
+    }
+
+    #[test]
+    fn tunnel_targets_are_seen_from_the_host() {
+        use crate::backend::ssh_tunnel::TunnelTarget;
+        let d = parse_devices(
+            "<domain><devices><graphics type='vnc' port='5903' listen='0.0.0.0'/>\
+             <graphics type='vnc' port='-1'><listen type='socket' socket='/run/v.sock'/>\
+             </graphics><graphics type='vnc' port='5904' listen='192.0.2.7'/>\
+             <graphics type='vnc' port='-1'/></devices></domain>",
+        )
+        .unwrap();
+        let t: Vec<_> = d.graphics.iter().map(tunnel_target).collect();
+        assert_eq!(
+            t[0],
+            Some(TunnelTarget::Tcp {
+                host: "127.0.0.1".into(),
+                port: 5903
+            })
+        );
+        assert_eq!(t[1], Some(TunnelTarget::Unix("/run/v.sock".into())));
+        assert_eq!(
+            t[2],
+            Some(TunnelTarget::Tcp {
+                host: "192.0.2.7".into(),
+                port: 5904
+            })
+        );
+        assert_eq!(t[3], None);
     }
 
     #[test]

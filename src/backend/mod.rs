@@ -14,6 +14,7 @@ pub mod netcheck;
 pub mod network;
 pub mod network_form;
 mod network_ops;
+pub mod ssh_tunnel;
 pub mod stats;
 pub mod topology;
 pub mod units;

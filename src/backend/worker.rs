@@ -315,6 +315,8 @@ pub enum VncSocket {
         host: String,
         port: u16,
     },
+    /// Through an SSH tunnel (a `qemu+ssh://` connection): open it on a thread.
+    Ssh(super::ssh_tunnel::TunnelSpec),
     /// The domain has no VNC display (`spice`: it has a SPICE one instead).
     NoDisplay {
         spice: bool,
@@ -337,9 +339,11 @@ impl Connection {
     /// Open the way to the domain's first VNC display: on a local connection a socket
     /// from libvirt when `prefer_fd` (no password needed), else the TCP address.
     pub async fn open_vnc(&self, uuid: String, prefer_fd: bool) -> Result<VncSocket> {
-        let uri_host = super::uri::LibvirtUri::parse(&self.uri)
-            .ok()
-            .and_then(|u| u.host);
+        let parsed = super::uri::LibvirtUri::parse(&self.uri).ok();
+        let ssh = parsed
+            .as_ref()
+            .and_then(super::ssh_tunnel::SshParams::from_uri);
+        let uri_host = parsed.and_then(|u| u.host);
         self.call(move |w| {
             let d = w.domain(&uuid)?;
             let xml = d.xml_desc(0)?;
@@ -360,6 +364,16 @@ impl Connection {
                     }
                     Err(e) => tracing::debug!("graphics fd of {uuid}: {e}; trying TCP"),
                 }
+            }
+            // Over SSH the display is reached from the far end, wherever it listens
+            // there (loopback, all addresses, a UNIX socket), and encrypted on the way.
+            if let Some(params) = ssh {
+                return Ok(match console::tunnel_target(g) {
+                    Some(target) => {
+                        VncSocket::Ssh(super::ssh_tunnel::TunnelSpec { params, target })
+                    }
+                    None => VncSocket::Unreachable,
+                });
             }
             match console::tcp_target(g, uri_host.as_deref()) {
                 Some(console::VncTarget::Tcp { host, port }) => Ok(VncSocket::Tcp { host, port }),

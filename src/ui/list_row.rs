@@ -6,10 +6,15 @@ use gtk::glib;
 use gtk::prelude::*;
 use gtk::subclass::prelude::*;
 
+use super::console::{Thumbnail, VncDisplay};
 use super::graph::Graph;
 use super::state::{state_css, state_icon, state_label};
 use crate::i18n::gettext;
 use crate::model::{ConnStatus, Connection, Vm};
+
+/// The size of a guest screen in a row, in logical pixels: 16:10, as tall as the name
+/// and the subtitle together, so rows do not grow.
+pub const THUMBNAIL_SIZE: (i32, i32) = (56, 35);
 
 mod imp {
     use super::*;
@@ -24,6 +29,8 @@ mod imp {
         /// CPU (upper lane) and memory (lower lane) of a running guest.
         pub graph: RefCell<Option<Graph>>,
         pub item: RefCell<Option<glib::Object>>,
+        /// The guest screen of a running VM, when list thumbnails are on.
+        pub thumbnail: RefCell<Option<Thumbnail>>,
         /// Signal handlers on the shown item (or on objects it owns).
         pub handlers: RefCell<Vec<(glib::Object, glib::SignalHandlerId)>>,
     }
@@ -121,6 +128,12 @@ impl ListRow {
         self.unbind();
         let imp = self.imp();
         imp.item.replace(Some(item.clone()));
+        if let Some(t) = imp.thumbnail.borrow().as_ref() {
+            if t.vm().as_ref() != item.downcast_ref::<Vm>() {
+                t.set_vm(None);
+            }
+        }
+        self.sync_icon_slot();
         if let Some(vm) = item.downcast_ref::<Vm>() {
             self.remove_css_class("connection-row");
             self.add_css_class("vm-row");
@@ -197,6 +210,77 @@ impl ListRow {
         self.imp().item.borrow().clone().and_downcast::<Vm>()
     }
 
+    /// Show live guest screens (the window turns this on and off for every row).
+    pub fn set_thumbnails(&self, on: bool) {
+        let imp = self.imp();
+        if on == imp.thumbnail.borrow().is_some() {
+            return;
+        }
+        if on {
+            let (w, h) = THUMBNAIL_SIZE;
+            let t = Thumbnail::new_compact(w, h);
+            t.set_valign(gtk::Align::Center);
+            t.set_halign(gtk::Align::Center);
+            t.set_parent(self);
+            if let Some(c) = self
+                .layout_manager()
+                .and_then(|l| l.layout_child(&t).downcast::<gtk::GridLayoutChild>().ok())
+            {
+                c.set_column(0);
+                c.set_row(0);
+                c.set_row_span(2);
+            }
+            let this = self.downgrade();
+            t.connect_picture_changed(move |_| {
+                if let Some(this) = this.upgrade() {
+                    this.sync_icon_slot();
+                }
+            });
+            imp.thumbnail.replace(Some(t));
+        } else if let Some(t) = imp.thumbnail.take() {
+            t.unparent();
+        }
+        self.sync_icon_slot();
+    }
+
+    /// The row's thumbnail, when thumbnails are on.
+    pub fn thumbnail(&self) -> Option<Thumbnail> {
+        self.imp().thumbnail.borrow().clone()
+    }
+
+    /// Fetch the guest screen again (the window calls this for the rows in view): from
+    /// `display` when it is an open console of this VM, else a screenshot of `conn`
+    /// (then true).
+    pub fn refresh_thumbnail(&self, conn: &Connection, display: Option<&VncDisplay>) -> bool {
+        let Some(vm) = self.vm() else { return false };
+        let Some(t) = self.thumbnail() else {
+            return false;
+        };
+        if t.vm().as_ref() != Some(&vm) {
+            t.set_vm(Some((conn, &vm)));
+        }
+        t.refresh_from(display)
+    }
+
+    /// VM rows keep the first column as wide as a thumbnail while thumbnails are on, so
+    /// names line up; the state icon shows there until a picture does.
+    fn sync_icon_slot(&self) {
+        let imp = self.imp();
+        let thumb = imp.thumbnail.borrow();
+        let is_vm = self.vm().is_some();
+        let picture = thumb.as_ref().is_some_and(|t| t.has_picture());
+        imp.icon.set_visible(!(is_vm && picture));
+        let width = if is_vm && thumb.is_some() {
+            THUMBNAIL_SIZE.0
+        } else {
+            -1
+        };
+        imp.icon.set_size_request(width, -1);
+        if let Some(t) = thumb.as_ref() {
+            t.set_visible(is_vm);
+        }
+    }
+
     /// Show a spinner at the end of the row while something is under way.
     fn set_busy(&self, busy: bool) {
         let imp = self.imp();
@@ -247,6 +331,11 @@ impl ListRow {
         self.set_busy(vm.busy());
         if let Some(g) = imp.graph.borrow().as_ref() {
             g.set_opacity(if state.is_active() { 1.0 } else { 0.35 });
+        }
+        if !state.is_active() {
+            if let Some(t) = imp.thumbnail.borrow().as_ref() {
+                t.set_vm(None);
+            }
         }
         self.update_property(&[gtk::accessible::Property::Label(&name)]);
     }

@@ -57,6 +57,12 @@ pub fn window(parent: &impl IsA<gtk::Window>, settings: &gio::Settings) -> adw::
         let _ = s.set_string("color-scheme", v);
     });
     style.add(&scheme);
+    style.add(&switch_row(
+        settings,
+        "list-thumbnails",
+        &gettext("Guest Screens in the List"),
+        &gettext("A small picture of each running guest, refreshed every few seconds"),
+    ));
     page.add(&style);
 
     let stats = adw::PreferencesGroup::builder()

@@ -70,6 +70,8 @@ mod imp {
         pub stats_source: RefCell<Option<glib::SourceId>>,
         pub sampling: RefCell<HashSet<String>>,
         pub stats_ticks: Cell<u64>,
+        /// List-thumbnail screenshots asked, by domain UUID (for tests).
+        pub thumbnail_shots: RefCell<std::collections::HashMap<String, u64>>,
         pub context_menu: OnceCell<gtk::PopoverMenu>,
     }
 

@@ -728,7 +728,8 @@ impl ConsolePage {
         self.vm_state_changed();
     }
 
-    fn vm(&self) -> Option<(Connection, Vm)> {
+    /// The connection and VM shown.
+    pub fn vm(&self) -> Option<(Connection, Vm)> {
         self.imp().current.borrow().clone()
     }
 
@@ -806,6 +807,21 @@ impl ConsolePage {
             let opened = match r {
                 Ok(VncSocket::Fd(fd)) => imp.display.open_fd(fd),
                 Ok(VncSocket::Tcp { host, port }) => imp.display.open_host(&host, port),
+                Ok(VncSocket::Ssh(spec)) => {
+                    // ssh connects and authenticates on a thread of its own.
+                    let r = gio::spawn_blocking(move || spec.open()).await;
+                    if imp.attempt.get() != attempt {
+                        return;
+                    }
+                    match r {
+                        Ok(Ok(tunnel)) => imp.display.open_tunnel(tunnel),
+                        Ok(Err(reason)) => Err(gettext_f(
+                            "The SSH tunnel to the display failed: {reason}",
+                            &[("reason", &reason)],
+                        )),
+                        Err(_) => Err(gettext("The SSH tunnel to the display failed.")),
+                    }
+                }
                 Ok(VncSocket::NoDisplay { spice }) => {
                     this.show_error(&if spice {
                         gettext(

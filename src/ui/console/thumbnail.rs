@@ -1,14 +1,18 @@
-//! A live thumbnail of a running guest's screen, on the Overview: refreshed slowly and
-//! only while it is on screen, from the open console when there is one (no libvirt
-//! call at all), otherwise through `virDomainScreenshot` on the connection's worker.
-//! A click opens the Console tab.
+//! A live thumbnail of a running guest's screen, on the Overview and (small) in the VM
+//! list rows: refreshed slowly and only while it is on screen, from the open console
+//! when there is one (no libvirt call at all), otherwise through `virDomainScreenshot`
+//! on the connection's worker. On the Overview a click opens the Console tab.
+//!
+//! A small thumbnail is refreshed by its owner (the window knows which list rows are in
+//! the viewport), and its picture is decoded and scaled down on a thread of GIO's pool,
+//! so a list full of them costs the renderer a few kilobytes each, not a full screen.
 
 use std::cell::{Cell, RefCell};
 use std::time::Duration;
 
 use adw::prelude::*;
 use adw::subclass::prelude::*;
-use gtk::{gdk, glib};
+use gtk::{gdk, gio, glib};
 
 use super::display::VncDisplay;
 use crate::i18n::gettext;
@@ -32,6 +36,14 @@ mod imp {
         pub generation: Cell<u64>,
         /// Pictures shown so far (for tests).
         pub updates: Cell<u64>,
+        /// Screenshots asked of libvirt so far, by domain UUID (for tests: a list row's
+        /// thumbnail shows other VMs as the row is reused).
+        pub screenshots: RefCell<std::collections::HashMap<String, u64>>,
+        /// The device-pixel size a small thumbnail is scaled to; its owner refreshes it
+        /// (no timer of its own). `None` for the Overview's.
+        pub compact: Cell<Option<(i32, i32)>>,
+        #[allow(clippy::type_complexity)]
+        pub on_picture: RefCell<Vec<Box<dyn Fn(bool)>>>,
         #[allow(clippy::type_complexity)]
         pub on_click: RefCell<Vec<Box<dyn Fn()>>>,
     }
@@ -57,7 +69,9 @@ mod imp {
     impl WidgetImpl for Thumbnail {
         fn map(&self) {
             self.parent_map();
-            self.obj().restart();
+            if self.compact.get().is_none() {
+                self.obj().restart();
+            }
         }
         fn unmap(&self) {
             if let Some(s) = self.source.take() {
@@ -84,6 +98,20 @@ impl Default for Thumbnail {
 impl Thumbnail {
     pub fn new() -> Thumbnail {
         Thumbnail::default()
+    }
+
+    /// A small thumbnail of `width`×`height` logical pixels, for a list row: not
+    /// clickable (the row is), refreshed by [`Thumbnail::refresh_from`].
+    pub fn new_compact(width: i32, height: i32) -> Thumbnail {
+        let t = Thumbnail::default();
+        let imp = t.imp();
+        imp.compact.set(Some((width, height)));
+        imp.picture.set_size_request(width, height);
+        imp.button.set_can_target(false);
+        imp.button.set_can_focus(false);
+        imp.button.set_tooltip_text(None);
+        imp.button.add_css_class("thumbnail-compact");
+        t
     }
 
     fn build(&self) {
@@ -130,14 +158,66 @@ impl Thumbnail {
         self.imp().updates.get()
     }
 
+    /// Screenshots asked of libvirt so far.
+    pub fn screenshots(&self) -> u64 {
+        self.imp().screenshots.borrow().values().sum()
+    }
+
+    /// Screenshots of the domain `uuid` asked of libvirt so far.
+    pub fn screenshots_of(&self, uuid: &str) -> u64 {
+        self.imp()
+            .screenshots
+            .borrow()
+            .get(uuid)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// The picture shown, if any.
+    pub fn paintable(&self) -> Option<gdk::Paintable> {
+        self.imp().picture.paintable()
+    }
+
+    /// Called with `true` when a picture shows, `false` when it goes.
+    pub fn connect_picture_changed(&self, f: impl Fn(bool) + 'static) {
+        self.imp().on_picture.borrow_mut().push(Box::new(f));
+    }
+
+    /// The VM shown, if any.
+    pub fn vm(&self) -> Option<Vm> {
+        self.imp().current.borrow().as_ref().map(|(_, v)| v.clone())
+    }
+
     pub fn set_vm(&self, target: Option<(&Connection, &Vm)>) {
         let imp = self.imp();
         imp.generation.set(imp.generation.get() + 1);
         imp.current
             .replace(target.map(|(c, v)| (c.clone(), v.clone())));
+        self.hide_picture();
+        if imp.compact.get().is_none() {
+            self.restart();
+        }
+    }
+
+    fn hide_picture(&self) {
+        let imp = self.imp();
         imp.picture.set_paintable(None::<&gdk::Paintable>);
-        imp.button.set_visible(false);
-        self.restart();
+        if imp.button.is_visible() {
+            imp.button.set_visible(false);
+            for f in imp.on_picture.borrow().iter() {
+                f(false);
+            }
+        }
+    }
+
+    /// Refresh now, from `display` when it is open on the same VM (a small thumbnail's
+    /// owner calls this on its own schedule). True when a screenshot was asked of
+    /// libvirt.
+    pub fn refresh_from(&self, display: Option<&VncDisplay>) -> bool {
+        self.imp().display.set(display);
+        let before = self.screenshots();
+        self.refresh();
+        self.screenshots() > before
     }
 
     fn restart(&self) {
@@ -166,20 +246,22 @@ impl Thumbnail {
             return;
         };
         if !vm.domain_state().is_active() {
-            imp.button.set_visible(false);
+            self.hide_picture();
             return;
         }
         // An open console already has the picture.
         if let Some(d) = imp.display.upgrade().filter(|d| d.is_ready()) {
             if let Some(t) = d.current_texture() {
-                self.show(&t);
+                self.show(t, imp.generation.get());
                 return;
             }
         }
         if imp.busy.replace(true) {
             return;
         }
+        *imp.screenshots.borrow_mut().entry(vm.uuid()).or_default() += 1;
         let generation = imp.generation.get();
+        let compact = imp.compact.get();
         let this = self.downgrade();
         glib::spawn_future_local(async move {
             let r = conn.backend().screenshot(vm.uuid()).await;
@@ -190,23 +272,106 @@ impl Thumbnail {
                 return;
             }
             match r {
-                Ok((_, bytes)) => match gdk::Texture::from_bytes(&glib::Bytes::from_owned(bytes)) {
-                    Ok(t) => this.show(&t),
-                    Err(e) => tracing::debug!("thumbnail does not load: {e}"),
-                },
+                Ok((_, bytes)) => {
+                    let bytes = glib::Bytes::from_owned(bytes);
+                    // A small thumbnail decodes on a pool thread (then scales there).
+                    let t = if compact.is_some() {
+                        match gio::spawn_blocking(move || gdk::Texture::from_bytes(&bytes)).await {
+                            Ok(t) => t,
+                            Err(_) => return,
+                        }
+                    } else {
+                        gdk::Texture::from_bytes(&bytes)
+                    };
+                    match t {
+                        Ok(t) => this.show(t, generation),
+                        Err(e) => tracing::debug!("thumbnail does not load: {e}"),
+                    }
+                }
                 // No screen (no graphics device, driver without screenshots): none.
                 Err(e) => {
                     tracing::debug!("thumbnail of {}: {e}", vm.name());
-                    imp.button.set_visible(false);
+                    this.hide_picture();
                 }
             }
         });
     }
 
-    fn show(&self, t: &gdk::Texture) {
+    fn show(&self, t: gdk::Texture, generation: u64) {
+        let Some((w, h)) = self.imp().compact.get() else {
+            self.set_picture(&t);
+            return;
+        };
+        // Scale to the device pixels the row shows, off the main thread.
+        let sf = self.scale_factor().max(1);
+        let this = self.downgrade();
+        glib::spawn_future_local(async move {
+            let small = gio::spawn_blocking(move || scale_down(&t, w * sf, h * sf)).await;
+            let Some(this) = this.upgrade() else { return };
+            if this.imp().generation.get() != generation {
+                return;
+            }
+            if let Ok(small) = small {
+                this.set_picture(&small);
+            }
+        });
+    }
+
+    fn set_picture(&self, t: &gdk::Texture) {
         let imp = self.imp();
         imp.picture.set_paintable(Some(t));
         imp.updates.set(imp.updates.get() + 1);
-        imp.button.set_visible(true);
+        if !imp.button.is_visible() {
+            imp.button.set_visible(true);
+            for f in imp.on_picture.borrow().iter() {
+                f(true);
+            }
+        }
     }
+}
+
+/// `t` made to fit `max_w`×`max_h` keeping its aspect ratio, each target pixel the
+/// average of the source pixels it covers (a box filter: no aliasing of text).
+pub fn scale_down(t: &gdk::Texture, max_w: i32, max_h: i32) -> gdk::Texture {
+    let (sw, sh) = (t.width().max(1) as usize, t.height().max(1) as usize);
+    let s = (max_w.max(1) as f64 / sw as f64).min(max_h.max(1) as f64 / sh as f64);
+    if s >= 1.0 {
+        return t.clone();
+    }
+    let dw = ((sw as f64 * s).round() as usize).max(1);
+    let dh = ((sh as f64 * s).round() as usize).max(1);
+    let stride = sw * 4;
+    let mut src = vec![0u8; stride * sh];
+    // GDK's default layout: B8G8R8A8 premultiplied, which averages correctly.
+    t.download(&mut src, stride);
+    let mut out = vec![0u8; dw * dh * 4];
+    for dy in 0..dh {
+        let (y0, y1) = (dy * sh / dh, ((dy + 1) * sh / dh).max(dy * sh / dh + 1));
+        for dx in 0..dw {
+            let (x0, x1) = (dx * sw / dw, ((dx + 1) * sw / dw).max(dx * sw / dw + 1));
+            let mut acc = [0u32; 4];
+            for y in y0..y1 {
+                let row = &src[y * stride..(y + 1) * stride];
+                for px in row[x0 * 4..x1 * 4].chunks_exact(4) {
+                    for c in 0..4 {
+                        acc[c] += px[c] as u32;
+                    }
+                }
+            }
+            let n = ((y1 - y0) * (x1 - x0)) as u32;
+            let o = (dy * dw + dx) * 4;
+            for c in 0..4 {
+                out[o + c] = (acc[c] / n) as u8;
+            }
+        }
+    }
+    let bytes = glib::Bytes::from_owned(out);
+    gdk::MemoryTexture::new(
+        dw as i32,
+        dh as i32,
+        gdk::MemoryFormat::B8g8r8a8Premultiplied,
+        &bytes,
+        dw * 4,
+    )
+    .upcast()
 }

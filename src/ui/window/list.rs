@@ -130,7 +130,8 @@ impl Window {
             expander.set_child(Some(&ListRow::new()));
             item.set_child(Some(&expander));
         });
-        factory.connect_bind(|_, item| {
+        let this = self.downgrade();
+        factory.connect_bind(move |_, item| {
             let Some(item) = item.downcast_ref::<gtk::ListItem>() else {
                 return;
             };
@@ -144,6 +145,9 @@ impl Window {
             if let (Some(child), Some(obj)) =
                 (expander.child().and_downcast::<ListRow>(), row.item())
             {
+                if let Some(this) = this.upgrade() {
+                    child.set_thumbnails(this.list_thumbnails());
+                }
                 child.bind(&obj);
             }
         });

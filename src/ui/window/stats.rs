@@ -1,5 +1,6 @@
 //! The statistics tick: one bulk call per connection per interval, for the domains on
-//! screen only, and nothing at all while the window is hidden.
+//! screen only, and nothing at all while the window is hidden. The list's guest-screen
+//! thumbnails follow the same rule on a slower tick of their own.
 
 use std::time::Duration;
 
@@ -9,7 +10,14 @@ use gtk::{gdk, glib};
 
 use super::Window;
 use crate::backend::stats::StatKinds;
-use crate::model::{ConnStatus, Connection};
+use crate::model::{ConnStatus, Connection, Vm};
+use crate::ui::console::{ConsolePage, VncDisplay};
+use crate::ui::list_row::ListRow;
+
+/// How often the guest screens in the list are refreshed. A screenshot costs QEMU a
+/// full-screen encode and libvirt a stream; a thumbnail 56 pixels wide shows no more
+/// every second than every few, so a slow tick keeps an idle window idle.
+pub const THUMBNAIL_REFRESH: Duration = Duration::from_secs(5);
 
 impl Window {
     pub(super) fn setup_stats(&self) {
@@ -29,6 +37,126 @@ impl Window {
             });
         }
         self.restart_stats();
+        self.setup_thumbnails();
+    }
+
+    fn setup_thumbnails(&self) {
+        let this = self.downgrade();
+        self.settings()
+            .connect_changed(Some("list-thumbnails"), move |_, _| {
+                if let Some(this) = this.upgrade() {
+                    let on = this.list_thumbnails();
+                    for row in this.bound_rows() {
+                        row.set_thumbnails(on);
+                    }
+                    this.thumbnails_tick();
+                }
+            });
+        // Rows scrolled into view get their first picture soon after scrolling stops,
+        // not at the next tick.
+        if let Some(adj) = self.list_view().vadjustment() {
+            let pending = std::rc::Rc::new(std::cell::Cell::new(false));
+            let this = self.downgrade();
+            adj.connect_value_changed(move |_| {
+                if pending.replace(true) {
+                    return;
+                }
+                let (this, pending) = (this.clone(), pending.clone());
+                glib::timeout_add_local_once(Duration::from_millis(400), move || {
+                    pending.set(false);
+                    if let Some(this) = this.upgrade() {
+                        this.thumbnails_pass(true);
+                    }
+                });
+            });
+        }
+        // A first picture soon after the window shows, then the slow tick.
+        let this = self.downgrade();
+        self.connect_map(move |_| {
+            let this = this.clone();
+            glib::timeout_add_local_once(Duration::from_millis(300), move || {
+                if let Some(this) = this.upgrade() {
+                    this.thumbnails_tick();
+                }
+            });
+        });
+        let this = self.downgrade();
+        glib::timeout_add_local(THUMBNAIL_REFRESH, move || match this.upgrade() {
+            Some(this) => {
+                this.thumbnails_tick();
+                glib::ControlFlow::Continue
+            }
+            None => glib::ControlFlow::Break,
+        });
+    }
+
+    /// Whether the VM list shows guest screens (a preference).
+    pub fn list_thumbnails(&self) -> bool {
+        self.settings().boolean("list-thumbnails")
+    }
+
+    /// Refresh the guest screens of the running VMs whose rows are in view (the timer
+    /// calls this; tests may too). Rows out of view, and a hidden window, cost nothing.
+    pub fn thumbnails_tick(&self) {
+        self.thumbnails_pass(false);
+    }
+
+    /// A refresh of the rows in view; `missing_only`: of those without a picture.
+    fn thumbnails_pass(&self, missing_only: bool) {
+        if !self.list_thumbnails() || !self.is_on_screen() {
+            return;
+        }
+        let conns: Vec<Connection> = self
+            .connections()
+            .iter::<Connection>()
+            .flatten()
+            .filter(|c| c.status() == ConnStatus::Connected)
+            .collect();
+        for row in self.visible_rows() {
+            let Some(vm) = row.vm() else { continue };
+            if !vm.domain_state().is_active() {
+                continue;
+            }
+            let Some(conn) = conns
+                .iter()
+                .find(|c| c.vm_by_uuid(&vm.uuid()).as_ref() == Some(&vm))
+            else {
+                continue;
+            };
+            // Rows bound before the preference was read get their thumbnail now.
+            row.set_thumbnails(true);
+            if missing_only && row.thumbnail().is_some_and(|t| t.has_picture()) {
+                continue;
+            }
+            let display = self.open_console(&vm);
+            if row.refresh_thumbnail(conn, display.as_ref()) {
+                *self
+                    .imp()
+                    .thumbnail_shots
+                    .borrow_mut()
+                    .entry(vm.uuid())
+                    .or_default() += 1;
+            }
+        }
+    }
+
+    /// Screenshots the list's thumbnails asked of libvirt for the domain `uuid`.
+    pub fn thumbnail_screenshots(&self, uuid: &str) -> u64 {
+        self.imp()
+            .thumbnail_shots
+            .borrow()
+            .get(uuid)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// The console display showing `vm`, when one is open and showing.
+    fn open_console(&self, vm: &Vm) -> Option<VncDisplay> {
+        let page = self.imp().vm_page.get()?;
+        let console = page.page("console").and_downcast::<ConsolePage>()?;
+        let (_, shown) = console.vm()?;
+        let d = console.display();
+        (shown == *vm && d.is_ready()).then(|| d.clone())
     }
 
     fn restart_stats(&self) {
@@ -121,42 +249,55 @@ impl Window {
     /// The VMs whose rows are inside the visible part of the list, and the VM whose
     /// page is open. The list view binds rows well beyond what is visible; those are
     /// left alone.
-    pub fn vms_on_screen(&self) -> Vec<crate::model::Vm> {
-        let mut out: Vec<crate::model::Vm> = self
+    pub fn vms_on_screen(&self) -> Vec<Vm> {
+        let mut out: Vec<Vm> = self
             .connections()
             .iter::<Connection>()
             .flatten()
-            .flat_map(|c| {
-                c.domains()
-                    .iter::<crate::model::Vm>()
-                    .flatten()
-                    .collect::<Vec<_>>()
-            })
+            .flat_map(|c| c.domains().iter::<Vm>().flatten().collect::<Vec<_>>())
             .filter(|v| v.is_watched())
             .collect();
-        let list = self.list_view();
-        let viewport: gtk::Widget = list.parent().unwrap_or_else(|| list.clone().upcast());
-        let height = viewport.height() as f32;
-        let mut item = list.first_child();
-        while let Some(w) = item {
-            item = w.next_sibling();
-            let row = w
-                .first_child()
-                .and_downcast::<gtk::TreeExpander>()
-                .and_then(|e| e.child())
-                .and_downcast::<crate::ui::list_row::ListRow>();
-            let Some(row) = row else { continue };
-            let Some(vm) = row.vm() else { continue };
-            if !row.is_mapped() {
-                continue;
-            }
-            if let Some(b) = row.compute_bounds(&viewport) {
-                if b.y() + b.height() > 0.0 && b.y() < height && !out.contains(&vm) {
+        for row in self.visible_rows() {
+            if let Some(vm) = row.vm() {
+                if !out.contains(&vm) {
                     out.push(vm);
                 }
             }
         }
         out
+    }
+
+    /// The rows the list view has made (it binds rows well beyond what is visible).
+    pub fn bound_rows(&self) -> Vec<ListRow> {
+        let mut out = Vec::new();
+        let mut item = self.list_view().first_child();
+        while let Some(w) = item {
+            item = w.next_sibling();
+            if let Some(row) = w
+                .first_child()
+                .and_downcast::<gtk::TreeExpander>()
+                .and_then(|e| e.child())
+                .and_downcast::<ListRow>()
+            {
+                out.push(row);
+            }
+        }
+        out
+    }
+
+    /// The rows inside the visible part of the list.
+    pub fn visible_rows(&self) -> Vec<ListRow> {
+        let list = self.list_view();
+        let viewport: gtk::Widget = list.parent().unwrap_or_else(|| list.clone().upcast());
+        let height = viewport.height() as f32;
+        self.bound_rows()
+            .into_iter()
+            .filter(|row| row.is_mapped())
+            .filter(|row| {
+                row.compute_bounds(&viewport)
+                    .is_some_and(|b| b.y() + b.height() > 0.0 && b.y() < height)
+            })
+            .collect()
     }
 
     /// How many statistics replies were applied (for tests).

@@ -31,6 +31,30 @@ pub(super) fn memory_format() -> gdk::MemoryFormat {
     }
 }
 
+/// Keep the memory of frame-sized allocations in the process between frames.
+///
+/// Every frame, GTK's cairo renderer and GDK's X11 backend allocate and free a few
+/// surfaces the size of the window (a cairo node's surface, the paint buffer). glibc
+/// gives blocks that large back to the kernel on free — `munmap`, or `brk` trimming
+/// the heap's top — so the next frame gets fresh zeroed pages: measured with
+/// bench/console-bench.sh, 22 000 page faults a second and half of the console's CPU
+/// time spent in the kernel. With fixed thresholds those blocks come from and return
+/// to the heap, and the faults drop to none. Called once, when the first display is
+/// made (the allocator is the process's; the limits keep a 4K guest's frames in the
+/// heap, and let the heap shrink once more than 64 MiB at its top is free).
+pub(super) fn keep_frame_memory() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        // SAFETY: mallopt only sets allocator parameters; it is called on the main
+        // thread before the console allocates frames.
+        unsafe {
+            libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+            libc::mallopt(libc::M_TRIM_THRESHOLD, 64 << 20);
+        }
+    });
+}
+
 /// Frame buffers of the last frames, reused: a fresh allocation of this size is a
 /// fresh mmap, and its page faults cost more than the copy itself.
 static POOL: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
@@ -88,9 +112,20 @@ impl Frame {
     }
 }
 
+/// Keeps a framebuffer's gvnc object (and so its pixel memory) alive while a cairo
+/// surface over that memory lives.
+static FB_OWNER: gtk::cairo::UserDataKey<gvnc::BaseFramebuffer> = gtk::cairo::UserDataKey::new();
+
 /// The framebuffer gvnc draws into. The pixel memory is owned by the gvnc object (it
 /// is dropped with it), so gvnc can never write into freed memory.
 pub struct Fb {
+    /// A cairo surface over the same memory (RGB24 is 0x00RRGGBB in native order,
+    /// exactly our pixels, the padding byte ignored), for the cairo renderer: no copy
+    /// of our own per frame. GTK 4.8's cairo node records the paint, and cairo holds a
+    /// copy-on-write snapshot of the source; `flush` before the next frame hands that
+    /// snapshot its own pixels only while the previous node still lives. gvnc writes
+    /// and GTK renders on the main thread, so a frame never shows half an update.
+    pub(super) surface: Option<gtk::cairo::ImageSurface>,
     pub(super) obj: gvnc::BaseFramebuffer,
     pub(super) width: i32,
     pub(super) height: i32,
@@ -126,7 +161,28 @@ impl Fb {
         unsafe {
             obj.set_data("hangar-pixels", pixels);
         }
-        Some(Fb { obj, width, height })
+        // SAFETY: `ptr` stays valid while `obj` lives, and the surface holds a reference
+        // to `obj` (user data dropped with the surface), so it never outlives the memory.
+        let surface = unsafe {
+            gtk::cairo::ImageSurface::create_for_data_unsafe(
+                ptr,
+                gtk::cairo::Format::Rgb24,
+                width,
+                height,
+                width * 4,
+            )
+        }
+        .ok()
+        .filter(|s| {
+            s.set_user_data(&FB_OWNER, std::rc::Rc::new(obj.clone()))
+                .is_ok()
+        });
+        Some(Fb {
+            surface,
+            obj,
+            width,
+            height,
+        })
     }
 
     /// A copy of the pixels with the padding byte made opaque, as texture bytes.
@@ -235,7 +291,8 @@ impl VncDisplay {
         });
     }
 
-    /// One frame of the framebuffer as it is now: a single copy.
+    /// One frame of the framebuffer as it is now: for the cairo renderer the surface
+    /// over the framebuffer itself, else a single copy.
     pub(super) fn build_texture(&self) {
         let imp = self.imp();
         if !imp.dirty.replace(false) {
@@ -245,27 +302,14 @@ impl VncDisplay {
         let Some(fb) = fb.as_ref() else { return };
         let stride = fb.width as usize * 4;
         let frame = if imp.cairo.get() {
-            // RGB24 is 0x00RRGGBB in native order, exactly our pixels: a plain copy.
-            let src = gvnc::FramebufferManualExt::buffer(&fb.obj);
-            let len = stride * fb.height as usize;
-            if src.len() < len {
+            let Some(surface) = fb.surface.as_ref() else {
                 return;
-            }
-            let mut data = pooled(len);
-            data.copy_from_slice(&src[..len]);
-            match gtk::cairo::ImageSurface::create_for_data(
-                Pixels(data),
-                gtk::cairo::Format::Rgb24,
-                fb.width,
-                fb.height,
-                stride as i32,
-            ) {
-                Ok(surface) => Frame::Surface(surface),
-                Err(e) => {
-                    tracing::warn!("vnc: no cairo surface for the frame: {e}");
-                    return;
-                }
-            }
+            };
+            // gvnc wrote behind cairo's back: detach the last frame's snapshot, then
+            // tell cairo the pixels changed.
+            surface.flush();
+            surface.mark_dirty();
+            Frame::Surface(surface.clone())
         } else {
             let Some(pixels) = fb.opaque_copy() else {
                 return;

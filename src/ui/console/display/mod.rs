@@ -128,6 +128,8 @@ mod imp {
         /// The pointer is grabbed (X11, relative pointer); the cursor to restore.
         pub grabbed: Cell<bool>,
         pub saved_cursor: RefCell<Option<gdk::Cursor>>,
+        /// The SSH tunnel the connection runs through, ended with it.
+        pub tunnel: RefCell<Option<crate::backend::ssh_tunnel::SshTunnel>>,
         /// Window shortcut controllers switched off while the display has focus.
         pub suspended: RefCell<Vec<(glib::WeakRef<gtk::EventController>, gtk::PropagationPhase)>>,
     }
@@ -147,6 +149,7 @@ mod imp {
     impl ObjectImpl for VncDisplay {
         fn constructed(&self) {
             self.parent_constructed();
+            frame::keep_frame_memory();
             self.obj().setup();
             self.obj().setup_clipboard();
         }
@@ -301,6 +304,29 @@ impl VncDisplay {
         conn.open_fd(raw).map_err(|e| e.to_string())
     }
 
+    /// Connect through an SSH tunnel that is already open (it ends when the connection
+    /// is closed).
+    pub fn open_tunnel(
+        &self,
+        mut tunnel: crate::backend::ssh_tunnel::SshTunnel,
+    ) -> Result<(), String> {
+        use std::os::fd::IntoRawFd;
+        let Some(fd) = tunnel.take_fd() else {
+            return Err("the SSH tunnel has no socket".into());
+        };
+        let conn = self.new_connection();
+        let imp = self.imp();
+        imp.local.set(false);
+        imp.tunnel.replace(Some(tunnel));
+        // gvnc's socket takes the descriptor over and closes it.
+        conn.open_fd(fd.into_raw_fd()).map_err(|e| e.to_string())
+    }
+
+    /// Whether the connection runs through an SSH tunnel.
+    pub fn is_tunnelled(&self) -> bool {
+        self.is_open() && self.imp().tunnel.borrow().is_some()
+    }
+
     /// Connect to `host`:`port`.
     pub fn open_host(&self, host: &str, port: u16) -> Result<(), String> {
         let conn = self.new_connection();
@@ -322,6 +348,7 @@ impl VncDisplay {
         if let Some(c) = imp.probing.take() {
             c.shutdown();
         }
+        imp.tunnel.take();
         imp.initialized.set(false);
         imp.buttons.set(0);
         imp.held.borrow_mut().clear();
