@@ -16,18 +16,10 @@ use hangar::model::Connection;
 use hangar::ui::console::{ConsolePage, ConsoleState, SerialPage};
 use hangar::ui::Window;
 
+mod daemon;
 mod gui;
+use daemon::test_uri;
 use gui::{app, render, save_png, screenshot_dir, settle, wait_for};
-
-const HOW_TO_RUN: &str = "these tests need a private libvirtd: run them through \
-    build-aux/run-tests.sh, which starts one and sets HANGAR_TEST_LIBVIRT_URI";
-
-fn test_uri() -> String {
-    match std::env::var("HANGAR_TEST_LIBVIRT_URI") {
-        Ok(v) if !v.trim().is_empty() => v,
-        _ => panic!("HANGAR_TEST_LIBVIRT_URI is not set: {HOW_TO_RUN}"),
-    }
-}
 
 fn init() {
     // Tests in this file run one at a time on the GTK thread; nothing else reads the
@@ -96,18 +88,7 @@ fn read_image(path: &std::path::Path) -> (usize, usize, Vec<[u8; 3]>) {
 }
 
 fn virsh(args: &[&str]) -> Result<String, String> {
-    let out = Command::new("virsh")
-        .arg("-q")
-        .arg("-c")
-        .arg(test_uri())
-        .args(args)
-        .output()
-        .map_err(|e| format!("virsh did not run: {e}"))?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).into_owned())
-    }
+    daemon::virsh(&test_uri(), args)
 }
 
 fn virsh_screenshot(name: &str, tag: &str) -> (usize, usize, Vec<[u8; 3]>) {
@@ -176,18 +157,14 @@ struct Guest(String);
 impl Guest {
     fn define(tag: &str, xml_of: impl Fn(&str) -> String) -> Guest {
         let name = format!("hangar-test-console-{tag}-{}", std::process::id());
-        let path = std::env::temp_dir().join(format!("{name}.xml"));
-        std::fs::write(&path, xml_of(&name)).expect("guest XML written");
-        virsh(&["define", path.to_str().expect("utf-8")]).expect("virsh define");
-        let _ = std::fs::remove_file(&path);
+        daemon::define_domain(&test_uri(), &name, &xml_of(&name));
         Guest(name)
     }
 }
 
 impl Drop for Guest {
     fn drop(&mut self) {
-        let _ = virsh(&["destroy", &self.0]);
-        let _ = virsh(&["undefine", &self.0]);
+        daemon::remove_domain(&test_uri(), &self.0);
     }
 }
 

@@ -84,9 +84,41 @@ pub fn dumpxml(uri: &str, name: &str, inactive: bool) -> hangar::backend::domain
     hangar::backend::domain_xml::DomainXml::parse(&xml).expect("libvirt's XML parses")
 }
 
-/// Destroys and undefines its domain (with its saved state, snapshot metadata and
-/// NVRAM) when dropped, whatever happened in the test; also removes a leftover of an
-/// interrupted earlier run when made.
+/// Stop and remove a domain with its saved state, snapshot metadata and NVRAM, if it
+/// exists.
+pub fn remove_domain(uri: &str, name: &str) {
+    let _ = virsh(uri, &["destroy", name]);
+    if virsh(uri, &["domuuid", name]).is_err() {
+        return;
+    }
+    let full = [
+        "undefine",
+        "--managed-save",
+        "--snapshots-metadata",
+        "--nvram",
+        name,
+    ];
+    if virsh(uri, &full).is_err() {
+        // Older daemons refuse --nvram for a domain without one.
+        let _ = virsh(
+            uri,
+            &["undefine", "--managed-save", "--snapshots-metadata", name],
+        );
+    }
+}
+
+/// Define `xml` as `name`, replacing a leftover of an interrupted earlier run.
+pub fn define_domain(uri: &str, name: &str, xml: &str) {
+    remove_domain(uri, name);
+    let path = std::env::temp_dir().join(format!("{name}.xml"));
+    std::fs::write(&path, xml).expect("guest XML written");
+    let defined = virsh(uri, &["define", path.to_str().expect("a UTF-8 path")]);
+    let _ = std::fs::remove_file(&path);
+    defined.unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Removes its domain ([`remove_domain`]) when dropped, whatever happened in the test;
+/// also removes a leftover of an interrupted earlier run when made.
 pub struct DomainGuard {
     pub uri: String,
     pub name: String,
@@ -94,49 +126,24 @@ pub struct DomainGuard {
 
 impl DomainGuard {
     pub fn new(uri: &str, name: &str) -> DomainGuard {
-        let g = DomainGuard {
+        remove_domain(uri, name);
+        DomainGuard {
             uri: uri.to_string(),
             name: name.to_string(),
-        };
-        g.cleanup();
-        g
+        }
     }
 
     /// Define `xml` and guard the domain it names (`name`).
     pub fn define(uri: &str, name: &str, xml: &str) -> DomainGuard {
-        let g = DomainGuard::new(uri, name);
-        let path = std::env::temp_dir().join(format!("{name}.xml"));
-        std::fs::write(&path, xml).expect("guest XML written");
-        let defined = virsh(uri, &["define", path.to_str().expect("a UTF-8 path")]);
-        let _ = std::fs::remove_file(&path);
-        defined.unwrap_or_else(|e| panic!("{e}"));
-        g
+        define_domain(uri, name, xml);
+        DomainGuard {
+            uri: uri.to_string(),
+            name: name.to_string(),
+        }
     }
 
     pub fn cleanup(&self) {
-        let _ = virsh(&self.uri, &["destroy", &self.name]);
-        if virsh(&self.uri, &["domuuid", &self.name]).is_err() {
-            return;
-        }
-        let full = [
-            "undefine",
-            "--managed-save",
-            "--snapshots-metadata",
-            "--nvram",
-            &self.name,
-        ];
-        if virsh(&self.uri, &full).is_err() {
-            // Older daemons refuse --nvram for a domain without one.
-            let _ = virsh(
-                &self.uri,
-                &[
-                    "undefine",
-                    "--managed-save",
-                    "--snapshots-metadata",
-                    &self.name,
-                ],
-            );
-        }
+        remove_domain(&self.uri, &self.name);
     }
 }
 
