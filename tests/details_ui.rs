@@ -18,7 +18,7 @@ use hangar::ui::xml_page::XmlPage;
 use hangar::ui::Window;
 
 mod gui;
-use gui::{app, save_png, settle, wait_for};
+use gui::{app, button, descendants, find, label_texts, save_png, settle, wait_for};
 
 fn init() {
     // Tests in this file run one at a time on one thread (#[gtk::test]).
@@ -27,22 +27,6 @@ fn init() {
     }
     let _ = adw::init();
     hangar::init_resources();
-}
-
-/// The first descendant of `root` of type `T`.
-fn find<T: IsA<gtk::Widget>>(root: &impl IsA<gtk::Widget>) -> Option<T> {
-    let mut stack = vec![root.as_ref().clone()];
-    while let Some(w) = stack.pop() {
-        if let Ok(t) = w.clone().downcast::<T>() {
-            return Some(t);
-        }
-        let mut c = w.first_child();
-        while let Some(ch) = c {
-            c = ch.next_sibling();
-            stack.push(ch);
-        }
-    }
-    None
 }
 
 struct Fixture {
@@ -456,23 +440,6 @@ fn xml_page_checks_as_typed_and_shows_a_diff() {
     f.close();
 }
 
-/// Every label text under `root` (toasts included, while they show).
-fn labels(root: &impl IsA<gtk::Widget>) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.as_ref().clone()];
-    while let Some(w) = stack.pop() {
-        if let Some(l) = w.downcast_ref::<gtk::Label>() {
-            out.push(l.label().to_string());
-        }
-        let mut c = w.first_child();
-        while let Some(ch) = c {
-            c = ch.next_sibling();
-            stack.push(ch);
-        }
-    }
-    out
-}
-
 #[gtk::test]
 fn show_domain_editor_on_the_command_line_opens_the_hardware_tab() {
     init();
@@ -522,7 +489,7 @@ fn show_domain_editor_on_the_command_line_opens_the_hardware_tab() {
     ]))
     .expect("parses");
     wait_for("the message about the missing VM", 10, || {
-        labels(&win)
+        label_texts(&win, false)
             .iter()
             .any(|l| l.contains("No virtual machine “no-such-vm”"))
     });
@@ -609,46 +576,12 @@ fn pci_host_device_source_is_chosen_from_the_hosts_devices() {
     f.close();
 }
 
-/// The first button under `root` whose label is `label`.
-fn button(root: &impl IsA<gtk::Widget>, label: &str) -> Option<gtk::Button> {
-    let mut stack = vec![root.as_ref().clone()];
-    while let Some(w) = stack.pop() {
-        if let Some(b) = w.downcast_ref::<gtk::Button>() {
-            if b.label().as_deref() == Some(label) {
-                return Some(b.clone());
-            }
-        }
-        let mut c = w.first_child();
-        while let Some(ch) = c {
-            c = ch.next_sibling();
-            stack.push(ch);
-        }
-    }
-    None
-}
-
 /// The open window titled `title`.
 fn toplevel(title: &str) -> Option<adw::Window> {
     gtk::Window::list_toplevels()
         .into_iter()
         .filter_map(|w| w.downcast::<adw::Window>().ok())
         .find(|w| w.is_visible() && w.title().as_deref() == Some(title))
-}
-
-fn action_rows(root: &impl IsA<gtk::Widget>) -> Vec<adw::ActionRow> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.as_ref().clone()];
-    while let Some(w) = stack.pop() {
-        if let Some(r) = w.downcast_ref::<adw::ActionRow>() {
-            out.push(r.clone());
-        }
-        let mut c = w.first_child();
-        while let Some(ch) = c {
-            c = ch.next_sibling();
-            stack.push(ch);
-        }
-    }
-    out
 }
 
 #[gtk::test]
@@ -686,12 +619,14 @@ fn disk_source_from_a_pool_volume_or_a_new_volume() {
     let mut browser = None;
     wait_for("the volumes", 30, || {
         browser = toplevel("Choose a Volume");
-        browser
-            .as_ref()
-            .is_some_and(|b| action_rows(b).iter().any(|r| r.is_activatable()))
+        browser.as_ref().is_some_and(|b| {
+            descendants::<adw::ActionRow>(b)
+                .iter()
+                .any(|r| r.is_activatable())
+        })
     });
     let browser = browser.expect("the volume browser");
-    let rows = action_rows(&browser);
+    let rows = descendants::<adw::ActionRow>(&browser);
     let data = rows
         .iter()
         .find(|r| r.title() == "db-primary-data.qcow2")

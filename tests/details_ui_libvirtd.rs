@@ -18,7 +18,7 @@ use hangar::ui::Window;
 mod daemon;
 mod gui;
 use daemon::{test_uri, DomainGuard};
-use gui::{app, save_png, settle, wait_for};
+use gui::{app, find, save_png, settle, wait_for};
 
 fn init() {
     if std::env::var_os("GSETTINGS_BACKEND").is_none() {
@@ -56,22 +56,6 @@ impl Guest {
             _guard: guard,
         }
     }
-}
-
-/// The first descendant of `root` of type `T`.
-fn find<T: IsA<gtk::Widget>>(root: &impl IsA<gtk::Widget>) -> Option<T> {
-    let mut stack = vec![root.as_ref().clone()];
-    while let Some(w) = stack.pop() {
-        if let Ok(t) = w.clone().downcast::<T>() {
-            return Some(t);
-        }
-        let mut c = w.first_child();
-        while let Some(ch) = c {
-            c = ch.next_sibling();
-            stack.push(ch);
-        }
-    }
-    None
 }
 
 struct Fixture {

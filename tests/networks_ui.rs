@@ -17,7 +17,7 @@ use hangar::model::{Connection, Network, Vm};
 use hangar::ui::Window;
 
 mod gui;
-use gui::{app, save_png, screenshot_dir, settle, wait_for};
+use gui::{app, descendants, label_texts, save_png, screenshot_dir, settle, wait_for};
 
 fn init() {
     if std::env::var_os("GSETTINGS_BACKEND").is_none() {
@@ -141,40 +141,6 @@ impl Fixture {
     }
 }
 
-fn descendants<T: IsA<gtk::Widget>>(root: &gtk::Widget) -> Vec<T> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.clone()];
-    while let Some(w) = stack.pop() {
-        if let Ok(t) = w.clone().downcast::<T>() {
-            out.push(t);
-        }
-        let mut c = w.first_child();
-        while let Some(ch) = c {
-            c = ch.next_sibling();
-            stack.push(ch);
-        }
-    }
-    out
-}
-
-fn labels_in(root: &gtk::Widget) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.clone()];
-    while let Some(w) = stack.pop() {
-        if let Some(l) = w.downcast_ref::<gtk::Label>() {
-            if l.is_mapped() {
-                out.push(l.label().to_string());
-            }
-        }
-        let mut c = w.first_child();
-        while let Some(ch) = c {
-            c = ch.next_sibling();
-            stack.push(ch);
-        }
-    }
-    out
-}
-
 #[gtk::test]
 fn the_networks_tab_lists_and_details_networks() {
     let f = open(6);
@@ -194,7 +160,7 @@ fn the_networks_tab_lists_and_details_networks() {
     assert_eq!(default.guest_count(), 2);
     assert!(page.select_network(&default.uuid()));
     settle(200);
-    let labels = labels_in(page.upcast_ref());
+    let labels = label_texts(&page, true);
     let shown = labels.join("\n");
     assert!(shown.contains("192.168.122.0/24"), "{shown}");
     assert!(
@@ -205,7 +171,7 @@ fn the_networks_tab_lists_and_details_networks() {
     save_png(&f.win, "net-01-networks-list");
 
     // Add a static host through the page's own fields: checked as typed, added live.
-    let entries = descendants::<gtk::Entry>(page.upcast_ref());
+    let entries = descendants::<gtk::Entry>(&page);
     let by_placeholder = |p: &str| -> gtk::Entry {
         entries
             .iter()
@@ -223,7 +189,7 @@ fn the_networks_tab_lists_and_details_networks() {
     mac.set_text("52:54:00:zz:00:01");
     ip.set_text("192.168.122.77");
     settle(50);
-    let shown = labels_in(page.upcast_ref()).join("\n");
+    let shown = label_texts(&page, true).join("\n");
     assert!(shown.contains("Not a MAC address"), "{shown}");
     let add = descendants::<gtk::Button>(&row)
         .into_iter()
@@ -258,13 +224,13 @@ fn the_networks_tab_lists_and_details_networks() {
     save_png(&f.win, "net-02-network-stopped");
 
     // Its XML, in the highlighted editor, applied as a whole.
-    let expander = descendants::<gtk::Expander>(page.upcast_ref())
+    let expander = descendants::<gtk::Expander>(&page)
         .into_iter()
         .find(|e| e.label().is_some_and(|l| l == "Show XML"))
         .expect("the Show XML expander");
     expander.set_expanded(true);
     settle(100);
-    let view = descendants::<sourceview5::View>(page.upcast_ref())
+    let view = descendants::<sourceview5::View>(&page)
         .into_iter()
         .next()
         .expect("the network's XML editor");
@@ -281,7 +247,7 @@ fn the_networks_tab_lists_and_details_networks() {
     buffer.set_text(&xml.replace("</network>", "  <domain name='lab.test'/>\n</network>"));
     settle(100);
     save_png(&f.win, "net-02b-network-xml");
-    let apply = descendants::<gtk::Button>(page.upcast_ref())
+    let apply = descendants::<gtk::Button>(&page)
         .into_iter()
         .find(|b| b.label().is_some_and(|l| l == "_Apply XML"))
         .expect("Apply XML");
@@ -326,12 +292,12 @@ fn settings_are_checked_as_typed_and_ipv6_ranges_edited() {
     assert!(page.select_network(&routed.uuid()));
     settle(200);
     let row = |title: &str| -> adw::EntryRow {
-        descendants::<adw::EntryRow>(page.upcast_ref())
+        descendants::<adw::EntryRow>(&page)
             .into_iter()
             .find(|r| r.title() == title)
             .unwrap_or_else(|| panic!("an entry row titled {title}"))
     };
-    let shown = || labels_in(page.upcast_ref()).join("\n");
+    let shown = || label_texts(&page, true).join("\n");
 
     // A bad MTU marks its row and says what is wrong, naming the field.
     let mtu = row("MTU");

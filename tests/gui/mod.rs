@@ -93,3 +93,41 @@ pub fn app() -> hangar::application::Application {
         .clone()
     })
 }
+
+/// Every widget of type `T` under `root` (itself included), depth first.
+pub fn descendants<T: IsA<gtk::Widget>>(root: &impl IsA<gtk::Widget>) -> Vec<T> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.as_ref().clone()];
+    while let Some(w) = stack.pop() {
+        if let Ok(t) = w.clone().downcast::<T>() {
+            out.push(t);
+        }
+        let mut c = w.first_child();
+        while let Some(ch) = c {
+            c = ch.next_sibling();
+            stack.push(ch);
+        }
+    }
+    out
+}
+
+/// The first widget of type `T` under `root`.
+pub fn find<T: IsA<gtk::Widget>>(root: &impl IsA<gtk::Widget>) -> Option<T> {
+    descendants(root).into_iter().next()
+}
+
+/// The text of every label under `root`; only those on screen with `mapped_only`.
+pub fn label_texts(root: &impl IsA<gtk::Widget>, mapped_only: bool) -> Vec<String> {
+    descendants::<gtk::Label>(root)
+        .into_iter()
+        .filter(|l| !mapped_only || l.is_mapped())
+        .map(|l| l.label().to_string())
+        .collect()
+}
+
+/// The first button under `root` whose label is `label`.
+pub fn button(root: &impl IsA<gtk::Widget>, label: &str) -> Option<gtk::Button> {
+    descendants::<gtk::Button>(root)
+        .into_iter()
+        .find(|b| b.label().as_deref() == Some(label))
+}
