@@ -12,14 +12,13 @@ use adw::prelude::*;
 use gtk::{gdk, gio};
 use vte4::prelude::*;
 
-use hangar::model::Connection;
 use hangar::ui::console::{ConsolePage, ConsoleState, SerialPage};
 use hangar::ui::Window;
 
 mod daemon;
 mod gui;
 use daemon::test_uri;
-use gui::{app, render, save_png, screenshot_dir, settle, wait_for};
+use gui::{render, save_png, screenshot_dir, settle, wait_for};
 
 fn init() {
     // Tests in this file run one at a time on the GTK thread; nothing else reads the
@@ -168,9 +167,13 @@ impl Drop for Guest {
     }
 }
 
-struct Fixture {
-    win: Window,
-    store: gio::ListStore,
+struct Fixture(gui::AppWindow);
+
+impl std::ops::Deref for Fixture {
+    type Target = gui::AppWindow;
+    fn deref(&self) -> &gui::AppWindow {
+        &self.0
+    }
 }
 
 impl Fixture {
@@ -180,34 +183,7 @@ impl Fixture {
 
     fn open_uri(title: &str, uri: &str) -> Fixture {
         init();
-        let uri = uri.to_string();
-        let app = app();
-        let settings = hangar::application::settings();
-        let store = gio::ListStore::new::<Connection>();
-        let win = Window::new(&app, &settings, &store);
-        win.set_title(Some(title));
-        win.set_default_size(1100, 760);
-        win.present();
-        let conn = Connection::new(&uri, false, false);
-        win.watch_connection(&conn);
-        store.append(&conn);
-        conn.connect_now();
-        wait_for("the connection to load", 60, || conn.loaded());
-        Fixture { win, store }
-    }
-
-    fn conn(&self) -> Connection {
-        self.store.item(0).and_downcast().expect("a connection")
-    }
-
-    /// Select the VM and show one of its tabs.
-    fn show(&self, name: &str, tab: &str) {
-        let conn = self.conn();
-        wait_for("the guest in the list", 60, || conn.find_vm(name).is_some());
-        let vm = conn.find_vm(name).expect("guest listed");
-        assert!(self.win.select_item(vm.upcast_ref()), "guest selectable");
-        self.win.vm_page().show_page(tab);
-        settle(100);
+        Fixture(gui::AppWindow::open(title, uri))
     }
 
     fn console(&self) -> ConsolePage {
@@ -221,11 +197,7 @@ impl Fixture {
     }
 
     fn close(self) {
-        for c in self.store.iter::<Connection>().flatten() {
-            c.backend().shutdown();
-        }
-        self.win.destroy();
-        settle(50);
+        self.0.close();
     }
 }
 

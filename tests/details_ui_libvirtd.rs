@@ -7,18 +7,15 @@
 //! `HANGAR_TEST_LIBVIRT_URI`. Without it these tests fail, never pass silently.
 
 use adw::prelude::*;
-use gtk::gio;
 
 use hangar::backend::domain_xml::{DomainXml, Section};
-use hangar::model::Connection;
 use hangar::ui::hardware::HardwarePage;
 use hangar::ui::xml_page::XmlPage;
-use hangar::ui::Window;
 
 mod daemon;
 mod gui;
 use daemon::{test_uri, DomainGuard};
-use gui::{app, find, save_png, settle, wait_for};
+use gui::{find, save_png, settle, wait_for};
 
 fn init() {
     if std::env::var_os("GSETTINGS_BACKEND").is_none() {
@@ -58,40 +55,19 @@ impl Guest {
     }
 }
 
-struct Fixture {
-    win: Window,
-    store: gio::ListStore,
+struct Fixture(gui::AppWindow);
+
+impl std::ops::Deref for Fixture {
+    type Target = gui::AppWindow;
+    fn deref(&self) -> &gui::AppWindow {
+        &self.0
+    }
 }
 
 impl Fixture {
     fn open(title: &str) -> Fixture {
         init();
-        let app = app();
-        let settings = hangar::application::settings();
-        let store = gio::ListStore::new::<Connection>();
-        let win = Window::new(&app, &settings, &store);
-        win.set_title(Some(title));
-        win.set_default_size(1100, 760);
-        win.present();
-        let conn = Connection::new(&test_uri(), false, false);
-        win.watch_connection(&conn);
-        store.append(&conn);
-        conn.connect_now();
-        wait_for("the connection to load", 60, || conn.loaded());
-        Fixture { win, store }
-    }
-
-    fn conn(&self) -> Connection {
-        self.store.item(0).and_downcast().expect("a connection")
-    }
-
-    fn show(&self, name: &str, tab: &str) {
-        let conn = self.conn();
-        wait_for("the guest in the list", 60, || conn.find_vm(name).is_some());
-        let vm = conn.find_vm(name).expect("guest listed");
-        assert!(self.win.select_item(vm.upcast_ref()), "guest selectable");
-        self.win.vm_page().show_page(tab);
-        settle(100);
+        Fixture(gui::AppWindow::open(title, &test_uri()))
     }
 
     fn hardware(&self) -> HardwarePage {
@@ -103,11 +79,7 @@ impl Fixture {
     }
 
     fn close(self) {
-        for c in self.store.iter::<Connection>().flatten() {
-            c.backend().shutdown();
-        }
-        self.win.destroy();
-        settle(50);
+        self.0.close();
     }
 }
 

@@ -82,6 +82,9 @@ thread_local! {
 
 /// One registered application for the whole test process (GTK tests share a thread).
 pub fn app() -> hangar::application::Application {
+    // As `hangar::run` does: libvirt's errors reach the person through Hangar, not
+    // libvirt's own printing to stderr.
+    virt::error::clear_error_callback();
     APP.with(|a| {
         a.get_or_init(|| {
             let app = hangar::application::Application::new();
@@ -130,4 +133,55 @@ pub fn button(root: &impl IsA<gtk::Widget>, label: &str) -> Option<gtk::Button> 
     descendants::<gtk::Button>(root)
         .into_iter()
         .find(|b| b.label().as_deref() == Some(label))
+}
+
+/// A Hangar window on one connection (opened and loaded), for tests that drive a VM's
+/// pages.
+pub struct AppWindow {
+    pub win: hangar::ui::Window,
+    pub store: gio::ListStore,
+}
+
+impl AppWindow {
+    /// A presented 1100×760 window titled `title`, connected to `uri`, once the
+    /// connection has loaded.
+    pub fn open(title: &str, uri: &str) -> AppWindow {
+        use hangar::model::Connection;
+        let app = app();
+        let settings = hangar::application::settings();
+        let store = gio::ListStore::new::<Connection>();
+        let win = hangar::ui::Window::new(&app, &settings, &store);
+        win.set_title(Some(title));
+        win.set_default_size(1100, 760);
+        win.present();
+        let conn = Connection::new(uri, false, false);
+        win.watch_connection(&conn);
+        store.append(&conn);
+        conn.connect_now();
+        wait_for("the connection to load", 60, || conn.loaded());
+        AppWindow { win, store }
+    }
+
+    pub fn conn(&self) -> hangar::model::Connection {
+        self.store.item(0).and_downcast().expect("a connection")
+    }
+
+    /// Select the VM named `name` (waiting for it to be listed) and show its `tab`.
+    pub fn show(&self, name: &str, tab: &str) {
+        let conn = self.conn();
+        wait_for("the guest in the list", 60, || conn.find_vm(name).is_some());
+        let vm = conn.find_vm(name).expect("guest listed");
+        assert!(self.win.select_item(vm.upcast_ref()), "guest selectable");
+        self.win.vm_page().show_page(tab);
+        settle(100);
+    }
+
+    /// Disconnect and close the window.
+    pub fn close(self) {
+        for c in self.store.iter::<hangar::model::Connection>().flatten() {
+            c.backend().shutdown();
+        }
+        self.win.destroy();
+        settle(50);
+    }
 }
