@@ -1,5 +1,6 @@
 //! The VNC display widget against servers that misbehave: one that sends garbage, one
-//! that closes in the middle of the handshake, one that refuses with a reason, and one
+//! that closes in the middle of the handshake, one that stalls, one that refuses with a
+//! reason, and one
 //! that changes the screen size 50 times a second. Each must end in an error or a clean
 //! disconnection (or keep up), never a crash or a frozen main loop. Runs under Xvfb;
 //! the servers are tiny threads on 127.0.0.1.
@@ -1002,4 +1003,84 @@ fn an_rfb_3_3_refusal_ends_with_the_servers_reason() {
         "an error with the server's reason: {ev:?}"
     );
     win.destroy();
+}
+
+/// A guest whose VNC server accepts and then says nothing (or stops after its version
+/// line): the Console tab gives up with a reason after its handshake time, and the main
+/// loop keeps running all along. The guest is a running domain of libvirt's test driver
+/// whose `<graphics>` points at the stalling server on 127.0.0.1.
+#[gtk::test]
+fn a_display_that_stalls_ends_in_an_error_not_a_spinner() {
+    use hangar::model::{Connection, Vm};
+    use hangar::ui::console::{ConsolePage, ConsoleState};
+    init();
+    virt::error::clear_error_callback();
+    for (what, greeting) in [
+        ("silent", &b""[..]),
+        ("after its version", b"RFB 003.008\n"),
+    ] {
+        let port = server(move |mut s| {
+            let _ = s.write_all(greeting);
+            // Hold the connection open, saying nothing more.
+            std::thread::sleep(Duration::from_secs(10));
+        });
+        let dir = std::env::temp_dir().join(format!(
+            "hangar-stall-{}-{}",
+            std::process::id(),
+            greeting.len()
+        ));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let node = dir.join("node.xml");
+        std::fs::write(
+            &node,
+            format!(
+                "<node xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>\
+                 <domain type='test'><name>stalls</name><memory unit='MiB'>64</memory>\
+                 <os><type arch='x86_64'>hvm</type></os><devices>\
+                 <graphics type='vnc' port='{port}' autoport='no' listen='127.0.0.1'/>\
+                 </devices><test:runstate>1</test:runstate></domain></node>"
+            ),
+        )
+        .expect("node file");
+        let conn = Connection::new(&format!("test://{}", node.display()), false, false);
+        conn.connect_now();
+        wait_for("the connection to load", 30, || conn.loaded());
+        let vm: Vm = conn
+            .domains()
+            .iter::<Vm>()
+            .flatten()
+            .next()
+            .expect("the guest");
+
+        let page = ConsolePage::new();
+        page.set_handshake_timeout(Duration::from_secs(2));
+        let win = gtk::Window::builder()
+            .default_width(640)
+            .default_height(400)
+            .child(&page)
+            .build();
+        win.present();
+        page.set_vm(Some((&conn, &vm)));
+        page.ensure_connected();
+        let started = Instant::now();
+        wait_for(&format!("a connecting page ({what})"), 10, || {
+            page.state() == ConsoleState::Connecting
+        });
+        let worst = wait_for(&format!("the error page ({what})"), 15, || {
+            page.state() == ConsoleState::Error
+        });
+        assert!(
+            started.elapsed() >= Duration::from_millis(1500),
+            "not before the handshake time ({what}): {:?}",
+            started.elapsed()
+        );
+        assert_eq!(page.error_text(), "The display did not answer.", "{what}");
+        assert!(
+            worst < Duration::from_millis(500),
+            "the main loop froze for {worst:?} ({what})"
+        );
+        win.destroy();
+        conn.backend().shutdown();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -123,6 +123,8 @@ mod imp {
         pub state: Cell<Option<ConsoleState>>,
         /// Bumped at each connection attempt, so late answers of an old one are dropped.
         pub attempt: Cell<u64>,
+        /// How long a handshake may take ([`HANDSHAKE_TIMEOUT`]; tests shorten it).
+        pub handshake_timeout: Cell<Option<Duration>>,
         pub retries: Cell<u32>,
         pub retry_source: RefCell<Option<glib::SourceId>>,
         /// The reason of the last failure, kept for the disconnected page.
@@ -244,6 +246,11 @@ impl ConsolePage {
 
     pub fn password_error(&self) -> String {
         self.imp().password_error.label().to_string()
+    }
+
+    /// How long the VNC handshake may take before the page gives up (20 s unless set).
+    pub fn set_handshake_timeout(&self, timeout: Duration) {
+        self.imp().handshake_timeout.set(Some(timeout));
     }
 
     pub fn error_text(&self) -> String {
@@ -857,7 +864,12 @@ impl ConsolePage {
             // A server that accepts and then says nothing must not leave a spinner
             // forever.
             let weak = this.downgrade();
-            glib::timeout_add_local_once(HANDSHAKE_TIMEOUT, move || {
+            let timeout = this
+                .imp()
+                .handshake_timeout
+                .get()
+                .unwrap_or(HANDSHAKE_TIMEOUT);
+            glib::timeout_add_local_once(timeout, move || {
                 if let Some(this) = weak.upgrade() {
                     if this.imp().attempt.get() == attempt
                         && this.state() == ConsoleState::Connecting
