@@ -1,8 +1,8 @@
 //! The VNC display widget against servers that misbehave: one that sends garbage, one
 //! that closes in the middle of the handshake, one that stalls, one that refuses with a
-//! reason, and one that changes the screen size 50 times a second. Each must end in an error or a clean
-//! disconnection (or keep up), never a crash or a frozen main loop. Runs under Xvfb;
-//! the servers are tiny threads on 127.0.0.1.
+//! reason, and one that changes the screen size 50 times a second. Each must end in an
+//! error or a clean disconnection (or keep up), never a crash or a frozen main loop.
+//! Runs under Xvfb; the servers are tiny threads on 127.0.0.1.
 
 use std::cell::RefCell;
 use std::io::{Read, Write};
