@@ -27,7 +27,7 @@ test_pkgs=(
   libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86 dnsmasq-base iproute2
   xvfb xauth dbus dbus-x11 at-spi2-core python3-pyatspi python3-gi imagemagick
   libxml2-utils procps psmisc xdotool xclip gnome-keyring
-  openssh-server openssh-client netcat-openbsd
+  openssh-server openssh-client netcat-openbsd openbox x11-utils
 )
 pkgs=("${build_pkgs[@]}")
 [ "$want_tests" = 1 ] && pkgs+=("${test_pkgs[@]}")

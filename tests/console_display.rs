@@ -1083,3 +1083,95 @@ fn a_display_that_stalls_ends_in_an_error_not_a_spinner() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// The console's own window: in fullscreen its header bar floats over the console
+/// (hidden until the pointer reaches the top edge) instead of taking space above it;
+/// out of fullscreen it is back above the console.
+#[gtk::test]
+fn the_console_window_floats_its_header_in_fullscreen() {
+    use hangar::model::{Connection, Vm};
+    init();
+    let conn = Connection::new("test:///default", false, false);
+    conn.connect_now();
+    wait_for("the connection to load", 30, || conn.loaded());
+    let vm: Vm = conn
+        .domains()
+        .iter::<Vm>()
+        .flatten()
+        .next()
+        .expect("a guest");
+    // Fullscreen is the window manager's to grant: run one for this test only.
+    let _wm = WindowManager::start();
+    let win = hangar::ui::console::window::console_window(&conn, &vm, None);
+    win.present();
+    wait_for("the window on screen", 10, || win.is_mapped());
+    let revealer = {
+        let mut stack = vec![win.clone().upcast::<gtk::Widget>()];
+        let mut found = None;
+        while let Some(w) = stack.pop() {
+            if let Ok(r) = w.clone().downcast::<gtk::Revealer>() {
+                found = Some(r);
+                break;
+            }
+            let mut c = w.first_child();
+            while let Some(ch) = c {
+                c = ch.next_sibling();
+                stack.push(ch);
+            }
+        }
+        found.expect("the header's revealer")
+    };
+    let in_overlay = |r: &gtk::Revealer| r.parent().is_some_and(|p| p.is::<gtk::Overlay>());
+    assert!(!in_overlay(&revealer) && revealer.reveals_child());
+    win.fullscreen();
+    wait_for("fullscreen", 10, || win.is_fullscreen());
+    wait_for("the header floating and hidden", 5, || {
+        in_overlay(&revealer) && !revealer.reveals_child()
+    });
+    win.unfullscreen();
+    wait_for("out of fullscreen", 10, || !win.is_fullscreen());
+    wait_for("the header back above the console", 5, || {
+        !in_overlay(&revealer) && revealer.reveals_child()
+    });
+    win.destroy();
+    conn.backend().shutdown();
+}
+
+/// Openbox on the test's X display, stopped when dropped.
+struct WindowManager(std::process::Child);
+
+impl WindowManager {
+    fn start() -> WindowManager {
+        let child = std::process::Command::new("openbox")
+            .arg("--sm-disable")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("openbox runs (build-aux/install-deps.sh --test installs it)");
+        let wm = WindowManager(child);
+        // Managing once it has announced itself on the root window.
+        let start = Instant::now();
+        loop {
+            let out = std::process::Command::new("xprop")
+                .args(["-root", "_NET_SUPPORTING_WM_CHECK"])
+                .output()
+                .expect("xprop runs");
+            if String::from_utf8_lossy(&out.stdout).contains("window id") {
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "openbox did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        wm
+    }
+}
+
+impl Drop for WindowManager {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

@@ -52,9 +52,22 @@ pub fn console_window(conn: &Connection, vm: &Vm, parent: Option<&gtk::Window>) 
         }
     });
     win.add_controller(motion);
-    let r = revealer.clone();
+    let (r, t, o) = (revealer.clone(), top.clone(), overlay.clone());
     win.connect_fullscreened_notify(move |w| {
-        r.set_reveal_child(!w.is_fullscreen());
+        // Moving the bar, not just hiding it: revealed in fullscreen over a box it
+        // would shrink the console (and resize a guest that follows the window).
+        let full = w.is_fullscreen();
+        let in_overlay = r
+            .parent()
+            .is_some_and(|p| p != t.clone().upcast::<gtk::Widget>());
+        if full && !in_overlay {
+            t.remove(&r);
+            o.add_overlay(&r);
+        } else if !full && in_overlay {
+            o.remove_overlay(&r);
+            t.prepend(&r);
+        }
+        r.set_reveal_child(!full);
     });
     page.set_vm(Some((conn, vm)));
     let weak = page.downgrade();
