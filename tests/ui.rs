@@ -232,6 +232,29 @@ fn demo_lab_fills_the_window() {
         "CPU graph has data"
     );
     save_png(&f.win, "02-vm-overview");
+
+    // Guest pictures in the rows: a running guest's picture stands for its state; a
+    // paused or crashed one keeps its state icon, as a badge over the picture.
+    let row_of = |name: &str| {
+        gui::descendants::<hangar::ui::list_row::ListRow>(&f.win.list_view())
+            .into_iter()
+            .find(|r| r.vm().is_some_and(|v| v.name() == name))
+            .unwrap_or_else(|| panic!("a row for {name}"))
+    };
+    let with_picture = |name: &str| row_of(name).thumbnail().is_some_and(|t| t.has_picture());
+    wait_for("guest pictures in the rows", 30, || {
+        with_picture("ci-runner-01") && with_picture("db-replica")
+    });
+    settle(100);
+    assert!(
+        !row_of("ci-runner-01").shows_state_icon(),
+        "running: the picture says it"
+    );
+    assert!(
+        row_of("db-replica").shows_state_icon(),
+        "paused: the badge says it"
+    );
+    save_png(&f.win, "02b-list-state-badges");
     f.close();
 }
 

@@ -9,6 +9,7 @@ use gtk::subclass::prelude::*;
 use super::console::{Thumbnail, VncDisplay};
 use super::graph::Graph;
 use super::state::{state_css, state_icon, state_label};
+use crate::backend::domain::DomainState;
 use crate::i18n::gettext;
 use crate::model::{ConnStatus, Connection, Vm};
 
@@ -263,22 +264,47 @@ impl ListRow {
     }
 
     /// VM rows keep the first column as wide as a thumbnail while thumbnails are on, so
-    /// names line up; the state icon shows there until a picture does.
+    /// names line up; the state icon shows there until a picture does. Over a picture
+    /// of a guest that is not simply running (paused, crashed…) the state icon stays, as
+    /// a badge in the picture's corner, so the list still tells states apart at a glance.
     fn sync_icon_slot(&self) {
         let imp = self.imp();
         let thumb = imp.thumbnail.borrow();
-        let is_vm = self.vm().is_some();
+        let vm = self.vm();
+        let is_vm = vm.is_some();
         let picture = thumb.as_ref().is_some_and(|t| t.has_picture());
-        imp.icon.set_visible(!(is_vm && picture));
-        let width = if is_vm && thumb.is_some() {
-            THUMBNAIL_SIZE.0
+        let running = vm.is_some_and(|v| v.domain_state() == DomainState::Running);
+        let badge = is_vm && picture && !running;
+        imp.icon.set_visible(!(is_vm && picture) || badge);
+        if badge {
+            imp.icon.set_size_request(-1, -1);
+            imp.icon.set_halign(gtk::Align::End);
+            imp.icon.set_valign(gtk::Align::End);
+            imp.icon.add_css_class("thumbnail-badge");
+            // Drawn after (over) the picture.
+            if let Some(t) = thumb.as_ref() {
+                imp.icon.insert_after(self, Some(t));
+            }
         } else {
-            -1
-        };
-        imp.icon.set_size_request(width, -1);
+            let width = if is_vm && thumb.is_some() {
+                THUMBNAIL_SIZE.0
+            } else {
+                -1
+            };
+            imp.icon.set_size_request(width, -1);
+            imp.icon.set_halign(gtk::Align::Fill);
+            imp.icon.set_valign(gtk::Align::Center);
+            imp.icon.remove_css_class("thumbnail-badge");
+        }
         if let Some(t) = thumb.as_ref() {
             t.set_visible(is_vm);
         }
+    }
+
+    /// Whether the state icon is on screen: beside the name, or as a badge over the
+    /// guest's picture.
+    pub fn shows_state_icon(&self) -> bool {
+        self.imp().icon.is_visible()
     }
 
     /// Show a spinner at the end of the row while something is under way.
@@ -337,6 +363,7 @@ impl ListRow {
                 t.set_vm(None);
             }
         }
+        self.sync_icon_slot();
         self.update_property(&[gtk::accessible::Property::Label(&name)]);
     }
 
