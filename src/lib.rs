@@ -61,6 +61,27 @@ pub fn init_resources() {
 
 /// The program: parse the command line locally for help, version and mistakes, then
 /// hand it to the (possibly already running) application.
+/// Make the calling thread (the one that will run GTK) the owner of GLib's default main
+/// context, for the rest of the process.
+///
+/// libvirt's event loop lives on that same default context: `virEventRunDefaultImpl`
+/// iterates it, on the thread [`backend::events::init_event_loop`] starts when the first
+/// connection opens. When that thread got there first (a `--connect` connection opens
+/// while GTK starts) it held the context while waiting in poll, and
+/// `g_application_run` refused to start ("cannot acquire the default main context"), one
+/// start in ten here. Owned by the GTK thread from the start, the context is iterated by
+/// GTK's main loop, which dispatches libvirt's watches and timers too, and no event
+/// thread is started. Returns false when another thread owns it already.
+pub fn own_default_main_context() -> bool {
+    // SAFETY: acquiring the default context has no precondition; it is never released,
+    // on purpose (see above).
+    let owned = unsafe { gtk::glib::ffi::g_main_context_acquire(std::ptr::null_mut()) != 0 };
+    if owned {
+        backend::events::main_loop_dispatches();
+    }
+    owned
+}
+
 pub fn run() -> std::process::ExitCode {
     use gtk::prelude::*;
     choose_renderer();
@@ -87,6 +108,10 @@ pub fn run() -> std::process::ExitCode {
     i18n::init();
     init_resources();
     gtk::glib::set_application_name(&i18n::gettext("Hangar"));
+    if !own_default_main_context() {
+        eprintln!("hangar: GLib's main context is owned by another thread");
+        return std::process::ExitCode::FAILURE;
+    }
     // Start opening the connection named on the command line now, while GTK starts:
     // a big hypervisor takes a while to answer, and the window is not needed for it.
     if let Some(uri) = &opts.connect {

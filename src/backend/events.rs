@@ -10,6 +10,7 @@ use std::ffi::{c_char, c_int, c_void, CStr};
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
@@ -161,7 +162,9 @@ pub enum Event {
 
 static EVENT_LOOP: OnceLock<Result<()>> = OnceLock::new();
 
-/// Install libvirt's default event loop and start the thread that runs it.
+/// Install libvirt's default event loop (GLib's default main context) and, unless the
+/// application's main loop iterates that context ([`main_loop_dispatches`]), start the
+/// thread that runs it.
 ///
 /// Call once before the first `Connect::open` in the process; later calls return the
 /// first call's result and do nothing else (thread-safe). The thread is named
@@ -170,8 +173,31 @@ pub fn init_event_loop() -> Result<()> {
     EVENT_LOOP.get_or_init(start_event_loop).clone()
 }
 
+/// Set when the GTK thread owns GLib's default main context for good (the application):
+/// its main loop then dispatches libvirt's watches and timers, and no thread of ours
+/// iterates the context.
+static MAIN_LOOP_DISPATCHES: AtomicBool = AtomicBool::new(false);
+
+/// Say that the calling thread's main loop iterates GLib's default main context for the
+/// rest of the process (see `hangar::own_default_main_context`). Call before the first
+/// connection opens.
+pub fn main_loop_dispatches() {
+    MAIN_LOOP_DISPATCHES.store(true, Ordering::SeqCst);
+}
+
+/// Whether [`init_event_loop`] started a thread of its own to run libvirt's events.
+pub fn event_thread_running() -> bool {
+    EVENT_THREAD.load(Ordering::SeqCst)
+}
+
+static EVENT_THREAD: AtomicBool = AtomicBool::new(false);
+
 fn start_event_loop() -> Result<()> {
     virt::event::event_register_default_impl()?;
+    if MAIN_LOOP_DISPATCHES.load(Ordering::SeqCst) {
+        return Ok(());
+    }
+    EVENT_THREAD.store(true, Ordering::SeqCst);
     std::thread::Builder::new()
         .name("libvirt-events".into())
         .spawn(|| loop {
