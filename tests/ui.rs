@@ -255,6 +255,23 @@ fn demo_lab_fills_the_window() {
         "paused: the badge says it"
     );
     save_png(&f.win, "02b-list-state-badges");
+    // A screen that did not change (the test driver's never does) is fetched again
+    // but not decoded and drawn again.
+    let thumb = row_of("ci-runner-01").thumbnail().expect("a thumbnail");
+    let (shots, shown) = (thumb.screenshots(), thumb.updates());
+    for _ in 0..2 {
+        f.win.thumbnails_tick();
+        settle(300);
+    }
+    // Decoding and scaling take up to a second in a debug build: give a redraw that
+    // should not happen the time to happen.
+    settle(3000);
+    assert!(thumb.screenshots() >= shots + 2, "fetched on each tick");
+    assert_eq!(
+        thumb.updates(),
+        shown,
+        "the same picture is not drawn again"
+    );
     f.close();
 }
 

@@ -36,6 +36,9 @@ mod imp {
         pub generation: Cell<u64>,
         /// Pictures shown so far (for tests).
         pub updates: Cell<u64>,
+        /// A hash of the last screenshot shown: an unchanged screen is not decoded,
+        /// scaled and drawn again (most guests' screens sit still most of the time).
+        pub last_shot: Cell<Option<u64>>,
         /// Screenshots asked of libvirt so far, by domain UUID (for tests: a list row's
         /// thumbnail shows other VMs as the row is reused).
         pub screenshots: RefCell<std::collections::HashMap<String, u64>>,
@@ -201,6 +204,7 @@ impl Thumbnail {
 
     fn hide_picture(&self) {
         let imp = self.imp();
+        imp.last_shot.set(None);
         imp.picture.set_paintable(None::<&gdk::Paintable>);
         if imp.button.is_visible() {
             imp.button.set_visible(false);
@@ -252,6 +256,7 @@ impl Thumbnail {
         // An open console already has the picture.
         if let Some(d) = imp.display.upgrade().filter(|d| d.is_ready()) {
             if let Some(t) = d.current_texture() {
+                imp.last_shot.set(None);
                 self.show(t, imp.generation.get());
                 return;
             }
@@ -273,6 +278,15 @@ impl Thumbnail {
             }
             match r {
                 Ok((_, bytes)) => {
+                    let hash = {
+                        use std::hash::{Hash, Hasher};
+                        let mut h = std::collections::hash_map::DefaultHasher::new();
+                        bytes.hash(&mut h);
+                        h.finish()
+                    };
+                    if imp.last_shot.replace(Some(hash)) == Some(hash) && this.has_picture() {
+                        return;
+                    }
                     let bytes = glib::Bytes::from_owned(bytes);
                     // A small thumbnail decodes on a pool thread (then scales there).
                     let t = if compact.is_some() {
