@@ -320,74 +320,73 @@ pub fn check_name(name: &str, existing: &[String]) -> Check<String> {
     Ok(name.to_string())
 }
 
-/// An IPv4 network in CIDR notation with room for a gateway and one guest (/8 to /30).
-pub fn check_ipv4_cidr(text: &str) -> Check<Ipv4Net> {
+/// A network in CIDR notation, `address/prefix`, with the prefix in `prefixes` and no
+/// host bits set; `containing` makes the network of an address, `addr` reads it back.
+fn check_cidr<A, N>(
+    text: &str,
+    prefixes: std::ops::RangeInclusive<u8>,
+    containing: fn(A, u8) -> N,
+    addr: fn(&N) -> A,
+) -> Check<N>
+where
+    A: std::str::FromStr + PartialEq + Copy,
+    N: fmt::Display,
+{
     let text = text.trim();
     if text.is_empty() {
         return Err(Problem::Empty);
     }
-    let (a, p) = text
-        .split_once('/')
-        .ok_or_else(|| Problem::NotCidr(text.to_string()))?;
-    let addr: Ipv4Addr = a.parse().map_err(|_| Problem::NotCidr(text.to_string()))?;
-    let prefix: u8 = p.parse().map_err(|_| Problem::NotCidr(text.to_string()))?;
-    if !(8..=30).contains(&prefix) {
-        return Err(Problem::PrefixRange { min: 8, max: 30 });
+    let not_cidr = || Problem::NotCidr(text.to_string());
+    let (a, p) = text.split_once('/').ok_or_else(not_cidr)?;
+    let address: A = a.parse().map_err(|_| not_cidr())?;
+    let prefix: u8 = p.parse().map_err(|_| not_cidr())?;
+    if !prefixes.contains(&prefix) {
+        return Err(Problem::PrefixRange {
+            min: *prefixes.start(),
+            max: *prefixes.end(),
+        });
     }
-    let net = Ipv4Net::containing(addr, prefix);
-    if net.addr != addr {
+    let net = containing(address, prefix);
+    if addr(&net) != address {
         return Err(Problem::HostBitsSet {
             suggestion: net.to_string(),
         });
     }
     Ok(net)
+}
+
+/// An IPv4 network in CIDR notation with room for a gateway and one guest (/8 to /30).
+pub fn check_ipv4_cidr(text: &str) -> Check<Ipv4Net> {
+    check_cidr(text, 8..=30, Ipv4Net::containing, |n| n.addr)
 }
 
 /// An IPv6 network in CIDR notation (/8 to /126; libvirt's DHCPv6 wants /64 or longer
 /// prefixes to be routable, but does not demand it).
 pub fn check_ipv6_cidr(text: &str) -> Check<Ipv6Net> {
+    check_cidr(text, 8..=126, Ipv6Net::containing, |n| n.addr)
+}
+
+/// An IP address of either family.
+fn parse_ip(text: &str) -> Check<IpAddr> {
     let text = text.trim();
     if text.is_empty() {
         return Err(Problem::Empty);
     }
-    let (a, p) = text
-        .split_once('/')
-        .ok_or_else(|| Problem::NotCidr(text.to_string()))?;
-    let addr: Ipv6Addr = a.parse().map_err(|_| Problem::NotCidr(text.to_string()))?;
-    let prefix: u8 = p.parse().map_err(|_| Problem::NotCidr(text.to_string()))?;
-    if !(8..=126).contains(&prefix) {
-        return Err(Problem::PrefixRange { min: 8, max: 126 });
-    }
-    let net = Ipv6Net::containing(addr, prefix);
-    if net.addr != addr {
-        return Err(Problem::HostBitsSet {
-            suggestion: net.to_string(),
-        });
-    }
-    Ok(net)
+    text.parse()
+        .map_err(|_| Problem::NotAddress(text.to_string()))
 }
 
 fn parse_v4(text: &str) -> Check<Ipv4Addr> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(Problem::Empty);
-    }
-    match text.parse::<IpAddr>() {
-        Ok(IpAddr::V4(a)) => Ok(a),
-        Ok(IpAddr::V6(_)) => Err(Problem::WrongFamily),
-        Err(_) => Err(Problem::NotAddress(text.to_string())),
+    match parse_ip(text)? {
+        IpAddr::V4(a) => Ok(a),
+        IpAddr::V6(_) => Err(Problem::WrongFamily),
     }
 }
 
 fn parse_v6(text: &str) -> Check<Ipv6Addr> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(Problem::Empty);
-    }
-    match text.parse::<IpAddr>() {
-        Ok(IpAddr::V6(a)) => Ok(a),
-        Ok(IpAddr::V4(_)) => Err(Problem::WrongFamily),
-        Err(_) => Err(Problem::NotAddress(text.to_string())),
+    match parse_ip(text)? {
+        IpAddr::V6(a) => Ok(a),
+        IpAddr::V4(_) => Err(Problem::WrongFamily),
     }
 }
 
