@@ -98,12 +98,23 @@ pub fn outside_change_banner(on_reload: impl Fn() + 'static) -> gtk::InfoBar {
 }
 
 /// Call `f` whenever `vm`'s definition or run state may have changed (libvirt's
-/// defined/updated, started/stopped and device added/removed events).
-pub fn watch_config(vm: &Vm, f: impl Fn() + 'static) -> glib::SignalHandlerId {
-    vm.connect_local("config-changed", false, move |_| {
-        f();
-        None
-    })
+/// defined/updated, started/stopped and device added/removed events), instead of
+/// following the VM `slot` held so far (none for `None`).
+pub fn rewatch_config(
+    slot: &RefCell<Option<(Vm, glib::SignalHandlerId)>>,
+    vm: Option<&Vm>,
+    f: impl Fn() + 'static,
+) {
+    if let Some((old, id)) = slot.take() {
+        old.disconnect(id);
+    }
+    if let Some(vm) = vm {
+        let id = vm.connect_local("config-changed", false, move |_| {
+            f();
+            None
+        });
+        slot.replace(Some((vm.clone(), id)));
+    }
 }
 
 /// libvirt sends no event when only the persistent definition of a domain changes
@@ -578,18 +589,12 @@ impl HardwarePage {
         if self.is_dirty() {
             self.ask_leave();
         }
-        if let Some((old, id)) = imp.watch.take() {
-            old.disconnect(id);
-        }
-        if let Some((_, vm)) = sel.as_ref() {
-            let this = self.downgrade();
-            let id = watch_config(vm, move || {
-                if let Some(this) = this.upgrade() {
-                    this.outside_change();
-                }
-            });
-            imp.watch.replace(Some((vm.clone(), id)));
-        }
+        let this = self.downgrade();
+        rewatch_config(&imp.watch, sel.as_ref().map(|(_, vm)| vm), move || {
+            if let Some(this) = this.upgrade() {
+                this.outside_change();
+            }
+        });
         imp.current.replace(sel);
         imp.host_devices.replace(None);
         imp.host_devices_asked.set(false);

@@ -217,18 +217,12 @@ impl XmlPage {
             return;
         }
         let imp = self.imp();
-        if let Some((old, id)) = imp.watch.take() {
-            old.disconnect(id);
-        }
-        if let Some((_, vm)) = sel.as_ref() {
-            let this = self.downgrade();
-            let id = super::hardware::watch_config(vm, move || {
-                if let Some(this) = this.upgrade() {
-                    this.outside_change();
-                }
-            });
-            imp.watch.replace(Some((vm.clone(), id)));
-        }
+        let this = self.downgrade();
+        super::hardware::rewatch_config(&imp.watch, sel.as_ref().map(|(_, vm)| vm), move || {
+            if let Some(this) = this.upgrade() {
+                this.outside_change();
+            }
+        });
         imp.current.replace(sel);
         self.reload();
     }
