@@ -19,11 +19,11 @@ mod daemon;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{block_on, TempDir, Updates};
+use common::{block_on, TempDir, Updates, Worker};
 use daemon::{env, serial, test_uri, unique_name, virsh, virsh_ok, DomainGuard, HOW_TO_RUN};
 use hangar::backend::domain::{Action, DomainState};
 use hangar::backend::stats::StatKinds;
-use hangar::backend::worker::{ConnState, Connection};
+use hangar::backend::worker::ConnState;
 
 /// How long one expected update may take (QEMU under TCG on a busy machine is slow).
 const WAIT: Duration = Duration::from_secs(60);
@@ -47,24 +47,10 @@ fn guest_xml(name: &str) -> String {
     )
 }
 
-/// Shuts the worker down when the test ends.
-struct Worker(Connection);
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        self.0.shutdown();
-    }
-}
-
 fn connect(uri: &str) -> (Worker, Updates) {
     // Warnings of the backend on stderr (more with HANGAR_LOG=hangar=debug).
     hangar::init_logging(false);
-    virt::error::clear_error_callback();
-    let (conn, rx) = Connection::spawn(uri);
-    let conn = Worker(conn);
-    let mut updates = Updates::new(rx);
-    conn.0.connect();
-    updates.wait_connected(WAIT);
+    let (conn, mut updates) = common::connected(uri, WAIT);
     updates.wait_domains(WAIT);
     // Let the detail batches for domains already there go by.
     updates.wait_until("details of every domain", WAIT, |u| {

@@ -10,7 +10,7 @@ mod common;
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use common::{block_on, TempDir, Updates};
+use common::{block_on, TempDir, Updates, Worker};
 use hangar::backend::domain::{Action, DomainInfo, DomainState};
 use hangar::backend::stats::StatKinds;
 use hangar::backend::uri::DEMO_URI;
@@ -107,26 +107,11 @@ impl Node {
     }
 }
 
-/// Shut the worker down when the test ends, however it ends.
-struct Worker(Connection);
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        self.0.shutdown();
-    }
-}
-
 /// Spawn a connection to `uri`, connect and wait for `Connected` and the first list.
 fn connect(uri: &str) -> (Worker, Updates, Vec<DomainInfo>) {
     // Warnings of the backend on stderr (more with HANGAR_LOG=hangar=debug).
     hangar::init_logging(false);
-    // libvirt's default error handler would print expected errors to stderr.
-    virt::error::clear_error_callback();
-    let (conn, rx) = Connection::spawn(uri);
-    let conn = Worker(conn);
-    let mut updates = Updates::new(rx);
-    conn.0.connect();
-    updates.wait_connected(WAIT);
+    let (conn, mut updates) = common::connected(uri, WAIT);
     let list = updates.wait_domains(WAIT);
     (conn, updates, list)
 }

@@ -11,31 +11,17 @@ mod daemon;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{block_on, TempDir, Updates};
+use common::{block_on, TempDir, Updates, Worker};
 use daemon::{dumpxml, serial, test_uri, virsh, DomainGuard};
 use hangar::backend::domain::{Action, DomainState};
 use hangar::backend::domain_xml::{fact_diff, DeviceKind, DomainXml, NewDevice, Section};
 use hangar::backend::hardware::{Applied, DeviceOp};
-use hangar::backend::worker::Connection;
 
 const WAIT: Duration = Duration::from_secs(60);
 
-struct Worker(Connection);
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        self.0.shutdown();
-    }
-}
-
 fn connect(uri: &str) -> (Worker, Updates) {
     hangar::init_logging(false);
-    virt::error::clear_error_callback();
-    let (conn, rx) = Connection::spawn(uri);
-    let conn = Worker(conn);
-    let mut updates = Updates::new(rx);
-    conn.0.connect();
-    updates.wait_connected(WAIT);
+    let (conn, mut updates) = common::connected(uri, WAIT);
     updates.wait_domains(WAIT);
     (conn, updates)
 }

@@ -9,12 +9,12 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{block_on, TempDir, Updates};
+use common::{block_on, TempDir, Updates, Worker};
 use hangar::backend::network::{
     ConfigEdit, DhcpHost, DhcpRange, DnsHost, IpSpec, NetworkEdit, NetworkInfo, NetworkMode,
     NetworkSpec,
 };
-use hangar::backend::worker::{Connection, Update};
+use hangar::backend::worker::Update;
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -53,21 +53,8 @@ fn node(tag: &str) -> Node {
     }
 }
 
-struct Worker(Connection);
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        self.0.shutdown();
-    }
-}
-
 fn connect(uri: &str) -> (Worker, Updates, Vec<NetworkInfo>) {
-    virt::error::clear_error_callback();
-    let (conn, rx) = Connection::spawn(uri);
-    let conn = Worker(conn);
-    let mut updates = Updates::new(rx);
-    conn.0.connect();
-    updates.wait_connected(WAIT);
+    let (conn, mut updates) = common::connected(uri, WAIT);
     let nets = wait_networks(&mut updates, "the first network list", |_| true);
     (conn, updates, nets)
 }

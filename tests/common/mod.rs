@@ -16,7 +16,7 @@ use std::thread::Thread;
 use std::time::{Duration, Instant};
 
 use hangar::backend::domain::{DomainInfo, DomainState};
-use hangar::backend::worker::{ConnState, Update};
+use hangar::backend::worker::{ConnState, Connection, Update};
 
 /// Wakes the thread that polls the future.
 struct ThreadWaker(Thread);
@@ -318,4 +318,25 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// A connection's worker, shut down when the test ends, however it ends.
+pub struct Worker(pub Connection);
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.0.shutdown();
+    }
+}
+
+/// Spawn a worker for `uri`, connect, and wait (up to `wait`) until it says it is
+/// connected. libvirt's default error printer is off: expected errors stay quiet.
+pub fn connected(uri: &str, wait: Duration) -> (Worker, Updates) {
+    virt::error::clear_error_callback();
+    let (conn, rx) = Connection::spawn(uri);
+    let conn = Worker(conn);
+    let mut updates = Updates::new(rx);
+    conn.0.connect();
+    updates.wait_connected(wait);
+    (conn, updates)
 }
