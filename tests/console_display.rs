@@ -15,6 +15,8 @@ use gtk::prelude::*;
 
 use hangar::ui::console::{DisplayEvent, VncDisplay};
 
+mod common;
+
 fn init() {
     let _ = gtk::init();
     hangar::init_resources();
@@ -1023,13 +1025,8 @@ fn a_display_that_stalls_ends_in_an_error_not_a_spinner() {
             // Hold the connection open, saying nothing more.
             std::thread::sleep(Duration::from_secs(10));
         });
-        let dir = std::env::temp_dir().join(format!(
-            "hangar-stall-{}-{}",
-            std::process::id(),
-            greeting.len()
-        ));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let node = dir.join("node.xml");
+        let dir = common::TempDir::new("stall");
+        let node = dir.path().join("node.xml");
         std::fs::write(
             &node,
             format!(
@@ -1080,7 +1077,6 @@ fn a_display_that_stalls_ends_in_an_error_not_a_spinner() {
         );
         win.destroy();
         conn.backend().shutdown();
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }
 

@@ -4,8 +4,6 @@
 //! test saves PNG screenshots into `$HANGAR_SCREENSHOT_DIR` (default
 //! `target/screenshots`).
 
-use std::path::PathBuf;
-
 use adw::prelude::*;
 use gtk::{gio, glib};
 use sourceview5::prelude::*;
@@ -16,7 +14,9 @@ use hangar::backend::topology::{NodeKind, Target};
 use hangar::model::{Connection, Network, Vm};
 use hangar::ui::Window;
 
+mod common;
 mod gui;
+use common::TempDir;
 use gui::{app, descendants, label_texts, save_png, screenshot_dir, settle, wait_for};
 
 fn init() {
@@ -26,30 +26,6 @@ fn init() {
     let _ = adw::init();
     hangar::init_resources();
     virt::error::clear_error_callback();
-}
-
-/// A directory removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let p = std::env::temp_dir().join(format!(
-            "hangar-netui-{tag}-{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos())
-                .unwrap_or(0)
-        ));
-        std::fs::create_dir_all(&p).expect("temp dir");
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// Networks: default (NAT), isolated, routed to eth0, a host bridge; `guests` running
@@ -97,7 +73,7 @@ fn node_file(guests: usize) -> (TempDir, String) {
   <protocol family='ipv4'><ip address='10.213.9.5' prefix='24'/></protocol></interface>
 </node>\n",
     );
-    let path = dir.0.join("node.xml");
+    let path = dir.path().join("node.xml");
     std::fs::write(&path, xml).expect("node file");
     let uri = format!("test://{}", path.display());
     (dir, uri)

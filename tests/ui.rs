@@ -13,7 +13,9 @@ use hangar::model::{ConnStatus, Connection, Vm};
 use hangar::ui::window::StateFilter;
 use hangar::ui::Window;
 
+mod common;
 mod gui;
+use common::TempDir;
 use gui::{app, save_png, settle, wait_for};
 
 fn init() {
@@ -31,35 +33,11 @@ struct Fixture {
     app: hangar::application::Application,
     win: Window,
     store: gio::ListStore,
-    _dir: Option<tempdir::TempDir>,
+    _dir: Option<TempDir>,
 }
 
-mod tempdir {
-    /// A directory removed on drop.
-    pub struct TempDir(pub std::path::PathBuf);
-    impl TempDir {
-        pub fn new(tag: &str) -> TempDir {
-            let p = std::env::temp_dir().join(format!(
-                "hangar-ui-{tag}-{}-{}",
-                std::process::id(),
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_nanos())
-                    .unwrap_or(0)
-            ));
-            std::fs::create_dir_all(&p).expect("temp dir");
-            TempDir(p)
-        }
-    }
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-}
-
-fn node_file(n: usize) -> (tempdir::TempDir, String) {
-    let dir = tempdir::TempDir::new("node");
+fn node_file(n: usize) -> (TempDir, String) {
+    let dir = TempDir::new("node");
     let mut xml = String::from("<node xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>\n");
     for i in 0..n {
         let state = if i % 2 == 0 { 1 } else { 5 };
@@ -73,13 +51,13 @@ fn node_file(n: usize) -> (tempdir::TempDir, String) {
         ));
     }
     xml.push_str("</node>\n");
-    let path = dir.0.join("node.xml");
+    let path = dir.path().join("node.xml");
     std::fs::write(&path, xml).expect("node file");
     let uri = format!("test://{}", path.display());
     (dir, uri)
 }
 
-fn open(uri: &str, dir: Option<tempdir::TempDir>) -> Fixture {
+fn open(uri: &str, dir: Option<TempDir>) -> Fixture {
     init();
     let app = app();
     let settings = hangar::application::settings();
