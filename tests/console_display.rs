@@ -275,9 +275,10 @@ fn refusing_server(reason: &'static [u8]) -> u16 {
     })
 }
 
-#[gtk::test]
-fn a_refused_password_reports_the_servers_reason() {
-    let port = refusing_server(b"Authentication failed\0");
+/// Connect to a server that asks for a password and refuses it with `reason`; the
+/// reasons the display reported (`AuthFailed`) and all its events, for messages.
+fn refusal_reasons(reason: &'static [u8]) -> (Vec<String>, String) {
+    let port = refusing_server(reason);
     let (win, d, events) = display(port);
     wait_for("the password question", 15, || {
         events
@@ -287,37 +288,31 @@ fn a_refused_password_reports_the_servers_reason() {
     });
     d.set_credentials(None, "wrong");
     wait_for("the disconnection", 15, || ended(&events));
+    win.destroy();
     let ev = events.borrow();
-    let failed: Vec<&String> = ev
+    let failed = ev
         .iter()
         .filter_map(|e| match e {
-            DisplayEvent::AuthFailed(r) => Some(r),
+            DisplayEvent::AuthFailed(r) => Some(r.clone()),
             _ => None,
         })
         .collect();
-    assert_eq!(failed, [&"Authentication failed".to_string()], "{ev:?}");
-    win.destroy();
+    (failed, format!("{ev:?}"))
+}
+
+#[gtk::test]
+fn a_refused_password_reports_the_servers_reason() {
+    let (failed, events) = refusal_reasons(b"Authentication failed\0");
+    assert_eq!(failed, ["Authentication failed"], "{events}");
 }
 
 #[gtk::test]
 fn a_refusal_in_latin1_is_read_not_garbled() {
-    let port = refusing_server(b"Mot de passe refus\xe9");
-    let (win, d, events) = display(port);
-    wait_for("the password question", 15, || {
-        events
-            .borrow()
-            .iter()
-            .any(|e| matches!(e, DisplayEvent::AuthRequired { .. }))
-    });
-    d.set_credentials(None, "wrong");
-    wait_for("the disconnection", 15, || ended(&events));
-    let ev = events.borrow();
+    let (failed, events) = refusal_reasons(b"Mot de passe refus\xe9");
     assert!(
-        ev.iter()
-            .any(|e| matches!(e, DisplayEvent::AuthFailed(r) if r == "Mot de passe refusé")),
-        "{ev:?}"
+        failed.iter().any(|r| r == "Mot de passe refusé"),
+        "{events}"
     );
-    win.destroy();
 }
 
 /// A message from the client, as the in-test server parsed it.
