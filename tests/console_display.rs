@@ -16,6 +16,8 @@ use gtk::prelude::*;
 use hangar::ui::console::{DisplayEvent, VncDisplay};
 
 mod common;
+mod gui;
+use gui::xdotool;
 
 fn init() {
     let _ = gtk::init();
@@ -733,16 +735,6 @@ fn without_the_extension_resize_falls_back_to_fit() {
     win.destroy();
 }
 
-/// Run xdotool on this test's X display; its standard output.
-fn xdotool(args: &[&str]) -> String {
-    let out = std::process::Command::new("xdotool")
-        .args(args)
-        .output()
-        .expect("xdotool runs (package xdotool)");
-    assert!(out.status.success(), "xdotool {args:?}: {out:?}");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// Where the X pointer is, on the screen.
 fn pointer_location() -> (i32, i32) {
     let s = xdotool(&["getmouselocation", "--shell"]);
@@ -787,32 +779,8 @@ fn a_click_grabs_the_pointer_and_ctrl_alt_lets_go() {
     assert!(!d.pointer_grabbed());
 
     // Where the display's middle is on the screen.
-    let wid = xdotool(&["search", "--name", &title]);
-    let wid = wid
-        .lines()
-        .next()
-        .expect("the window on the X server")
-        .to_string();
-    let geo = xdotool(&["getwindowgeometry", "--shell", &wid]);
-    let field = |k: &str| -> i32 {
-        geo.lines()
-            .find_map(|l| l.strip_prefix(k))
-            .and_then(|v| v.trim().parse().ok())
-            .expect("a window field")
-    };
-    let (wx, wy, ww, wh) = (field("X="), field("Y="), field("WIDTH="), field("HEIGHT="));
-    let native = d.native().expect("in a window");
-    let p = d
-        .compute_point(
-            &native,
-            &gtk::graphene::Point::new((d.width() / 2) as f32, (d.height() / 2) as f32),
-        )
-        .expect("a point");
-    let (ox, oy) = native.surface_transform();
-    let centre = (
-        wx + (p.x() as f64 + ox) as i32,
-        wy + (p.y() as f64 + oy) as i32,
-    );
+    let (wx, wy, ww, wh) = gui::window_geometry(&title);
+    let centre = gui::screen_centre(&d, &title);
 
     // A click into the console grabs; the pointer goes to the middle.
     xdotool(&[

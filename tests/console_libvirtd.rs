@@ -18,7 +18,7 @@ use hangar::ui::Window;
 mod daemon;
 mod gui;
 use daemon::test_uri;
-use gui::{render, save_png, screenshot_dir, settle, wait_for};
+use gui::{render, save_png, screenshot_dir, settle, wait_for, xdotool};
 
 fn init() {
     // Tests in this file run one at a time on the GTK thread; nothing else reads the
@@ -703,42 +703,9 @@ fn vnc_password_is_remembered_in_the_keyring_only_when_asked() {
     assert!(leaks.is_empty(), "the password is in plain in {leaks:?}");
 }
 
-/// Run xdotool on the test's X display; its standard output.
-fn xdotool(args: &[&str]) -> String {
-    let out = Command::new("xdotool")
-        .args(args)
-        .output()
-        .expect("xdotool runs (package xdotool)");
-    assert!(out.status.success(), "xdotool {args:?}: {out:?}");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// Click into the middle of the console's guest screen, through the X server.
 fn click_into(page: &ConsolePage, title: &str) {
-    let d = page.display();
-    let wid = xdotool(&["search", "--name", title]);
-    let wid = wid
-        .lines()
-        .next()
-        .expect("the window on the X server")
-        .to_string();
-    let geo = xdotool(&["getwindowgeometry", "--shell", &wid]);
-    let field = |k: &str| -> i32 {
-        geo.lines()
-            .find_map(|l| l.strip_prefix(k))
-            .and_then(|v| v.trim().parse().ok())
-            .expect("a window field")
-    };
-    let native = d.native().expect("in a window");
-    let p = d
-        .compute_point(
-            &native,
-            &gtk::graphene::Point::new((d.width() / 2) as f32, (d.height() / 2) as f32),
-        )
-        .expect("a point");
-    let (ox, oy) = native.surface_transform();
-    let x = field("X=") + (p.x() as f64 + ox) as i32;
-    let y = field("Y=") + (p.y() as f64 + oy) as i32;
+    let (x, y) = gui::screen_centre(page.display(), title);
     xdotool(&["mousemove", &x.to_string(), &y.to_string(), "click", "1"]);
 }
 

@@ -185,3 +185,45 @@ impl AppWindow {
         settle(50);
     }
 }
+
+/// Run `xdotool ARGS…` on the test's X display; its output.
+pub fn xdotool(args: &[&str]) -> String {
+    let out = std::process::Command::new("xdotool")
+        .args(args)
+        .output()
+        .expect("xdotool runs (package xdotool)");
+    assert!(out.status.success(), "xdotool {args:?}: {out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The X window titled `title`: its position and size on the screen (x, y, w, h).
+pub fn window_geometry(title: &str) -> (i32, i32, i32, i32) {
+    let found = xdotool(&["search", "--name", title]);
+    let wid = found.lines().next().expect("the window on the X server");
+    let geo = xdotool(&["getwindowgeometry", "--shell", wid]);
+    let field = |k: &str| -> i32 {
+        geo.lines()
+            .find_map(|l| l.strip_prefix(k))
+            .and_then(|v| v.trim().parse().ok())
+            .expect("a window field")
+    };
+    (field("X="), field("Y="), field("WIDTH="), field("HEIGHT="))
+}
+
+/// Where the middle of `widget` is on the screen; `title` names its window.
+pub fn screen_centre(widget: &impl IsA<gtk::Widget>, title: &str) -> (i32, i32) {
+    let (wx, wy, _, _) = window_geometry(title);
+    let w = widget.as_ref();
+    let native = w.native().expect("in a window");
+    let p = w
+        .compute_point(
+            &native,
+            &gtk::graphene::Point::new((w.width() / 2) as f32, (w.height() / 2) as f32),
+        )
+        .expect("a point");
+    let (ox, oy) = native.surface_transform();
+    (
+        wx + (p.x() as f64 + ox) as i32,
+        wy + (p.y() as f64 + oy) as i32,
+    )
+}
