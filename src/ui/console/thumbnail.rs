@@ -278,12 +278,15 @@ impl Thumbnail {
             }
             match r {
                 Ok((_, bytes)) => {
-                    let hash = {
-                        use std::hash::{Hash, Hasher};
-                        let mut h = std::collections::hash_map::DefaultHasher::new();
-                        bytes.hash(&mut h);
-                        h.finish()
+                    // Hashing a whole screen is work for a pool thread, not the main loop.
+                    let Ok((hash, bytes)) =
+                        gio::spawn_blocking(move || (screen_hash(&bytes), bytes)).await
+                    else {
+                        return;
                     };
+                    if imp.generation.get() != generation {
+                        return;
+                    }
                     if imp.last_shot.replace(Some(hash)) == Some(hash) && this.has_picture() {
                         return;
                     }
@@ -342,6 +345,14 @@ impl Thumbnail {
             }
         }
     }
+}
+
+/// A hash of a screenshot's bytes, to tell an unchanged screen.
+fn screen_hash(bytes: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut h);
+    h.finish()
 }
 
 /// `t` made to fit `max_w`×`max_h` keeping its aspect ratio, each target pixel the
