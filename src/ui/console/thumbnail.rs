@@ -266,7 +266,6 @@ impl Thumbnail {
         }
         *imp.screenshots.borrow_mut().entry(vm.uuid()).or_default() += 1;
         let generation = imp.generation.get();
-        let compact = imp.compact.get();
         let this = self.downgrade();
         glib::spawn_future_local(async move {
             let r = conn.backend().screenshot(vm.uuid()).await;
@@ -291,14 +290,10 @@ impl Thumbnail {
                         return;
                     }
                     let bytes = glib::Bytes::from_owned(bytes);
-                    // A small thumbnail decodes on a pool thread (then scales there).
-                    let t = if compact.is_some() {
-                        match gio::spawn_blocking(move || gdk::Texture::from_bytes(&bytes)).await {
-                            Ok(t) => t,
-                            Err(_) => return,
-                        }
-                    } else {
-                        gdk::Texture::from_bytes(&bytes)
+                    // Decoded on a pool thread too (a small one is then scaled there).
+                    let Ok(t) = gio::spawn_blocking(move || gdk::Texture::from_bytes(&bytes)).await
+                    else {
+                        return;
                     };
                     match t {
                         Ok(t) => this.show(t, generation),
