@@ -19,6 +19,11 @@
 # TERM every process in the namespace is ended and the namespace removed.
 #
 # Environment: HANGAR_TEST_TIMEOUT (seconds for the cargo test run, default 3600).
+#
+# For developers: `build-aux/run-tests.sh --only CARGO-TEST-ARGS…` skips fmt, clippy and
+# the validators and runs only `cargo test CARGO-TEST-ARGS… -- --include-ignored` in the
+# same private libvirtd namespace, e.g. `build-aux/run-tests.sh --only --test networks_ui`.
+# CI never passes --only.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -39,6 +44,9 @@ die() { printf 'run-tests: %s\n' "$*" >&2; exit 1; }
 # ---------------------------------------------------------------------------------------
 inside() {
   local work=$1
+  shift
+  local selection=("$@")
+  [ "${#selection[@]}" -eq 0 ] && selection=(--all-targets)
   # As PID 1 of the namespace, our exit SIGKILLs everything left in it. On a signal,
   # first give every process a TERM and a moment (Xvfb removes its lock in /tmp).
   trap 'kill -TERM -1 2>/dev/null; sleep 1; exit 130' INT
@@ -140,7 +148,7 @@ EOF
     TMPDIR="$work/xvfb" xvfb-run -a -s "-screen 0 1280x800x24" \
       env "${keep_tmpdir[@]}" dbus-run-session -- \
       timeout --kill-after=30 "$timeout" \
-      cargo test --all-targets --no-fail-fast -- --include-ignored \
+      cargo test "${selection[@]}" --no-fail-fast -- --include-ignored \
       2>&1 | tee "$work/cargo-test.log"
     exit "${PIPESTATUS[0]}"
   ) &
@@ -157,7 +165,15 @@ keep_logs() {
 }
 
 if [ "${1:-}" = "--inside-namespace" ]; then
-  inside "$2"
+  shift
+  inside "$@"
+fi
+
+only=()
+if [ "${1:-}" = "--only" ]; then
+  shift
+  only=("$@")
+  [ "${#only[@]}" -gt 0 ] || die "--only needs cargo test arguments, e.g. --only --test networks_ui"
 fi
 
 # ---------------------------------------------------------------------------------------
@@ -229,34 +245,38 @@ bash "$repo/build-aux/install-deps.sh" --test
 phase_done
 say "    $(cargo --version), $(rustc --version | cut -d' ' -f1-2), libvirt $(virsh -v)"
 
-phase "cargo fmt --check"
-cargo fmt --check || die "cargo fmt --check failed: run cargo fmt"
-phase_done
+validate_status=0 validate_passed=0 validate_failed=0
+if [ "${#only[@]}" -eq 0 ]; then
+  phase "cargo fmt --check"
+  cargo fmt --check || die "cargo fmt --check failed: run cargo fmt"
+  phase_done
 
-phase "cargo clippy --all-targets -- -D warnings"
-cargo clippy --all-targets -- -D warnings || die "cargo clippy failed"
-phase_done
+  phase "cargo clippy --all-targets -- -D warnings"
+  cargo clippy --all-targets -- -D warnings || die "cargo clippy failed"
+  phase_done
 
-phase "validators (desktop-file-validate, appstream-util, glib-compile-schemas)"
-# Only the data targets are built: the validators need no cargo build.
-meson setup "$work/meson" --prefix=/usr >"$work/meson-setup.log" 2>&1 \
-  || { cat "$work/meson-setup.log" >&2; die "meson setup failed"; }
-app_id=$(sed -n "s/^ *App ID *: *//p" "$work/meson-setup.log" | head -n 1)
-ninja -C "$work/meson" "data/$app_id.desktop" "data/$app_id.metainfo.xml" >"$work/ninja.log" 2>&1 \
-  || { cat "$work/ninja.log" >&2; die "generating the desktop file and metainfo failed"; }
-validate_status=0
-meson test -C "$work/meson" --no-rebuild --suite validate --print-errorlogs \
-  | tee "$work/validate.log" || validate_status=$?
-validate_passed=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$work/validate.log")
-validate_failed=$(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' "$work/validate.log")
-validate_passed=${validate_passed:-0}
-validate_failed=${validate_failed:-0}
-if [ "$validate_status" -ne 0 ] && [ "$validate_failed" -eq 0 ]; then validate_failed=1; fi
-phase_done
+  phase "validators (desktop-file-validate, appstream-util, glib-compile-schemas)"
+  # Only the data targets are built: the validators need no cargo build.
+  meson setup "$work/meson" --prefix=/usr >"$work/meson-setup.log" 2>&1 \
+    || { cat "$work/meson-setup.log" >&2; die "meson setup failed"; }
+  app_id=$(sed -n "s/^ *App ID *: *//p" "$work/meson-setup.log" | head -n 1)
+  ninja -C "$work/meson" "data/$app_id.desktop" "data/$app_id.metainfo.xml" >"$work/ninja.log" 2>&1 \
+    || { cat "$work/ninja.log" >&2; die "generating the desktop file and metainfo failed"; }
+  meson test -C "$work/meson" --no-rebuild --suite validate --print-errorlogs \
+    | tee "$work/validate.log" || validate_status=$?
+  validate_passed=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$work/validate.log")
+  validate_failed=$(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' "$work/validate.log")
+  validate_passed=${validate_passed:-0}
+  validate_failed=${validate_failed:-0}
+  if [ "$validate_status" -ne 0 ] && [ "$validate_failed" -eq 0 ]; then validate_failed=1; fi
+  phase_done
+fi
 
-phase "build the tests (cargo test --all-targets --no-run)"
+selection=(--all-targets)
+[ "${#only[@]}" -gt 0 ] && selection=("${only[@]}")
+phase "build the tests (cargo test ${selection[*]} --no-run)"
 # Outside the namespace, where crates can still be downloaded.
-cargo test --all-targets --no-run || die "the tests do not build"
+cargo test "${selection[@]}" --no-run || die "the tests do not build"
 phase_done
 
 phase "tests, with a private libvirtd in network namespace $ns"
@@ -264,7 +284,7 @@ ip netns add "$ns"
 # In the background so that a TERM or Ctrl-C reaches our trap (and the cleanup) at once.
 ip netns exec "$ns" \
   unshare --mount --propagation private --pid --fork --mount-proc \
-  bash "$self" --inside-namespace "$work" &
+  bash "$self" --inside-namespace "$work" "${only[@]}" &
 test_status=0
 wait "$!" || test_status=$?
 phase_done
