@@ -548,3 +548,91 @@ fn preferences_and_shortcuts_windows_open() {
     prefs.close();
     parent.destroy();
 }
+
+/// Every message dialog among the toplevels (what a person would see pop up).
+fn message_dialogs() -> Vec<adw::MessageDialog> {
+    gtk::Window::list_toplevels()
+        .into_iter()
+        .filter_map(|w| w.downcast::<adw::MessageDialog>().ok())
+        .filter(|d| d.is_visible())
+        .collect()
+}
+
+#[gtk::test]
+fn list_shortcuts_never_take_keys_from_text_fields() {
+    let f = open(DEMO_URI, None);
+    f.wait_details();
+    let title = format!("hangar-keys-test-{}", std::process::id());
+    f.win.set_title(Some(&title));
+    let vm = f.vm("web-frontend");
+    assert!(f.win.select_item(vm.upcast_ref()));
+    f.win.vm_page().show_page("overview");
+    settle(300);
+    // The description: a text view on the Overview. A person clicks into it.
+    let text = gui::descendants::<gtk::TextView>(f.win.vm_page())
+        .into_iter()
+        .find(|t| t.is_mapped() && t.is_editable())
+        .expect("the description's text view on screen");
+    let (x, y) = gui::screen_centre(&text, &title);
+    gui::xdotool(&["mousemove", &x.to_string(), &y.to_string(), "click", "1"]);
+    wait_for("the description to have the keyboard", 5, || {
+        text.has_focus()
+    });
+    let before = {
+        let b = text.buffer();
+        b.text(&b.start_iter(), &b.end_iter(), false).to_string()
+    };
+    assert!(!before.is_empty(), "the demo VM has a description");
+    // Ctrl+A selects the text (not every VM), Delete deletes it (asks nothing),
+    // F2 and Ctrl+Return do nothing to the VM.
+    gui::xdotool(&["key", "ctrl+a"]);
+    settle(200);
+    assert_eq!(f.win.selected_vms().len(), 1, "Ctrl+A stayed in the field");
+    gui::xdotool(&["key", "Delete"]);
+    settle(300);
+    let after = {
+        let b = text.buffer();
+        b.text(&b.start_iter(), &b.end_iter(), false).to_string()
+    };
+    assert_eq!(after, "", "Delete deleted the selected text");
+    gui::xdotool(&["key", "F2", "ctrl+Return"]);
+    settle(300);
+    assert!(
+        message_dialogs().is_empty(),
+        "no dialog (delete, rename) opened from keys typed into a field"
+    );
+    assert_eq!(f.win.selected_vms().len(), 1);
+    save_png(&f.win, "15-keys-stay-in-the-field");
+
+    // In the list the same keys act on the selection: Delete asks to delete the VM.
+    let row = gui::descendants::<hangar::ui::list_row::ListRow>(&f.win.list_view())
+        .into_iter()
+        .find(|r| r.vm().is_some_and(|v| v.name() == "web-frontend"))
+        .expect("the VM's row");
+    let (x, y) = gui::screen_centre(&row, &title);
+    gui::xdotool(&["mousemove", &x.to_string(), &y.to_string(), "click", "1"]);
+    wait_for("the list to have the keyboard", 5, || {
+        f.win.list_view().focus_child().is_some() || f.win.list_view().has_focus()
+    });
+    gui::xdotool(&["key", "Delete"]);
+    wait_for("the delete confirmation", 5, || {
+        !message_dialogs().is_empty()
+    });
+    let dialog = message_dialogs().remove(0);
+    assert!(
+        dialog
+            .heading()
+            .unwrap_or_default()
+            .contains("web-frontend"),
+        "{:?}",
+        dialog.heading()
+    );
+    dialog.response("cancel");
+    drop(dialog);
+    settle(100);
+    assert!(
+        f.conn().find_vm("web-frontend").is_some(),
+        "nothing deleted"
+    );
+    f.close();
+}

@@ -28,19 +28,26 @@ const LIFECYCLE: &[(&str, Action, Option<&str>)] = &[
     ("discard-save", Action::DiscardSave, None),
 ];
 
-/// The accelerators of the window's actions.
+/// The accelerators that work anywhere in the window: none of them is a key a text
+/// field needs.
 pub const ACCELS: &[(&str, &[&str])] = &[
-    ("win.start", &["<Primary>Return"]),
-    ("win.pause", &["<Primary>p"]),
-    ("win.resume", &["<Primary><Shift>p"]),
-    ("win.shutdown", &["<Primary><Shift>Return"]),
-    ("win.reboot", &["<Primary><Shift>r"]),
-    ("win.force-off", &["<Primary><Shift>Delete"]),
-    ("win.rename", &["F2"]),
-    ("win.delete", &["Delete"]),
     ("win.search", &["<Primary>f"]),
     ("win.add-connection", &["<Primary><Shift>n"]),
-    ("win.select-all", &["<Primary>a"]),
+];
+
+/// The accelerators of the VM list: they act on the selected machines, so they work
+/// only while the list has the keyboard focus. Window-wide, Delete typed in a text
+/// field asked to delete the machine and Ctrl+A selected every machine.
+pub const LIST_ACCELS: &[(&str, &str)] = &[
+    ("win.start", "<Primary>Return"),
+    ("win.pause", "<Primary>p"),
+    ("win.resume", "<Primary><Shift>p"),
+    ("win.shutdown", "<Primary><Shift>Return"),
+    ("win.reboot", "<Primary><Shift>r"),
+    ("win.force-off", "<Primary><Shift>Delete"),
+    ("win.rename", "F2"),
+    ("win.delete", "Delete"),
+    ("win.select-all", "<Primary>a"),
 ];
 
 impl Window {
@@ -87,6 +94,20 @@ impl Window {
             self.add_action(&a);
         }
         self.add_action(&self.settings().create_action("sort-key"));
+        self.setup_list_shortcuts();
+    }
+
+    /// [`LIST_ACCELS`] on the VM list, in its bubble phase: a key reaches them only
+    /// from the list or one of its rows.
+    fn setup_list_shortcuts(&self) {
+        let controller = gtk::ShortcutController::new();
+        controller.set_scope(gtk::ShortcutScope::Local);
+        for (action, accel) in LIST_ACCELS {
+            let trigger = gtk::ShortcutTrigger::parse_string(accel);
+            let shortcut = gtk::Shortcut::new(trigger, Some(gtk::NamedAction::new(action)));
+            controller.add_shortcut(shortcut);
+        }
+        self.list_view().add_controller(controller);
     }
 
     /// Enable exactly the actions that fit the selection.

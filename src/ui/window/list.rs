@@ -233,19 +233,20 @@ impl Window {
             (crate::i18n::gettext("Re_boot"), "win.reboot"),
             (crate::i18n::gettext("_Force Off"), "win.force-off"),
         ] {
-            let item = gio::MenuItem::new(Some(&label), Some(action));
+            let item = list_menu_item(&label, action);
             item.set_attribute_value("hidden-when", Some(&"action-disabled".to_variant()));
             run.append_item(&item);
         }
         vm_menu.append_section(None, &run);
         let more = gio::Menu::new();
-        more.append(Some(&crate::i18n::gettext("_Save State")), Some("win.save"));
-        more.append(
-            Some(&crate::i18n::gettext("Start at _Host Boot")),
-            Some("win.autostart"),
-        );
-        more.append(Some(&crate::i18n::gettext("Re_name…")), Some("win.rename"));
-        more.append(Some(&crate::i18n::gettext("_Delete…")), Some("win.delete"));
+        for (label, action) in [
+            (crate::i18n::gettext("_Save State"), "win.save"),
+            (crate::i18n::gettext("Start at _Host Boot"), "win.autostart"),
+            (crate::i18n::gettext("Re_name…"), "win.rename"),
+            (crate::i18n::gettext("_Delete…"), "win.delete"),
+        ] {
+            more.append_item(&list_menu_item(&label, action));
+        }
         vm_menu.append_section(None, &more);
         let conn_menu = gio::Menu::new();
         for (label, action) in [
@@ -373,4 +374,17 @@ impl Window {
             .filter_map(|r| r.item().and_downcast::<Vm>())
             .collect()
     }
+}
+
+/// A menu item of the VM list, showing the list's shortcut for it (the shortcuts live
+/// on the list, not on the application, so menus do not learn them by themselves).
+fn list_menu_item(label: &str, action: &str) -> gio::MenuItem {
+    let item = gio::MenuItem::new(Some(label), Some(action));
+    if let Some((_, accel)) = super::actions::LIST_ACCELS
+        .iter()
+        .find(|(a, _)| *a == action)
+    {
+        item.set_attribute_value("accel", Some(&accel.to_variant()));
+    }
+    item
 }
