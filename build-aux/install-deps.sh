@@ -7,7 +7,7 @@
 #
 # Fedora: sudo dnf install gtk4-devel libadwaita-devel libvirt-devel gtk-vnc2-devel \
 #   vte291-gtk4-devel gtksourceview5-devel libsecret-devel meson gettext desktop-file-utils \
-#   libappstream-glib libvirt-daemon-kvm qemu-system-x86 xorg-x11-server-Xvfb \
+#   libappstream-glib libvirt-daemon-kvm qemu-system-x86 qemu-img xorg-x11-server-Xvfb \
 #   python3-pyatspi ImageMagick dbus-daemon iproute gnome-keyring xclip
 set -euo pipefail
 
@@ -24,7 +24,7 @@ build_pkgs=(
   desktop-file-utils appstream-util libvirt-clients
 )
 test_pkgs=(
-  libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86 dnsmasq-base iproute2
+  libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86 qemu-utils dnsmasq-base iproute2
   xvfb xauth dbus dbus-x11 at-spi2-core python3-pyatspi python3-gi imagemagick
   libxml2-utils procps psmisc xdotool xclip gnome-keyring
   openssh-server openssh-client netcat-openbsd openbox x11-utils
