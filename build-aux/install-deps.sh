@@ -24,8 +24,8 @@ build_pkgs=(
   desktop-file-utils appstream-util libvirt-clients
 )
 test_pkgs=(
-  libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86 qemu-utils dnsmasq-base iproute2
-  xvfb xauth dbus dbus-x11 at-spi2-core python3-pyatspi python3-gi imagemagick
+  libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86 qemu-utils dnsmasq-base iproute2 iptables
+  xvfb xauth dbus dbus-x11 at-spi2-core python3 python3-pyatspi python3-gi imagemagick
   libxml2-utils procps psmisc xdotool xclip gnome-keyring
   openssh-server openssh-client netcat-openbsd openbox x11-utils
 )

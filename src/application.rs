@@ -127,6 +127,7 @@ mod imp {
     impl ApplicationImpl for Application {
         fn startup(&self) {
             self.parent_startup();
+            crate::ui::install_accessible_name_fix();
             self.obj().setup();
         }
 

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 /// `ESSENTIAL` programs come with every Debian system (`Essential: yes` packages).
 const PROGRAMS: &[(&str, &str, Option<&str>)] = &[
     ("qemu-img", "qemu-utils", None),
+    ("/usr/bin/python3", "python3", Some("python3.11-minimal")),
     ("xdotool", "xdotool", None),
     ("xclip", "xclip", None),
     ("openbox", "openbox", None),
@@ -32,6 +33,8 @@ const PROGRAMS: &[(&str, &str, Option<&str>)] = &[
     ("xvfb-run", "xvfb", None),
     ("dbus-run-session", "dbus", Some("dbus-daemon")),
     ("ip", "iproute2", None),
+    ("iptables", "iptables", None),
+    ("ps", "procps", None),
     ("pgrep", "procps", None),
     ("meson", "meson", None),
     ("ninja", "ninja-build", None),
@@ -85,7 +88,8 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// The string literals given to `Command::new` in the Rust sources.
+/// The string literals given to `Command::new` (and to the tests' helpers that run a
+/// program) in the Rust sources.
 fn command_literals() -> BTreeSet<(String, String)> {
     let mut files = Vec::new();
     for d in ["src", "tests", "examples"] {
@@ -94,13 +98,22 @@ fn command_literals() -> BTreeSet<(String, String)> {
     let mut out = BTreeSet::new();
     for f in files {
         let text = std::fs::read_to_string(&f).expect("source file");
-        let mut rest = text.as_str();
-        while let Some(i) = rest.find("Command::new(\"") {
-            rest = &rest[i + "Command::new(\"".len()..];
-            let end = rest.find('"').expect("a closed literal");
-            let rel = f.strip_prefix(repo()).unwrap_or(&f).display().to_string();
-            out.insert((rest[..end].to_string(), rel));
-            rest = &rest[end..];
+        // `Command::new`, and the tests' `run`/`run_ok` helpers (tests/daemon).
+        for call in [
+            "Command::new(\"",
+            " run(\"",
+            " run_ok(\"",
+            "(run(\"",
+            "(run_ok(\"",
+        ] {
+            let mut rest = text.as_str();
+            while let Some(i) = rest.find(call) {
+                rest = &rest[i + call.len()..];
+                let end = rest.find('"').expect("a closed literal");
+                let rel = f.strip_prefix(repo()).unwrap_or(&f).display().to_string();
+                out.insert((rest[..end].to_string(), rel));
+                rest = &rest[end..];
+            }
         }
     }
     out

@@ -17,7 +17,8 @@ use hangar::ui::Window;
 mod common;
 mod gui;
 use common::TempDir;
-use gui::{app, descendants, label_texts, save_png, screenshot_dir, settle, wait_for};
+use gui::{app, descendants, label_texts, save_png, screenshot_dir, settle, type_into, wait_for};
+use hangar::ui::networks::NetworkWizard;
 
 fn init() {
     if std::env::var_os("GSETTINGS_BACKEND").is_none() {
@@ -82,16 +83,24 @@ fn node_file(guests: usize) -> (TempDir, String) {
 struct Fixture {
     win: Window,
     conn: Connection,
+    /// The window's title, unique to this process (AT-SPI finds the window by it).
+    title: String,
     _dir: TempDir,
 }
 
 fn open(guests: usize) -> Fixture {
+    open_sized(guests, 1280)
+}
+
+fn open_sized(guests: usize, width: i32) -> Fixture {
     init();
     let app = app();
     let settings = hangar::application::settings();
     let store = gio::ListStore::new::<Connection>();
     let win = Window::new(&app, &settings, &store);
-    win.set_default_size(1280, 800);
+    win.set_default_size(width, 800);
+    let title = format!("hangar-networks-{}", std::process::id());
+    win.set_title(Some(&title));
     win.present();
     let (dir, uri) = node_file(guests);
     let conn = Connection::new(&uri, false, false);
@@ -105,6 +114,7 @@ fn open(guests: usize) -> Fixture {
     Fixture {
         win,
         conn,
+        title,
         _dir: dir,
     }
 }
@@ -147,57 +157,83 @@ fn the_networks_tab_lists_and_details_networks() {
     save_png(&f.win, "net-01-networks-list");
 
     // Add a static host through the page's own fields: checked as typed, added live.
-    let entries = descendants::<gtk::Entry>(&page);
-    let by_placeholder = |p: &str| -> gtk::Entry {
-        entries
-            .iter()
-            .find(|e| e.placeholder_text().is_some_and(|t| t == p))
-            .unwrap_or_else(|| panic!("an entry with placeholder {p}"))
-            .clone()
-    };
-    let mac = by_placeholder("52:54:00:…");
-    // The address field of the same row (the DNS group has one too).
-    let row = mac.parent().expect("the add row");
-    let ip = descendants::<gtk::Entry>(&row)
-        .into_iter()
-        .find(|e| e.placeholder_text().is_some_and(|t| t == "address"))
-        .expect("the address entry");
-    mac.set_text("52:54:00:zz:00:01");
-    ip.set_text("192.168.122.77");
-    settle(50);
+    let hosts = gui::group(&page, "Static DHCP Hosts");
+    type_into(&hosts, "MAC Address", "52:54:00:zz:00:01");
+    type_into(&hosts, "Address", "192.168.122.77");
     let shown = label_texts(&page, true).join("\n");
     assert!(shown.contains("Not a MAC address"), "{shown}");
-    let add = descendants::<gtk::Button>(&row)
-        .into_iter()
-        .find(|b| b.label().is_some_and(|l| l == "_Add"))
-        .expect("the Add button");
+    let add = gui::button_labelled(&hosts, "Add");
     assert!(!add.is_sensitive(), "Add stays off while the MAC is wrong");
-    mac.set_text("52:54:00:aa:00:77");
-    settle(50);
+    type_into(&hosts, "MAC Address", "52:54:00:aa:00:77");
     assert!(add.is_sensitive());
-    // Focus scrolls the details to the field.
-    ip.grab_focus();
+    // A MAC address fits its field whole.
+    let mac = gui::field(&hosts, "MAC Address");
+    assert!(
+        mac.width() >= 17 * 7,
+        "the MAC field is {} px wide",
+        mac.width()
+    );
+    mac.grab_focus();
     save_png(&f.win, "net-01b-add-static-host");
-    add.emit_clicked();
+    gui::click(&add);
+    drop(add);
     wait_for("the static host in the model", 20, || {
         default
             .info()
             .ipv4()
             .is_some_and(|i| i.hosts.iter().any(|h| h.ip == "192.168.122.77"))
     });
+    settle(200);
+    // The keyboard stays with the new-host fields, not on the Active switch (where a
+    // Space would stop the network).
+    let focus = gtk::prelude::RootExt::focus(&f.win).expect("something has the focus");
+    let mac = gui::field(&gui::group(&page, "Static DHCP Hosts"), "MAC Address");
+    assert!(
+        focus == mac || focus.is_ancestor(&mac),
+        "the focus is on {} after adding a host",
+        focus.type_().name()
+    );
 
-    // Stop it from the page's switch path and see the model follow.
+    // Stop it with the page's Active switch and see the model and the row follow.
     let isolated = f.conn.network_by_name("isolated").unwrap();
     assert!(page.select_network(&isolated.uuid()));
     settle(100);
-    let backend = f.conn.backend().clone();
-    let uuid = isolated.uuid();
-    glib::MainContext::default()
-        .block_on(backend.stop_network(uuid))
-        .expect("stop");
+    gui::flip(&gui::switch_of_row(&page, "Active"));
     wait_for("isolated stopped", 20, || !isolated.active());
     settle(200);
     save_png(&f.win, "net-02-network-stopped");
+    let tree = gui::accessible_tree(&f.title);
+    let doubled = gui::doubled_names(&tree);
+    assert!(
+        doubled.is_empty(),
+        "said twice to a screen reader: {doubled:?}"
+    );
+    let unnamed = gui::unnamed_controls(&tree);
+    assert!(unnamed.is_empty(), "controls without a name: {unnamed:?}");
+    // A network's row: its name, then its state and summary.
+    let row_says = |name: &str| {
+        gui::accessible_tree(&f.title)
+            .into_iter()
+            .find(|n| n.role == "list item" && n.name == name)
+            .map(|n| n.description)
+            .unwrap_or_default()
+    };
+    assert!(
+        row_says("isolated").contains("inactive"),
+        "{}",
+        row_says("isolated")
+    );
+    gui::flip(&gui::switch_of_row(&page, "Active"));
+    wait_for("isolated started", 20, || isolated.active());
+    settle(200);
+    let said = row_says("isolated");
+    assert!(
+        said.contains("active") && !said.contains("inactive"),
+        "{said}"
+    );
+    // Stopped again: its definition is edited below, and applies at once then.
+    gui::flip(&gui::switch_of_row(&page, "Active"));
+    wait_for("isolated stopped again", 20, || !isolated.active());
 
     // Its XML, in the highlighted editor, applied as a whole.
     let expander = descendants::<gtk::Expander>(&page)
@@ -233,28 +269,28 @@ fn the_networks_tab_lists_and_details_networks() {
     });
 
     // Delete asks first, naming the guests (running and shut off) that use it.
-    let dialog = page.confirm_delete(&isolated).expect("a dialog");
-    settle(100);
+    let delete = || {
+        gui::click(&gui::button_labelled(&page, "Delete Network…"));
+        gui::wait_toplevel::<adw::MessageDialog>("the delete confirmation")
+    };
+    let dialog = delete();
     let body = dialog.body().to_string();
     assert!(body.contains("stopped-db"), "{body}");
     assert!(body.contains("guest-01"), "{body}");
     save_png(&dialog, "net-03-confirm-delete");
     dialog.response("cancel");
+    drop(dialog);
     settle(100);
     assert!(
         f.conn.network_by_name("isolated").is_some(),
         "cancel keeps it"
     );
-    dialog.destroy();
-    drop(dialog);
-    let dialog = page.confirm_delete(&isolated).expect("a dialog");
+    let dialog = delete();
     dialog.response("delete");
+    drop(dialog);
     wait_for("isolated deleted", 20, || {
         f.conn.network_by_name("isolated").is_none()
     });
-    // Gone before the window, whose transient it is.
-    dialog.destroy();
-    drop(dialog);
     f.close();
 }
 
@@ -318,92 +354,176 @@ fn settings_are_checked_as_typed_and_ipv6_ranges_edited() {
     f.close();
 }
 
+/// Open the wizard as a person does: the page's "New Network…" button; the wizard
+/// is found among the toplevels. Nothing of it is kept by the caller but what GTK keeps.
+fn open_wizard_from_button(f: &Fixture) -> NetworkWizard {
+    f.win.host_page().show_page("networks");
+    let page = f.win.networks_page().expect("a Networks tab");
+    settle(100);
+    gui::click(&gui::button_labelled(&page, "New Network…"));
+    let w = gui::wait_toplevel::<NetworkWizard>("the wizard");
+    settle(200);
+    w
+}
+
+/// The message shown under a field of the newest wizard.
+fn error_under(field: Field) -> Option<String> {
+    gui::toplevel::<NetworkWizard>()
+        .expect("the wizard is open")
+        .shown_error(field)
+}
+
+fn next(w: &NetworkWizard) {
+    gui::click(&gui::button_labelled(w, "Next"));
+    settle(50);
+}
+
 #[gtk::test]
 fn the_wizard_explains_bad_input_and_creates_a_network() {
     let f = open(2);
-    f.win.host_page().show_page("networks");
-    let page = f.win.networks_page().expect("a Networks tab");
-    let w = page.open_wizard().expect("a wizard");
-    settle(300);
+    let w = open_wizard_from_button(&f);
     // Defaults are valid and collide with nothing.
     assert!(w.can_go_next(), "defaults pass");
     let form = w.form();
     assert_eq!(form.name, "network1");
     assert_eq!(form.ipv4_net, "192.168.100.0/24");
+    drop(w);
 
     // Step 1: a taken name, then bad characters.
-    w.set_text(Field::Name, "default");
-    let e = w.shown_error(Field::Name).expect("message under the name");
+    let w = gui::toplevel::<NetworkWizard>().expect("the wizard");
+    type_into(&w, "Name", "default");
+    let e = error_under(Field::Name).expect("message under the name");
     assert!(e.contains("already exists"), "{e}");
-    assert!(!w.can_go_next());
-    assert!(!w.go_to(1), "cannot skip past a bad step");
-    save_png(w.window(), "net-04-wizard-name-taken");
-    w.set_text(Field::Name, "bad name");
-    assert!(w.shown_error(Field::Name).is_some());
-    w.set_text(Field::Name, "lab");
-    assert_eq!(w.shown_error(Field::Name), None);
-    w.set_text(Field::Bridge, "virbr0");
-    assert!(w.shown_error(Field::Bridge).is_some(), "bridge in use");
-    w.set_text(Field::Bridge, "hgbr9");
-    assert!(w.can_go_next());
-    assert!(w.go_to(1));
+    assert!(
+        !gui::button_labelled(&w, "Next").is_sensitive(),
+        "Next is off"
+    );
+    save_png(&w, "net-04-wizard-name-taken");
+    type_into(&w, "Name", "bad name");
+    assert!(error_under(Field::Name).is_some());
+    type_into(&w, "Name", "lab");
+    assert_eq!(error_under(Field::Name), None);
+    type_into(&w, "Bridge Name", "virbr0");
+    assert!(error_under(Field::Bridge).is_some(), "bridge in use");
+    // A host interface's name, checked where it is typed (the test driver's host
+    // has eth0).
+    wait_for("host interfaces", 10, || {
+        type_into(&w, "Bridge Name", "eth0");
+        error_under(Field::Bridge).is_some_and(|e| e.contains("eth0"))
+    });
+    type_into(&w, "Bridge Name", "hgbr9");
+    assert_eq!(error_under(Field::Bridge), None);
+    next(&w);
     assert_eq!(w.step(), 1);
 
-    // Step 2: CIDR syntax, overlap with a network, with a host address, gateway, range.
-    w.set_text(Field::Ipv4Net, "10.213.5.0");
-    assert!(w
-        .shown_error(Field::Ipv4Net)
+    // Step 2: CIDR syntax, overlap with a network, with a host address.
+    type_into(&w, "IPv4 Network", "10.213.5.0");
+    assert!(error_under(Field::Ipv4Net)
         .unwrap()
         .contains("not a network"));
-    w.set_text(Field::Ipv4Net, "192.168.0.0/16");
-    let e = w.shown_error(Field::Ipv4Net).unwrap();
+    type_into(&w, "IPv4 Network", "192.168.0.0/16");
+    let e = error_under(Field::Ipv4Net).unwrap();
     assert!(e.contains("default"), "overlaps default: {e}");
-    save_png(w.window(), "net-05-wizard-overlap");
-    w.set_text(Field::Ipv4Net, "10.213.9.0/24");
-    wait_for("host interfaces", 10, || {
-        w.shown_error(Field::Ipv4Net)
-            .is_some_and(|e| e.contains("eth0"))
-    });
-    w.set_text(Field::Ipv4Net, "10.213.5.7/24");
-    assert!(w
-        .shown_error(Field::Ipv4Net)
+    save_png(&w, "net-05-wizard-overlap");
+    type_into(&w, "IPv4 Network", "10.213.9.0/24");
+    assert!(error_under(Field::Ipv4Net).is_some_and(|e| e.contains("eth0")));
+    type_into(&w, "IPv4 Network", "10.213.5.7/24");
+    assert!(error_under(Field::Ipv4Net)
         .unwrap()
         .contains("10.213.5.0/24"));
-    w.set_text(Field::Ipv4Net, "10.213.5.0/24");
-    w.set_text(Field::Ipv4Gateway, "10.213.6.1");
-    assert!(w.shown_error(Field::Ipv4Gateway).is_some());
-    w.set_text(Field::Ipv4Gateway, "10.213.5.1");
-    w.set_text(Field::Dhcp4, "10.213.5.1");
-    w.set_dhcp_end("10.213.5.200");
-    assert!(w.shown_error(Field::Dhcp4).unwrap().contains("gateway"));
-    w.set_text(Field::Dhcp4, "10.213.5.220");
-    assert!(w.shown_error(Field::Dhcp4).unwrap().contains("end before"));
-    assert!(!w.can_go_next());
-    save_png(w.window(), "net-06-wizard-bad-range");
-    w.set_text(Field::Dhcp4, "10.213.5.100");
-    assert_eq!(w.shown_error(Field::Dhcp4), None);
-    assert!(w.go_to(2));
+    // A network typed anew brings its gateway and range with it.
+    type_into(&w, "IPv4 Network", "10.213.5.0/24");
+    let form = w.form();
+    assert_eq!(
+        (
+            form.ipv4_gateway.as_str(),
+            form.dhcp4_start.as_str(),
+            form.dhcp4_end.as_str()
+        ),
+        ("10.213.5.1", "10.213.5.2", "10.213.5.254"),
+        "gateway and range follow the network"
+    );
+    assert_eq!(error_under(Field::Ipv4Gateway), None);
+    assert_eq!(error_under(Field::Dhcp4), None);
+    type_into(&w, "Gateway", "10.213.6.1");
+    assert!(error_under(Field::Ipv4Gateway).is_some());
+    type_into(&w, "Gateway", "10.213.5.1");
+    type_into(&w, "DHCP Start", "10.213.5.1");
+    type_into(&w, "DHCP End", "10.213.5.200");
+    assert!(error_under(Field::Dhcp4).unwrap().contains("gateway"));
+    // A wrong end shows under the end, not the start.
+    type_into(&w, "DHCP Start", "10.213.5.100");
+    type_into(&w, "DHCP End", "10.213.5.50");
+    assert!(error_under(Field::Dhcp4End).unwrap().contains("end before"));
+    assert_eq!(error_under(Field::Dhcp4), None);
+    type_into(&w, "DHCP End", "10.213.7.200");
+    assert!(error_under(Field::Dhcp4End).is_some());
+    assert!(!gui::button_labelled(&w, "Next").is_sensitive());
+    save_png(&w, "net-06-wizard-bad-range");
+    type_into(&w, "DHCP End", "10.213.5.200");
+    assert_eq!(error_under(Field::Dhcp4End), None);
+    // Typed by hand, the range stays when the network changes again.
+    type_into(&w, "IPv4 Network", "10.213.8.0/24");
+    assert_eq!(w.form().dhcp4_end, "10.213.5.200", "the person's end stays");
+    assert!(error_under(Field::Dhcp4).is_some(), "and is now outside");
+    type_into(&w, "IPv4 Network", "10.213.5.0/24");
+    // IPv6 is off: its fields are not shown.
+    let ipv6_labels: Vec<gtk::Label> = descendants::<gtk::Label>(&w)
+        .into_iter()
+        .filter(|l| l.label() == "IPv6 Network")
+        .collect();
+    assert!(
+        !ipv6_labels.is_empty() && ipv6_labels.iter().all(|l| !l.is_mapped()),
+        "IPv6 fields hidden while IPv6 is off"
+    );
+    next(&w);
 
     // Step 3: a static host outside the network, a bad MTU.
-    w.set_text(
-        Field::Hosts,
+    type_into(
+        &w,
+        "Static DHCP Hosts",
         "52:54:00:05:00:10 10.213.5.10\ndb 10.213.6.11",
     );
-    assert!(w.shown_error(Field::Hosts).unwrap().starts_with("Line 2"));
-    w.set_text(
-        Field::Hosts,
+    assert!(error_under(Field::Hosts).unwrap().starts_with("Line 2"));
+    type_into(
+        &w,
+        "Static DHCP Hosts",
         "52:54:00:05:00:10 10.213.5.10\ndb 10.213.5.11",
     );
-    w.set_text(Field::Mtu, "20");
-    assert!(w.shown_error(Field::Mtu).is_some());
-    w.set_text(Field::Mtu, "1400");
-    w.set_text(Field::Domain, "lab.test");
-    w.set_text(Field::DnsHosts, "10.213.5.10 db");
-    save_png(w.window(), "net-07-wizard-hosts");
-    assert!(w.go_to(3));
-    assert!(w.can_create());
-    save_png(w.window(), "net-08-wizard-summary");
-    w.create();
+    type_into(&w, "MTU", "20");
+    assert!(error_under(Field::Mtu).is_some());
+    type_into(&w, "MTU", "1400");
+    type_into(&w, "DNS Domain", "lab.test");
+    type_into(&w, "DNS Host Entries", "10.213.5.10 db");
+    save_png(&w, "net-07-wizard-hosts");
+    next(&w);
+    // The summary says in words what will be made, "Start with the Host" among it.
+    let summary = label_texts(&w, true).join("\n");
+    for want in [
+        "lab",
+        "hgbr9",
+        "10.213.5.1/24",
+        "10.213.5.100 – 10.213.5.200",
+        "Start with the Host",
+        "Yes",
+    ] {
+        assert!(
+            summary.contains(want),
+            "the summary shows {want}: {summary}"
+        );
+    }
+    save_png(&w, "net-08-wizard-summary");
+    let title = "New Virtual Network";
+    let tree = gui::accessible_tree(title);
+    let doubled = gui::doubled_names(&tree);
+    assert!(
+        doubled.is_empty(),
+        "said twice to a screen reader: {doubled:?}"
+    );
+    let unnamed = gui::unnamed_controls(&tree);
+    assert!(unnamed.is_empty(), "controls without a name: {unnamed:?}");
+    gui::click(&gui::button_labelled(&w, "Create"));
+    drop(w);
     wait_for("the new network", 20, || {
         f.conn.network_by_name("lab").is_some_and(|n| n.active())
     });
@@ -414,26 +534,49 @@ fn the_wizard_explains_bad_input_and_creates_a_network() {
     assert_eq!(info.mtu, Some(1400));
     assert_eq!(info.mode, NetworkMode::Nat);
     assert!(lab.autostart(), "starts with the host by default");
-    wait_for("the wizard closes", 10, || !w.window().is_visible());
+    wait_for("the wizard closes", 10, || {
+        gui::toplevel::<NetworkWizard>().is_none()
+    });
+    // The page shows the network just made.
+    let page = f.win.networks_page().expect("a Networks tab");
+    wait_for("the new network selected", 10, || {
+        page.selected_network().is_some_and(|n| n.name() == "lab")
+    });
 
     // Bridge mode needs a host bridge; none is on the test host: said so.
-    let w = page.open_wizard().expect("a wizard");
-    settle(200);
-    w.set_mode(&NetworkMode::Bridge);
-    settle(50);
-    assert!(w.shown_error(Field::Device).is_some());
-    assert!(!w.can_go_next());
+    let w = open_wizard_from_button(&f);
+    gui::pick(&w, "Mode", "Host bridge");
+    assert!(error_under(Field::Device).is_some());
+    assert!(!gui::button_labelled(&w, "Next").is_sensitive());
     assert!(
         w.shows_bridge_help(),
         "the nmcli commands to make one are shown"
     );
-    save_png(w.window(), "net-09-wizard-no-bridge");
-    w.window().close();
+    save_png(&w, "net-09-wizard-no-bridge");
+    gui::click(&gui::button_labelled(&w, "Cancel"));
+    drop(w);
+    wait_for("the wizard closes", 10, || {
+        gui::toplevel::<NetworkWizard>().is_none()
+    });
     f.close();
 }
 
 #[gtk::test]
 fn the_topology_draws_networks_and_fifty_guests() {
+    // The sidebar keeps its width from tab to tab of the host page, in a window where
+    // the pages beside it need more room than they get.
+    let f = open_sized(50, 1400);
+    let mut widths = Vec::new();
+    for tab in ["overview", "networks", "topology", "overview"] {
+        f.win.host_page().show_page(tab);
+        settle(300);
+        widths.push((tab, f.win.list_view().width()));
+    }
+    assert!(
+        widths.iter().all(|(_, w)| *w == widths[0].1),
+        "the sidebar's width changes: {widths:?}"
+    );
+    f.close();
     let f = open(50);
     let view = f.win.topology_view().expect("a Topology tab");
     let loads = view.loads();

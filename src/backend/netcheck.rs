@@ -206,6 +206,8 @@ pub enum Problem {
     MtuRange,
     BadDeviceName,
     NoDevice,
+    /// A bridge name that a host interface or another network's bridge has.
+    InterfaceTaken(String),
 }
 
 impl Problem {
@@ -220,6 +222,10 @@ impl Problem {
             Problem::NameTaken(n) => {
                 gettext_f("A network named “{name}” already exists", &[("name", n)])
             }
+            Problem::InterfaceTaken(n) => gettext_f(
+                "“{name}” is taken: the host has an interface of that name, or another network uses it as its bridge",
+                &[("name", n)],
+            ),
             Problem::NotCidr(s) => gettext_f(
                 "“{text}” is not a network: write it as address/prefix, e.g. 192.168.100.0/24",
                 &[("text", s)],
@@ -424,7 +430,7 @@ pub fn check_ipv4_range(
 
 /// A range's ends in order, and the gateway outside it; addresses of either family
 /// compare as the numbers they are.
-fn check_range_order<A: Ord + Copy>(s: A, e: A, gateway: Option<A>) -> Check<(A, A)> {
+pub fn check_range_order<A: Ord + Copy>(s: A, e: A, gateway: Option<A>) -> Check<(A, A)> {
     if e < s {
         return Err(Problem::RangeReversed);
     }
@@ -681,6 +687,35 @@ pub fn check_dhcp_host(
 
 /// Defaults for a new IPv4 network that collide with nothing: the first free
 /// `192.168.N.0/24` (N from 100), then `10.N.0.0/24`. Gateway `.1`, DHCP `.2`–`.254`.
+/// The addresses a network suggests for itself: its first host as the gateway, and a
+/// DHCP range from the second host to the last (libvirt's own default network does
+/// the same: 192.168.122.1, 2–254). `None` for networks too small for a range.
+pub fn suggest_ipv4_addresses(net: &Ipv4Net) -> Option<(Ipv4Addr, Ipv4Addr, Ipv4Addr)> {
+    if net.host_count() < 3 {
+        return None;
+    }
+    let first = u32::from(net.first_host());
+    Some((
+        Ipv4Addr::from(first),
+        Ipv4Addr::from(first + 1),
+        net.last_host(),
+    ))
+}
+
+/// The same for IPv6: `::1` as the gateway, and `::100`–`::1ff` for DHCP, inside the
+/// network (a /64 and smaller networks down to /120).
+pub fn suggest_ipv6_addresses(net: &Ipv6Net) -> Option<(Ipv6Addr, Ipv6Addr, Ipv6Addr)> {
+    if net.prefix > 120 {
+        return None;
+    }
+    let base = u128::from(net.addr);
+    Some((
+        Ipv6Addr::from(base + 1),
+        Ipv6Addr::from(base + 0x100),
+        Ipv6Addr::from(base + 0x1ff),
+    ))
+}
+
 pub fn suggest_ipv4(
     others: &[(String, Vec<IpNet>)],
     host: &[HostAddr],
@@ -694,13 +729,8 @@ pub fn suggest_ipv4(
         if check_no_network_overlap(&n, others, None).is_ok()
             && check_no_host_overlap(&n, host, &[]).is_ok()
         {
-            let base = u32::from(addr);
-            return Some((
-                net,
-                Ipv4Addr::from(base + 1),
-                Ipv4Addr::from(base + 2),
-                Ipv4Addr::from(base + 254),
-            ));
+            let (gw, start, end) = suggest_ipv4_addresses(&net)?;
+            return Some((net, gw, start, end));
         }
     }
     None
@@ -712,6 +742,35 @@ mod tests {
 
     fn v4(s: &str) -> Ipv4Net {
         check_ipv4_cidr(s).unwrap()
+    }
+
+    #[test]
+    fn a_network_suggests_its_gateway_and_range() {
+        let (gw, s, e) = suggest_ipv4_addresses(&v4("10.1.2.0/24")).unwrap();
+        assert_eq!(
+            (gw.to_string(), s.to_string(), e.to_string()),
+            ("10.1.2.1".into(), "10.1.2.2".into(), "10.1.2.254".into())
+        );
+        let (gw, s, e) = suggest_ipv4_addresses(&v4("172.20.0.0/16")).unwrap();
+        assert_eq!(
+            (gw.to_string(), s.to_string(), e.to_string()),
+            (
+                "172.20.0.1".into(),
+                "172.20.0.2".into(),
+                "172.20.255.254".into()
+            )
+        );
+        assert_eq!(suggest_ipv4_addresses(&v4("10.1.2.0/30")), None);
+        let net = check_ipv6_cidr("fd00:7::/64").unwrap();
+        let (gw, s, e) = suggest_ipv6_addresses(&net).unwrap();
+        assert_eq!(
+            (gw.to_string(), s.to_string(), e.to_string()),
+            (
+                "fd00:7::1".into(),
+                "fd00:7::100".into(),
+                "fd00:7::1ff".into()
+            )
+        );
     }
 
     #[test]

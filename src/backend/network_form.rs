@@ -47,6 +47,8 @@ pub struct FormContext {
     /// Bridges of libvirt's own networks: their addresses are the networks' and are
     /// checked as such.
     pub libvirt_bridges: Vec<String>,
+    /// The names of the host's network interfaces (a new bridge cannot take one).
+    pub host_ifaces: Vec<String>,
 }
 
 /// A field of the form.
@@ -57,10 +59,13 @@ pub enum Field {
     Bridge,
     Ipv4Net,
     Ipv4Gateway,
+    /// The start of the DHCPv4 range (and problems of the range as a whole).
     Dhcp4,
+    Dhcp4End,
     Ipv6Net,
     Ipv6Gateway,
     Dhcp6,
+    Dhcp6End,
     Domain,
     Mtu,
     Hosts,
@@ -87,6 +92,15 @@ impl FieldProblem {
             ),
             None => self.problem.message(),
         }
+    }
+}
+
+/// Where a problem of a whole range shows: an end before the start under the end,
+/// a gateway inside the range under the start.
+fn range_field(p: &Problem, start: Field, end: Field) -> Field {
+    match p {
+        Problem::RangeReversed => end,
+        _ => start,
     }
 }
 
@@ -120,8 +134,8 @@ pub fn check_form(f: &NetworkForm, ctx: &FormContext) -> (Vec<FieldProblem>, Opt
     let own_bridge = f.mode.has_own_bridge();
     let bridge = if own_bridge && !f.bridge.trim().is_empty() {
         match c::check_device_name(&f.bridge) {
-            Ok(b) if ctx.libvirt_bridges.contains(&b) => {
-                bad(Field::Bridge, Problem::NameTaken(b));
+            Ok(b) if ctx.libvirt_bridges.contains(&b) || ctx.host_ifaces.contains(&b) => {
+                bad(Field::Bridge, Problem::InterfaceTaken(b));
                 None
             }
             Ok(b) => Some(b),
@@ -156,9 +170,18 @@ pub fn check_form(f: &NetworkForm, ctx: &FormContext) -> (Vec<FieldProblem>, Opt
                 .map_err(|p| bad(Field::Ipv4Gateway, p))
                 .ok();
             let dhcp = if f.dhcp4 {
-                c::check_ipv4_range(&f.dhcp4_start, &f.dhcp4_end, &n, gw)
+                let s = c::check_ipv4_host(&f.dhcp4_start, &n, c::Subject::DhcpRange)
                     .map_err(|p| bad(Field::Dhcp4, p))
-                    .ok()
+                    .ok();
+                let e = c::check_ipv4_host(&f.dhcp4_end, &n, c::Subject::DhcpRange)
+                    .map_err(|p| bad(Field::Dhcp4End, p))
+                    .ok();
+                s.zip(e)
+                    .and_then(|(s, e)| {
+                        c::check_range_order(s, e, gw)
+                            .map_err(|p| bad(range_field(&p, Field::Dhcp4, Field::Dhcp4End), p))
+                            .ok()
+                    })
                     .map(Some)
             } else {
                 Some(None)
@@ -187,9 +210,20 @@ pub fn check_form(f: &NetworkForm, ctx: &FormContext) -> (Vec<FieldProblem>, Opt
                             .map_err(|p| bad(Field::Ipv6Gateway, p))
                             .ok();
                         let dhcp = if f.dhcp6 {
-                            c::check_ipv6_range(&f.dhcp6_start, &f.dhcp6_end, &n, gw)
+                            let s = c::check_ipv6_host(&f.dhcp6_start, &n, c::Subject::DhcpRange)
                                 .map_err(|p| bad(Field::Dhcp6, p))
-                                .ok()
+                                .ok();
+                            let e = c::check_ipv6_host(&f.dhcp6_end, &n, c::Subject::DhcpRange)
+                                .map_err(|p| bad(Field::Dhcp6End, p))
+                                .ok();
+                            s.zip(e)
+                                .and_then(|(s, e)| {
+                                    c::check_range_order(s, e, gw)
+                                        .map_err(|p| {
+                                            bad(range_field(&p, Field::Dhcp6, Field::Dhcp6End), p)
+                                        })
+                                        .ok()
+                                })
                                 .map(Some)
                         } else {
                             Some(None)
@@ -371,6 +405,7 @@ mod tests {
                 },
             ],
             libvirt_bridges: vec!["virbr0".into()],
+            host_ifaces: Vec::new(),
         }
     }
 
@@ -455,7 +490,18 @@ mod tests {
         assert_eq!(problem(&f, Field::Dhcp4), Problem::GatewayInRange);
         f = good();
         f.dhcp4_end = "10.213.5.50".into();
-        assert_eq!(problem(&f, Field::Dhcp4), Problem::RangeReversed);
+        assert_eq!(
+            problem(&f, Field::Dhcp4End),
+            Problem::RangeReversed,
+            "an end before the start shows under the end"
+        );
+        f = good();
+        f.dhcp4_end = "10.213.9.200".into();
+        assert!(
+            matches!(problem(&f, Field::Dhcp4End), Problem::OutsideNetwork { .. }),
+            "a wrong end shows under the end"
+        );
+        assert!(!fields(&f).contains(&Field::Dhcp4), "not under the start");
         // Without DHCP the range is not checked.
         f.dhcp4 = false;
         assert!(fields(&f).is_empty());
@@ -515,7 +561,21 @@ mod tests {
         assert_eq!(problem(&f, Field::Device), Problem::BadDeviceName);
         f = good();
         f.bridge = "virbr0".into();
-        assert!(matches!(problem(&f, Field::Bridge), Problem::NameTaken(_)));
+        assert_eq!(
+            problem(&f, Field::Bridge),
+            Problem::InterfaceTaken("virbr0".into())
+        );
+        let mut with_host = ctx();
+        with_host.host_ifaces = vec!["lo".into(), "eth0".into()];
+        f.bridge = "lo".into();
+        let (p, spec) = check_form(&f, &with_host);
+        assert!(
+            p.iter()
+                .any(|p| p.field == Field::Bridge
+                    && p.problem == Problem::InterfaceTaken("lo".into())),
+            "a host interface's name is refused: {p:?}"
+        );
+        assert!(spec.is_none());
         f.bridge = "br 1".into();
         assert_eq!(problem(&f, Field::Bridge), Problem::BadDeviceName);
         f = good();

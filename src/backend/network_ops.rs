@@ -50,15 +50,28 @@ impl Connection {
         .await
     }
 
-    /// Define a network, then start it and set it to start with the host.
+    /// Define a network, then start it and set it to start with the host. When a step
+    /// after the definition fails, the network is stopped and undefined again: a
+    /// failed create leaves nothing behind (a second try must not find it "exists").
     pub async fn create_network(&self, xml: String, autostart: bool) -> Result<String> {
         self.call(move |w| {
             let n = w.conn()?.define_network_xml(&xml)?;
             let uuid = n.uuid_string()?;
             w.queue_networks();
-            n.create()?;
-            if autostart {
-                n.set_autostart(true)?;
+            let started = n.create().and_then(|_| {
+                if autostart {
+                    n.set_autostart(true)?;
+                }
+                Ok(())
+            });
+            if let Err(e) = started {
+                if n.is_active().unwrap_or(false) {
+                    let _ = n.destroy();
+                }
+                if let Err(u) = n.undefine() {
+                    tracing::warn!("could not undefine the network that failed to start: {u}");
+                }
+                return Err(e.into());
             }
             Ok(uuid)
         })

@@ -176,25 +176,28 @@ pub fn layout(t: &Topology) -> Layout {
             }
             mode => {
                 let via = n.forward_dev.clone();
-                let what = match mode {
-                    NetworkMode::Nat => gettext_f(
-                        "NAT → {dev}",
-                        &[("dev", via.as_deref().unwrap_or(&gettext("any")))],
-                    ),
-                    NetworkMode::Route => gettext_f(
-                        "routed → {dev}",
-                        &[("dev", via.as_deref().unwrap_or(&gettext("any")))],
-                    ),
-                    NetworkMode::Open => gettext_f(
-                        "open → {dev}",
-                        &[("dev", via.as_deref().unwrap_or(&gettext("any")))],
-                    ),
-                    NetworkMode::Isolated => gettext("isolated"),
-                    other => other.key(),
+                // In words: through which interface, or "the host's network" when
+                // libvirt forwards through whichever one has the route.
+                let what = match (mode, via.as_deref()) {
+                    (NetworkMode::Nat, Some(dev)) => {
+                        gettext_f("NAT through {dev}", &[("dev", dev)])
+                    }
+                    (NetworkMode::Nat, None) => gettext("NAT to the host’s network"),
+                    (NetworkMode::Route, Some(dev)) => {
+                        gettext_f("routed through {dev}", &[("dev", dev)])
+                    }
+                    (NetworkMode::Route, None) => gettext("routed to the host’s network"),
+                    (NetworkMode::Open, Some(dev)) => {
+                        gettext_f("open, through {dev}", &[("dev", dev)])
+                    }
+                    (NetworkMode::Open, None) => gettext("open to the host’s network"),
+                    (NetworkMode::Isolated, _) => gettext("isolated"),
+                    (other, _) => other.key(),
                 };
                 let mut lines = vec![what];
                 if let Some(ip) = n.ipv4() {
-                    lines.push(format!("{} · {}", ip.address, ip.cidr()));
+                    // The host's address on it with the prefix says both, and fits.
+                    lines.push(format!("{}/{}", ip.address, ip.prefix));
                 }
                 let r = LNode {
                     kind: NodeKind::Router,
@@ -584,7 +587,23 @@ mod tests {
             "libvirt's bridge is drawn as the network's switch"
         );
         let r = l.find(NodeKind::Router, "default").unwrap();
-        assert_eq!(r.lines[0], "NAT → eth0");
+        assert_eq!(r.lines[0], "NAT through eth0");
+        assert_eq!(
+            r.lines[1], "10.0.0.1/24",
+            "address and prefix, short enough to fit"
+        );
+        let mut t = topo(1);
+        t.networks[0] = net(
+            "default",
+            "<forward mode='nat'/><bridge name='virbr0'/><ip address='10.0.0.1' prefix='24'/>",
+            true,
+        );
+        let l2 = layout(&t);
+        assert_eq!(
+            l2.find(NodeKind::Router, "default").unwrap().lines[0],
+            "NAT to the host’s network",
+            "no device: said in words, not “any”"
+        );
         assert_eq!(r.target, Some(Target::Network("u-default".into())));
         let sw = l.find(NodeKind::Switch, "virbr0").unwrap();
         assert!(sw.active);

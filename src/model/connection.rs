@@ -449,6 +449,25 @@ impl Connection {
                 None => Network::new(info),
             })
             .collect();
+        // Only what changed changes in the store: a network defined or undefined
+        // elsewhere is one insertion or removal, and the rows (and the selection) of
+        // the others stay as they are.
+        let keep: std::collections::HashSet<String> = new.iter().map(|n| n.uuid()).collect();
+        for i in (0..store.n_items()).rev() {
+            let gone = store
+                .item(i)
+                .and_downcast::<Network>()
+                .map_or(true, |n| !keep.contains(&n.uuid()));
+            if gone {
+                store.remove(i);
+            }
+        }
+        for (i, n) in new.iter().enumerate() {
+            let at = store.item(i as u32).and_downcast::<Network>();
+            if at.as_ref() != Some(n) {
+                store.insert(i as u32, n);
+            }
+        }
         let same = store.n_items() as usize == new.len()
             && store
                 .iter::<Network>()

@@ -356,7 +356,6 @@ fn button(b: &gtk::Button, label: &str, icon: Option<&str>) {
         }
         None => b.set_label(label),
     }
-    b.update_property(&[gtk::accessible::Property::Label(&label.replace('_', ""))]);
 }
 
 impl HardwarePage {
@@ -1302,7 +1301,6 @@ impl HardwarePage {
             .use_underline(true)
             .halign(gtk::Align::Start)
             .build();
-        b.update_property(&[gtk::accessible::Property::Label(&gettext("Eject Medium"))]);
         let doc = doc.clone();
         let this = self.downgrade();
         b.connect_clicked(move |_| {

@@ -126,7 +126,6 @@ impl Form {
                     .valign(gtk::Align::Center)
                     .active(spec.value == "yes")
                     .build();
-                sw.update_property(&[gtk::accessible::Property::Label(label)]);
                 let row = adw::ActionRow::builder()
                     .title(label)
                     .activatable_widget(&sw)

@@ -97,8 +97,6 @@ impl HostPage {
             .title(gettext("Connected"))
             .build();
         imp.connect_switch.set_valign(gtk::Align::Center);
-        imp.connect_switch
-            .update_property(&[gtk::accessible::Property::Label(&gettext("Connected"))]);
         connected_row.add_suffix(&imp.connect_switch);
         connected_row.set_activatable_widget(Some(&imp.connect_switch));
         let this = self.downgrade();
@@ -121,11 +119,8 @@ impl HostPage {
             .title(gettext("Connect at Start"))
             .build();
         imp.autoconnect_switch.set_valign(gtk::Align::Center);
-        imp.autoconnect_switch
-            .update_property(&[gtk::accessible::Property::Label(&gettext(
-                "Connect at Start",
-            ))]);
         auto_row.add_suffix(&imp.autoconnect_switch);
+        auto_row.set_activatable_widget(Some(&imp.autoconnect_switch));
         let this = self.downgrade();
         imp.autoconnect_switch.connect_active_notify(move |s| {
             let Some(this) = this.upgrade() else { return };

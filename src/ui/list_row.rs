@@ -63,9 +63,14 @@ mod imp {
             self.name.set_xalign(0.0);
             self.name.set_hexpand(true);
             self.name.set_ellipsize(gtk::pango::EllipsizeMode::End);
+            // A long name or URI asks for no more width than this: the sidebar keeps
+            // its width whatever the page beside it needs (the Topology's picture
+            // took it from the sidebar, the Overview gave it back).
+            self.name.set_max_width_chars(18);
             self.name.add_css_class("vm-name");
             self.subtitle.set_xalign(0.0);
             self.subtitle.set_ellipsize(gtk::pango::EllipsizeMode::End);
+            self.subtitle.set_max_width_chars(18);
             self.subtitle.add_css_class("dim-label");
             self.subtitle.add_css_class("vm-subtitle");
             self.icon.set_parent(&*obj);

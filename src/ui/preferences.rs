@@ -7,7 +7,6 @@ use crate::i18n::gettext;
 
 fn switch_row(settings: &gio::Settings, key: &str, title: &str, subtitle: &str) -> adw::ActionRow {
     let sw = gtk::Switch::builder().valign(gtk::Align::Center).build();
-    sw.update_property(&[gtk::accessible::Property::Label(title)]);
     settings.bind(key, &sw, "active").build();
     let row = adw::ActionRow::builder()
         .title(title)

@@ -233,10 +233,6 @@ impl VmPage {
             .set_subtitle(&gettext("Run when the host starts"));
         imp.autostart_switch.set_valign(gtk::Align::Center);
         imp.autostart_switch.set_action_name(Some("win.autostart"));
-        imp.autostart_switch
-            .update_property(&[gtk::accessible::Property::Label(&gettext(
-                "Start at Host Boot",
-            ))]);
         imp.autostart_row.add_suffix(&imp.autostart_switch);
         imp.autostart_row
             .set_activatable_widget(Some(&imp.autostart_switch));

@@ -218,24 +218,19 @@ impl NewVolumeDialog {
         let create = gtk::Button::with_mnemonic(&gettext("C_reate"));
         create.add_css_class("suggested-action");
         create.set_sensitive(false);
-        create.update_property(&[gtk::accessible::Property::Label(&gettext("Create"))]);
         header.pack_start(&cancel);
         header.pack_end(&create);
         let pool = adw::ComboRow::builder().title(gettext("Pool")).build();
-        pool.update_property(&[gtk::accessible::Property::Label(&gettext("Pool"))]);
         let name = adw::EntryRow::builder().title(gettext("Name")).build();
         name.set_text(default_name);
-        name.update_property(&[gtk::accessible::Property::Label(&gettext("Name"))]);
         let size = adw::EntryRow::builder()
             .title(gettext("Size (for example 20 GiB)"))
             .build();
         size.set_text("20 GiB");
-        size.update_property(&[gtk::accessible::Property::Label(&gettext("Size"))]);
         let format = adw::ComboRow::builder()
             .title(gettext("Format"))
             .model(&gtk::StringList::new(&FORMATS))
             .build();
-        format.update_property(&[gtk::accessible::Property::Label(&gettext("Format"))]);
         let group = adw::PreferencesGroup::new();
         group.add(&pool);
         group.add(&name);
@@ -451,7 +446,6 @@ pub fn source_buttons(
         .halign(gtk::Align::Start)
         .build();
     let browse = gtk::Button::with_mnemonic(&gettext("_Browse Volumes…"));
-    browse.update_property(&[gtk::accessible::Property::Label(&gettext("Browse Volumes"))]);
     let c = conn.clone();
     let on = on_source.clone();
     browse.connect_clicked(move |btn| {
@@ -469,7 +463,6 @@ pub fn source_buttons(
     b.append(&browse);
     if local {
         let file = gtk::Button::with_mnemonic(&gettext("Choose _File…"));
-        file.update_property(&[gtk::accessible::Property::Label(&gettext("Choose File"))]);
         let on = on_source.clone();
         file.connect_clicked(move |btn| {
             let parent = btn.root().and_downcast::<gtk::Window>();
@@ -496,7 +489,6 @@ pub fn source_buttons(
     }
     if let Some(name) = new_volume_name {
         let new = gtk::Button::with_mnemonic(&gettext("_New Volume…"));
-        new.update_property(&[gtk::accessible::Property::Label(&gettext("New Volume"))]);
         let c = conn.clone();
         new.connect_clicked(move |btn| {
             let parent = btn.root().and_downcast::<gtk::Window>();

@@ -101,12 +101,8 @@ impl XmlPage {
 
         imp.revert.set_label(&gettext("Re_vert"));
         imp.revert.set_use_underline(true);
-        imp.revert
-            .update_property(&[gtk::accessible::Property::Label(&gettext("Revert"))]);
         imp.apply.set_label(&gettext("_Apply…"));
         imp.apply.set_use_underline(true);
-        imp.apply
-            .update_property(&[gtk::accessible::Property::Label(&gettext("Apply"))]);
         imp.apply.add_css_class("suggested-action");
         imp.apply.set_sensitive(false);
         imp.revert.set_sensitive(false);

@@ -227,3 +227,241 @@ pub fn screen_centre(widget: &impl IsA<gtk::Widget>, title: &str) -> (i32, i32) 
         wy + (p.y() as f64 + oy) as i32,
     )
 }
+
+/// One object of the accessible tree, as AT-SPI shows it to a screen reader.
+#[derive(Debug, Clone)]
+pub struct AccessibleNode {
+    pub depth: usize,
+    pub role: String,
+    pub name: String,
+    pub description: String,
+}
+
+/// The accessible tree of this process's window titled `title`, read over AT-SPI by
+/// `tests/gui/atspi_tree.py` (python3-pyatspi) while this thread's main loop answers.
+pub fn accessible_tree(title: &str) -> Vec<AccessibleNode> {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/gui/atspi_tree.py");
+    let child = std::process::Command::new("/usr/bin/python3")
+        .arg(script)
+        .arg(std::process::id().to_string())
+        .arg(title)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs (packages python3, python3-pyatspi)");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let ctx = glib::MainContext::default();
+    let start = Instant::now();
+    let out = loop {
+        while ctx.iteration(false) {}
+        if let Ok(r) = rx.try_recv() {
+            break r.expect("the AT-SPI script ran");
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "the AT-SPI walk did not end"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    assert!(
+        out.status.success(),
+        "AT-SPI walk failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let nodes: Vec<AccessibleNode> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.splitn(4, '\t');
+            Some(AccessibleNode {
+                depth: f.next()?.parse().ok()?,
+                role: f.next()?.to_string(),
+                name: f.next()?.to_string(),
+                description: f.next().unwrap_or("").to_string(),
+            })
+        })
+        .collect();
+    // A walk that saw only the window would pass every check on it.
+    assert!(
+        nodes.iter().any(|n| n.role == "push button"),
+        "the AT-SPI walk of “{title}” found no button: {nodes:?}"
+    );
+    nodes
+}
+
+/// What a screen reader would say twice: a name that is the same words twice
+/// ("Apply Apply": a label property and a labelling widget both counted), or a
+/// description (a tooltip) that repeats the name.
+pub fn doubled_names(nodes: &[AccessibleNode]) -> Vec<String> {
+    nodes
+        .iter()
+        .filter(|n| {
+            // Words without their punctuation: "Apply Apply…" is said twice too.
+            let words = |t: &str| -> Vec<String> {
+                t.split_whitespace()
+                    .map(|w| {
+                        w.replace('_', "")
+                            .trim_matches(|c: char| !c.is_alphanumeric())
+                            .to_lowercase()
+                    })
+                    .filter(|w| !w.is_empty())
+                    .collect()
+            };
+            let name = words(&n.name);
+            let half = name.len() / 2;
+            let twice = !name.is_empty() && name.len() % 2 == 0 && name[..half] == name[half..];
+            let echoed = !name.is_empty() && name == words(&n.description);
+            twice || echoed
+        })
+        .map(|n| format!("{} “{}” (description “{}”)", n.role, n.name, n.description))
+        .collect()
+}
+
+/// Mnemonic underscores out: "_New Network…" reads "New Network…".
+fn plain(label: &str) -> String {
+    label.replace('_', "")
+}
+
+/// The button under `root` a person knows by `label` (its text, mnemonic underscores
+/// ignored) or, for an icon button, by its tooltip. Fails when there is none.
+pub fn button_labelled(root: &impl IsA<gtk::Widget>, label: &str) -> gtk::Button {
+    descendants::<gtk::Button>(root)
+        .into_iter()
+        .find(|b| {
+            b.label().is_some_and(|l| plain(&l) == label)
+                || b.tooltip_text().is_some_and(|t| t == label)
+        })
+        .unwrap_or_else(|| panic!("no button “{label}”"))
+}
+
+/// Click `button` as a person can: only when it is on screen and sensitive.
+pub fn click(button: &impl IsA<gtk::Button>) {
+    let b = button.as_ref();
+    let name = b.label().map(|l| plain(&l)).unwrap_or_default();
+    assert!(b.is_mapped(), "the button “{name}” is not on screen");
+    let mut w = Some(b.clone().upcast::<gtk::Widget>());
+    while let Some(x) = w {
+        assert!(
+            x.is_sensitive(),
+            "the button “{name}” sits in an insensitive part"
+        );
+        w = x.parent();
+    }
+    b.emit_clicked();
+}
+
+/// The visible toplevel window of type `T` (the newest when there are several).
+pub fn toplevel<T: IsA<gtk::Window> + IsA<gtk::Widget>>() -> Option<T> {
+    gtk::Window::list_toplevels()
+        .into_iter()
+        .filter(|w| w.is_visible())
+        .filter_map(|w| w.downcast::<T>().ok())
+        .next_back()
+}
+
+/// Wait for a window of type `T` to be shown (a dialog a click opened).
+pub fn wait_toplevel<T: IsA<gtk::Window> + IsA<gtk::Widget>>(what: &str) -> T {
+    let mut found = None;
+    wait_for(what, 10, || {
+        found = toplevel::<T>();
+        found.is_some()
+    });
+    found.expect("found")
+}
+
+/// The field under `root` that a visible label `label` names (the label's mnemonic
+/// widget), as a person finds a field by the words above or beside it.
+pub fn field(root: &impl IsA<gtk::Widget>, label: &str) -> gtk::Widget {
+    descendants::<gtk::Label>(root)
+        .into_iter()
+        .filter(|l| l.is_mapped() && plain(&l.label()) == label)
+        .find_map(|l| l.mnemonic_widget())
+        .unwrap_or_else(|| panic!("no field labelled “{label}”"))
+}
+
+/// Replace the text of the field labelled `label` under `root`, as typing would.
+pub fn type_into(root: &impl IsA<gtk::Widget>, label: &str, text: &str) {
+    let w = field(root, label);
+    assert!(w.is_sensitive(), "the field “{label}” is off");
+    if let Some(e) = w.dynamic_cast_ref::<gtk::Editable>() {
+        e.set_text(text);
+    } else if let Some(v) = w.downcast_ref::<gtk::TextView>() {
+        v.buffer().set_text(text);
+    } else if let Some(v) = w
+        .downcast_ref::<gtk::ScrolledWindow>()
+        .and_then(|s| s.child())
+        .and_downcast::<gtk::TextView>()
+    {
+        v.buffer().set_text(text);
+    } else {
+        panic!("the field “{label}” takes no text: {}", w.type_().name());
+    }
+    settle(30);
+}
+
+/// Pick the item `item` in the drop-down labelled `label` under `root`.
+pub fn pick(root: &impl IsA<gtk::Widget>, label: &str, item: &str) {
+    let w = field(root, label);
+    let d = w
+        .downcast::<gtk::DropDown>()
+        .unwrap_or_else(|w| panic!("“{label}” is a {}", w.type_().name()));
+    let model = d.model().expect("a drop-down with items");
+    let pos = (0..model.n_items())
+        .find(|i| {
+            model
+                .item(*i)
+                .and_downcast::<gtk::StringObject>()
+                .is_some_and(|s| s.string() == item)
+        })
+        .unwrap_or_else(|| panic!("“{label}” has no item “{item}”"));
+    d.set_selected(pos);
+    settle(30);
+}
+
+/// The switch of the row titled `title` under `root` (a row's switch is named by it).
+pub fn switch_of_row(root: &impl IsA<gtk::Widget>, title: &str) -> gtk::Switch {
+    descendants::<adw::ActionRow>(root)
+        .into_iter()
+        .filter(|r| r.is_mapped() && r.title() == title)
+        .find_map(|r| find::<gtk::Switch>(&r))
+        .unwrap_or_else(|| panic!("no switch in a row “{title}”"))
+}
+
+/// Flip a switch as a click does (only when it is on screen and sensitive).
+pub fn flip(switch: &gtk::Switch) {
+    assert!(
+        switch.is_mapped() && switch.is_sensitive(),
+        "the switch is off or hidden"
+    );
+    switch.activate();
+    settle(30);
+}
+
+/// The preferences group titled `title` under `root` (a section a person finds by its
+/// heading), to look for fields inside it.
+pub fn group(root: &impl IsA<gtk::Widget>, title: &str) -> adw::PreferencesGroup {
+    descendants::<adw::PreferencesGroup>(root)
+        .into_iter()
+        .find(|g| g.is_mapped() && g.title() == title)
+        .unwrap_or_else(|| panic!("no section “{title}”"))
+}
+
+/// Controls a screen reader can only call "button" or "check box": no name at all.
+pub fn unnamed_controls(nodes: &[AccessibleNode]) -> Vec<String> {
+    const CONTROLS: &[&str] = &[
+        "push button",
+        "toggle button",
+        "check box",
+        "combo box",
+        "text",
+        "spin button",
+        "slider",
+    ];
+    nodes
+        .iter()
+        .filter(|n| CONTROLS.contains(&n.role.as_str()) && n.name.trim().is_empty())
+        .map(|n| format!("{} at depth {}", n.role, n.depth))
+        .collect()
+}

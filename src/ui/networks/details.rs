@@ -21,6 +21,30 @@ pub struct DetailState {
     pub leases: Option<(String, Vec<Lease>)>,
     /// A definition change waits for a restart of this network.
     pub pending_restart: Option<String>,
+    /// The text each named field had when the details were built, and for which
+    /// network they were built.
+    pub built: Vec<(String, String)>,
+    pub built_for: Option<String>,
+}
+
+/// The fields of the details that keep what is typed into them (named `net-…`).
+fn named_editables(root: &gtk::Box) -> Vec<gtk::Editable> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.clone().upcast::<gtk::Widget>()];
+    while let Some(w) = stack.pop() {
+        if w.widget_name().starts_with("net-") {
+            if let Some(e) = w.dynamic_cast_ref::<gtk::Editable>() {
+                out.push(e.clone());
+                continue;
+            }
+        }
+        let mut c = w.first_child();
+        while let Some(ch) = c {
+            c = ch.next_sibling();
+            stack.push(ch);
+        }
+    }
+    out
 }
 
 fn group(title: &str) -> adw::PreferencesGroup {
@@ -63,7 +87,8 @@ impl EditRow {
             .text(value)
             .show_apply_button(true)
             .build();
-        row.update_property(&[gtk::accessible::Property::Label(title)]);
+        // Named, so what is typed in it survives the details being built again.
+        row.set_widget_name(&format!("net-edit-{title}"));
         let problem = error_label();
         problem.set_margin_top(6);
         problem.set_margin_start(6);
@@ -126,13 +151,44 @@ fn check_as_typed<T: 'static>(
     }
 }
 
-fn entry(placeholder: &str, accessible: &str) -> gtk::Entry {
-    let e = gtk::Entry::builder()
+/// Names of widgets that keep the keyboard focus when the details are built again:
+/// after a static host is added, the focus goes back to the new host's MAC field,
+/// not to the first control of the page (the Active switch, where a Space would stop
+/// the network).
+const ADD_HOST_MAC: &str = "net-add-host-mac";
+const ADD_HOST_BUTTON: &str = "net-add-host-add";
+
+/// An entry whose label stands above it ([`labelled_fields`]); `_name` is that label,
+/// for the reader of the code: the accessible name comes from the label itself (a
+/// label property as well would make screen readers say it twice).
+fn entry(placeholder: &str, _name: &str) -> gtk::Entry {
+    gtk::Entry::builder()
         .placeholder_text(placeholder)
         .hexpand(true)
+        .build()
+}
+
+/// Fields side by side, each with its label above it (the label names the field for
+/// screen readers too), and a button at the end of the row.
+fn labelled_fields(fields: &[(String, &gtk::Entry)], button: &gtk::Button) -> gtk::Grid {
+    let grid = gtk::Grid::builder()
+        .column_spacing(6)
+        .row_spacing(2)
+        .margin_top(6)
         .build();
-    e.update_property(&[gtk::accessible::Property::Label(accessible)]);
-    e
+    for (col, (title, e)) in fields.iter().enumerate() {
+        let l = gtk::Label::builder()
+            .label(title.as_str())
+            .xalign(0.0)
+            .css_classes(["caption-heading"])
+            .build();
+        l.set_mnemonic_widget(Some(*e));
+        grid.attach(&l, col as i32, 0, 1, 1);
+        grid.attach(*e, col as i32, 1, 1, 1);
+    }
+    button.set_valign(gtk::Align::End);
+    grid.attach(button, fields.len() as i32, 1, 1, 1);
+    grid
 }
 
 fn icon_button(icon: &str, label: &str) -> gtk::Button {
@@ -168,11 +224,98 @@ impl NetworksPage {
         if imp.detail_state.borrow().shown.as_ref() == Some(&key) {
             return;
         }
+        let same_network =
+            imp.detail_state.borrow().built_for.as_deref() == Some(info.uuid.as_str());
         imp.detail_state.borrow_mut().shown = Some(key);
+        // What the person typed and has not applied yet, and where the keyboard is,
+        // stay when the same network's details are built again (leases arriving, a
+        // host added, the network started elsewhere).
+        let typed = if same_network {
+            self.typed_details()
+        } else {
+            Vec::new()
+        };
+        let focus = self.focused_detail();
         while let Some(c) = imp.details.first_child() {
             imp.details.remove(&c);
         }
         self.build_details(&net, &info, &leases);
+        let built = named_editables(&imp.details)
+            .into_iter()
+            .map(|e| (e.widget_name().to_string(), e.text().to_string()))
+            .collect();
+        imp.detail_state.borrow_mut().built = built;
+        imp.detail_state.borrow_mut().built_for = Some(info.uuid.clone());
+        for e in named_editables(&imp.details) {
+            if let Some((_, t)) = typed.iter().find(|(n, _)| *n == e.widget_name()) {
+                e.set_text(t);
+            }
+        }
+        if let Some(name) = focus {
+            self.restore_focus(&name);
+        }
+    }
+
+    /// The named fields of the details whose text is not what the details put there.
+    fn typed_details(&self) -> Vec<(String, String)> {
+        let imp = self.imp();
+        let state = imp.detail_state.borrow();
+        named_editables(&imp.details)
+            .into_iter()
+            .filter_map(|e| {
+                let name = e.widget_name().to_string();
+                let text = e.text().to_string();
+                let built = state
+                    .built
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, t)| t.as_str())
+                    .unwrap_or("");
+                (text != built).then_some((name, text))
+            })
+            .collect()
+    }
+
+    /// The name of the named widget in the details that has the keyboard focus (or
+    /// holds the widget that has it, as an entry holds its text).
+    fn focused_detail(&self) -> Option<String> {
+        let details = self.imp().details.clone().upcast::<gtk::Widget>();
+        let mut w = self.root()?.focus()?;
+        if !w.is_ancestor(&details) {
+            return None;
+        }
+        loop {
+            let name = w.widget_name();
+            if name.starts_with("net-") {
+                return Some(name.to_string());
+            }
+            w = w.parent()?;
+            if w == details {
+                return None;
+            }
+        }
+    }
+
+    /// Give the focus back to the widget of that name in the rebuilt details. Add is
+    /// off once its host is added (the fields are empty again): the MAC field then.
+    fn restore_focus(&self, name: &str) {
+        let name = if name == ADD_HOST_BUTTON {
+            ADD_HOST_MAC
+        } else {
+            name
+        };
+        let mut stack = vec![self.imp().details.clone().upcast::<gtk::Widget>()];
+        while let Some(w) = stack.pop() {
+            if w.widget_name() == name {
+                w.grab_focus();
+                return;
+            }
+            let mut c = w.first_child();
+            while let Some(ch) = c {
+                c = ch.next_sibling();
+                stack.push(ch);
+            }
+        }
     }
 
     /// Fetch the leases of the selected network (when it runs) and show them.
@@ -248,7 +391,6 @@ impl NetworksPage {
             .active(info.active)
             .valign(gtk::Align::Center)
             .build();
-        sw.update_property(&[gtk::accessible::Property::Label(&gettext("Active"))]);
         running.add_suffix(&sw);
         running.set_activatable_widget(Some(&sw));
         let this = self.downgrade();
@@ -277,9 +419,6 @@ impl NetworksPage {
             .valign(gtk::Align::Center)
             .sensitive(info.persistent)
             .build();
-        asw.update_property(&[gtk::accessible::Property::Label(&gettext(
-            "Start with the Host",
-        ))]);
         auto.add_suffix(&asw);
         auto.set_activatable_widget(Some(&asw));
         let this = self.downgrade();
@@ -704,17 +843,28 @@ impl NetworksPage {
             netcheck::IpNet::V4(n) => Some(n),
             _ => None,
         });
-        let add = gtk::Box::new(gtk::Orientation::Horizontal, 6);
-        add.set_margin_top(6);
-        let mac = entry("52:54:00:…", &gettext("MAC address of the new host"));
-        let name = entry(&gettext("name"), &gettext("Name of the new host"));
-        let ip = entry(&gettext("address"), &gettext("Address of the new host"));
+        // A new host: three labelled fields, wide enough for what goes in them (a MAC
+        // address is 17 characters), and Add.
+        let mac = entry("52:54:00:12:34:56", &gettext("MAC Address"));
+        mac.set_width_chars(17);
+        mac.set_widget_name(ADD_HOST_MAC);
+        let name = entry(&gettext("optional"), &gettext("Host Name"));
+        name.set_width_chars(10);
+        name.set_widget_name("net-add-host-name");
+        let ip = entry(&gettext("e.g. 192.168.100.10"), &gettext("Address"));
+        ip.set_width_chars(15);
+        ip.set_widget_name("net-add-host-ip");
         let btn = gtk::Button::with_mnemonic(&gettext("_Add"));
+        btn.set_widget_name(ADD_HOST_BUTTON);
         btn.set_sensitive(false);
-        add.append(&mac);
-        add.append(&name);
-        add.append(&ip);
-        add.append(&btn);
+        let add = labelled_fields(
+            &[
+                (gettext("MAC Address"), &mac),
+                (gettext("Host Name"), &name),
+                (gettext("Address"), &ip),
+            ],
+            &btn,
+        );
         let err = error_label();
         let taken: Vec<(String, String)> = v4
             .hosts
@@ -743,10 +893,11 @@ impl NetworksPage {
         btn.connect_clicked(move |_| {
             let Some(this) = this.upgrade() else { return };
             if let Ok(host) = check() {
-                this.edit(
+                this.edit_then(
                     gettext("Could not add the host"),
                     uuid.clone(),
                     NetworkEdit::AddDhcpHost { ip_index, host },
+                    &[ADD_HOST_MAC, "net-add-host-name", "net-add-host-ip"],
                 );
             }
         });
@@ -780,21 +931,19 @@ impl NetworksPage {
             row.add_suffix(&rm);
             g.add(&row);
         }
-        let add = gtk::Box::new(gtk::Orientation::Horizontal, 6);
-        add.set_margin_top(6);
-        let name = entry(
-            &gettext("host name"),
-            &gettext("Host name of the new DNS entry"),
-        );
-        let ip = entry(
-            &gettext("address"),
-            &gettext("Address of the new DNS entry"),
-        );
+        let name = entry(&gettext("e.g. db"), &gettext("Host Name"));
+        name.set_width_chars(12);
+        name.set_widget_name("net-add-dns-name");
+        let ip = entry(&gettext("e.g. 192.168.100.10"), &gettext("Address"));
+        ip.set_width_chars(15);
+        ip.set_widget_name("net-add-dns-ip");
         let btn = gtk::Button::with_mnemonic(&gettext("A_dd"));
+        btn.set_widget_name("net-add-dns-add");
         btn.set_sensitive(false);
-        add.append(&name);
-        add.append(&ip);
-        add.append(&btn);
+        let add = labelled_fields(
+            &[(gettext("Host Name"), &name), (gettext("Address"), &ip)],
+            &btn,
+        );
         let err = error_label();
         let nets: Vec<netcheck::IpNet> = info.nets();
         let check = {
@@ -829,10 +978,11 @@ impl NetworksPage {
         btn.connect_clicked(move |_| {
             let Some(this) = this.upgrade() else { return };
             if let Ok(h) = check() {
-                this.edit(
+                this.edit_then(
                     gettext("Could not add the DNS entry"),
                     uuid.clone(),
                     NetworkEdit::AddDnsHost(h),
+                    &["net-add-dns-name", "net-add-dns-ip"],
                 );
             }
         });
@@ -845,8 +995,26 @@ impl NetworksPage {
 
     /// A live edit; the list reloads after it (and the details with it).
     pub fn edit(&self, heading: String, uuid: String, edit: NetworkEdit) {
+        self.edit_then(heading, uuid, edit, &[]);
+    }
+
+    /// A live edit that empties the named fields once it is made (the fields of a new
+    /// entry, ready for the next one); when it fails they keep what was typed.
+    fn edit_then(&self, heading: String, uuid: String, edit: NetworkEdit, clear: &[&str]) {
+        let clear: Vec<String> = clear.iter().map(|s| s.to_string()).collect();
+        let this = self.downgrade();
         self.run(heading, uuid, move |c, u| {
-            Box::pin(async move { c.update_network(u, edit).await })
+            Box::pin(async move {
+                c.update_network(u, edit).await?;
+                if let Some(this) = this.upgrade() {
+                    for e in named_editables(&this.imp().details) {
+                        if clear.iter().any(|n| *n == e.widget_name()) {
+                            e.set_text("");
+                        }
+                    }
+                }
+                Ok(())
+            })
         });
     }
 
@@ -869,7 +1037,7 @@ impl NetworksPage {
             let Some(this) = this.upgrade() else { return };
             if let Err(e) = r {
                 this.fail(&heading, &e);
-                // Switches go back to the truth.
+                // Switches go back to the truth (what was typed stays).
                 this.imp().detail_state.borrow_mut().shown = None;
                 this.show_details();
             }

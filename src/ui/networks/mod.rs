@@ -17,6 +17,7 @@ use crate::i18n::{gettext, gettext_f, ngettext_f};
 use crate::model::{Connection, Network};
 
 pub use topology::TopologyView;
+pub use wizard::NetworkWizard;
 
 /// The translated name of a mode.
 pub fn mode_label(mode: &NetworkMode) -> String {
@@ -125,8 +126,6 @@ impl NetworksPage {
         imp.new_button.set_label(&gettext("_New Network…"));
         imp.new_button.set_use_underline(true);
         imp.new_button.add_css_class("suggested-action");
-        imp.new_button
-            .update_property(&[gtk::accessible::Property::Label(&gettext("New Network"))]);
         let this = self.downgrade();
         imp.new_button.connect_clicked(move |_| {
             if let Some(this) = this.upgrade() {
@@ -145,7 +144,13 @@ impl NetworksPage {
         let this = self.downgrade();
         imp.list.connect_row_selected(move |_, row| {
             let Some(this) = this.upgrade() else { return };
-            let uuid = row.map(|r| r.widget_name().to_string());
+            // A row that goes away with its network (or a list being rebound)
+            // unselects: the selection then stays with the network chosen, by its
+            // UUID, while that network is still there.
+            let uuid = match row {
+                Some(r) => Some(r.widget_name().to_string()),
+                None => this.selected_network().map(|n| n.uuid()),
+            };
             this.imp().selected.replace(uuid);
             this.show_details();
         });
@@ -271,13 +276,24 @@ impl NetworksPage {
         self.connection()?.network_by_uuid(&uuid)
     }
 
-    /// Open the creation wizard for the current connection.
-    pub fn open_wizard(&self) -> Option<wizard::NetworkWizard> {
-        let conn = self.connection()?;
+    /// Open the creation wizard for the current connection; the network it makes is
+    /// selected once it is listed.
+    fn open_wizard(&self) {
+        let Some(conn) = self.connection() else {
+            return;
+        };
         let parent = self.root().and_downcast::<gtk::Window>();
         let w = wizard::NetworkWizard::new(parent.as_ref(), &conn);
+        let this = self.downgrade();
+        w.connect_local("created", false, move |args| {
+            let uuid = args.get(1).and_then(|v| v.get::<String>().ok());
+            if let (Some(this), Some(uuid)) = (this.upgrade(), uuid) {
+                this.imp().selected.replace(Some(uuid));
+                this.after_update();
+            }
+            None
+        });
         w.present();
-        Some(w)
     }
 
     fn window(&self) -> Option<gtk::Window> {
@@ -313,16 +329,7 @@ fn network_row(n: &Network) -> gtk::ListBoxRow {
         a.set_tooltip_text(Some(&gettext("Starts with the host")));
         row.add_suffix(&a);
     }
-    let state = if n.active() {
-        gettext("active")
-    } else {
-        gettext("inactive")
-    };
-    row.update_property(&[gtk::accessible::Property::Label(&format!(
-        "{}, {state}, {}",
-        n.name(),
-        summary_line(n)
-    ))]);
+    row.update_property(&[gtk::accessible::Property::Description(&row_description(n))]);
     // Rows follow their network.
     let r = row.downgrade();
     let d = dot.downgrade();
@@ -334,6 +341,7 @@ fn network_row(n: &Network) -> gtk::ListBoxRow {
                 r.set_title(&n.name());
                 r.set_subtitle(&summary_line(n));
                 show_state(&d, n.active());
+                r.update_property(&[gtk::accessible::Property::Description(&row_description(n))]);
             }
             // The row is gone (the list was rebuilt): stop following.
             _ => {
@@ -345,6 +353,17 @@ fn network_row(n: &Network) -> gtk::ListBoxRow {
     });
     id.replace(Some(h));
     row.upcast()
+}
+
+/// What a screen reader says of a network's row after its name (the row's title):
+/// its state and summary.
+fn row_description(n: &Network) -> String {
+    let state = if n.active() {
+        gettext("active")
+    } else {
+        gettext("inactive")
+    };
+    format!("{state}, {}", summary_line(n))
 }
 
 /// The state icon of a row: running or stopped, with a tooltip saying which.

@@ -101,6 +101,58 @@ fn rounded(cr: &cairo::Context, x: f64, y: f64, w: f64, h: f64, r: f64) {
     cr.close_path();
 }
 
+/// The line under the picture, in words; counts of nothing are not said.
+fn status_text(t: &Topology) -> String {
+    use crate::i18n::ngettext_f;
+    let active = t.networks.iter().filter(|n| n.active).count();
+    let nics: usize = t.guests.iter().map(|g| g.nics.len()).sum();
+    let n = t.networks.len();
+    let mut parts = vec![if n == 0 {
+        gettext("No virtual networks")
+    } else {
+        ngettext_f(
+            "{n} virtual network, {active} active",
+            "{n} virtual networks, {active} active",
+            n as u32,
+            &[("n", &n.to_string()), ("active", &active.to_string())],
+        )
+    }];
+    let g = t.guests.len();
+    parts.push(match (g, nics) {
+        (0, _) => gettext("no guest running"),
+        (g, 0) => ngettext_f(
+            "{n} running guest without a network card",
+            "{n} running guests without network cards",
+            g as u32,
+            &[("n", &g.to_string())],
+        ),
+        (g, nics) => gettext_f(
+            "{guests} with {cards}",
+            &[
+                (
+                    "guests",
+                    &ngettext_f(
+                        "{n} running guest",
+                        "{n} running guests",
+                        g as u32,
+                        &[("n", &g.to_string())],
+                    ),
+                ),
+                (
+                    "cards",
+                    &ngettext_f(
+                        "{n} network card",
+                        "{n} network cards",
+                        nics as u32,
+                        &[("n", &nics.to_string())],
+                    ),
+                ),
+            ],
+        ),
+    });
+    parts.join(" · ")
+}
+
 /// Cut `s` to fit `width` at the current font, with an ellipsis.
 fn fit(cr: &cairo::Context, s: &str, width: f64) -> String {
     let w = |t: &str| cr.text_extents(t).map(|e| e.x_advance()).unwrap_or(0.0);
@@ -443,17 +495,7 @@ impl TopologyView {
         let l = layout(&t);
         imp.area.set_content_width(l.width.ceil() as i32);
         imp.area.set_content_height(l.height.ceil() as i32);
-        let active = t.networks.iter().filter(|n| n.active).count();
-        let nics: usize = t.guests.iter().map(|g| g.nics.len()).sum();
-        imp.status.set_label(&gettext_f(
-            "Networks: {nets} ({active} active) · Running guests: {guests} · NICs: {nics}",
-            &[
-                ("nets", &t.networks.len().to_string()),
-                ("active", &active.to_string()),
-                ("guests", &t.guests.len().to_string()),
-                ("nics", &nics.to_string()),
-            ],
-        ));
+        imp.status.set_label(&status_text(&t));
         imp.area
             .update_property(&[gtk::accessible::Property::Description(&imp.status.label())]);
         // The keyboard choice stays on the same node when it is still there.

@@ -5,13 +5,13 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::rc::Rc;
 
 use adw::prelude::*;
+use adw::subclass::prelude::*;
 use gtk::glib;
 
 use crate::backend::netcheck::HostAddr;
-use crate::backend::network::{HostIface, MacvtapMode, NetworkMode};
+use crate::backend::network::{HostIface, MacvtapMode, NetworkMode, NetworkSpec};
 use crate::backend::network_form::{
     check_form, default_form, Field, FieldProblem, FormContext, NetworkForm,
 };
@@ -38,9 +38,11 @@ fn step_fields(step: u32) -> &'static [Field] {
             Field::Ipv4Net,
             Field::Ipv4Gateway,
             Field::Dhcp4,
+            Field::Dhcp4End,
             Field::Ipv6Net,
             Field::Ipv6Gateway,
             Field::Dhcp6,
+            Field::Dhcp6End,
         ],
         2 => &[Field::Domain, Field::Mtu, Field::Hosts, Field::DnsHosts],
         _ => &[],
@@ -54,8 +56,7 @@ struct Input {
     error: gtk::Label,
 }
 
-struct Inner {
-    window: adw::Window,
+pub struct Inner {
     conn: Connection,
     stack: gtk::Stack,
     step: Cell<u32>,
@@ -64,6 +65,11 @@ struct Inner {
     create: gtk::Button,
     inputs: RefCell<HashMap<Field, Input>>,
     touched: RefCell<std::collections::HashSet<Field>>,
+    /// Fields the person typed in (not filled in by the wizard): a gateway or range
+    /// typed by hand no longer follows the network.
+    edited: RefCell<std::collections::HashSet<Field>>,
+    /// Set while the wizard itself fills fields in.
+    filling: Cell<bool>,
     mode: gtk::DropDown,
     device: gtk::DropDown,
     device_names: RefCell<Vec<Option<String>>>,
@@ -75,19 +81,71 @@ struct Inner {
     ctx: RefCell<FormContext>,
     host: RefCell<Vec<HostIface>>,
     summary: gtk::TextView,
-    dhcp4_end: RefCell<Option<gtk::Entry>>,
+    /// The summary's rows: what will be made, in words.
+    summary_rows: gtk::ListBox,
     bridge_help: gtk::Label,
-    dhcp6_end: RefCell<Option<gtk::Entry>>,
     problems: RefCell<Vec<FieldProblem>>,
-    spec_xml: RefCell<Option<String>>,
+    spec: RefCell<Option<NetworkSpec>>,
     step_titles: Vec<String>,
     title: adw::WindowTitle,
     busy: Cell<bool>,
 }
 
-/// The wizard. Cheap to clone.
-#[derive(Clone)]
-pub struct NetworkWizard(Rc<Inner>);
+mod imp {
+    use std::cell::OnceCell;
+
+    use adw::subclass::prelude::*;
+    use gtk::glib;
+    use gtk::prelude::*;
+
+    #[derive(Default)]
+    pub struct NetworkWizard {
+        pub inner: OnceCell<super::Inner>,
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for NetworkWizard {
+        const NAME: &'static str = "HangarNetworkWizard";
+        type Type = super::NetworkWizard;
+        type ParentType = adw::Window;
+    }
+
+    impl ObjectImpl for NetworkWizard {
+        fn signals() -> &'static [glib::subclass::Signal] {
+            static SIGNALS: std::sync::OnceLock<Vec<glib::subclass::Signal>> =
+                std::sync::OnceLock::new();
+            SIGNALS.get_or_init(|| {
+                // The network was made: its UUID.
+                vec![glib::subclass::Signal::builder("created")
+                    .param_types([String::static_type()])
+                    .build()]
+            })
+        }
+    }
+    impl WidgetImpl for NetworkWizard {}
+    impl WindowImpl for NetworkWizard {}
+    impl AdwWindowImpl for NetworkWizard {}
+}
+
+glib::wrapper! {
+    /// The wizard: a window that GTK keeps alive while it is shown, whoever opened it
+    /// (the page's button drops its handle at once).
+    pub struct NetworkWizard(ObjectSubclass<imp::NetworkWizard>)
+        @extends adw::Window, gtk::Window, gtk::Widget,
+        @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget, gtk::Native,
+                    gtk::Root, gtk::ShortcutManager;
+}
+
+impl std::ops::Deref for NetworkWizard {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        self.imp()
+            .inner
+            .get()
+            .expect("the wizard's state is set in new")
+    }
+}
 
 fn field_box(
     title: &str,
@@ -100,7 +158,14 @@ fn field_box(
         .xalign(0.0)
         .css_classes(["heading"])
         .build();
-    l.set_mnemonic_widget(Some(widget));
+    // A text view in a scrolled window is the field itself.
+    match widget
+        .dynamic_cast_ref::<gtk::ScrolledWindow>()
+        .and_then(|s| s.child())
+    {
+        Some(inner) => l.set_mnemonic_widget(Some(&inner)),
+        None => l.set_mnemonic_widget(Some(widget)),
+    }
     b.append(&l);
     b.append(widget);
     if let Some(h) = hint {
@@ -152,11 +217,11 @@ fn page() -> gtk::Box {
 
 impl NetworkWizard {
     pub fn new(parent: Option<&gtk::Window>, conn: &Connection) -> NetworkWizard {
-        let window = adw::Window::builder()
-            .modal(true)
-            .default_width(560)
-            .default_height(640)
-            .title(gettext("New Virtual Network"))
+        let window: NetworkWizard = glib::Object::builder()
+            .property("modal", true)
+            .property("default-width", 560)
+            .property("default-height", 640)
+            .property("title", gettext("New Virtual Network"))
             .build();
         if let Some(p) = parent {
             window.set_transient_for(Some(p));
@@ -173,12 +238,9 @@ impl NetworkWizard {
         let labels: Vec<String> = MODES.iter().map(super::mode_label).collect();
         let label_refs: Vec<&str> = labels.iter().map(String::as_str).collect();
         let mode = gtk::DropDown::from_strings(&label_refs);
-        mode.update_property(&[gtk::accessible::Property::Label(&gettext("Mode"))]);
         let device = gtk::DropDown::from_strings(&[]);
-        device.update_property(&[gtk::accessible::Property::Label(&gettext("Host interface"))]);
         let title = adw::WindowTitle::new(&gettext("New Virtual Network"), "");
         let inner = Inner {
-            window,
             conn: conn.clone(),
             stack: gtk::Stack::builder()
                 .transition_type(gtk::StackTransitionType::SlideLeftRight)
@@ -190,6 +252,8 @@ impl NetworkWizard {
             create: gtk::Button::with_mnemonic(&gettext("C_reate")),
             inputs: RefCell::new(HashMap::new()),
             touched: RefCell::new(Default::default()),
+            edited: RefCell::new(Default::default()),
+            filling: Cell::new(false),
             mode,
             device,
             device_names: RefCell::new(vec![None]),
@@ -209,7 +273,10 @@ impl NetworkWizard {
                 .right_margin(6)
                 .bottom_margin(6)
                 .build(),
-            dhcp4_end: RefCell::new(None),
+            summary_rows: gtk::ListBox::builder()
+                .selection_mode(gtk::SelectionMode::None)
+                .css_classes(["boxed-list"])
+                .build(),
             bridge_help: gtk::Label::builder()
                 .xalign(0.0)
                 .wrap(true)
@@ -217,9 +284,8 @@ impl NetworkWizard {
                 .visible(false)
                 .css_classes(["caption"])
                 .build(),
-            dhcp6_end: RefCell::new(None),
             problems: RefCell::new(Vec::new()),
-            spec_xml: RefCell::new(None),
+            spec: RefCell::new(None),
             step_titles: vec![
                 gettext("Name and Mode"),
                 gettext("Addresses"),
@@ -229,20 +295,19 @@ impl NetworkWizard {
             title,
             busy: Cell::new(false),
         };
-        let w = NetworkWizard(Rc::new(inner));
+        let w = window;
+        if w.imp().inner.set(inner).is_err() {
+            unreachable!("a new wizard has no state yet");
+        }
         w.build();
-        w.fill(&default_form(&w.0.ctx.borrow()));
+        w.fill(&default_form(&w.ctx.borrow()));
         w.load_host();
         w.go_to(0);
         w
     }
 
     pub fn window(&self) -> &adw::Window {
-        &self.0.window
-    }
-
-    pub fn present(&self) {
-        self.0.window.present();
+        self.upcast_ref()
     }
 
     fn add_entry(
@@ -252,19 +317,19 @@ impl NetworkWizard {
         title: &str,
         hint: Option<&str>,
     ) -> gtk::Entry {
+        // Named by its label (the label's mnemonic widget); a label property as well
+        // would make screen readers say the name twice.
         let e = gtk::Entry::new();
-        e.update_property(&[gtk::accessible::Property::Label(title)]);
         let (b, err) = field_box(title, &e, hint);
         parent.append(&b);
-        let this = Rc::downgrade(&self.0);
+        let this = self.downgrade();
         e.connect_changed(move |_| {
             if let Some(inner) = this.upgrade() {
-                inner.touched.borrow_mut().insert(field);
-                NetworkWizard(inner).revalidate();
+                inner.typed(field);
             }
         });
         let (g, s) = (e.clone(), e.clone());
-        self.0.inputs.borrow_mut().insert(
+        self.inputs.borrow_mut().insert(
             field,
             Input {
                 get: Box::new(move || g.text().to_string()),
@@ -283,7 +348,6 @@ impl NetworkWizard {
             .left_margin(6)
             .right_margin(6)
             .build();
-        v.update_property(&[gtk::accessible::Property::Label(title)]);
         let sc = gtk::ScrolledWindow::builder()
             .child(&v)
             .min_content_height(70)
@@ -291,15 +355,14 @@ impl NetworkWizard {
             .build();
         let (b, err) = field_box(title, &sc, Some(hint));
         parent.append(&b);
-        let this = Rc::downgrade(&self.0);
+        let this = self.downgrade();
         v.buffer().connect_changed(move |_| {
             if let Some(inner) = this.upgrade() {
-                inner.touched.borrow_mut().insert(field);
-                NetworkWizard(inner).revalidate();
+                inner.typed(field);
             }
         });
         let (g, s) = (v.buffer(), v.buffer());
-        self.0.inputs.borrow_mut().insert(
+        self.inputs.borrow_mut().insert(
             field,
             Input {
                 get: Box::new(move || {
@@ -313,7 +376,7 @@ impl NetworkWizard {
     }
 
     fn build(&self) {
-        let i = &self.0;
+        let i = self;
         // Step 1: name, mode, device, bridge.
         let p = page();
         self.add_entry(&p, Field::Name, &gettext("Name"), None);
@@ -330,7 +393,7 @@ impl NetworkWizard {
         db.append(&i.bridge_help);
         // The device's problem shows under the dropdown.
         let dd = i.device.clone();
-        let names = Rc::downgrade(&self.0);
+        let names = self.downgrade();
         i.inputs.borrow_mut().insert(
             Field::Device,
             Input {
@@ -359,9 +422,15 @@ impl NetworkWizard {
         let (ab, asw) = switch_row(&gettext("Start with the Host"), true);
         i.autostart.set_active(asw.is_active());
         asw.bind_property("active", &i.autostart, "active").build();
+        let this = self.downgrade();
+        i.autostart.connect_active_notify(move |_| {
+            if let Some(inner) = this.upgrade() {
+                inner.revalidate();
+            }
+        });
         p.append(&ab);
         i.stack.add_named(&p, Some("0"));
-        let this = Rc::downgrade(&self.0);
+        let this = self.downgrade();
         let hint = mode_hint.clone();
         i.mode.connect_selected_notify(move |d| {
             let Some(inner) = this.upgrade() else { return };
@@ -374,20 +443,20 @@ impl NetworkWizard {
             if let Some(b) = bridge_entry.parent() {
                 b.set_visible(mode.has_own_bridge());
             }
-            let w = NetworkWizard(inner);
+            let w = inner;
             w.fill_devices(&mode);
             w.revalidate();
         });
-        let this = Rc::downgrade(&self.0);
+        let this = self.downgrade();
         i.device.connect_selected_notify(move |_| {
             if let Some(inner) = this.upgrade() {
                 inner.touched.borrow_mut().insert(Field::Device);
-                NetworkWizard(inner).revalidate();
+                inner.revalidate();
             }
         });
         mode_hint.set_label(&mode_hint_text(&NetworkMode::Nat));
 
-        // Step 2: addresses.
+        // Step 2: addresses. A part switched off hides its fields.
         let p = page();
         let (b, s) = switch_row(&gettext("IPv4"), true);
         s.bind_property("active", &i.ipv4, "active")
@@ -395,97 +464,69 @@ impl NetworkWizard {
             .sync_create()
             .build();
         p.append(&b);
-        let v4a = self.add_entry(
-            &p,
+        let v4 = page_box();
+        v4.set_spacing(14);
+        self.add_entry(
+            &v4,
             Field::Ipv4Net,
             &gettext("IPv4 Network"),
             Some(&gettext("In CIDR notation, e.g. 192.168.100.0/24.")),
         );
-        let v4b = self.add_entry(&p, Field::Ipv4Gateway, &gettext("Gateway"), None);
+        self.add_entry(&v4, Field::Ipv4Gateway, &gettext("Gateway"), None);
         let (b, s) = switch_row(&gettext("DHCPv4"), true);
         s.bind_property("active", &i.dhcp4, "active")
             .bidirectional()
             .sync_create()
             .build();
-        p.append(&b);
-        let range = gtk::Box::new(gtk::Orientation::Horizontal, 6);
-        range.set_homogeneous(true);
-        let rs = page_box();
-        let re = page_box();
-        let d4a = self.add_entry(&rs, Field::Dhcp4, &gettext("DHCP Start"), None);
-        // The end shares the range's message; its own label stays hidden.
-        let e = gtk::Entry::new();
-        e.update_property(&[gtk::accessible::Property::Label(&gettext("DHCP End"))]);
-        let (eb, _) = field_box(&gettext("DHCP End"), &e, None);
-        re.append(&eb);
-        range.append(&rs);
-        range.append(&re);
-        p.append(&range);
-        let this = Rc::downgrade(&self.0);
-        e.connect_changed(move |_| {
-            if let Some(inner) = this.upgrade() {
-                inner.touched.borrow_mut().insert(Field::Dhcp4);
-                NetworkWizard(inner).revalidate();
-            }
-        });
-        self.0.dhcp4_end.replace(Some(e.clone()));
+        v4.append(&b);
+        let range = self.range_row(Field::Dhcp4, Field::Dhcp4End, "DHCP");
+        i.dhcp4
+            .bind_property("active", &range, "visible")
+            .sync_create()
+            .build();
+        v4.append(&range);
+        i.ipv4
+            .bind_property("active", &v4, "visible")
+            .sync_create()
+            .build();
+        p.append(&v4);
         let (b, s) = switch_row(&gettext("IPv6"), false);
         s.bind_property("active", &i.ipv6, "active")
             .bidirectional()
             .sync_create()
             .build();
         p.append(&b);
-        let v6a = self.add_entry(
-            &p,
+        let v6 = page_box();
+        v6.set_spacing(14);
+        self.add_entry(
+            &v6,
             Field::Ipv6Net,
             &gettext("IPv6 Network"),
             Some(&gettext("e.g. fd00:100::/64")),
         );
-        let v6b = self.add_entry(&p, Field::Ipv6Gateway, &gettext("IPv6 Gateway"), None);
+        self.add_entry(&v6, Field::Ipv6Gateway, &gettext("IPv6 Gateway"), None);
         let (b, s) = switch_row(&gettext("DHCPv6"), false);
         s.bind_property("active", &i.dhcp6, "active")
             .bidirectional()
             .sync_create()
             .build();
-        p.append(&b);
-        let range6 = gtk::Box::new(gtk::Orientation::Horizontal, 6);
-        range6.set_homogeneous(true);
-        let rs6 = page_box();
-        let re6 = page_box();
-        let d6a = self.add_entry(&rs6, Field::Dhcp6, &gettext("DHCPv6 Start"), None);
-        let e6 = gtk::Entry::new();
-        e6.update_property(&[gtk::accessible::Property::Label(&gettext("DHCPv6 End"))]);
-        let (eb6, _) = field_box(&gettext("DHCPv6 End"), &e6, None);
-        re6.append(&eb6);
-        range6.append(&rs6);
-        range6.append(&re6);
-        p.append(&range6);
-        let this = Rc::downgrade(&self.0);
-        e6.connect_changed(move |_| {
-            if let Some(inner) = this.upgrade() {
-                inner.touched.borrow_mut().insert(Field::Dhcp6);
-                NetworkWizard(inner).revalidate();
-            }
-        });
-        // Fields of a switched-off part cannot be typed in.
-        for (sw, entries) in [
-            (&i.ipv4, vec![v4a, v4b]),
-            (&i.dhcp4, vec![d4a, e.clone()]),
-            (&i.ipv6, vec![v6a, v6b]),
-            (&i.dhcp6, vec![d6a, e6.clone()]),
-        ] {
-            for en in entries {
-                sw.bind_property("active", &en, "sensitive")
-                    .sync_create()
-                    .build();
-            }
-        }
-        self.0.dhcp6_end.replace(Some(e6));
+        v6.append(&b);
+        let range6 = self.range_row(Field::Dhcp6, Field::Dhcp6End, "DHCPv6");
+        i.dhcp6
+            .bind_property("active", &range6, "visible")
+            .sync_create()
+            .build();
+        v6.append(&range6);
+        i.ipv6
+            .bind_property("active", &v6, "visible")
+            .sync_create()
+            .build();
+        p.append(&v6);
         for s in [&i.ipv4, &i.dhcp4, &i.ipv6, &i.dhcp6] {
-            let this = Rc::downgrade(&self.0);
+            let this = self.downgrade();
             s.connect_active_notify(move |_| {
                 if let Some(inner) = this.upgrade() {
-                    NetworkWizard(inner).revalidate();
+                    inner.revalidate();
                 }
             });
         }
@@ -529,7 +570,7 @@ impl NetworkWizard {
             .build();
         i.stack.add_named(&sc, Some("2"));
 
-        // Step 4: summary.
+        // Step 4: summary, in words; the XML for those who want it.
         let p = page();
         p.append(
             &gtk::Label::builder()
@@ -538,22 +579,35 @@ impl NetworkWizard {
                 .wrap(true)
                 .build(),
         );
+        i.summary_rows
+            .update_property(&[gtk::accessible::Property::Label(&gettext("Summary"))]);
+        p.append(&i.summary_rows);
         i.summary
             .update_property(&[gtk::accessible::Property::Label(&gettext("Network XML"))]);
         let sc = gtk::ScrolledWindow::builder()
             .child(&i.summary)
-            .vexpand(true)
+            .min_content_height(160)
             .css_classes(["card"])
             .build();
-        p.append(&sc);
-        i.stack.add_named(&p, Some("3"));
+        let xml = gtk::Expander::builder()
+            .label(gettext("_XML"))
+            .use_underline(true)
+            .child(&sc)
+            .build();
+        p.append(&xml);
+        let sc = gtk::ScrolledWindow::builder()
+            .child(&p)
+            .hscrollbar_policy(gtk::PolicyType::Never)
+            .vexpand(true)
+            .build();
+        i.stack.add_named(&sc, Some("3"));
 
         // Header bar with Back / Next / Create.
         let header = adw::HeaderBar::new();
         header.set_title_widget(Some(&i.title));
         header.set_show_end_title_buttons(false);
         let cancel = gtk::Button::with_mnemonic(&gettext("_Cancel"));
-        let win = i.window.clone();
+        let win = i.window().clone();
         cancel.connect_clicked(move |_| win.close());
         header.pack_start(&cancel);
         i.create.add_css_class("suggested-action");
@@ -561,24 +615,24 @@ impl NetworkWizard {
         header.pack_end(&i.create);
         header.pack_end(&i.next);
         header.pack_end(&i.back);
-        let this = Rc::downgrade(&self.0);
+        let this = self.downgrade();
         i.back.connect_clicked(move |_| {
             if let Some(inner) = this.upgrade() {
                 let s = inner.step.get().saturating_sub(1);
-                NetworkWizard(inner).go_to(s);
+                inner.go_to(s);
             }
         });
-        let this = Rc::downgrade(&self.0);
+        let this = self.downgrade();
         i.next.connect_clicked(move |_| {
             if let Some(inner) = this.upgrade() {
                 let s = inner.step.get() + 1;
-                NetworkWizard(inner).go_to(s);
+                inner.go_to(s);
             }
         });
-        let this = Rc::downgrade(&self.0);
+        let this = self.downgrade();
         i.create.connect_clicked(move |_| {
             if let Some(inner) = this.upgrade() {
-                NetworkWizard(inner).create();
+                inner.create();
             }
         });
         let content = gtk::Box::new(gtk::Orientation::Vertical, 0);
@@ -589,18 +643,179 @@ impl NetworkWizard {
             .vexpand(true)
             .build();
         content.append(&clamp);
-        i.window.set_content(Some(&content));
+        i.window().set_content(Some(&content));
         self.fill_devices(&NetworkMode::Nat);
+    }
+
+    /// Two fields side by side for a range's start and end, each with its own message.
+    fn range_row(&self, start: Field, end: Field, family: &str) -> gtk::Box {
+        let range = gtk::Box::new(gtk::Orientation::Horizontal, 6);
+        range.set_homogeneous(true);
+        let rs = page_box();
+        let re = page_box();
+        let (start_title, end_title) = if family == "DHCPv6" {
+            (gettext("DHCPv6 Start"), gettext("DHCPv6 End"))
+        } else {
+            (gettext("DHCP Start"), gettext("DHCP End"))
+        };
+        self.add_entry(&rs, start, &start_title, None);
+        self.add_entry(&re, end, &end_title, None);
+        range.append(&rs);
+        range.append(&re);
+        range
+    }
+
+    /// A field changed: the person's typing (marked, so a gateway typed by hand stays)
+    /// or the wizard's own filling in.
+    fn typed(&self, field: Field) {
+        if !self.filling.get() {
+            self.touched.borrow_mut().insert(field);
+            self.edited.borrow_mut().insert(field);
+            self.follow_network(field);
+        }
+        self.revalidate();
+    }
+
+    /// A network typed anew moves its gateway and DHCP range into it, unless the
+    /// person typed those themselves.
+    fn follow_network(&self, field: Field) {
+        let text = self.field_text(field);
+        let values = match field {
+            Field::Ipv4Net => crate::backend::netcheck::check_ipv4_cidr(&text)
+                .ok()
+                .and_then(|n| crate::backend::netcheck::suggest_ipv4_addresses(&n))
+                .map(|(g, s, e)| {
+                    [
+                        (Field::Ipv4Gateway, g.to_string()),
+                        (Field::Dhcp4, s.to_string()),
+                        (Field::Dhcp4End, e.to_string()),
+                    ]
+                }),
+            Field::Ipv6Net => crate::backend::netcheck::check_ipv6_cidr(&text)
+                .ok()
+                .and_then(|n| crate::backend::netcheck::suggest_ipv6_addresses(&n))
+                .map(|(g, s, e)| {
+                    [
+                        (Field::Ipv6Gateway, g.to_string()),
+                        (Field::Dhcp6, s.to_string()),
+                        (Field::Dhcp6End, e.to_string()),
+                    ]
+                }),
+            _ => None,
+        };
+        let Some(values) = values else { return };
+        let was = self.filling.replace(true);
+        for (f, v) in values {
+            if self.edited.borrow().contains(&f) {
+                continue;
+            }
+            if let Some(i) = self.inputs.borrow().get(&f) {
+                (i.set)(&v);
+            }
+        }
+        self.filling.set(was);
+    }
+
+    fn field_text(&self, field: Field) -> String {
+        self.inputs
+            .borrow()
+            .get(&field)
+            .map(|i| (i.get)())
+            .unwrap_or_default()
+    }
+
+    /// What will be made, one row a setting, in words.
+    fn show_summary(&self, spec: &NetworkSpec) {
+        let rows = &self.summary_rows;
+        while let Some(c) = rows.first_child() {
+            rows.remove(&c);
+        }
+        let yes_no = |b: bool| if b { gettext("Yes") } else { gettext("No") };
+        // As the network's details show settings: the name of each above its value.
+        let add = |title: String, value: String| {
+            let row = adw::ActionRow::builder()
+                .title(title)
+                .subtitle(value)
+                .css_classes(["property"])
+                .build();
+            rows.append(&row);
+        };
+        add(gettext("Name"), spec.name.clone());
+        let mode = super::mode_label(&spec.mode);
+        let mode = match (&spec.device, &spec.mode) {
+            (Some(d), NetworkMode::Bridge) => {
+                gettext_f("{mode}: {dev}", &[("mode", &mode), ("dev", d)])
+            }
+            (Some(d), _) => gettext_f("{mode} through {dev}", &[("mode", &mode), ("dev", d)]),
+            (None, NetworkMode::Nat | NetworkMode::Route | NetworkMode::Open) => {
+                gettext_f("{mode} through any host interface", &[("mode", &mode)])
+            }
+            (None, _) => mode,
+        };
+        add(gettext("Mode"), mode);
+        if spec.mode.has_own_bridge() {
+            add(
+                gettext("Bridge"),
+                spec.bridge
+                    .clone()
+                    .unwrap_or_else(|| gettext("Chosen by libvirt (virbrN)")),
+            );
+            for (family, ip) in [(gettext("IPv4"), &spec.ipv4), (gettext("IPv6"), &spec.ipv6)] {
+                let Some(ip) = ip else {
+                    add(family, gettext("Off"));
+                    continue;
+                };
+                add(
+                    family,
+                    gettext_f(
+                        "{address}/{prefix}, the host’s address on it",
+                        &[
+                            ("address", &ip.address.to_string()),
+                            ("prefix", &ip.prefix.to_string()),
+                        ],
+                    ),
+                );
+                let dhcp = match ip.dhcp {
+                    Some((s, e)) => format!("{s} – {e}"),
+                    None => gettext("Off"),
+                };
+                let title = if ip.address.is_ipv6() {
+                    gettext("DHCPv6")
+                } else {
+                    gettext("DHCPv4")
+                };
+                add(title, dhcp);
+                if !ip.hosts.is_empty() {
+                    add(gettext("Static DHCP Hosts"), ip.hosts.len().to_string());
+                }
+            }
+            if let Some(d) = &spec.domain {
+                add(gettext("DNS Domain"), d.clone());
+            }
+            if !spec.dns_hosts.is_empty() {
+                add(
+                    gettext("DNS Host Entries"),
+                    spec.dns_hosts.len().to_string(),
+                );
+            }
+            if let Some(m) = spec.mtu {
+                add(gettext("MTU"), m.to_string());
+            }
+        }
+        add(
+            gettext("Start with the Host"),
+            yes_no(self.autostart.is_active()),
+        );
     }
 
     /// Ask the host for its interfaces (device list, host address overlaps).
     fn load_host(&self) {
-        let backend = self.0.conn.backend().clone();
-        let this = Rc::downgrade(&self.0);
+        let backend = self.conn.backend().clone();
+        let this = self.downgrade();
         glib::spawn_future_local(async move {
             let r = backend.host_interfaces().await;
             let Some(inner) = this.upgrade() else { return };
-            let w = NetworkWizard(inner);
+            let w = inner;
             match r {
                 Ok(ifaces) => w.set_host_interfaces(ifaces),
                 Err(e) => tracing::debug!("host interfaces: {e}"),
@@ -611,8 +826,9 @@ impl NetworkWizard {
     /// Use these host interfaces (for the device list and the overlap checks).
     pub fn set_host_interfaces(&self, ifaces: Vec<HostIface>) {
         let addrs: Vec<HostAddr> = ifaces.iter().flat_map(|i| i.addrs.clone()).collect();
-        self.0.ctx.borrow_mut().host = addrs;
-        self.0.host.replace(ifaces);
+        self.ctx.borrow_mut().host = addrs;
+        self.ctx.borrow_mut().host_ifaces = ifaces.iter().map(|i| i.name.clone()).collect();
+        self.host.replace(ifaces);
         let mode = self.mode();
         self.fill_devices(&mode);
         self.revalidate();
@@ -620,14 +836,14 @@ impl NetworkWizard {
 
     fn mode(&self) -> NetworkMode {
         MODES
-            .get(self.0.mode.selected() as usize)
+            .get(self.mode.selected() as usize)
             .cloned()
             .unwrap_or_default()
     }
 
     fn fill_devices(&self, mode: &NetworkMode) {
-        let host = self.0.host.borrow();
-        let libvirt_bridges = self.0.ctx.borrow().libvirt_bridges.clone();
+        let host = self.host.borrow();
+        let libvirt_bridges = self.ctx.borrow().libvirt_bridges.clone();
         let mut names: Vec<Option<String>> = Vec::new();
         let mut labels: Vec<String> = Vec::new();
         match mode {
@@ -666,9 +882,9 @@ impl NetworkWizard {
                 .find(|i| i.kind == "ethernet" && i.master.is_none())
                 .map(|i| i.name.clone())
                 .unwrap_or_else(|| "eth0".into());
-            self.0.bridge_help.set_markup(&bridge_help_text(&dev));
+            self.bridge_help.set_markup(&bridge_help_text(&dev));
         }
-        self.0.bridge_help.set_visible(show);
+        self.bridge_help.set_visible(show);
         if names.is_empty() {
             names.push(None);
             labels.push(if matches!(mode, NetworkMode::Isolated) {
@@ -678,17 +894,17 @@ impl NetworkWizard {
             });
         }
         let refs: Vec<&str> = labels.iter().map(String::as_str).collect();
-        self.0.device.set_model(Some(&gtk::StringList::new(&refs)));
-        self.0
-            .device
+        self.device.set_model(Some(&gtk::StringList::new(&refs)));
+        self.device
             .set_sensitive(names.len() > 1 || names[0].is_some());
-        self.0.device_names.replace(names);
+        self.device_names.replace(names);
     }
 
     /// Put a form's values in the fields.
     pub fn fill(&self, f: &NetworkForm) {
+        let was = self.filling.replace(true);
         let set = |field: Field, v: &str| {
-            if let Some(i) = self.0.inputs.borrow().get(&field) {
+            if let Some(i) = self.inputs.borrow().get(&field) {
                 (i.set)(v);
             }
         };
@@ -697,34 +913,32 @@ impl NetworkWizard {
         set(Field::Ipv4Net, &f.ipv4_net);
         set(Field::Ipv4Gateway, &f.ipv4_gateway);
         set(Field::Dhcp4, &f.dhcp4_start);
-        if let Some(e) = self.0.dhcp4_end.borrow().as_ref() {
-            e.set_text(&f.dhcp4_end);
-        }
+        set(Field::Dhcp4End, &f.dhcp4_end);
         set(Field::Ipv6Net, &f.ipv6_net);
         set(Field::Ipv6Gateway, &f.ipv6_gateway);
         set(Field::Dhcp6, &f.dhcp6_start);
-        if let Some(e) = self.0.dhcp6_end.borrow().as_ref() {
-            e.set_text(&f.dhcp6_end);
-        }
+        set(Field::Dhcp6End, &f.dhcp6_end);
         set(Field::Domain, &f.domain);
         set(Field::Mtu, &f.mtu);
         set(Field::Hosts, &f.hosts);
         set(Field::DnsHosts, &f.dns_hosts);
-        self.0.ipv4.set_active(f.ipv4);
-        self.0.dhcp4.set_active(f.dhcp4);
-        self.0.ipv6.set_active(f.ipv6);
-        self.0.dhcp6.set_active(f.dhcp6);
+        self.ipv4.set_active(f.ipv4);
+        self.dhcp4.set_active(f.dhcp4);
+        self.ipv6.set_active(f.ipv6);
+        self.dhcp6.set_active(f.dhcp6);
         if let Some(pos) = MODES.iter().position(|m| *m == f.mode) {
-            self.0.mode.set_selected(pos as u32);
+            self.mode.set_selected(pos as u32);
         }
         // Defaults are not the person's typing: no "Required" before they touch.
-        self.0.touched.borrow_mut().clear();
+        self.touched.borrow_mut().clear();
+        self.edited.borrow_mut().clear();
+        self.filling.set(was);
         self.revalidate();
     }
 
     /// The form as the fields hold it now.
     pub fn form(&self) -> NetworkForm {
-        let inputs = self.0.inputs.borrow();
+        let inputs = self.inputs.borrow();
         let get = |f: Field| inputs.get(&f).map(|i| (i.get)()).unwrap_or_default();
         let device = get(Field::Device);
         NetworkForm {
@@ -732,30 +946,18 @@ impl NetworkWizard {
             mode: self.mode(),
             device: (!device.is_empty()).then_some(device),
             bridge: get(Field::Bridge),
-            ipv4: self.0.ipv4.is_active(),
+            ipv4: self.ipv4.is_active(),
             ipv4_net: get(Field::Ipv4Net),
             ipv4_gateway: get(Field::Ipv4Gateway),
-            dhcp4: self.0.dhcp4.is_active(),
+            dhcp4: self.dhcp4.is_active(),
             dhcp4_start: get(Field::Dhcp4),
-            dhcp4_end: self
-                .0
-                .dhcp4_end
-                .borrow()
-                .as_ref()
-                .map(|e| e.text().to_string())
-                .unwrap_or_default(),
-            ipv6: self.0.ipv6.is_active(),
+            dhcp4_end: get(Field::Dhcp4End),
+            ipv6: self.ipv6.is_active(),
             ipv6_net: get(Field::Ipv6Net),
             ipv6_gateway: get(Field::Ipv6Gateway),
-            dhcp6: self.0.dhcp6.is_active(),
+            dhcp6: self.dhcp6.is_active(),
             dhcp6_start: get(Field::Dhcp6),
-            dhcp6_end: self
-                .0
-                .dhcp6_end
-                .borrow()
-                .as_ref()
-                .map(|e| e.text().to_string())
-                .unwrap_or_default(),
+            dhcp6_end: get(Field::Dhcp6End),
             domain: get(Field::Domain),
             mtu: get(Field::Mtu),
             hosts: get(Field::Hosts),
@@ -765,7 +967,7 @@ impl NetworkWizard {
 
     /// Check everything; show each problem under its field; enable what may go on.
     fn revalidate(&self) {
-        let i = &self.0;
+        let i = self;
         if i.inputs.borrow().is_empty() {
             return;
         }
@@ -786,10 +988,11 @@ impl NetworkWizard {
                 _ => input.error.set_visible(false),
             }
         }
-        i.spec_xml.replace(spec.as_ref().map(|s| s.to_xml()));
-        if let Some(x) = &*i.spec_xml.borrow() {
-            i.summary.buffer().set_text(x);
+        if let Some(spec) = &spec {
+            i.summary.buffer().set_text(&spec.to_xml());
+            self.show_summary(spec);
         }
+        i.spec.replace(spec);
         i.problems.replace(problems);
         self.update_buttons();
     }
@@ -797,7 +1000,6 @@ impl NetworkWizard {
     fn step_valid(&self, step: u32) -> bool {
         let fields = step_fields(step);
         !self
-            .0
             .problems
             .borrow()
             .iter()
@@ -805,14 +1007,14 @@ impl NetworkWizard {
     }
 
     fn update_buttons(&self) {
-        let i = &self.0;
+        let i = self;
         let step = i.step.get();
         i.back.set_visible(step > 0);
         i.next.set_visible(step < 3);
         i.next.set_sensitive(self.step_valid(step));
         i.create.set_visible(step == 3);
         i.create
-            .set_sensitive(i.spec_xml.borrow().is_some() && !i.busy.get());
+            .set_sensitive(i.spec.borrow().is_some() && !i.busy.get());
     }
 
     /// Show a step (0–3). Going forward needs the steps before it valid.
@@ -825,7 +1027,7 @@ impl NetworkWizard {
         let mode = self.mode();
         let skip = !mode.has_own_bridge() && (step == 1 || step == 2);
         let step = if skip {
-            if step > self.0.step.get() {
+            if step > self.step.get() {
                 3
             } else {
                 0
@@ -833,13 +1035,13 @@ impl NetworkWizard {
         } else {
             step
         };
-        self.0.step.set(step);
-        self.0.stack.set_visible_child_name(&step.to_string());
-        self.0.title.set_subtitle(&gettext_f(
+        self.step.set(step);
+        self.stack.set_visible_child_name(&step.to_string());
+        self.title.set_subtitle(&gettext_f(
             "Step {n} of 4: {title}",
             &[
                 ("n", &(step + 1).to_string()),
-                ("title", &self.0.step_titles[step as usize]),
+                ("title", &self.step_titles[step as usize]),
             ],
         ));
         self.update_buttons();
@@ -847,68 +1049,52 @@ impl NetworkWizard {
     }
 
     pub fn step(&self) -> u32 {
-        self.0.step.get()
-    }
-
-    /// Type into a field as a person would (tests).
-    pub fn set_text(&self, field: Field, text: &str) {
-        if let Some(i) = self.0.inputs.borrow().get(&field) {
-            (i.set)(text);
-        }
-    }
-
-    pub fn set_dhcp_end(&self, text: &str) {
-        if let Some(e) = self.0.dhcp4_end.borrow().as_ref() {
-            e.set_text(text);
-        }
-    }
-
-    pub fn set_mode(&self, mode: &NetworkMode) {
-        if let Some(pos) = MODES.iter().position(|m| m == mode) {
-            self.0.mode.set_selected(pos as u32);
-        }
+        self.step.get()
     }
 
     /// The message shown under a field, if one is shown.
     pub fn shown_error(&self, field: Field) -> Option<String> {
-        let inputs = self.0.inputs.borrow();
+        let inputs = self.inputs.borrow();
         let i = inputs.get(&field)?;
         i.error.is_visible().then(|| i.error.label().to_string())
     }
 
     pub fn can_go_next(&self) -> bool {
-        self.0.next.is_visible() && self.0.next.is_sensitive()
+        self.next.is_visible() && self.next.is_sensitive()
     }
 
     pub fn can_create(&self) -> bool {
-        self.0.create.is_visible() && self.0.create.is_sensitive()
+        self.create.is_visible() && self.create.is_sensitive()
     }
 
     /// Define and start the network; the wizard closes when it worked.
     pub fn create(&self) {
-        let Some(xml) = self.0.spec_xml.borrow().clone() else {
+        let Some(xml) = self.spec.borrow().as_ref().map(NetworkSpec::to_xml) else {
             return;
         };
-        if self.0.busy.replace(true) {
+        if self.busy.replace(true) {
             return;
         }
         self.update_buttons();
-        let autostart = self.0.autostart.is_active();
-        let backend = self.0.conn.backend().clone();
-        let this = Rc::downgrade(&self.0);
+        let autostart = self.autostart.is_active();
+        let backend = self.conn.backend().clone();
+        let this = self.downgrade();
         glib::spawn_future_local(async move {
             let r = backend.create_network(xml, autostart).await;
             let Some(inner) = this.upgrade() else { return };
             inner.busy.set(false);
             match r {
-                Ok(_) => inner.window.close(),
+                Ok(uuid) => {
+                    inner.emit_by_name::<()>("created", &[&uuid]);
+                    inner.close();
+                }
                 Err(e) => {
                     crate::ui::error::show_dialog(
-                        &inner.window,
+                        inner.window(),
                         &gettext("Could not create the network"),
                         &e,
                     );
-                    NetworkWizard(inner).update_buttons();
+                    inner.update_buttons();
                 }
             }
         });
@@ -957,6 +1143,6 @@ fn bridge_help_text(dev: &str) -> String {
 /// Whether the help about making a host bridge is shown (tests).
 impl NetworkWizard {
     pub fn shows_bridge_help(&self) -> bool {
-        self.0.bridge_help.is_visible()
+        self.bridge_help.is_visible()
     }
 }
