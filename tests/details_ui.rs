@@ -144,11 +144,10 @@ fn hardware_page_edits_and_applies_on_the_test_driver() {
 
     // Add a device through the dialog, then remove it (confirmed).
     let count = hw.list_names().len();
-    let dialog = hw.open_add_dialog().expect("the Add Hardware dialog");
+    let dialog = open_add_hardware(&hw);
     dialog.choose(NewDevice::Rng);
     settle(50);
-    assert!(dialog.add.is_sensitive());
-    dialog.add.emit_clicked();
+    gui::click(&dialog.add);
     wait_for("the new device in the list", 30, || {
         hw.list_names().len() == count + 1
             && hw
@@ -324,15 +323,28 @@ fn each_device_editor_with_screenshots_and_bad_input_keeps_apply_off() {
     f.close();
 }
 
+/// Click the Hardware page's Add Hardware button; the dialog, found among the
+/// toplevels.
+fn open_add_hardware(hw: &HardwarePage) -> AddHardwareDialog {
+    gui::click(&gui::button_labelled(hw, "Add Hardware"));
+    gui::wait_toplevel::<AddHardwareDialog>("the Add Hardware dialog")
+}
+
 #[gtk::test]
 fn add_hardware_dialog_offers_fitting_defaults() {
     let f = open();
+    f.show_vm("test");
+    f.win.vm_page().show_page("hardware");
+    let hw = f.hardware();
+    wait_for("the device list", 30, || hw.list_names().len() > 4);
+    // The rich fixture, without libvirt; a local connection's checks.
     let local = ValidationContext {
         local: true,
         ..ctx()
     };
-    let dialog = AddHardwareDialog::new(Some(f.win.upcast_ref()), rich(), local, |_| {});
-    dialog.present();
+    hw.load(rich(), local);
+    settle(100);
+    let dialog = open_add_hardware(&hw);
     settle(100);
     for kind in [
         NewDevice::Disk,
@@ -347,10 +359,7 @@ fn add_hardware_dialog_offers_fitting_defaults() {
         dialog.choose(kind);
         settle(30);
         let form = dialog.form().expect("a form");
-        save_png(
-            &dialog.window,
-            &format!("details-add-{kind:?}").to_lowercase(),
-        );
+        save_png(&dialog, &format!("details-add-{kind:?}").to_lowercase());
         if kind == NewDevice::Disk {
             // No path yet: Add stays off; the next free target is filled in.
             assert!(!dialog.add.is_sensitive());
@@ -376,7 +385,7 @@ fn add_hardware_dialog_offers_fitting_defaults() {
         label: "Logitech, Inc. Unifying Receiver (046d:c52b)".into(),
         ids: vec!["0x046d".into(), "0xc52b".into()],
     }]);
-    let picker = find::<adw::ComboRow>(&dialog.window).expect("the host device picker");
+    let picker = find::<adw::ComboRow>(&dialog).expect("the host device picker");
     picker.set_selected(0);
     settle(30);
     let vendor = dialog
@@ -385,14 +394,18 @@ fn add_hardware_dialog_offers_fitting_defaults() {
         .and_downcast::<adw::EntryRow>()
         .expect("vendor row");
     assert_eq!(vendor.text(), "0x046d");
-    save_png(&dialog.window, "details-add-usbhost");
+    save_png(&dialog, "details-add-usbhost");
     // The rich domain has a TPM already: a second is not offered.
     let tpm = NewDevice::ALL
         .iter()
         .position(|k| *k == NewDevice::Tpm)
         .unwrap();
     assert!(!dialog.list.row_at_index(tpm as i32).unwrap().is_sensitive());
-    dialog.window.close();
+    gui::click(&gui::button_labelled(&dialog, "Cancel"));
+    drop(dialog);
+    wait_for("the dialog to close", 10, || {
+        gui::toplevel::<AddHardwareDialog>().is_none()
+    });
     f.close();
 }
 
@@ -649,18 +662,11 @@ fn disk_source_from_a_pool_volume_or_a_new_volume() {
     settle(50);
 
     // Add Hardware → Disk → New Volume…: the size is checked against the free space.
-    let dialog = hw.open_add_dialog().expect("the Add Hardware dialog");
+    let dialog = open_add_hardware(&hw);
     dialog.choose(NewDevice::Disk);
     settle(50);
-    button(&dialog.window, "_New Volume…")
-        .expect("a New Volume button")
-        .emit_clicked();
-    let mut nv = None;
-    wait_for("the New Volume dialog", 10, || {
-        nv = toplevel("New Volume");
-        nv.is_some()
-    });
-    let nv = nv.expect("the dialog");
+    gui::click(&gui::button_labelled(&dialog, "New Volume…"));
+    let nv = gui::wait_toplevel::<hangar::ui::volumes::NewVolumeDialog>("the New Volume dialog");
     let entries: Vec<adw::EntryRow> = {
         let mut out = Vec::new();
         let mut stack = vec![nv.clone().upcast::<gtk::Widget>()];
@@ -678,7 +684,7 @@ fn disk_source_from_a_pool_volume_or_a_new_volume() {
     };
     let (name, size) = (&entries[0], &entries[1]);
     assert_eq!(name.text(), "web-frontend-vdb.qcow2", "a name that fits");
-    let create = button(&nv, "C_reate").expect("Create");
+    let create = gui::button_labelled(&nv, "Create");
     wait_for("the pools", 30, || create.is_sensitive());
     size.set_text("900 TiB");
     settle(30);
@@ -691,8 +697,7 @@ fn disk_source_from_a_pool_volume_or_a_new_volume() {
     save_png(&nv, "details-disk-new-volume-too-big");
     size.set_text("2 GiB");
     settle(30);
-    assert!(create.is_sensitive());
-    create.emit_clicked();
+    gui::click(&create);
     wait_for("the volume made", 30, || !nv.is_visible());
     let form = dialog.form().expect("the disk form");
     let source = form
@@ -701,7 +706,7 @@ fn disk_source_from_a_pool_volume_or_a_new_volume() {
         .expect("a source row")
         .text();
     assert_eq!(source, "/var/lib/libvirt/images/web-frontend-vdb.qcow2");
-    dialog.window.close();
+    dialog.close();
     conn.backend().shutdown();
     win.destroy();
     settle(50);

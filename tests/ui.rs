@@ -403,6 +403,7 @@ fn title_and_description_are_saved() {
 
 #[gtk::test]
 fn add_connection_dialog_explains_bad_input() {
+    use hangar::ui::add_connection::AddConnectionDialog;
     init();
     let app = app();
     let settings = hangar::application::settings();
@@ -411,29 +412,59 @@ fn add_connection_dialog_explains_bad_input() {
     win.present();
     settle(100);
     save_png(&win, "08-no-connections");
-    let d = hangar::ui::add_connection::AddConnectionDialog::new(&win);
-    d.present();
-    d.fill(0, "", None);
+    // The header's + button, as a person opens it.
+    gui::click(&gui::button_labelled(&win, "Add Connection"));
+    let d = gui::wait_toplevel::<AddConnectionDialog>("the Add Connection dialog");
+    settle(100);
+    let connect = gui::button_labelled(&d, "Connect");
     assert_eq!(d.shown_uri(), "qemu:///system");
-    assert!(d.can_connect());
-    d.fill(1, "", Some(("alice", "lab1.example.org", "2222")));
+    assert!(connect.is_sensitive());
+    let remote = gui::descendants::<adw::ExpanderRow>(&d)
+        .into_iter()
+        .next()
+        .expect("the remote host switch");
+    remote.set_enable_expansion(true);
+    remote.set_expanded(true);
+    settle(100);
+    gui::pick_in_row(&d, "Hypervisor", "QEMU/KVM User Session");
+    gui::type_into_row(&d, "User Name", "alice");
+    gui::type_into_row(&d, "Host", "lab1.example.org");
+    gui::type_into_row(&d, "Port (optional)", "2222");
     assert_eq!(
         d.shown_uri(),
         "qemu+ssh://alice@lab1.example.org:2222/session"
     );
-    d.fill(0, "", Some(("alice", "lab1", "99999")));
-    assert!(!d.can_connect());
+    gui::pick_in_row(&d, "Hypervisor", "QEMU/KVM");
+    gui::type_into_row(&d, "Host", "lab1");
+    gui::type_into_row(&d, "Port (optional)", "99999");
+    assert!(!connect.is_sensitive());
     let err = d.shown_error().expect("an error is shown");
     assert!(err.contains("port"), "{err}");
-    save_png(d.window(), "09-add-connection-bad-port");
-    d.fill(3, "not a uri", None);
-    assert!(!d.can_connect());
+    save_png(&d, "09-add-connection-bad-port");
+    remote.set_enable_expansion(false);
+    gui::pick_in_row(&d, "Hypervisor", "Custom URI");
+    gui::type_into_row(&d, "URI", "not a uri");
+    assert!(!connect.is_sensitive());
     assert!(d.shown_error().is_some());
-    d.fill(2, "", None);
+    gui::pick_in_row(&d, "Hypervisor", "Demo Hypervisor");
     assert_eq!(d.shown_uri(), DEMO_URI);
-    assert!(d.can_connect());
-    save_png(d.window(), "10-add-connection-demo");
-    d.window().close();
+    assert!(connect.is_sensitive());
+    save_png(&d, "10-add-connection-demo");
+    // Connect adds the connection and closes the dialog.
+    gui::click(&connect);
+    drop(d);
+    wait_for("the demo connection", 10, || {
+        store
+            .iter::<Connection>()
+            .flatten()
+            .any(|c| c.uri() == DEMO_URI)
+    });
+    wait_for("the dialog to close", 10, || {
+        gui::toplevel::<AddConnectionDialog>().is_none()
+    });
+    for c in store.iter::<Connection>().flatten() {
+        c.backend().shutdown();
+    }
     win.destroy();
 }
 
@@ -512,30 +543,19 @@ fn a_thousand_domains_load_into_the_list() {
 #[gtk::test]
 fn preferences_and_shortcuts_windows_open() {
     init();
+    let app = app();
     let settings = hangar::application::settings();
-    let parent = gtk::Window::new();
-    parent.present();
-    let prefs = hangar::ui::preferences::window(&parent, &settings);
+    // Preferences, as the main menu (and Ctrl+,) open them: the app's action.
+    app.activate_action("preferences", None);
+    let prefs = gui::wait_toplevel::<adw::PreferencesWindow>("the Preferences window");
     prefs.set_default_size(640, 720);
-    prefs.present();
     settle(200);
     // Every switch is bound to its key: flipping a key flips exactly one switch.
     let count_active = || {
-        let mut n: i32 = 0;
-        let mut stack = vec![prefs.clone().upcast::<gtk::Widget>()];
-        while let Some(w) = stack.pop() {
-            if w.downcast_ref::<gtk::Switch>()
-                .is_some_and(|s| s.is_active())
-            {
-                n += 1;
-            }
-            let mut c = w.first_child();
-            while let Some(ch) = c {
-                c = ch.next_sibling();
-                stack.push(ch);
-            }
-        }
-        n
+        gui::descendants::<gtk::Switch>(&prefs)
+            .iter()
+            .filter(|s| s.is_active())
+            .count() as i32
     };
     let before = count_active();
     let was = settings.boolean("confirm-force-off");
@@ -544,9 +564,30 @@ fn preferences_and_shortcuts_windows_open() {
     let after = count_active();
     assert_eq!((after - before).abs(), 1, "{before} → {after}");
     settings.set_boolean("confirm-force-off", was).unwrap();
+    settle(50);
+    // And a switch flipped by a person writes its key.
+    let sw = gui::switch_of_row(&prefs, "Force Off");
+    gui::flip(&sw);
+    assert_eq!(settings.boolean("confirm-force-off"), !was);
+    gui::flip(&sw);
+    assert_eq!(settings.boolean("confirm-force-off"), was);
     save_png(&prefs, "14-preferences");
     prefs.close();
-    parent.destroy();
+    drop(prefs);
+    // The keyboard shortcuts, from the window's action (the main menu's item).
+    let win = app.main_window();
+    win.present();
+    gtk::prelude::WidgetExt::activate_action(&win, "win.show-help-overlay", None)
+        .expect("the help overlay action");
+    let help = gui::wait_toplevel::<gtk::ShortcutsWindow>("the Keyboard Shortcuts window");
+    settle(200);
+    let titles = gui::descendants::<gtk::ShortcutsShortcut>(&help)
+        .iter()
+        .map(|s| s.property::<String>("title"))
+        .collect::<Vec<_>>();
+    assert!(titles.iter().any(|t| t == "Delete"), "{titles:?}");
+    help.close();
+    win.close();
 }
 
 /// Every message dialog among the toplevels (what a person would see pop up).

@@ -2,7 +2,6 @@
 //! URI shown live. Bad input is explained under the field, and Connect stays off.
 
 use std::cell::RefCell;
-use std::rc::Rc;
 
 use adw::prelude::*;
 use gtk::glib;
@@ -12,9 +11,15 @@ use crate::i18n::gettext;
 
 type DoneFn = Box<dyn Fn(String, bool)>;
 
-#[derive(Clone)]
-pub struct AddConnectionDialog {
-    window: adw::Window,
+dialog_window!(
+    /// The dialog: a window of its own, alive while it is shown.
+    imp,
+    AddConnectionDialog,
+    "HangarAddConnectionDialog",
+    Fields
+);
+
+pub struct Fields {
     hypervisor: adw::ComboRow,
     custom: adw::EntryRow,
     remote: adw::ExpanderRow,
@@ -25,7 +30,7 @@ pub struct AddConnectionDialog {
     uri_label: gtk::Label,
     error_label: gtk::Label,
     connect_button: gtk::Button,
-    done: Rc<RefCell<Option<DoneFn>>>,
+    done: RefCell<Option<DoneFn>>,
 }
 
 fn hypervisor_at(i: u32) -> Hypervisor {
@@ -39,13 +44,12 @@ fn hypervisor_at(i: u32) -> Hypervisor {
 
 impl AddConnectionDialog {
     pub fn new(parent: &impl IsA<gtk::Window>) -> AddConnectionDialog {
-        let window = adw::Window::builder()
-            .modal(true)
-            .transient_for(parent)
-            .title(gettext("Add Connection"))
-            .default_width(460)
-            .destroy_with_parent(true)
-            .build();
+        let window = AddConnectionDialog::bare();
+        window.set_modal(true);
+        window.set_transient_for(Some(parent));
+        window.set_title(Some(&gettext("Add Connection")));
+        window.set_default_size(460, -1);
+        window.set_destroy_with_parent(true);
         let header = adw::HeaderBar::builder()
             .show_end_title_buttons(false)
             .show_start_title_buttons(false)
@@ -133,8 +137,7 @@ impl AddConnectionDialog {
         content.append(&body);
         window.set_content(Some(&content));
 
-        let d = AddConnectionDialog {
-            window,
+        window.set_parts(Fields {
             hypervisor,
             custom,
             remote,
@@ -145,12 +148,15 @@ impl AddConnectionDialog {
             uri_label,
             error_label,
             connect_button,
-            done: Rc::new(RefCell::new(None)),
-        };
+            done: RefCell::new(None),
+        });
+        let d = window;
         let refresh = {
-            let d = d.clone();
+            let d = d.downgrade();
             move || {
-                d.update();
+                if let Some(d) = d.upgrade() {
+                    d.update();
+                }
             }
         };
         let r = refresh.clone();
@@ -161,24 +167,60 @@ impl AddConnectionDialog {
         }
         let r = refresh.clone();
         d.remote.connect_enable_expansion_notify(move |_| r());
-        let w = d.window.clone();
-        cancel.connect_clicked(move |_| w.close());
-        let this = d.clone();
-        d.connect_button.connect_clicked(move |_| this.finish());
+        let w = d.downgrade();
+        cancel.connect_clicked(move |_| {
+            if let Some(w) = w.upgrade() {
+                w.close();
+            }
+        });
+        let this = d.downgrade();
+        d.connect_button.connect_clicked(move |_| {
+            if let Some(this) = this.upgrade() {
+                this.finish();
+            }
+        });
         let esc = gtk::EventControllerKey::new();
-        let w = d.window.clone();
+        let w = d.downgrade();
         esc.connect_key_pressed(move |_, key, _, _| {
             if key == gtk::gdk::Key::Escape {
-                w.close();
+                if let Some(w) = w.upgrade() {
+                    w.close();
+                }
                 return glib::Propagation::Stop;
             }
             glib::Propagation::Proceed
         });
-        d.window.add_controller(esc);
+        d.add_controller(esc);
         d.update();
         d
     }
 
+    fn finish(&self) {
+        let Ok(uri) = self.uri() else { return };
+        if let Some(f) = self.done.borrow().as_ref() {
+            f(uri, self.autoconnect.is_active());
+        }
+        self.close();
+    }
+
+    pub fn connect_done(&self, f: impl Fn(String, bool) + 'static) {
+        self.done.replace(Some(Box::new(f)));
+    }
+
+    /// The URI shown (what Connect would add).
+    pub fn shown_uri(&self) -> String {
+        self.uri_label.label().to_string()
+    }
+
+    /// The message shown under the fields, if one is shown.
+    pub fn shown_error(&self) -> Option<String> {
+        self.error_label
+            .is_visible()
+            .then(|| self.error_label.label().to_string())
+    }
+}
+
+impl Fields {
     /// The URI for the current fields, or why there is none.
     pub fn uri(&self) -> Result<String, String> {
         let hv = hypervisor_at(self.hypervisor.selected());
@@ -240,52 +282,5 @@ impl AddConnectionDialog {
                 }
             }
         }
-    }
-
-    fn finish(&self) {
-        let Ok(uri) = self.uri() else { return };
-        if let Some(f) = self.done.borrow().as_ref() {
-            f(uri, self.autoconnect.is_active());
-        }
-        self.window.close();
-    }
-
-    pub fn connect_done(&self, f: impl Fn(String, bool) + 'static) {
-        self.done.replace(Some(Box::new(f)));
-    }
-
-    pub fn present(&self) {
-        self.window.present();
-    }
-
-    /// Fill the fields as a person would (for tests).
-    pub fn fill(&self, hypervisor: u32, custom: &str, ssh: Option<(&str, &str, &str)>) {
-        self.hypervisor.set_selected(hypervisor);
-        self.custom.set_text(custom);
-        self.remote.set_enable_expansion(ssh.is_some());
-        if let Some((u, h, p)) = ssh {
-            self.user.set_text(u);
-            self.host.set_text(h);
-            self.port.set_text(p);
-        }
-        self.update();
-    }
-
-    pub fn shown_uri(&self) -> String {
-        self.uri_label.label().to_string()
-    }
-
-    pub fn shown_error(&self) -> Option<String> {
-        self.error_label
-            .is_visible()
-            .then(|| self.error_label.label().to_string())
-    }
-
-    pub fn can_connect(&self) -> bool {
-        self.connect_button.is_sensitive()
-    }
-
-    pub fn window(&self) -> &adw::Window {
-        &self.window
     }
 }

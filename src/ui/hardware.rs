@@ -454,7 +454,7 @@ impl HardwarePage {
         let this = self.downgrade();
         imp.add.connect_clicked(move |_| {
             if let Some(this) = this.upgrade() {
-                let _ = this.open_add_dialog();
+                this.open_add_dialog();
             }
         });
         let this = self.downgrade();
@@ -1533,10 +1533,12 @@ impl HardwarePage {
         });
     }
 
-    /// Open the Add Hardware dialog (returned for tests).
-    pub fn open_add_dialog(&self) -> Option<Rc<super::hardware_add::AddHardwareDialog>> {
+    /// Open the Add Hardware dialog.
+    fn open_add_dialog(&self) {
         let imp = self.imp();
-        let doc = imp.doc.borrow().clone()?;
+        let Some(doc) = imp.doc.borrow().clone() else {
+            return;
+        };
         let base = doc.borrow().clone();
         let this = self.downgrade();
         let dialog = super::hardware_add::AddHardwareDialog::new(
@@ -1549,20 +1551,18 @@ impl HardwarePage {
                 }
             },
         );
-        let dialog = Rc::new(dialog);
         dialog.present();
         if let Some((conn, _)) = imp.current.borrow().clone() {
             dialog.set_connection(&conn, imp.ctx.borrow().local);
-            let d = dialog.clone();
+            let d = dialog.downgrade();
             glib::spawn_future_local(async move {
                 // Without them the picker says none were found; IDs can still be typed.
                 let devices = conn.backend().host_devices().await.unwrap_or_default();
-                if d.window.is_visible() {
+                if let Some(d) = d.upgrade().filter(|d| d.is_visible()) {
                     d.set_host_devices(devices);
                 }
             });
         }
-        Some(dialog)
     }
 
     fn device_op(&self, op: DeviceOp, xml: String) {

@@ -12,9 +12,15 @@ use crate::backend::domain_xml::{DomainXml, NewDevice, Section, ValidationContex
 use crate::backend::hardware::HostDevice;
 use crate::i18n::gettext;
 
-/// The dialog; `AddHardwareDialog::new` builds it, `present` shows it.
-pub struct AddHardwareDialog {
-    pub window: adw::Window,
+dialog_window!(
+    /// The dialog; `AddHardwareDialog::new` builds it, `present` shows it.
+    imp,
+    AddHardwareDialog,
+    "HangarAddHardwareDialog",
+    Parts
+);
+
+pub struct Parts {
     pub list: gtk::ListBox,
     pub add: gtk::Button,
     state: Rc<State>,
@@ -214,20 +220,16 @@ impl AddHardwareDialog {
         ctx: ValidationContext,
         on_add: impl Fn(String) + 'static,
     ) -> AddHardwareDialog {
-        let window = adw::Window::builder()
-            .modal(true)
-            .title(gettext("Add Hardware"))
-            .default_width(760)
-            .default_height(520)
-            .build();
+        let window = AddHardwareDialog::bare();
+        window.set_modal(true);
+        window.set_title(Some(&gettext("Add Hardware")));
+        window.set_default_size(760, 520);
         if let Some(p) = parent {
             window.set_transient_for(Some(p));
         }
         let header = adw::HeaderBar::new();
         let cancel = gtk::Button::with_mnemonic(&gettext("_Cancel"));
-        cancel.update_property(&[gtk::accessible::Property::Label(&gettext("Cancel"))]);
         let add = gtk::Button::with_mnemonic(&gettext("_Add"));
-        add.update_property(&[gtk::accessible::Property::Label(&gettext("Add"))]);
         add.add_css_class("suggested-action");
         header.pack_start(&cancel);
         header.pack_end(&add);
@@ -298,12 +300,16 @@ impl AddHardwareDialog {
                 s.choose(*kind);
             }
         });
-        let w = window.clone();
-        cancel.connect_clicked(move |_| w.close());
-        let w = window.clone();
+        let w = window.downgrade();
+        cancel.connect_clicked(move |_| {
+            if let Some(w) = w.upgrade() {
+                w.close();
+            }
+        });
+        let w = window.downgrade();
         let s = state.clone();
         add.connect_clicked(move |_| {
-            if let Some(xml) = s.element_xml() {
+            if let (Some(xml), Some(w)) = (s.element_xml(), w.upgrade()) {
                 on_add(xml);
                 w.close();
             }
@@ -311,12 +317,8 @@ impl AddHardwareDialog {
         if let Some(first) = list.row_at_index(0) {
             list.select_row(Some(&first));
         }
-        AddHardwareDialog {
-            window,
-            list,
-            add,
-            state,
-        }
+        window.set_parts(Parts { list, add, state });
+        window
     }
 
     /// The host's devices arrived: offer them for passthrough.
@@ -325,10 +327,6 @@ impl AddHardwareDialog {
         if let Some(k @ (NewDevice::UsbHost | NewDevice::PciHost)) = self.state.kind.get() {
             self.state.choose(k);
         }
-    }
-
-    pub fn present(&self) {
-        self.window.present();
     }
 
     /// The connection the device goes to: disks get buttons to choose or make

@@ -1,5 +1,67 @@
 //! The user interface: window, pages, dialogs.
 
+/// A dialog that is an `AdwWindow` subclass owning its parts: GTK keeps a shown
+/// window alive, so whoever opened it may drop its handle at once and every handler
+/// inside still works (a dialog that was an `Rc` struct with weak handlers died when
+/// the button that opened it returned). `$parts` is the struct of its widgets and
+/// state; the dialog dereferences to it. `$imp` names the module of the subclass.
+macro_rules! dialog_window {
+    ($(#[$meta:meta])* $imp:ident, $name:ident, $gtype:literal, $parts:ident) => {
+        mod $imp {
+            use adw::subclass::prelude::*;
+            use gtk::glib;
+
+            #[derive(Default)]
+            pub struct $name {
+                pub parts: std::cell::OnceCell<super::$parts>,
+            }
+
+            #[glib::object_subclass]
+            impl ObjectSubclass for $name {
+                const NAME: &'static str = $gtype;
+                type Type = super::$name;
+                type ParentType = adw::Window;
+            }
+
+            impl ObjectImpl for $name {}
+            impl WidgetImpl for $name {}
+            impl WindowImpl for $name {}
+            impl AdwWindowImpl for $name {}
+        }
+
+        gtk::glib::wrapper! {
+            $(#[$meta])*
+            pub struct $name(ObjectSubclass<$imp::$name>)
+                @extends adw::Window, gtk::Window, gtk::Widget,
+                @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget,
+                            gtk::Native, gtk::Root, gtk::ShortcutManager;
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = $parts;
+
+            fn deref(&self) -> &$parts {
+                use gtk::subclass::prelude::ObjectSubclassIsExt;
+                self.imp().parts.get().expect("a dialog's parts are set when it is made")
+            }
+        }
+
+        impl $name {
+            /// An empty dialog window; [`Self::set_parts`] completes it.
+            fn bare() -> Self {
+                gtk::glib::Object::new()
+            }
+
+            fn set_parts(&self, parts: $parts) {
+                use gtk::subclass::prelude::ObjectSubclassIsExt;
+                if self.imp().parts.set(parts).is_err() {
+                    unreachable!("a dialog's parts are set once");
+                }
+            }
+        }
+    };
+}
+
 pub mod add_connection;
 pub mod console;
 pub mod error;

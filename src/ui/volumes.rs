@@ -17,21 +17,26 @@ use crate::model::Connection;
 /// What was chosen: a path, and the volume's format when libvirt knows it.
 pub type OnSource = Rc<dyn Fn(String, Option<String>)>;
 
-/// A dialog listing pool → volume with size and format; activating a volume picks it.
-pub struct VolumeBrowser {
-    pub window: adw::Window,
+dialog_window!(
+    /// A dialog listing pool → volume with size and format; activating a volume picks
+    /// it.
+    browser_imp,
+    VolumeBrowser,
+    "HangarVolumeBrowser",
+    BrowserParts
+);
+
+pub struct BrowserParts {
     groups: gtk::Box,
     on_pick: OnSource,
 }
 
 impl VolumeBrowser {
-    pub fn new(parent: Option<&gtk::Window>, on_pick: OnSource) -> Rc<VolumeBrowser> {
-        let window = adw::Window::builder()
-            .modal(true)
-            .title(gettext("Choose a Volume"))
-            .default_width(560)
-            .default_height(540)
-            .build();
+    pub fn new(parent: Option<&gtk::Window>, on_pick: OnSource) -> VolumeBrowser {
+        let window = VolumeBrowser::bare();
+        window.set_modal(true);
+        window.set_title(Some(&gettext("Choose a Volume")));
+        window.set_default_size(560, 540);
         if let Some(p) = parent {
             window.set_transient_for(Some(p));
         }
@@ -63,17 +68,14 @@ impl VolumeBrowser {
         content.append(&header);
         content.append(&scroller);
         window.set_content(Some(&content));
-        Rc::new(VolumeBrowser {
-            window,
-            groups,
-            on_pick,
-        })
+        window.set_parts(BrowserParts { groups, on_pick });
+        window
     }
 
     /// Read the pools of `conn` and show them.
-    pub fn load(self: &Rc<Self>, conn: &Connection) {
+    pub fn load(&self, conn: &Connection) {
         let conn = conn.clone();
-        let this = Rc::downgrade(self);
+        let this = self.downgrade();
         glib::spawn_future_local(async move {
             let r = conn.backend().storage_volumes().await;
             let Some(this) = this.upgrade() else { return };
@@ -99,7 +101,7 @@ impl VolumeBrowser {
     }
 
     /// Show `pools` (tests give them without libvirt).
-    pub fn set_pools(self: &Rc<Self>, pools: Vec<PoolVolumes>) {
+    pub fn set_pools(&self, pools: Vec<PoolVolumes>) {
         self.clear();
         if pools.is_empty() {
             let page = adw::StatusPage::builder()
@@ -136,7 +138,7 @@ impl VolumeBrowser {
         }
     }
 
-    fn volume_row(self: &Rc<Self>, vol: VolumeInfo) -> adw::ActionRow {
+    fn volume_row(&self, vol: VolumeInfo) -> adw::ActionRow {
         let mut facts = vec![format_bytes(vol.capacity)];
         if !vol.format.is_empty() {
             facts.push(vol.format.clone());
@@ -148,13 +150,12 @@ impl VolumeBrowser {
             .activatable(true)
             .build();
         row.add_suffix(&gtk::Image::from_icon_name("go-next-symbolic"));
-        row.update_property(&[gtk::accessible::Property::Label(&vol.name)]);
-        let this = Rc::downgrade(self);
+        let this = self.downgrade();
         row.connect_activated(move |_| {
             let Some(this) = this.upgrade() else { return };
             let format = Some(vol.format.clone()).filter(|f| !f.is_empty());
             (this.on_pick)(vol.path.clone(), format);
-            this.window.close();
+            this.close();
         });
         row
     }
@@ -179,10 +180,16 @@ impl VolumeBrowser {
     }
 }
 
-/// A dialog that makes a qcow2 or raw volume of a chosen size in a chosen pool; the
-/// size is checked against the pool's free space as typed.
-pub struct NewVolumeDialog {
-    pub window: adw::Window,
+dialog_window!(
+    /// A dialog that makes a qcow2 or raw volume of a chosen size in a chosen pool;
+    /// the size is checked against the pool's free space as typed.
+    new_volume_imp,
+    NewVolumeDialog,
+    "HangarNewVolumeDialog",
+    NewVolumeParts
+);
+
+pub struct NewVolumeParts {
     pub pool: adw::ComboRow,
     pub name: adw::EntryRow,
     pub size: adw::EntryRow,
@@ -202,12 +209,11 @@ impl NewVolumeDialog {
         conn: &Connection,
         default_name: &str,
         on_created: OnSource,
-    ) -> Rc<NewVolumeDialog> {
-        let window = adw::Window::builder()
-            .modal(true)
-            .title(gettext("New Volume"))
-            .default_width(480)
-            .build();
+    ) -> NewVolumeDialog {
+        let window = NewVolumeDialog::bare();
+        window.set_modal(true);
+        window.set_title(Some(&gettext("New Volume")));
+        window.set_default_size(480, -1);
         if let Some(p) = parent {
             window.set_transient_for(Some(p));
         }
@@ -257,8 +263,7 @@ impl NewVolumeDialog {
         window.set_content(Some(&content));
         message.set_label(&gettext("Reading the storage pools…"));
 
-        let d = Rc::new(NewVolumeDialog {
-            window,
+        window.set_parts(NewVolumeParts {
             pool,
             name,
             size,
@@ -269,10 +274,15 @@ impl NewVolumeDialog {
             conn: conn.clone(),
             on_created,
         });
-        let w = d.window.clone();
-        cancel.connect_clicked(move |_| w.close());
+        let d = window;
+        let w = d.downgrade();
+        cancel.connect_clicked(move |_| {
+            if let Some(w) = w.upgrade() {
+                w.close();
+            }
+        });
         for row in [&d.name, &d.size] {
-            let weak = Rc::downgrade(&d);
+            let weak = d.downgrade();
             row.connect_changed(move |_| {
                 if let Some(d) = weak.upgrade() {
                     d.check();
@@ -280,20 +290,20 @@ impl NewVolumeDialog {
             });
         }
         for row in [&d.pool, &d.format] {
-            let weak = Rc::downgrade(&d);
+            let weak = d.downgrade();
             row.connect_selected_notify(move |_| {
                 if let Some(d) = weak.upgrade() {
                     d.check();
                 }
             });
         }
-        let weak = Rc::downgrade(&d);
+        let weak = d.downgrade();
         d.create.connect_clicked(move |_| {
             if let Some(d) = weak.upgrade() {
                 d.run();
             }
         });
-        let weak = Rc::downgrade(&d);
+        let weak = d.downgrade();
         let conn = conn.clone();
         glib::spawn_future_local(async move {
             let r = conn.backend().storage_volumes().await;
@@ -386,7 +396,7 @@ impl NewVolumeDialog {
     }
 
     /// Make the volume; the dialog closes with its path given to `on_created`.
-    pub fn run(self: &Rc<Self>) {
+    pub fn run(&self) {
         if !self.check() {
             return;
         }
@@ -408,7 +418,7 @@ impl NewVolumeDialog {
         self.create.set_sensitive(false);
         self.message.remove_css_class("error");
         self.message.set_label(&gettext("Creating the volume…"));
-        let this = Rc::downgrade(self);
+        let this = self.downgrade();
         let conn = self.conn.clone();
         glib::spawn_future_local(async move {
             let r = conn
@@ -419,7 +429,7 @@ impl NewVolumeDialog {
             match r {
                 Ok(path) => {
                     (this.on_created)(path, Some(format));
-                    this.window.close();
+                    this.close();
                 }
                 Err(e) => {
                     this.say_error(&gettext_f(
@@ -452,13 +462,7 @@ pub fn source_buttons(
         let parent = btn.root().and_downcast::<gtk::Window>();
         let browser = VolumeBrowser::new(parent.as_ref(), on.clone());
         browser.load(&c);
-        browser.window.present();
-        // The window keeps the browser alive until it closes.
-        let keep = RefCell::new(Some(browser.clone()));
-        browser.window.connect_close_request(move |_| {
-            keep.take();
-            glib::Propagation::Proceed
-        });
+        browser.present();
     });
     b.append(&browse);
     if local {
@@ -493,12 +497,7 @@ pub fn source_buttons(
         new.connect_clicked(move |btn| {
             let parent = btn.root().and_downcast::<gtk::Window>();
             let d = NewVolumeDialog::new(parent.as_ref(), &c, &name, on_source.clone());
-            d.window.present();
-            let keep = RefCell::new(Some(d.clone()));
-            d.window.connect_close_request(move |_| {
-                keep.take();
-                glib::Propagation::Proceed
-            });
+            d.present();
         });
         b.append(&new);
     }

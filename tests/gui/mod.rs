@@ -332,6 +332,9 @@ pub fn button_labelled(root: &impl IsA<gtk::Widget>, label: &str) -> gtk::Button
         .find(|b| {
             b.label().is_some_and(|l| plain(&l) == label)
                 || b.tooltip_text().is_some_and(|t| t == label)
+                || b.child()
+                    .and_downcast::<adw::ButtonContent>()
+                    .is_some_and(|c| plain(&c.label()) == label)
         })
         .unwrap_or_else(|| panic!("no button “{label}”"))
 }
@@ -435,7 +438,10 @@ pub fn flip(switch: &gtk::Switch) {
         switch.is_mapped() && switch.is_sensitive(),
         "the switch is off or hidden"
     );
+    let was = switch.is_active();
     switch.activate();
+    // The switch moves when its animation ends, a moment later.
+    wait_for("the switch to move", 5, || switch.is_active() != was);
     settle(30);
 }
 
@@ -464,4 +470,39 @@ pub fn unnamed_controls(nodes: &[AccessibleNode]) -> Vec<String> {
         .filter(|n| CONTROLS.contains(&n.role.as_str()) && n.name.trim().is_empty())
         .map(|n| format!("{} at depth {}", n.role, n.depth))
         .collect()
+}
+
+/// The entry row titled `title` under `root`.
+pub fn entry_row(root: &impl IsA<gtk::Widget>, title: &str) -> adw::EntryRow {
+    descendants::<adw::EntryRow>(root)
+        .into_iter()
+        .find(|r| r.is_mapped() && r.title() == title)
+        .unwrap_or_else(|| panic!("no field “{title}”"))
+}
+
+/// Type `text` into the entry row titled `title` under `root`.
+pub fn type_into_row(root: &impl IsA<gtk::Widget>, title: &str, text: &str) {
+    let r = entry_row(root, title);
+    assert!(r.is_sensitive(), "the field “{title}” is off");
+    r.set_text(text);
+    settle(30);
+}
+
+/// Pick `item` in the combo row titled `title` under `root`.
+pub fn pick_in_row(root: &impl IsA<gtk::Widget>, title: &str, item: &str) {
+    let r = descendants::<adw::ComboRow>(root)
+        .into_iter()
+        .find(|r| r.is_mapped() && r.title() == title)
+        .unwrap_or_else(|| panic!("no choice “{title}”"));
+    let model = r.model().expect("a combo row with items");
+    let pos = (0..model.n_items())
+        .find(|i| {
+            model
+                .item(*i)
+                .and_downcast::<gtk::StringObject>()
+                .is_some_and(|s| s.string() == item)
+        })
+        .unwrap_or_else(|| panic!("“{title}” has no item “{item}”"));
+    r.set_selected(pos);
+    settle(30);
 }
