@@ -199,6 +199,51 @@ fn edits_through_hangar_change_exactly_what_was_edited() {
         "the disk file is kept"
     );
 
+    // A virtio disk moved to SATA: libvirt takes it (the stale PCI address goes,
+    // the target becomes sdX), and a per-device boot order with the boot menu's
+    // timeout kept.
+    let mut moved = DomainXml::parse(&with_disk.to_xml()).unwrap();
+    moved
+        .set_field(Section::Device(disk_index), "bus", "sata")
+        .unwrap();
+    moved.set_field(Section::Boot, "boot_menu", "no").unwrap();
+    moved.set_field(Section::Boot, "boot_menu", "yes").unwrap();
+    let nic = moved
+        .devices()
+        .into_iter()
+        .find(|e| e.kind == DeviceKind::Interface)
+        .expect("a NIC")
+        .index;
+    moved
+        .set_field(Section::Boot, "boot_order", &format!("{nic},{disk_index}"))
+        .unwrap();
+    block_on(conn.define_edited(uuid.clone(), moved.to_xml()))
+        .expect("libvirt takes the disk on SATA and the boot order");
+    let on_sata = dumpxml(&uri, &name, true);
+    let disk = on_sata
+        .devices()
+        .into_iter()
+        .find(|e| e.kind == DeviceKind::Disk)
+        .expect("the disk");
+    let v = hangar::backend::domain_xml::DiskView::read(on_sata.device(disk.index).unwrap());
+    assert_eq!(
+        (v.bus.as_deref(), v.target.as_deref()),
+        (Some("sata"), Some("sda"))
+    );
+    let order: Vec<usize> = on_sata
+        .boot_entries()
+        .iter()
+        .filter(|e| e.enabled)
+        .map(|e| e.index)
+        .collect();
+    assert_eq!(order.len(), 2, "{}", on_sata.to_xml());
+    assert_eq!(
+        on_sata.boot().menu_timeout_ms,
+        Some(500),
+        "the timeout stays"
+    );
+    block_on(conn.define_edited(uuid.clone(), with_disk.to_xml())).expect("back");
+
     // libvirt's refusal comes back as an error, nothing is defined.
     let mut bad = DomainXml::parse(&without.to_xml()).unwrap();
     bad.set_field(Section::Cpu, "cpu_mode", "custom").unwrap();

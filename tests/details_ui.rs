@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use adw::prelude::*;
-use gtk::gio;
+use gtk::{gio, glib};
 
-use hangar::backend::domain_xml::{DomainXml, NewDevice, Section, ValidationContext};
+use hangar::backend::domain_xml::{DeviceKind, DomainXml, NewDevice, Section, ValidationContext};
 use hangar::backend::hardware::HostDevice;
 use hangar::model::{Connection, Vm};
 use hangar::ui::hardware::HardwarePage;
@@ -118,8 +118,7 @@ fn hardware_page_edits_and_applies_on_the_test_driver() {
     hw.select(Section::General);
     assert!(!hw.apply_button().is_sensitive(), "nothing to apply yet");
     entry_row(&hw, "title").set_text("Edited by Hangar");
-    assert!(hw.apply_button().is_sensitive());
-    hw.apply();
+    gui::click(&hw.apply_button());
     // "test" runs: the definition changes now, the running machine after shutdown.
     let start = Instant::now();
     while !hw
@@ -710,4 +709,163 @@ fn disk_source_from_a_pool_volume_or_a_new_volume() {
     conn.backend().shutdown();
     win.destroy();
     settle(50);
+}
+
+/// The widget of the shown editor named `name` (`field:…`).
+fn named(hw: &HardwarePage, name: &str) -> gtk::Widget {
+    gui::descendants::<gtk::Widget>(hw)
+        .into_iter()
+        .find(|w| w.is_mapped() && w.widget_name() == name)
+        .unwrap_or_else(|| panic!("no widget {name} on screen"))
+}
+
+fn focus_of(f: &Fixture) -> Option<gtk::Widget> {
+    gtk::prelude::RootExt::focus(&f.win)
+}
+
+/// What has the keyboard focus is `w` or inside it.
+fn has_focus_in(f: &Fixture, w: &gtk::Widget) -> bool {
+    focus_of(f).is_some_and(|x| x == *w || x.is_ancestor(w))
+}
+
+#[gtk::test]
+fn boot_order_boot_menu_and_the_pages_manners() {
+    let f = open();
+    let title = format!("hangar-hw-manners-{}", std::process::id());
+    f.win.set_title(Some(&title));
+    f.show_vm("test");
+    f.win.vm_page().show_page("hardware");
+    let hw = f.hardware();
+    wait_for("the device list", 30, || hw.list_names().len() > 2);
+    let uuid = f.vm("test").uuid();
+    let xml = || {
+        glib::MainContext::default()
+            .block_on(f.conn().backend().domain_xml(uuid.clone(), true))
+            .expect("the definition")
+    };
+    let doc = DomainXml::parse(&xml()).expect("parses");
+    let disk = doc
+        .devices()
+        .iter()
+        .find(|d| d.kind == DeviceKind::Disk)
+        .unwrap()
+        .index;
+    let nic = doc
+        .devices()
+        .iter()
+        .find(|d| d.kind == DeviceKind::Interface)
+        .unwrap()
+        .index;
+
+    hw.select(Section::Boot);
+    settle(100);
+    // BIOS: secure boot says why it cannot be had, on screen.
+    assert!(
+        label_texts(&hw, true)
+            .iter()
+            .any(|l| l == "Only with UEFI firmware"),
+        "the reason secure boot is off"
+    );
+    // The boot order lists the machine's devices: the disk (from <boot dev='hd'>)
+    // on, the network card off. Switch the card on and move it first.
+    let check = named(&hw, &format!("field:boot_order:{nic}:on"))
+        .downcast::<gtk::CheckButton>()
+        .expect("a check button");
+    assert!(!check.is_active());
+    check.set_active(true);
+    wait_for("the boot order rebuilt", 5, || {
+        gui::descendants::<gtk::Button>(&hw)
+            .iter()
+            .any(|b| b.widget_name() == format!("field:boot_order:{nic}:up") && b.is_sensitive())
+    });
+    let up = named(&hw, &format!("field:boot_order:{nic}:up"))
+        .downcast::<gtk::Button>()
+        .expect("a button");
+    up.grab_focus();
+    gui::click(&up);
+    drop(up);
+    settle(300);
+    // First now: its Boot Earlier is off, and the keyboard stays on that device.
+    let now = named(&hw, &format!("field:boot_order:{nic}:on"));
+    assert!(
+        has_focus_in(&f, &now),
+        "focus after moving a device: {:?}",
+        focus_of(&f).map(|w| w.widget_name())
+    );
+    assert!(!named(&hw, &format!("field:boot_order:{nic}:up")).is_sensitive());
+    // Edits waiting: the status says so, Add and Remove say why they are off, and
+    // a Remove that cannot be clicked is not red.
+    assert_eq!(hw.status_text(), "Changes not applied yet");
+    assert!(label_texts(&hw, true)
+        .iter()
+        .any(|l| l == "Apply or revert the changes first"));
+    let remove = gui::button_labelled(&hw, "Remove");
+    assert!(!remove.is_sensitive() && !remove.has_css_class("destructive-action"));
+
+    // The boot menu: on with a timeout, off and on again; the timeout stays.
+    gui::flip(&gui::switch_of_row(&hw, "Boot Menu"));
+    gui::type_into_row(&hw, "Boot Menu Timeout (seconds)", "5");
+    gui::flip(&gui::switch_of_row(&hw, "Boot Menu"));
+    gui::flip(&gui::switch_of_row(&hw, "Boot Menu"));
+    save_png(&f.win, "details-boot-order");
+    gui::click(&hw.apply_button());
+    wait_for("the definition with the new boot order", 30, || {
+        let d = DomainXml::parse(&xml()).expect("parses");
+        let on: Vec<usize> = d
+            .boot_entries()
+            .iter()
+            .filter(|e| e.enabled)
+            .map(|e| e.index)
+            .collect();
+        on == [nic, disk]
+    });
+    let after = xml();
+    assert!(
+        after.contains("<bootmenu enable='yes' timeout='5000'/>"),
+        "{after}"
+    );
+    assert!(!after.contains("<boot dev="), "{after}");
+    wait_for("the page to reload", 30, || !hw.is_dirty());
+    let said = hw.status_text();
+    assert!(said.starts_with("Changes saved"), "{said}");
+    // A new edit: the status no longer says saved.
+    hw.select(Section::General);
+    entry_row(&hw, "title").set_text("Booting from the network");
+    assert_eq!(hw.status_text(), "Changes not applied yet");
+    // The description is several lines, in a text view.
+    let desc = gui::field(&hw, "Description");
+    assert!(desc.is::<gtk::TextView>(), "{}", desc.type_().name());
+    gui::click(&gui::button_labelled(&hw, "Revert"));
+    settle(100);
+
+    // A choice that changes the form's shape keeps the keyboard where it was.
+    let (disk_section, _) = hw
+        .list_names()
+        .into_iter()
+        .find(|(_, n)| n.starts_with("Disk 1"))
+        .expect("the disk");
+    hw.select(disk_section);
+    settle(100);
+    let bus = named(&hw, "field:bus");
+    bus.grab_focus();
+    gui::pick_in_row(&hw, "Bus", "sata");
+    settle(300);
+    let bus = named(&hw, "field:bus");
+    assert!(
+        has_focus_in(&f, &bus),
+        "focus after picking a bus: {:?}",
+        focus_of(&f).map(|w| w.widget_name())
+    );
+    // And the disk follows its bus: a SATA name, no stale PCI address.
+    assert_eq!(entry_row(&hw, "target").text(), "sda");
+    let tree = gui::accessible_tree(&title);
+    let doubled = gui::doubled_names(&tree);
+    assert!(
+        doubled.is_empty(),
+        "said twice to a screen reader: {doubled:?}"
+    );
+    let unnamed = gui::unnamed_controls(&tree);
+    assert!(unnamed.is_empty(), "controls without a name: {unnamed:?}");
+    gui::click(&gui::button_labelled(&hw, "Revert"));
+    f.close();
 }

@@ -251,11 +251,9 @@ fn edits() -> Vec<Edit> {
             section: |_| Section::Boot,
             field: "boot_menu",
             value: "no",
-            removed: &[
-                "/domain/os[1]/bootmenu[1]@enable=yes",
-                "/domain/os[1]/bootmenu[1]@timeout=3000",
-            ],
-            added: &[],
+            // Off in place: the timeout stays for when it is switched on again.
+            removed: &["/domain/os[1]/bootmenu[1]@enable=yes"],
+            added: &["/domain/os[1]/bootmenu[1]@enable=no"],
         },
         Edit {
             what: "disk cache",
@@ -447,9 +445,26 @@ fn what_hangar_writes_validates_against_libvirts_schema() {
         .unwrap();
     d.set_field(Section::Boot, "cmdline", "console=ttyS0")
         .unwrap();
-    d.set_field(Section::Boot, "boot_order", "cdrom,hd,network")
-        .unwrap();
-    assert_eq!(d.boot().order, ["cdrom", "hd", "network"]);
+    let cdrom = device_index(&d, DeviceKind::Cdrom, 0);
+    let disk = device_index(&d, DeviceKind::Disk, 0);
+    let nic = device_index(&d, DeviceKind::Interface, 0);
+    d.set_field(
+        Section::Boot,
+        "boot_order",
+        &format!("{cdrom},{disk},{nic}"),
+    )
+    .unwrap();
+    assert!(
+        d.boot().order.is_empty(),
+        "per-device order replaces <os><boot>"
+    );
+    let on: Vec<usize> = d
+        .boot_entries()
+        .iter()
+        .filter(|e| e.enabled)
+        .map(|e| e.index)
+        .collect();
+    assert_eq!(on, [cdrom, disk, nic]);
     assert!(d.boot().secure_boot);
     assert_schema_valid(&d.to_xml(), "UEFI, secure boot, direct kernel boot");
     let mut d = base.clone();
@@ -966,4 +981,110 @@ fn pci_addresses_and_new_volumes_are_checked_as_typed() {
         ..pool.clone()
     };
     assert!(check_new_volume(&off, "b.qcow2", 1).is_some());
+}
+
+#[test]
+fn the_boot_menu_keeps_its_timeout_when_switched_off_and_on() {
+    let mut d = dom(&rich_valid());
+    assert_eq!(d.boot().menu_timeout_ms, Some(3000));
+    d.set_field(Section::Boot, "boot_menu", "no").unwrap();
+    d.set_field(Section::Boot, "boot_menu", "yes").unwrap();
+    assert!(
+        d.to_xml()
+            .contains("<bootmenu enable='yes' timeout='3000'/>"),
+        "{}",
+        d.to_xml()
+    );
+    // The timeout is shown and edited in seconds.
+    let spec = d
+        .form(Section::Boot)
+        .into_iter()
+        .find(|f| f.id == "boot_menu_timeout")
+        .expect("a timeout field");
+    assert_eq!(spec.value, "3");
+    d.set_field(Section::Boot, "boot_menu_timeout", "10")
+        .unwrap();
+    assert_eq!(d.boot().menu_timeout_ms, Some(10000));
+    assert!(d
+        .set_field(Section::Boot, "boot_menu_timeout", "90")
+        .is_err());
+    assert_schema_valid(&d.to_xml(), "boot menu timeout");
+}
+
+#[test]
+fn the_boot_order_is_a_list_of_the_machines_devices() {
+    let mut d = dom(&rich_valid());
+    // <boot dev='hd'/><boot dev='cdrom'/>: the first disk, then the first CD-ROM,
+    // then every other bootable device, off.
+    let entries = d.boot_entries();
+    let disk = device_index(&d, DeviceKind::Disk, 0);
+    let cdrom = device_index(&d, DeviceKind::Cdrom, 0);
+    assert_eq!(
+        entries
+            .iter()
+            .filter(|e| e.enabled)
+            .map(|e| e.index)
+            .collect::<Vec<_>>(),
+        [disk, cdrom]
+    );
+    assert!(entries[0].name.starts_with("Disk 1"), "{:?}", entries[0]);
+    assert!(entries
+        .iter()
+        .any(|e| e.kind == DeviceKind::Interface && !e.enabled));
+    let spec = d
+        .form(Section::Boot)
+        .into_iter()
+        .find(|f| f.id == "boot_order")
+        .expect("a boot order field");
+    assert!(matches!(spec.kind, FieldKind::BootOrder(ref e) if *e == entries));
+    // Reordered and a NIC switched on: per-device <boot order>, nothing in <os>.
+    let nic = device_index(&d, DeviceKind::Interface, 0);
+    d.set_field(
+        Section::Boot,
+        "boot_order",
+        &format!("{cdrom},{nic},-{disk}"),
+    )
+    .unwrap();
+    let xml = d.to_xml();
+    assert!(!xml.contains("<boot dev="), "{xml}");
+    let on: Vec<usize> = d
+        .boot_entries()
+        .iter()
+        .filter(|e| e.enabled)
+        .map(|e| e.index)
+        .collect();
+    assert_eq!(on, [cdrom, nic]);
+    assert_eq!(
+        d.device(cdrom)
+            .and_then(|e| e.child("boot"))
+            .and_then(|b| b.attr("order")),
+        Some("1")
+    );
+    assert!(d.device(disk).and_then(|e| e.child("boot")).is_none());
+    assert_schema_valid(&xml, "per-device boot order");
+}
+
+#[test]
+fn a_disk_moved_to_another_bus_loses_its_address_and_takes_a_fitting_name() {
+    let xml = "<domain type='kvm'><name>m</name><memory>1</memory><os><type>hvm</type></os><devices>\
+        <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='/a.qcow2'/>\
+        <target dev='vda' bus='virtio'/><address type='pci' domain='0x0000' bus='0x04' slot='0x00' function='0x0'/></disk>\
+        <disk type='file' device='disk'><source file='/b.qcow2'/><target dev='sda' bus='sata'/></disk>\
+        </devices></domain>";
+    let mut d = dom(xml);
+    let i = device_index(&d, DeviceKind::Disk, 0);
+    d.set_field(Section::Device(i), "bus", "sata").unwrap();
+    let v = DiskView::read(d.device(i).unwrap());
+    assert_eq!(v.bus.as_deref(), Some("sata"));
+    assert_eq!(v.target.as_deref(), Some("sdb"), "the next free SATA name");
+    assert!(
+        d.device(i).unwrap().child("address").is_none(),
+        "the PCI address of the virtio disk is gone"
+    );
+    // Back to virtio: a vd name again.
+    d.set_field(Section::Device(i), "bus", "virtio").unwrap();
+    assert_eq!(
+        DiskView::read(d.device(i).unwrap()).target.as_deref(),
+        Some("vda")
+    );
 }

@@ -680,11 +680,51 @@ pub enum Firmware {
     Uefi,
 }
 
+/// A device in the boot order editor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BootEntry {
+    /// Position among the element children of `<devices>`.
+    pub index: usize,
+    pub kind: DeviceKind,
+    pub name: String,
+    /// Tried at boot (else only listed, to be switched on).
+    pub enabled: bool,
+}
+
+impl BootEntry {
+    fn of(d: &DeviceEntry, enabled: bool) -> BootEntry {
+        BootEntry {
+            index: d.index,
+            kind: d.kind,
+            name: d.name.clone(),
+            enabled,
+        }
+    }
+}
+
+/// The boot order as one field value: `2,0,-5` boots device 2, then 0; 5 is listed
+/// but off (the order of the off ones is kept too, for the editor).
+pub fn boot_order_value(entries: &[BootEntry]) -> String {
+    entries
+        .iter()
+        .map(|e| {
+            if e.enabled {
+                e.index.to_string()
+            } else {
+                format!("-{}", e.index)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BootConfig {
     /// `<os><boot dev=…>` in order: "hd", "cdrom", "network", "fd".
     pub order: Vec<String>,
     pub menu: bool,
+    /// How long the boot menu waits, in milliseconds (`<bootmenu timeout=…>`).
+    pub menu_timeout_ms: Option<u32>,
     pub firmware: Firmware,
     pub secure_boot: bool,
     pub kernel: Option<String>,
@@ -1042,10 +1082,11 @@ impl DomainXml {
                     .collect()
             })
             .unwrap_or_default();
-        let menu = os
-            .and_then(|o| o.child("bootmenu"))
-            .and_then(|b| b.attr("enable"))
-            == Some("yes");
+        let bootmenu = os.and_then(|o| o.child("bootmenu"));
+        let menu = bootmenu.and_then(|b| b.attr("enable")) == Some("yes");
+        let menu_timeout_ms = bootmenu
+            .and_then(|b| b.attr("timeout"))
+            .and_then(|t| t.trim().parse().ok());
         let uefi = os.is_some_and(|o| {
             o.attr("firmware") == Some("efi")
                 || o.child("loader").and_then(|l| l.attr("type")) == Some("pflash")
@@ -1065,6 +1106,7 @@ impl DomainXml {
         BootConfig {
             order,
             menu,
+            menu_timeout_ms,
             firmware: if uefi { Firmware::Uefi } else { Firmware::Bios },
             secure_boot,
             kernel: text("kernel"),
@@ -1084,14 +1126,24 @@ impl DomainXml {
                 insert_after(os, boot, &["type"]);
             }
         }
-        if old.menu != b.menu {
-            if b.menu {
-                match os.child_mut("bootmenu") {
-                    Some(m) => m.set_attr("enable", "yes"),
-                    None => os.append_child(Element::new("bootmenu").with_attr("enable", "yes")),
+        // The boot menu is switched by its attribute, in place: turned off and on
+        // again, it keeps its timeout (and whatever else a newer libvirt put there).
+        if old.menu != b.menu || old.menu_timeout_ms != b.menu_timeout_ms {
+            if os.child("bootmenu").is_none() {
+                insert_after(
+                    os,
+                    Element::new("bootmenu"),
+                    &["type", "loader", "nvram", "boot"],
+                );
+            }
+            if let Some(m) = os.child_mut("bootmenu") {
+                m.set_attr("enable", if b.menu { "yes" } else { "no" });
+                match b.menu_timeout_ms {
+                    Some(t) => m.set_attr("timeout", &t.to_string()),
+                    None => {
+                        m.remove_attr("timeout");
+                    }
                 }
-            } else {
-                os.remove_children(|e| e.name == "bootmenu");
             }
         }
         if old.firmware != b.firmware || old.secure_boot != b.secure_boot {
@@ -1158,6 +1210,96 @@ impl DomainXml {
                 None => {
                     os.remove_children(|e| e.name == name);
                 }
+            }
+        }
+    }
+
+    /// The devices that can boot, in the order they are tried, then the others
+    /// (off). Per-device `<boot order=…>` when the domain has it; else the old
+    /// `<os><boot dev=…>` list, read as the first device of each kind it names.
+    pub fn boot_entries(&self) -> Vec<BootEntry> {
+        let devices = self.devices();
+        let bootable: Vec<&DeviceEntry> = devices
+            .iter()
+            .filter(|d| {
+                matches!(
+                    d.kind,
+                    DeviceKind::Disk
+                        | DeviceKind::Cdrom
+                        | DeviceKind::Floppy
+                        | DeviceKind::Interface
+                        | DeviceKind::HostdevUsb
+                        | DeviceKind::HostdevPci
+                        | DeviceKind::Hostdev
+                        | DeviceKind::Redirdev
+                )
+            })
+            .collect();
+        let order_of = |d: &DeviceEntry| -> Option<u32> {
+            self.device(d.index)?
+                .child("boot")?
+                .attr("order")?
+                .trim()
+                .parse()
+                .ok()
+        };
+        let mut first: Vec<(u32, usize)> = bootable
+            .iter()
+            .enumerate()
+            .filter_map(|(i, d)| order_of(d).map(|o| (o, i)))
+            .collect();
+        if first.is_empty() {
+            // Old style: each <boot dev> picks the first device of its kind.
+            let legacy = self.boot().order;
+            let mut taken = Vec::new();
+            for (n, dev) in legacy.iter().enumerate() {
+                let kind_fits = |k: DeviceKind| match dev.as_str() {
+                    "hd" => k == DeviceKind::Disk,
+                    "cdrom" => k == DeviceKind::Cdrom,
+                    "fd" => k == DeviceKind::Floppy,
+                    "network" => k == DeviceKind::Interface,
+                    _ => false,
+                };
+                if let Some(i) = bootable
+                    .iter()
+                    .enumerate()
+                    .position(|(i, d)| kind_fits(d.kind) && !taken.contains(&i))
+                {
+                    taken.push(i);
+                    first.push((n as u32, i));
+                }
+            }
+        }
+        first.sort();
+        let mut out: Vec<BootEntry> = first
+            .iter()
+            .map(|(_, i)| BootEntry::of(bootable[*i], true))
+            .collect();
+        for (i, d) in bootable.iter().enumerate() {
+            if !first.iter().any(|(_, j)| *j == i) {
+                out.push(BootEntry::of(d, false));
+            }
+        }
+        out
+    }
+
+    /// Boot from these devices (by [`BootEntry::index`]), in this order: each gets
+    /// `<boot order=…>` and every other device and `<os>` lose theirs (libvirt takes
+    /// one style or the other, never both).
+    pub fn set_boot_entries(&mut self, order: &[usize]) {
+        self.root_mut()
+            .ensure_child("os")
+            .remove_children(|e| e.name == "boot");
+        let indices = self.device_indices();
+        for i in indices {
+            if let Some(el) = self.device_mut(i) {
+                el.remove_children(|e| e.name == "boot");
+            }
+        }
+        for (n, i) in order.iter().enumerate() {
+            if let Some(el) = self.device_mut(*i) {
+                let boot = Element::new("boot").with_attr("order", &(n + 1).to_string());
+                insert_after(el, boot, &["source", "target", "driver", "mac", "model"]);
             }
         }
     }
@@ -1650,6 +1792,8 @@ pub enum Section {
 #[derive(Debug, Clone, PartialEq)]
 pub enum FieldKind {
     Text,
+    /// Text of several lines (a description).
+    LongText,
     /// One of these `(value, label)` pairs.
     Choice(Vec<(String, String)>),
     Toggle,
@@ -1658,6 +1802,9 @@ pub enum FieldKind {
         max: u64,
     },
     ReadOnly,
+    /// The devices to boot from, in order, each on or off; the value is
+    /// [`boot_order_value`].
+    BootOrder(Vec<BootEntry>),
 }
 
 /// One row of a form.
@@ -1684,15 +1831,6 @@ fn choice(values: &[&str]) -> FieldKind {
             })
             .collect(),
     )
-}
-
-/// A choice that always offers the current value, even one Hangar does not list.
-fn choice_with(values: &[&str], current: &str) -> FieldKind {
-    let mut v: Vec<&str> = values.to_vec();
-    if !v.contains(&current) {
-        v.push(current);
-    }
-    choice(&v)
 }
 
 fn spec(id: &str, label: String, kind: FieldKind, value: impl Into<String>) -> FieldSpec {
@@ -1741,7 +1879,7 @@ impl DomainXml {
                     spec(
                         "description",
                         gettext("Description"),
-                        FieldKind::Text,
+                        FieldKind::LongText,
                         g.description,
                     ),
                     spec(
@@ -1843,7 +1981,7 @@ impl DomainXml {
             }
             Section::Boot => {
                 let b = self.boot();
-                let order = b.order.join(",");
+                let entries = self.boot_entries();
                 vec![
                     spec(
                         "firmware",
@@ -1857,34 +1995,42 @@ impl DomainXml {
                             Firmware::Uefi => "uefi",
                         },
                     ),
-                    spec(
-                        "secure_boot",
-                        gettext("Secure Boot"),
-                        FieldKind::Toggle,
-                        yes(b.secure_boot),
-                    ),
+                    // Secure boot is a UEFI feature: with BIOS the row says so, unless
+                    // the definition has it on anyway (then it can be switched off).
+                    if b.firmware == Firmware::Bios && !b.secure_boot {
+                        spec(
+                            "secure_boot",
+                            gettext("Secure Boot"),
+                            FieldKind::ReadOnly,
+                            gettext("Only with UEFI firmware"),
+                        )
+                    } else {
+                        spec(
+                            "secure_boot",
+                            gettext("Secure Boot"),
+                            FieldKind::Toggle,
+                            yes(b.secure_boot),
+                        )
+                    },
                     spec(
                         "boot_order",
                         gettext("Boot Order"),
-                        choice_with(
-                            &[
-                                "hd",
-                                "cdrom",
-                                "network",
-                                "hd,cdrom",
-                                "cdrom,hd",
-                                "hd,cdrom,network",
-                                "",
-                            ],
-                            &order,
-                        ),
-                        order,
+                        FieldKind::BootOrder(entries.clone()),
+                        boot_order_value(&entries),
                     ),
                     spec(
                         "boot_menu",
                         gettext("Boot Menu"),
                         FieldKind::Toggle,
                         yes(b.menu),
+                    ),
+                    spec(
+                        "boot_menu_timeout",
+                        gettext("Boot Menu Timeout (seconds)"),
+                        FieldKind::Number { min: 0, max: 65 },
+                        b.menu_timeout_ms
+                            .map(|t| (t / 1000).to_string())
+                            .unwrap_or_default(),
                     ),
                     spec(
                         "kernel",
@@ -2007,14 +2153,37 @@ impl DomainXml {
                     }
                     "secure_boot" => b.secure_boot = value == "yes",
                     "boot_order" => {
-                        b.order = value
+                        let on: Vec<usize> = value
                             .split(',')
                             .map(str::trim)
-                            .filter(|s| !s.is_empty())
-                            .map(str::to_string)
-                            .collect()
+                            .filter(|s| !s.starts_with('-'))
+                            .filter_map(|s| s.parse().ok())
+                            .collect();
+                        // The same order written back changes nothing (an old-style
+                        // <os><boot> list stays as it is until the order changes).
+                        let now: Vec<usize> = self
+                            .boot_entries()
+                            .iter()
+                            .filter(|e| e.enabled)
+                            .map(|e| e.index)
+                            .collect();
+                        if now != on {
+                            self.set_boot_entries(&on);
+                        }
+                        return Ok(());
                     }
                     "boot_menu" => b.menu = value == "yes",
+                    "boot_menu_timeout" => {
+                        b.menu_timeout_ms = if value.trim().is_empty() {
+                            None
+                        } else {
+                            let secs = parse_num(value)?;
+                            if secs > 65 {
+                                return Err(gettext("The boot menu waits at most 65 seconds"));
+                            }
+                            Some(secs as u32 * 1000)
+                        }
+                    }
                     "kernel" => b.kernel = opt(value),
                     "initrd" => b.initrd = opt(value),
                     "cmdline" => b.cmdline = opt(value),
@@ -2023,13 +2192,43 @@ impl DomainXml {
                 self.set_boot(&b);
             }
             Section::Device(i) => {
+                let old_bus = self
+                    .device(i)
+                    .filter(|e| e.name == "disk")
+                    .and_then(|e| DiskView::read(e).bus);
                 let Some(el) = self.device_mut(i) else {
                     return Ok(());
                 };
                 set_device_field(el, id, value)?;
+                if id == "bus" && old_bus.is_some() && old_bus.as_deref() != Some(value) {
+                    self.move_disk_to_bus(i, value);
+                }
             }
         }
         Ok(())
+    }
+
+    /// A disk moved to another bus: its `<address>` belonged to the old one (a PCI
+    /// slot for virtio; libvirt refuses it for SATA), so it goes and libvirt assigns a
+    /// new one; and its target name follows the bus (`vda` on virtio becomes the next
+    /// free `sdX` on SATA or SCSI).
+    fn move_disk_to_bus(&mut self, index: usize, bus: &str) {
+        let target = self
+            .device(index)
+            .map(DiskView::read)
+            .and_then(|v| v.target)
+            .unwrap_or_default();
+        let retarget = !target.starts_with(target_prefix(bus));
+        let new_target = retarget.then(|| self.next_target(bus));
+        let Some(el) = self.device_mut(index) else {
+            return;
+        };
+        el.remove_children(|c| c.name == "address");
+        if let Some(t) = new_target {
+            let mut v = DiskView::read(el);
+            v.target = Some(t);
+            v.write(el);
+        }
     }
 
     /// Everything wrong with a section as it stands.

@@ -6,6 +6,7 @@ pub mod demo;
 pub mod domain;
 pub mod domain_xml;
 pub mod error;
+pub mod error_words;
 pub mod events;
 pub mod hardware;
 pub mod host;

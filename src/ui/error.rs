@@ -4,6 +4,7 @@
 use adw::prelude::*;
 use gtk::glib;
 
+use crate::backend::error_words::in_words;
 use crate::backend::Error;
 use crate::i18n::{gettext, gettext_f};
 
@@ -20,11 +21,12 @@ pub fn summary(e: &Error) -> String {
         Error::NotConnected => gettext("Not connected"),
         Error::ConnectionLost(_) => gettext("The connection was lost"),
         Error::NoSuchDomain(_) => gettext("The virtual machine no longer exists"),
-        Error::InvalidState(m) => m.clone(),
-        Error::Unsupported(_) => gettext("The hypervisor does not support this"),
+        Error::InvalidState(m) => in_words(m),
+        Error::Unsupported(m) if m.is_empty() => gettext("The hypervisor does not support this"),
+        Error::Unsupported(m) => in_words(m),
         Error::PermissionDenied(_) => gettext("Permission denied"),
         Error::InvalidInput(m) => m.clone(),
-        Error::Libvirt { message, .. } => message.clone(),
+        Error::Libvirt { message, .. } => in_words(message),
         Error::WorkerGone => gettext("The connection has stopped"),
         Error::Io(m) => m.clone(),
     }

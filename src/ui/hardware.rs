@@ -292,6 +292,10 @@ mod imp {
         pub reloading: Cell<bool>,
         pub busy: Cell<bool>,
         pub said: RefCell<Option<String>>,
+        /// The status line when there are no edits.
+        pub base_status: RefCell<String>,
+        /// Why Add Hardware and Remove are off, shown under them.
+        pub buttons_hint: gtk::Label,
         /// How many validation errors the domain had as loaded.
         pub original_errors: Cell<usize>,
         /// The running guest's addresses by MAC address.
@@ -450,7 +454,6 @@ impl HardwarePage {
             &gettext("_Remove"),
             Some("list-remove-symbolic"),
         );
-        imp.remove.add_css_class("destructive-action");
         let this = self.downgrade();
         imp.add.connect_clicked(move |_| {
             if let Some(this) = this.upgrade() {
@@ -473,9 +476,20 @@ impl HardwarePage {
             .build();
         left_buttons.append(&imp.add);
         left_buttons.append(&imp.remove);
+        imp.buttons_hint
+            .set_label(&gettext("Apply or revert the changes first"));
+        imp.buttons_hint.set_wrap(true);
+        imp.buttons_hint.set_xalign(0.0);
+        imp.buttons_hint.set_margin_start(8);
+        imp.buttons_hint.set_margin_end(8);
+        imp.buttons_hint.set_margin_bottom(6);
+        imp.buttons_hint.add_css_class("caption");
+        imp.buttons_hint.add_css_class("dim-label");
+        imp.buttons_hint.set_visible(false);
         let left = gtk::Box::new(gtk::Orientation::Vertical, 0);
         left.append(&list_scroller);
         left.append(&left_buttons);
+        left.append(&imp.buttons_hint);
         left.set_size_request(260, -1);
 
         imp.editor.set_orientation(gtk::Orientation::Vertical);
@@ -797,6 +811,7 @@ impl HardwarePage {
             String::new()
         };
         imp.status.set_label(&status);
+        imp.base_status.replace(status);
         let keep = imp.selected.get();
         imp.selected.set(None);
         // The editors kept belong to the document before.
@@ -984,6 +999,10 @@ impl HardwarePage {
     /// Build the editor of `s` anew (its rows depend on values that changed).
     fn rebuild_section(&self, s: Section) {
         let imp = self.imp();
+        // Where the keyboard was: it goes back to the same field of the new rows
+        // (a choice picked from a drop-down kept the focus on its row, not on the
+        // first text field with its text selected).
+        let focus = self.focused_field();
         let old = {
             let mut pages = imp.pages.borrow_mut();
             let i = pages.iter().position(|(x, _, _)| *x == s);
@@ -993,6 +1012,62 @@ impl HardwarePage {
             imp.stack.remove(&page);
         }
         self.show_section(s);
+        if let Some(name) = focus {
+            self.focus_field(&name);
+        }
+    }
+
+    /// The name (`field:…`) of the editor's widget that holds the keyboard focus.
+    fn focused_field(&self) -> Option<String> {
+        let mut w = self.root()?.focus()?;
+        if !w.is_ancestor(&self.imp().stack) {
+            return None;
+        }
+        loop {
+            if w.widget_name().starts_with("field:") {
+                return Some(w.widget_name().to_string());
+            }
+            w = w.parent()?;
+        }
+    }
+
+    /// Focus the shown editor's widget of that name; when it cannot take the focus
+    /// (a Boot Earlier button of what is now the first device), the nearest named
+    /// widget it belongs to (`field:boot_order:3:up` → `field:boot_order:3:on` →
+    /// `field:boot_order`).
+    fn focus_field(&self, name: &str) {
+        let Some(page) = self.imp().stack.visible_child() else {
+            return;
+        };
+        let mut named = std::collections::HashMap::new();
+        let mut stack = vec![page];
+        while let Some(w) = stack.pop() {
+            let n = w.widget_name();
+            if n.starts_with("field:") {
+                named.insert(n.to_string(), w.clone());
+            }
+            let mut c = w.first_child();
+            while let Some(ch) = c {
+                c = ch.next_sibling();
+                stack.push(ch);
+            }
+        }
+        let mut tries = vec![name.to_string()];
+        if let Some((base, _)) = name.rsplit_once(':') {
+            tries.push(format!("{base}:on"));
+        }
+        let mut n = name;
+        while let Some((base, _)) = n.rsplit_once(':') {
+            tries.push(base.to_string());
+            n = base;
+        }
+        for t in tries {
+            if let Some(w) = named.get(&t) {
+                if w.is_sensitive() && w.grab_focus() {
+                    return;
+                }
+            }
+        }
     }
 
     fn show_section(&self, s: Section) {
@@ -1383,10 +1458,24 @@ impl HardwarePage {
         let device = matches!(imp.selected.get(), Some(Section::Device(_)));
         imp.add
             .set_sensitive(!dirty && !busy && imp.doc.borrow().is_some());
-        imp.remove.set_sensitive(!dirty && !busy && device);
-        let hint = dirty.then(|| gettext("Apply or revert the changes first"));
-        imp.add.set_tooltip_text(hint.as_deref());
-        imp.remove.set_tooltip_text(hint.as_deref());
+        let can_remove = !dirty && !busy && device;
+        imp.remove.set_sensitive(can_remove);
+        // Red only when it can be clicked: a greyed-out red button still shouts.
+        if can_remove {
+            imp.remove.add_css_class("destructive-action");
+        } else {
+            imp.remove.remove_css_class("destructive-action");
+        }
+        // Why Add and Remove are off, where it can be read (not only on hover).
+        imp.buttons_hint.set_visible(dirty);
+        // The status line says what is true now: edits waiting, or what the last
+        // Apply did, or the running machine's note.
+        let status = if dirty {
+            gettext("Changes not applied yet")
+        } else {
+            imp.base_status.borrow().clone()
+        };
+        imp.status.set_label(&status);
     }
 
     /// Drop the edits.
@@ -1403,13 +1492,14 @@ impl HardwarePage {
         self.root().and_downcast::<gtk::Window>()
     }
 
+    /// What the last Apply did, in the status line beside Apply (a toast as well
+    /// said it twice and covered Add Hardware and Remove).
     fn say(&self, text: &str) {
-        self.imp().status.set_label(text);
+        let imp = self.imp();
+        imp.status.set_label(text);
+        imp.base_status.replace(text.to_string());
         // Kept over the reload that follows.
-        self.imp().said.replace(Some(text.to_string()));
-        if let Some(w) = self.root().and_downcast::<super::Window>() {
-            w.toast(text);
-        }
+        imp.said.replace(Some(text.to_string()));
     }
 
     fn set_busy(&self, busy: bool) {
@@ -1439,12 +1529,24 @@ impl HardwarePage {
             if o_devs.len() != e_devs.len() {
                 rest_changed = true;
             } else {
+                // A device whose boot order alone changed is a change of the
+                // definition: QEMU cannot reorder booting while it runs.
+                let no_boot = |e: Option<&crate::backend::xml::Element>| {
+                    e.map(|e| {
+                        let mut c = e.clone();
+                        c.remove_children(|x| x.name == "boot");
+                        c
+                    })
+                };
                 for d in &e_devs {
                     let (a, b) = (original.device(d.index), edited.device(d.index));
-                    if a != b {
-                        if let Some(b) = b {
-                            updates.push(b.to_xml());
-                        }
+                    if a == b {
+                        continue;
+                    }
+                    if no_boot(a) == no_boot(b) {
+                        rest_changed = true;
+                    } else if let Some(b) = b {
+                        updates.push(b.to_xml());
                     }
                 }
             }
@@ -1473,10 +1575,17 @@ impl HardwarePage {
             let mut devices_wait = false;
             if active && !updates.is_empty() {
                 let mut worst = Applied::Now;
+                let mut define = rest_changed;
                 for xml in updates {
                     match backend.device_op(vm.uuid(), DeviceOp::Update, xml).await {
                         Ok(Applied::AfterShutdown) => worst = Applied::AfterShutdown,
                         Ok(_) => {}
+                        // A driver without live device updates: the definition
+                        // carries the change, for the next start.
+                        Err(crate::backend::Error::Unsupported(_)) => {
+                            worst = Applied::AfterShutdown;
+                            define = true;
+                        }
                         Err(e) => {
                             result = Err(e);
                             break;
@@ -1487,7 +1596,7 @@ impl HardwarePage {
                 if result.is_ok() {
                     result = Ok(worst);
                 }
-                if result.is_ok() && rest_changed {
+                if result.is_ok() && define {
                     result = backend.define_edited(vm.uuid(), edited.to_xml()).await;
                 }
             } else {
