@@ -397,7 +397,23 @@ fn vnc_reconnects_when_the_guest_starts_again() {
     save_png(&page, "console-reconnected");
 
     // Detach: the console moves to a window of its own and back.
-    let win = page.detach().expect("detached window");
+    // The toolbar's button, as a person moves the console to a window of its own.
+    gui::click(&gui::button_labelled(&page, "Open in a New Window"));
+    let win = {
+        let mut found = None;
+        wait_for("the console window", 10, || {
+            found = gtk::Window::list_toplevels()
+                .into_iter()
+                .filter_map(|w| w.downcast::<gtk::Window>().ok())
+                .find(|w| {
+                    w.is_visible()
+                        && w.upcast_ref::<gtk::Widget>() != f.win.upcast_ref::<gtk::Widget>()
+                        && gui::find::<ConsolePage>(w).is_some()
+                });
+            found.is_some()
+        });
+        found.expect("found")
+    };
     assert_eq!(page.state(), ConsoleState::Detached);
     save_png(&page, "console-detached");
     wait_for("the detached console to connect", 60, || {
@@ -446,7 +462,7 @@ fn vnc_password_is_asked_and_checked() {
         page.state() == ConsoleState::Password
     });
     save_png(&page, "console-password");
-    page.enter_password("wrong-password");
+    type_password(&page, "wrong-password", false);
     wait_for("the refusal", 30, || !page.password_error().is_empty());
     wait_for("the prompt again", 30, || {
         page.state() == ConsoleState::Password
@@ -459,7 +475,7 @@ fn vnc_password_is_asked_and_checked() {
         "says the password was wrong, with the server's reason"
     );
     save_png(&page, "console-password-wrong");
-    page.enter_password("hangarpw");
+    type_password(&page, "hangarpw", false);
     wait_for("the console to connect", 30, || {
         page.state() == ConsoleState::Connected
     });
@@ -624,7 +640,7 @@ fn vnc_password_is_remembered_in_the_keyring_only_when_asked() {
     });
     assert!(!page.remember_password_ticked(), "Remember starts unticked");
     save_png(&page, "console-password-remember");
-    page.enter_password_remembered(password, false);
+    type_password(&page, password, false);
     wait_for("the console to connect", 30, || {
         page.state() == ConsoleState::Connected
     });
@@ -639,7 +655,7 @@ fn vnc_password_is_remembered_in_the_keyring_only_when_asked() {
     wait_for("the password prompt", 60, || {
         page.state() == ConsoleState::Password
     });
-    page.enter_password_remembered(password, true);
+    type_password(&page, password, true);
     wait_for("the console to connect", 30, || {
         page.state() == ConsoleState::Connected
     });
@@ -680,7 +696,7 @@ fn vnc_password_is_remembered_in_the_keyring_only_when_asked() {
         page.password_error()
     );
     save_png(&page, "console-password-stale");
-    page.enter_password_remembered(password, true);
+    type_password(&page, password, true);
     wait_for("the console to connect", 30, || {
         page.state() == ConsoleState::Connected
     });
@@ -1187,4 +1203,18 @@ fn vnc_over_an_ssh_tunnel() {
                 .is_ok_and(|k| !k.contains(&format!("127.0.0.1]:{}", sshd.port))),
         "nothing written to the machine's known hosts"
     );
+}
+
+/// Answer the console's password prompt as a person does: type into its field, tick
+/// Remember or not, click Connect.
+fn type_password(page: &ConsolePage, password: &str, remember: bool) {
+    let entry = gui::find::<gtk::PasswordEntry>(page).expect("the password field");
+    assert!(entry.is_mapped(), "the password field is on screen");
+    entry.set_text(password);
+    let check = gui::descendants::<gtk::CheckButton>(page)
+        .into_iter()
+        .find(|c| c.is_mapped())
+        .expect("the Remember check box");
+    check.set_active(remember);
+    gui::click(&gui::button_labelled(page, "Connect"));
 }

@@ -1083,18 +1083,6 @@ impl ConsolePage {
         imp.display.set_credentials(None, &pw);
     }
 
-    /// Type a password into the prompt and submit it (for tests).
-    pub fn enter_password(&self, pw: &str) {
-        self.imp().password_entry.set_text(pw);
-        self.submit_password();
-    }
-
-    /// The same, with "Remember the password" ticked or not.
-    pub fn enter_password_remembered(&self, pw: &str, remember: bool) {
-        self.imp().remember_check.set_active(remember);
-        self.enter_password(pw);
-    }
-
     fn start_vm(&self) {
         let Some((conn, vm)) = self.vm() else { return };
         let this = self.downgrade();
