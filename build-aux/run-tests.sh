@@ -2,7 +2,8 @@
 # The test command. Runs everything CI runs, in this order:
 #
 #   1. build-aux/install-deps.sh --test    system packages (apt), idempotent
-#   2. cargo fmt --check, cargo clippy --all-targets -- -D warnings
+#   2. cargo fmt --check, the module rules (build-aux/check-modules.py),
+#      cargo clippy --all-targets -- -D warnings
 #   3. the validators: desktop-file-validate, appstream-util validate-relax,
 #      glib-compile-schemas --strict (meson test --suite validate; no cargo build)
 #   4. a private libvirtd with QEMU in a network namespace of its own, then
@@ -251,6 +252,10 @@ validate_status=0 validate_passed=0 validate_failed=0
 if [ "${#only[@]}" -eq 0 ]; then
   phase "cargo fmt --check"
   cargo fmt --check || die "cargo fmt --check failed: run cargo fmt"
+  phase_done
+
+  phase "module rules (build-aux/check-modules.py: no import cycles, no UI below it)"
+  python3 "$repo/build-aux/check-modules.py" "$repo/src" || die "the module rules are broken"
   phase_done
 
   phase "cargo clippy --all-targets -- -D warnings"

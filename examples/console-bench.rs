@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use gtk::glib;
 use gtk::prelude::*;
 
-use hangar::backend::worker::{Connection, VncSocket};
+use hangar::backend::conn::worker::{Connection, VncSocket};
 use hangar::ui::console::VncDisplay;
 
 fn arg(args: &[String], name: &str) -> Option<String> {

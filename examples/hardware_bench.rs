@@ -8,7 +8,7 @@ use adw::prelude::*;
 use gtk::glib;
 
 use hangar::backend::domain_xml::{DomainXml, Section, ValidationContext};
-use hangar::ui::hardware::HardwarePage;
+use hangar::ui::vm::hardware::HardwarePage;
 
 fn domain_xml(devices: usize) -> String {
     let mut x = String::from(

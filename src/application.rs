@@ -6,59 +6,16 @@ use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::{gio, glib};
 
-use crate::backend::uri::DEMO_URI;
+use crate::backend::conn::uri::DEMO_URI;
 use crate::cli::{self, Options};
 use crate::config;
 use crate::i18n::gettext;
 use crate::model::{ConnStatus, Connection};
 use crate::ui::Window;
 
-/// The settings, from the installed schema or, for `cargo run`, the one build.rs compiled.
-pub fn settings() -> gio::Settings {
-    let default = gio::SettingsSchemaSource::default();
-    if let Some(schema) = default
-        .as_ref()
-        .and_then(|s| s.lookup(config::SCHEMA_ID, true))
-    {
-        return gio::Settings::new_full(&schema, None::<&gio::SettingsBackend>, None);
-    }
-    let source = gio::SettingsSchemaSource::from_directory(
-        config::BUILD_SCHEMA_DIR,
-        default.as_ref(),
-        false,
-    )
-    .expect("the schema compiled by build.rs is readable");
-    let schema = source
-        .lookup(config::SCHEMA_ID, false)
-        .expect("the schema compiled by build.rs holds io.github.hangar.Hangar");
-    gio::Settings::new_full(&schema, None::<&gio::SettingsBackend>, None)
-}
-
-/// Remembered connections as (URI, autoconnect).
-pub fn saved_connections(settings: &gio::Settings) -> Vec<(String, bool)> {
-    settings
-        .value("connections")
-        .get::<Vec<(String, bool)>>()
-        .unwrap_or_default()
-}
-
-/// Write the remembered connections of `store` (those not opened by `--connect` only).
-pub fn save_connections(settings: &gio::Settings, store: &gio::ListStore) {
-    let list: Vec<(String, bool)> = store
-        .iter::<Connection>()
-        .flatten()
-        .filter(|c| c.remembered())
-        .map(|c| (c.uri(), c.autoconnect()))
-        .collect();
-    if let Err(e) = settings.set_value("connections", &list.to_variant()) {
-        tracing::warn!("could not save connections: {e}");
-    }
-    let _ = settings.set_boolean("connections-initialized", true);
-}
-
 /// Which URI answers first on a new machine: system, then session; none means demo.
 fn probe_local() -> Option<String> {
-    if crate::backend::events::init_event_loop().is_err() {
+    if crate::backend::conn::events::init_event_loop().is_err() {
         return None;
     }
     for uri in ["qemu:///system", "qemu:///session"] {
@@ -76,13 +33,13 @@ fn probe_local() -> Option<String> {
 
 thread_local! {
     /// A connection opened before the application started (`--connect`).
-    static PRECONNECTED: RefCell<Option<(String, crate::backend::worker::Connection, async_channel::Receiver<crate::backend::worker::Update>)>> =
+    static PRECONNECTED: RefCell<Option<(String, crate::backend::conn::worker::Connection, async_channel::Receiver<crate::backend::conn::worker::Update>)>> =
         const { RefCell::new(None) };
 }
 
 /// Spawn the worker for `uri` and start connecting, before the UI exists.
 pub fn preconnect(uri: &str) {
-    let (backend, updates) = crate::backend::worker::Connection::spawn(uri);
+    let (backend, updates) = crate::backend::conn::worker::Connection::spawn(uri);
     backend.connect();
     PRECONNECTED.with(|p| p.replace(Some((uri.to_string(), backend, updates))));
 }
@@ -90,8 +47,8 @@ pub fn preconnect(uri: &str) {
 fn take_preconnected(
     uri: &str,
 ) -> Option<(
-    crate::backend::worker::Connection,
-    async_channel::Receiver<crate::backend::worker::Update>,
+    crate::backend::conn::worker::Connection,
+    async_channel::Receiver<crate::backend::conn::worker::Update>,
 )> {
     PRECONNECTED.with(|p| {
         let mut p = p.borrow_mut();
@@ -127,7 +84,7 @@ mod imp {
     impl ApplicationImpl for Application {
         fn startup(&self) {
             self.parent_startup();
-            crate::ui::install_accessible_name_fix();
+            crate::ui::components::a11y::install_accessible_name_fix();
             self.obj().setup();
         }
 
@@ -182,7 +139,7 @@ impl Application {
     }
 
     pub fn settings(&self) -> &gio::Settings {
-        self.imp().settings.get_or_init(settings)
+        self.imp().settings.get_or_init(crate::settings::settings)
     }
 
     pub fn connections(&self) -> &gio::ListStore {
@@ -238,7 +195,7 @@ impl Application {
         prefs.connect_activate(move |_, _| {
             if let Some(app) = app.upgrade() {
                 let w = app.main_window();
-                crate::ui::preferences::window(&w, app.settings()).present();
+                crate::ui::window::preferences::window(&w, app.settings()).present();
             }
         });
         self.add_action(&prefs);
@@ -253,7 +210,7 @@ impl Application {
         self.set_accels_for_action("app.quit", &["<Primary>q"]);
         self.set_accels_for_action("app.preferences", &["<Primary>comma"]);
         self.set_accels_for_action("win.show-help-overlay", &["<Primary>question"]);
-        for (action, accels) in crate::ui::window::ACCELS {
+        for (action, accels) in crate::ui::window::actions::ACCELS {
             self.set_accels_for_action(action, accels);
         }
     }
@@ -303,7 +260,7 @@ impl Application {
         self.main_window().watch_connection(&c);
         let settings = self.settings().clone();
         let s = store.clone();
-        c.connect_autoconnect_notify(move |_| save_connections(&settings, &s));
+        c.connect_autoconnect_notify(move |_| crate::settings::save_connections(&settings, &s));
         store.append(&c);
         c
     }
@@ -324,7 +281,7 @@ impl Application {
         let first_time = self.connections().n_items() == 0 && self.imp().window.borrow().is_none();
         let win = self.main_window();
         if first_time {
-            for (uri, auto) in saved_connections(self.settings()) {
+            for (uri, auto) in crate::settings::saved_connections(self.settings()) {
                 let c = self.add_connection(&uri, auto, true);
                 if auto {
                     c.connect_now();
@@ -358,7 +315,7 @@ impl Application {
             let Some(app) = app.upgrade() else { return };
             let uri = found.unwrap_or_else(|| DEMO_URI.to_string());
             let c = app.add_connection(&uri, true, true);
-            save_connections(app.settings(), app.connections());
+            crate::settings::save_connections(app.settings(), app.connections());
             c.connect_now();
         });
     }

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod i18n;
 pub mod model;
+pub mod settings;
 pub mod ui;
 
 /// Set up logging: warnings by default, debug with `--debug` (or `HANGAR_LOG`).
@@ -65,7 +66,7 @@ pub fn init_resources() {
 /// context, for the rest of the process.
 ///
 /// libvirt's event loop lives on that same default context: `virEventRunDefaultImpl`
-/// iterates it, on the thread [`backend::events::init_event_loop`] starts when the first
+/// iterates it, on the thread [`backend::conn::events::init_event_loop`] starts when the first
 /// connection opens. When that thread got there first (a `--connect` connection opens
 /// while GTK starts) it held the context while waiting in poll, and
 /// `g_application_run` refused to start ("cannot acquire the default main context"), one
@@ -77,7 +78,7 @@ pub fn own_default_main_context() -> bool {
     // on purpose (see above).
     let owned = unsafe { gtk::glib::ffi::g_main_context_acquire(std::ptr::null_mut()) != 0 };
     if owned {
-        backend::events::main_loop_dispatches();
+        backend::conn::events::main_loop_dispatches();
     }
     owned
 }

@@ -11,11 +11,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use hangar::backend::events::{
+use hangar::backend::conn::events::{
     self, DomainEventKind, Event, NetworkEventKind, PoolEventKind, Registration,
 };
-use hangar::backend::host;
-use hangar::backend::stats::{self, StatKinds};
+use hangar::backend::domain::host;
+use hangar::backend::domain::stats::{self, StatKinds};
 use virt::connect::Connect;
 use virt::sys;
 

@@ -21,9 +21,9 @@ use std::time::{Duration, Instant};
 
 use common::{block_on, TempDir, Updates, Worker};
 use daemon::{env, serial, test_uri, unique_name, virsh, virsh_ok, DomainGuard, HOW_TO_RUN};
+use hangar::backend::conn::worker::ConnState;
+use hangar::backend::domain::stats::StatKinds;
 use hangar::backend::domain::{Action, DomainState};
-use hangar::backend::stats::StatKinds;
-use hangar::backend::worker::ConnState;
 
 /// How long one expected update may take (QEMU under TCG on a busy machine is slow).
 const WAIT: Duration = Duration::from_secs(60);

@@ -1,4 +1,4 @@
-//! The connection worker (`backend::worker::Connection`) against libvirt's test driver,
+//! The connection worker (`backend::conn::worker::Connection`) against libvirt's test driver,
 //! in-process and without a daemon: listing, detail batches, lifecycle actions, events,
 //! bad input, the demo hypervisor and statistics.
 //!
@@ -11,10 +11,10 @@ use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use common::{block_on, TempDir, Updates, Worker};
+use hangar::backend::conn::uri::DEMO_URI;
+use hangar::backend::conn::worker::{ConnState, Connection, Update};
+use hangar::backend::domain::stats::StatKinds;
 use hangar::backend::domain::{Action, DomainInfo, DomainState};
-use hangar::backend::stats::StatKinds;
-use hangar::backend::uri::DEMO_URI;
-use hangar::backend::worker::{ConnState, Connection, Update};
 use hangar::backend::Error;
 
 /// How long any single expected update may take.

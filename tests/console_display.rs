@@ -568,7 +568,7 @@ fn clipboard_sharing_is_remembered_per_vm() {
     let vms: Vec<Vm> = conn.domains().iter::<Vm>().flatten().collect();
     assert!(!vms.is_empty(), "the test node has a domain");
     let a = vms[0].clone();
-    let settings = hangar::application::settings();
+    let settings = hangar::settings::settings();
     settings
         .set_strv("console-clipboard-vms", Vec::<String>::new())
         .expect("settings writable");

@@ -868,7 +868,7 @@ fn box_scale(w: usize, h: usize, img: &[[u8; 3]], dw: usize, dh: usize) -> Vec<[
 }
 
 /// The list row showing the VM called `name`, if the list view has made one.
-fn row_of(win: &Window, name: &str) -> Option<hangar::ui::list_row::ListRow> {
+fn row_of(win: &Window, name: &str) -> Option<hangar::ui::window::list_row::ListRow> {
     win.bound_rows()
         .into_iter()
         .find(|r| r.vm().is_some_and(|v| v.name() == name))
@@ -921,7 +921,7 @@ fn list_thumbnails_for_rows_in_view_only() {
         .and_downcast::<gdk::Texture>()
         .expect("the picture is a texture");
     let (tw, th, mine) = rgb_of(&tex);
-    let (tw_max, th_max) = hangar::ui::list_row::THUMBNAIL_SIZE;
+    let (tw_max, th_max) = hangar::ui::window::list_row::THUMBNAIL_SIZE;
     let sf = top_row.scale_factor() as usize;
     assert!(
         tw <= tw_max as usize * sf && th <= th_max as usize * sf && tw > 8 && th > 4,

@@ -13,9 +13,9 @@ use std::time::Duration;
 
 use common::{block_on, TempDir, Updates, Worker};
 use daemon::{dumpxml, serial, test_uri, virsh, DomainGuard};
+use hangar::backend::domain::hardware::{Applied, DeviceOp};
 use hangar::backend::domain::{Action, DomainState};
 use hangar::backend::domain_xml::{fact_diff, DeviceKind, DomainXml, NewDevice, Section};
-use hangar::backend::hardware::{Applied, DeviceOp};
 
 const WAIT: Duration = Duration::from_secs(60);
 

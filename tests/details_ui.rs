@@ -9,12 +9,12 @@ use std::time::{Duration, Instant};
 use adw::prelude::*;
 use gtk::{gio, glib};
 
+use hangar::backend::domain::hardware::HostDevice;
 use hangar::backend::domain_xml::{DeviceKind, DomainXml, NewDevice, Section, ValidationContext};
-use hangar::backend::hardware::HostDevice;
 use hangar::model::{Connection, Vm};
-use hangar::ui::hardware::HardwarePage;
-use hangar::ui::hardware_add::AddHardwareDialog;
-use hangar::ui::xml_page::XmlPage;
+use hangar::ui::vm::hardware::add::AddHardwareDialog;
+use hangar::ui::vm::hardware::HardwarePage;
+use hangar::ui::vm::xml::XmlPage;
 use hangar::ui::Window;
 
 mod gui;
@@ -37,7 +37,7 @@ struct Fixture {
 fn open() -> Fixture {
     init();
     let app = app();
-    let settings = hangar::application::settings();
+    let settings = hangar::settings::settings();
     let store = gio::ListStore::new::<Connection>();
     let win = Window::new(&app, &settings, &store);
     win.set_default_size(1100, 760);
@@ -600,13 +600,13 @@ fn toplevel(title: &str) -> Option<adw::Window> {
 fn disk_source_from_a_pool_volume_or_a_new_volume() {
     init();
     let app = app();
-    let settings = hangar::application::settings();
+    let settings = hangar::settings::settings();
     let store = gio::ListStore::new::<Connection>();
     let win = Window::new(&app, &settings, &store);
     win.set_default_size(1100, 760);
     win.present();
     // The demo: the test driver on a node file whose pool has volumes.
-    let conn = Connection::new(hangar::backend::uri::DEMO_URI, false, false);
+    let conn = Connection::new(hangar::backend::conn::uri::DEMO_URI, false, false);
     win.watch_connection(&conn);
     store.append(&conn);
     conn.connect_now();
@@ -665,7 +665,9 @@ fn disk_source_from_a_pool_volume_or_a_new_volume() {
     dialog.choose(NewDevice::Disk);
     settle(50);
     gui::click(&gui::button_labelled(&dialog, "New Volume…"));
-    let nv = gui::wait_toplevel::<hangar::ui::volumes::NewVolumeDialog>("the New Volume dialog");
+    let nv = gui::wait_toplevel::<hangar::ui::components::volumes::NewVolumeDialog>(
+        "the New Volume dialog",
+    );
     let entries: Vec<adw::EntryRow> = {
         let mut out = Vec::new();
         let mut stack = vec![nv.clone().upcast::<gtk::Widget>()];

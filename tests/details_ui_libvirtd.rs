@@ -9,8 +9,8 @@
 use adw::prelude::*;
 
 use hangar::backend::domain_xml::{DomainXml, Section};
-use hangar::ui::hardware::HardwarePage;
-use hangar::ui::xml_page::XmlPage;
+use hangar::ui::vm::hardware::HardwarePage;
+use hangar::ui::vm::xml::XmlPage;
 
 mod daemon;
 mod gui;

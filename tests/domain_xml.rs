@@ -910,7 +910,7 @@ fn pci_host_device_source_managed_and_rom_bar_change_alone() {
 
 #[test]
 fn a_reload_follows_the_selected_device_and_live_targets_are_the_current_values() {
-    use hangar::ui::hardware::{follow_device, live_targets, only_current_changed};
+    use hangar::backend::domain_xml::plan::{follow_device, live_targets, only_current_changed};
     let text = rich_valid();
     let old = dom(&text);
     let nic = device_index(&old, DeviceKind::Interface, 1);
@@ -947,8 +947,8 @@ fn a_reload_follows_the_selected_device_and_live_targets_are_the_current_values(
 
 #[test]
 fn pci_addresses_and_new_volumes_are_checked_as_typed() {
+    use hangar::backend::domain::hardware::{check_new_volume, PoolVolumes, VolumeInfo};
     use hangar::backend::domain_xml::parse_pci_address;
-    use hangar::backend::hardware::{check_new_volume, PoolVolumes, VolumeInfo};
     assert_eq!(
         parse_pci_address(" 0000:0a:1f.7 ").unwrap(),
         ["0x0000", "0x0a", "0x1f", "0x7"]
@@ -1087,4 +1087,39 @@ fn a_disk_moved_to_another_bus_loses_its_address_and_takes_a_fitting_name() {
         DiskView::read(d.device(i).unwrap()).target.as_deref(),
         Some("vda")
     );
+}
+
+#[test]
+fn an_apply_plan_updates_devices_in_place_and_defines_the_rest() {
+    use hangar::backend::domain_xml::plan::ApplyPlan;
+    let original = dom(&rich_valid());
+    // A NIC's model: a live device update, nothing else.
+    let mut d = original.clone();
+    let nic = device_index(&d, DeviceKind::Interface, 0);
+    d.set_field(Section::Device(nic), "model", "e1000e")
+        .unwrap();
+    let p = ApplyPlan::of(&original, &d, true);
+    assert_eq!(p.device_updates.len(), 1);
+    assert!(p.device_updates[0].contains("e1000e"));
+    assert!(!p.define && !p.others_wait);
+    // The boot order alone: the definition, no device update (QEMU cannot reorder
+    // booting while it runs), waiting for the next start.
+    let mut d = original.clone();
+    let cdrom = device_index(&d, DeviceKind::Cdrom, 0);
+    let disk = device_index(&d, DeviceKind::Disk, 0);
+    d.set_field(Section::Boot, "boot_order", &format!("{cdrom},{disk}"))
+        .unwrap();
+    let p = ApplyPlan::of(&original, &d, true);
+    assert!(p.device_updates.is_empty(), "{:?}", p.device_updates);
+    assert!(p.define && p.others_wait);
+    // Current memory on a running machine: set now, nothing waits.
+    let mut d = original.clone();
+    d.set_field(Section::Memory, "memory", "1536").unwrap();
+    let p = ApplyPlan::of(&original, &d, true);
+    assert_eq!(p.live_memory, Some(1536 * 1024));
+    assert!(!p.others_wait);
+    // Shut off: nothing is live.
+    let p = ApplyPlan::of(&original, &d, false);
+    assert_eq!((p.live_memory, p.others_wait), (None, false));
+    assert!(p.define);
 }

@@ -16,10 +16,10 @@ use std::time::{Duration, Instant};
 
 use common::{block_on, Updates};
 use daemon::{run, run_ok, serial, test_uri};
+use hangar::backend::conn::worker::{Connection, Update};
 use hangar::backend::network::{
     ConfigEdit, DhcpHost, IpSpec, NetworkEdit, NetworkInfo, NetworkMode, NetworkSpec,
 };
-use hangar::backend::worker::{Connection, Update};
 
 const WAIT: Duration = Duration::from_secs(60);
 

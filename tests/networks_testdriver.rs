@@ -10,11 +10,11 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{block_on, TempDir, Updates, Worker};
+use hangar::backend::conn::worker::Update;
 use hangar::backend::network::{
     ConfigEdit, DhcpHost, DhcpRange, DnsHost, IpSpec, NetworkEdit, NetworkInfo, NetworkMode,
     NetworkSpec,
 };
-use hangar::backend::worker::Update;
 
 const WAIT: Duration = Duration::from_secs(20);
 

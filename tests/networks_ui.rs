@@ -8,9 +8,9 @@ use adw::prelude::*;
 use gtk::{gio, glib};
 use sourceview5::prelude::*;
 
+use hangar::backend::network::form::Field;
+use hangar::backend::network::topology::{NodeKind, Target};
 use hangar::backend::network::NetworkMode;
-use hangar::backend::network_form::Field;
-use hangar::backend::topology::{NodeKind, Target};
 use hangar::model::{Connection, Network, Vm};
 use hangar::ui::Window;
 
@@ -18,7 +18,7 @@ mod common;
 mod gui;
 use common::TempDir;
 use gui::{app, descendants, label_texts, save_png, screenshot_dir, settle, type_into, wait_for};
-use hangar::ui::networks::NetworkWizard;
+use hangar::ui::host::networks::NetworkWizard;
 
 fn init() {
     if std::env::var_os("GSETTINGS_BACKEND").is_none() {
@@ -95,7 +95,7 @@ fn open(guests: usize) -> Fixture {
 fn open_sized(guests: usize, width: i32) -> Fixture {
     init();
     let app = app();
-    let settings = hangar::application::settings();
+    let settings = hangar::settings::settings();
     let store = gio::ListStore::new::<Connection>();
     let win = Window::new(&app, &settings, &store);
     win.set_default_size(width, 800);
@@ -254,7 +254,7 @@ fn the_networks_tab_lists_and_details_networks() {
         buffer.language().map(|l| l.id().to_string()).as_deref(),
         Some("xml")
     );
-    let xml = hangar::ui::xml_view::text_of(&view).to_string();
+    let xml = hangar::ui::components::xml_view::text_of(&view).to_string();
     assert!(xml.contains("<name>isolated</name>"), "{xml}");
     buffer.set_text(&xml.replace("</network>", "  <domain name='lab.test'/>\n</network>"));
     settle(100);
@@ -662,7 +662,7 @@ fn the_topology_follows_a_real_guest_starting() {
     };
     init();
     let app = app();
-    let settings = hangar::application::settings();
+    let settings = hangar::settings::settings();
     let store = gio::ListStore::new::<Connection>();
     let win = Window::new(&app, &settings, &store);
     win.set_default_size(1280, 800);

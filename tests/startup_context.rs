@@ -18,9 +18,9 @@ fn the_application_runs_though_libvirts_event_thread_started_first() {
         hangar::own_default_main_context(),
         "this thread owns the context"
     );
-    hangar::backend::events::init_event_loop().expect("libvirt's event loop starts");
+    hangar::backend::conn::events::init_event_loop().expect("libvirt's event loop starts");
     assert!(
-        !hangar::backend::events::event_thread_running(),
+        !hangar::backend::conn::events::event_thread_running(),
         "no thread of ours competes with GTK for the context"
     );
 

@@ -7,10 +7,10 @@ use std::time::Instant;
 use adw::prelude::*;
 use gtk::gio;
 
+use hangar::backend::conn::uri::DEMO_URI;
 use hangar::backend::domain::DomainState;
-use hangar::backend::uri::DEMO_URI;
 use hangar::model::{ConnStatus, Connection, Vm};
-use hangar::ui::window::StateFilter;
+use hangar::ui::window::list::StateFilter;
 use hangar::ui::Window;
 
 mod common;
@@ -60,7 +60,7 @@ fn node_file(n: usize) -> (TempDir, String) {
 fn open(uri: &str, dir: Option<TempDir>) -> Fixture {
     init();
     let app = app();
-    let settings = hangar::application::settings();
+    let settings = hangar::settings::settings();
     let store = gio::ListStore::new::<Connection>();
     let win = Window::new(&app, &settings, &store);
     win.set_default_size(1100, 720);
@@ -127,7 +127,7 @@ fn visible_row_labels(win: &Window) -> Vec<String> {
     let mut out = Vec::new();
     let mut stack = vec![win.list_view().upcast::<gtk::Widget>()];
     while let Some(w) = stack.pop() {
-        if let Some(row) = w.downcast_ref::<hangar::ui::list_row::ListRow>() {
+        if let Some(row) = w.downcast_ref::<hangar::ui::window::list_row::ListRow>() {
             if row.is_mapped() {
                 let name = row
                     .first_child()
@@ -214,7 +214,7 @@ fn demo_lab_fills_the_window() {
     // Guest pictures in the rows: a running guest's picture stands for its state; a
     // paused or crashed one keeps its state icon, as a badge over the picture.
     let row_of = |name: &str| {
-        gui::descendants::<hangar::ui::list_row::ListRow>(&f.win.list_view())
+        gui::descendants::<hangar::ui::window::list_row::ListRow>(&f.win.list_view())
             .into_iter()
             .find(|r| r.vm().is_some_and(|v| v.name() == name))
             .unwrap_or_else(|| panic!("a row for {name}"))
@@ -403,10 +403,10 @@ fn title_and_description_are_saved() {
 
 #[gtk::test]
 fn add_connection_dialog_explains_bad_input() {
-    use hangar::ui::add_connection::AddConnectionDialog;
+    use hangar::ui::window::add_connection::AddConnectionDialog;
     init();
     let app = app();
-    let settings = hangar::application::settings();
+    let settings = hangar::settings::settings();
     let store = gio::ListStore::new::<Connection>();
     let win = Window::new(&app, &settings, &store);
     win.present();
@@ -544,7 +544,7 @@ fn a_thousand_domains_load_into_the_list() {
 fn preferences_and_shortcuts_windows_open() {
     init();
     let app = app();
-    let settings = hangar::application::settings();
+    let settings = hangar::settings::settings();
     // Preferences, as the main menu (and Ctrl+,) open them: the app's action.
     app.activate_action("preferences", None);
     let prefs = gui::wait_toplevel::<adw::PreferencesWindow>("the Preferences window");
@@ -646,7 +646,7 @@ fn list_shortcuts_never_take_keys_from_text_fields() {
     save_png(&f.win, "15-keys-stay-in-the-field");
 
     // In the list the same keys act on the selection: Delete asks to delete the VM.
-    let row = gui::descendants::<hangar::ui::list_row::ListRow>(&f.win.list_view())
+    let row = gui::descendants::<hangar::ui::window::list_row::ListRow>(&f.win.list_view())
         .into_iter()
         .find(|r| r.vm().is_some_and(|v| v.name() == "web-frontend"))
         .expect("the VM's row");

@@ -6,6 +6,7 @@
 //! text); anything else keeps libvirt's own words, without the category prefix, as a
 //! sentence. The raw message stays in the error's details.
 
+use super::Error;
 use crate::i18n::{gettext, gettext_f};
 
 /// libvirt's category prefixes: the part before the first colon that says which kind
@@ -29,6 +30,49 @@ fn quoted_after<'a>(m: &'a str, after: &str) -> Option<&'a str> {
     let start = rest.find('\'')? + 1;
     let len = rest[start..].find('\'')?;
     Some(&rest[start..start + len])
+}
+
+impl Error {
+    /// One line that says what went wrong, in the person's language.
+    pub fn summary(&self) -> String {
+        match self {
+            Error::InvalidUri { reason, .. } => {
+                gettext_f("The address is not valid: {reason}", &[("reason", reason)])
+            }
+            Error::ConnectFailed { uri, .. } => {
+                gettext_f("Could not connect to {uri}", &[("uri", uri)])
+            }
+            Error::AuthFailed { .. } => gettext("Authentication failed"),
+            Error::NotConnected => gettext("Not connected"),
+            Error::ConnectionLost(_) => gettext("The connection was lost"),
+            Error::NoSuchDomain(_) => gettext("The virtual machine no longer exists"),
+            Error::InvalidState(m) => in_words(m),
+            Error::Unsupported(m) if m.is_empty() => {
+                gettext("The hypervisor does not support this")
+            }
+            Error::Unsupported(m) => in_words(m),
+            Error::PermissionDenied(_) => gettext("Permission denied"),
+            Error::InvalidInput(m) => m.clone(),
+            Error::Libvirt { message, .. } => in_words(message),
+            Error::WorkerGone => gettext("The connection has stopped"),
+            Error::Io(m) => m.clone(),
+        }
+    }
+
+    /// Everything known about the error, for the details pane.
+    pub fn details(&self) -> String {
+        match self {
+            Error::ConnectFailed { message, .. } | Error::AuthFailed { message, .. } => {
+                message.clone()
+            }
+            Error::Libvirt {
+                code,
+                domain,
+                message,
+            } => format!("{message}\n\n(libvirt error {code}, domain {domain})"),
+            other => other.to_string(),
+        }
+    }
 }
 
 /// A message for people, for libvirt's `message`.

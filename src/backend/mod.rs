@@ -1,26 +1,23 @@
-//! The GTK-free backend: libvirt connections on worker threads, events, statistics,
-//! URIs and units. Everything here can be tested with `cargo test` and no display.
+//! The GTK-free backend: libvirt on worker threads, events, statistics, the lossless
+//! XML tree and typed views of it, URIs, units and checks. Everything here can be
+//! tested with `cargo test` and no display. One room per capability:
+//!
+//! - `conn`: a connection's worker thread, libvirt's events, URIs, the SSH tunnel,
+//!   the demo hypervisor;
+//! - `domain`: domains' lifecycle and summaries, statistics, the host, device edits;
+//! - `xml` (the lossless tree) and `domain_xml` (the domain's typed views, a file a
+//!   kind of device);
+//! - `network`: virtual networks, the creation form and its checks, the topology;
+//! - `console`: graphics and text consoles of a domain, the keymap.
 
+pub mod conn;
 pub mod console;
-pub mod demo;
 pub mod domain;
 pub mod domain_xml;
 pub mod error;
 pub mod error_words;
-pub mod events;
-pub mod hardware;
-pub mod host;
-pub mod keymap;
-pub mod netcheck;
 pub mod network;
-pub mod network_form;
-mod network_ops;
-pub mod ssh_tunnel;
-pub mod stats;
-pub mod topology;
 pub mod units;
-pub mod uri;
-pub mod worker;
 pub mod xml;
 
 pub use error::{Error, Result};

@@ -8,11 +8,11 @@ use gtk::subclass::prelude::*;
 use gtk::{gio, glib};
 
 use super::{History, Network, Vm};
+use crate::backend::conn::uri::{classify, UriLabel};
+use crate::backend::conn::worker::{self, AuthRequest, ConnState, StatsReply, Update};
+use crate::backend::domain::host::HostInfo;
 use crate::backend::domain::DomainInfo;
-use crate::backend::host::HostInfo;
 use crate::backend::network::NetworkInfo;
-use crate::backend::uri::{classify, UriLabel};
-use crate::backend::worker::{self, AuthRequest, ConnState, StatsReply, Update};
 use crate::i18n::{gettext, gettext_f};
 
 /// Where a connection stands.
@@ -308,7 +308,7 @@ impl Connection {
                     &[("reason", &reason), ("seconds", &retry_in.to_string())],
                 ),
             ),
-            ConnState::Failed(e) => (ConnStatus::Failed, crate::ui::error::summary(&e)),
+            ConnState::Failed(e) => (ConnStatus::Failed, e.summary()),
         };
         if matches!(status, ConnStatus::Disconnected | ConnStatus::Failed) {
             // Nothing of a closed connection is current any more.

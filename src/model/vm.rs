@@ -7,8 +7,8 @@ use gtk::prelude::*;
 use gtk::subclass::prelude::*;
 
 use super::History;
+use crate::backend::domain::stats::Usage;
 use crate::backend::domain::{DomainInfo, DomainState};
-use crate::backend::stats::Usage;
 
 mod imp {
     use super::*;

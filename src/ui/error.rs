@@ -4,51 +4,13 @@
 use adw::prelude::*;
 use gtk::glib;
 
-use crate::backend::error_words::in_words;
 use crate::backend::Error;
-use crate::i18n::{gettext, gettext_f};
-
-/// One line that says what went wrong, in the person's language.
-pub fn summary(e: &Error) -> String {
-    match e {
-        Error::InvalidUri { reason, .. } => {
-            gettext_f("The address is not valid: {reason}", &[("reason", reason)])
-        }
-        Error::ConnectFailed { uri, .. } => {
-            gettext_f("Could not connect to {uri}", &[("uri", uri)])
-        }
-        Error::AuthFailed { .. } => gettext("Authentication failed"),
-        Error::NotConnected => gettext("Not connected"),
-        Error::ConnectionLost(_) => gettext("The connection was lost"),
-        Error::NoSuchDomain(_) => gettext("The virtual machine no longer exists"),
-        Error::InvalidState(m) => in_words(m),
-        Error::Unsupported(m) if m.is_empty() => gettext("The hypervisor does not support this"),
-        Error::Unsupported(m) => in_words(m),
-        Error::PermissionDenied(_) => gettext("Permission denied"),
-        Error::InvalidInput(m) => m.clone(),
-        Error::Libvirt { message, .. } => in_words(message),
-        Error::WorkerGone => gettext("The connection has stopped"),
-        Error::Io(m) => m.clone(),
-    }
-}
-
-/// Everything known about the error, for the details pane.
-pub fn details(e: &Error) -> String {
-    match e {
-        Error::ConnectFailed { message, .. } | Error::AuthFailed { message, .. } => message.clone(),
-        Error::Libvirt {
-            code,
-            domain,
-            message,
-        } => format!("{message}\n\n(libvirt error {code}, domain {domain})"),
-        other => other.to_string(),
-    }
-}
+use crate::i18n::gettext;
 
 /// Show a failure that needs reading: heading, summary, and details that can be copied.
 pub fn show_dialog(parent: &impl IsA<gtk::Window>, heading: &str, e: &Error) {
-    let dialog = adw::MessageDialog::new(Some(parent), Some(heading), Some(&summary(e)));
-    let text = details(e);
+    let dialog = adw::MessageDialog::new(Some(parent), Some(heading), Some(&e.summary()));
+    let text = e.details();
     let view = gtk::TextView::builder()
         .editable(false)
         .wrap_mode(gtk::WrapMode::WordChar)
@@ -81,6 +43,19 @@ pub fn show_dialog(parent: &impl IsA<gtk::Window>, heading: &str, e: &Error) {
         }
     });
     dialog.present();
+}
+
+/// A toast over the page that `widget` is on (the window's toast overlay), for news
+/// that passes. Pages need not know the window for it.
+pub fn toast_near(widget: &impl IsA<gtk::Widget>, text: &str) {
+    match widget
+        .as_ref()
+        .ancestor(adw::ToastOverlay::static_type())
+        .and_downcast::<adw::ToastOverlay>()
+    {
+        Some(o) => toast(&o, text),
+        None => tracing::info!("{text}"),
+    }
 }
 
 /// A toast for trouble that passes.

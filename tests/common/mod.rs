@@ -15,8 +15,8 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
 
+use hangar::backend::conn::worker::{ConnState, Connection, Update};
 use hangar::backend::domain::{DomainInfo, DomainState};
-use hangar::backend::worker::{ConnState, Connection, Update};
 
 /// Wakes the thread that polls the future.
 struct ThreadWaker(Thread);

@@ -148,7 +148,7 @@ impl AppWindow {
     pub fn open(title: &str, uri: &str) -> AppWindow {
         use hangar::model::Connection;
         let app = app();
-        let settings = hangar::application::settings();
+        let settings = hangar::settings::settings();
         let store = gio::ListStore::new::<Connection>();
         let win = hangar::ui::Window::new(&app, &settings, &store);
         win.set_title(Some(title));

@@ -9,9 +9,9 @@ use adw::subclass::prelude::*;
 use gtk::{gio, glib};
 
 use super::display::{DisplayEvent, Scaling, VncDisplay};
+use crate::backend::conn::worker::VncSocket;
+use crate::backend::console::keymap::evdev;
 use crate::backend::domain::Action;
-use crate::backend::keymap::evdev;
-use crate::backend::worker::VncSocket;
 use crate::backend::Error;
 use crate::i18n::{gettext, gettext_f};
 use crate::model::{Connection, Vm};
@@ -145,6 +145,15 @@ mod imp {
     }
 
     impl ObjectImpl for ConsolePage {
+        fn signals() -> &'static [glib::subclass::Signal] {
+            static SIGNALS: std::sync::OnceLock<Vec<glib::subclass::Signal>> =
+                std::sync::OnceLock::new();
+            // "Open in a New Window": whoever placed this page moves its console to a
+            // window of its own (`console::window::detach`).
+            SIGNALS
+                .get_or_init(|| vec![glib::subclass::Signal::builder("detach-requested").build()])
+        }
+
         fn constructed(&self) {
             self.parent_constructed();
             self.prefer_fd.set(true);
@@ -556,7 +565,7 @@ impl ConsolePage {
         let this = self.downgrade();
         detach.connect_activate(move |_, _| {
             if let Some(this) = this.upgrade() {
-                this.detach();
+                this.emit_by_name::<()>("detach-requested", &[]);
             }
         });
         group.add_action(&detach);
@@ -604,7 +613,7 @@ impl ConsolePage {
             .settings
             .borrow_mut()
             .get_or_insert_with(|| {
-                let s = crate::application::settings();
+                let s = crate::settings::settings();
                 // The same VM's console in another window may switch it.
                 let this = self.downgrade();
                 s.connect_changed(Some(CLIPBOARD_KEY), move |_, _| {
@@ -853,7 +862,7 @@ impl ConsolePage {
                     return;
                 }
                 Err(e) => {
-                    this.show_error(&error::summary(&e));
+                    this.show_error(&e.summary());
                     return;
                 }
             };
@@ -1154,13 +1163,11 @@ impl ConsolePage {
         t.save_to_png(path).map_err(|e| e.to_string())
     }
 
-    /// Move the console into a window of its own; this page says where it went.
-    pub fn detach(&self) -> Option<gtk::Window> {
-        let imp = self.imp();
-        let (conn, vm) = self.vm()?;
+    /// The console went to a window of its own (`win`): this page says where it
+    /// went, and takes the console back when that window closes.
+    pub(crate) fn set_detached(&self, win: &gtk::Window) {
         self.stop();
         self.set_state(ConsoleState::Detached);
-        let win = super::window::console_window(&conn, &vm, self.root().and_downcast_ref());
         let this = self.downgrade();
         win.connect_close_request(move |_| {
             if let Some(this) = this.upgrade() {
@@ -1169,9 +1176,7 @@ impl ConsolePage {
             }
             glib::Propagation::Proceed
         });
-        imp.detached.replace(Some(win.clone()));
-        win.present();
-        Some(win)
+        self.imp().detached.replace(Some(win.clone()));
     }
 
     fn attach(&self) {

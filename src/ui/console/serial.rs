@@ -12,7 +12,6 @@ use vte4::prelude::*;
 use crate::backend::console::SerialConsole;
 use crate::i18n::gettext;
 use crate::model::{Connection, Vm};
-use crate::ui::error;
 
 mod imp {
     use super::*;
@@ -199,7 +198,7 @@ impl SerialPage {
                 Err(e) => {
                     this.show_message(
                         &gettext("The Serial Console Is Not Available"),
-                        Some(&error::summary(&e)),
+                        Some(&e.summary()),
                     );
                     return;
                 }
@@ -212,7 +211,7 @@ impl SerialPage {
                 Ok(c) => this.attach(Rc::new(c), attempt),
                 Err(e) => this.show_message(
                     &gettext("The Serial Console Is Not Available"),
-                    Some(&error::summary(&e)),
+                    Some(&e.summary()),
                 ),
             }
         });

@@ -6,6 +6,16 @@ use crate::i18n::gettext_f;
 use crate::model::{Connection, Vm};
 use adw::prelude::*;
 
+/// Move the console of `page` into a window of its own; `page` says where it went
+/// and takes it back when the window closes. The window, shown.
+pub fn detach(page: &ConsolePage) -> Option<gtk::Window> {
+    let (conn, vm) = page.vm()?;
+    let win = console_window(&conn, &vm, page.root().and_downcast_ref());
+    page.set_detached(&win);
+    win.present();
+    Some(win)
+}
+
 /// A window showing the console of `vm`.
 pub fn console_window(conn: &Connection, vm: &Vm, parent: Option<&gtk::Window>) -> gtk::Window {
     let page = ConsolePage::new_standalone();

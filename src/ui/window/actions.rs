@@ -247,7 +247,7 @@ impl Window {
             n => {
                 let text: Vec<String> = failures
                     .iter()
-                    .map(|(name, e)| format!("{name}: {}", error::summary(e)))
+                    .map(|(name, e)| format!("{name}: {}", e.summary()))
                     .collect();
                 error::show_dialog(
                     self,
@@ -439,7 +439,7 @@ impl Window {
     }
 
     fn add_connection_dialog(&self) {
-        let dialog = crate::ui::add_connection::AddConnectionDialog::new(self);
+        let dialog = crate::ui::window::add_connection::AddConnectionDialog::new(self);
         let this = self.downgrade();
         dialog.connect_done(move |uri, autoconnect| {
             let Some(this) = this.upgrade() else { return };
@@ -465,7 +465,7 @@ impl Window {
         let conn = Connection::new(uri, autoconnect, true);
         self.watch_connection(&conn);
         store.append(&conn);
-        crate::application::save_connections(self.settings(), store);
+        crate::settings::save_connections(self.settings(), store);
         conn.connect_now();
         self.select_item(conn.upcast_ref());
     }
@@ -492,7 +492,7 @@ impl Window {
                 store.remove(pos);
             }
         }
-        crate::application::save_connections(self.settings(), store);
+        crate::settings::save_connections(self.settings(), store);
         self.update_selection();
     }
 
@@ -517,7 +517,7 @@ impl Window {
                     "Could not connect to {name}: {reason}",
                     &[("name", &c.label()), ("reason", &c.status_message())],
                 ));
-                tracing::info!("{}", error::details(&e));
+                tracing::info!("{}", e.details());
             }
             this.update_actions();
         });
@@ -536,7 +536,7 @@ impl Window {
 
     fn ask_credentials(&self, req: glib::BoxedAnyObject) {
         let (uri, fields, reply) = {
-            let r = req.borrow::<crate::backend::worker::AuthRequest>();
+            let r = req.borrow::<crate::backend::conn::worker::AuthRequest>();
             (r.uri.clone(), r.fields.clone(), r.reply.clone())
         };
         let dialog = adw::MessageDialog::new(

@@ -7,7 +7,7 @@ use gtk::gio;
 use super::Window;
 use crate::backend::domain::DomainState;
 use crate::model::{Connection, Vm};
-use crate::ui::list_row::ListRow;
+use crate::ui::window::list_row::ListRow;
 
 /// The state filter's choices, in the order of the drop-down.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,10 +9,10 @@ use adw::subclass::prelude::*;
 use gtk::{gdk, glib};
 
 use super::Window;
-use crate::backend::stats::StatKinds;
+use crate::backend::domain::stats::StatKinds;
 use crate::model::{ConnStatus, Connection, Vm};
 use crate::ui::console::{ConsolePage, VncDisplay};
-use crate::ui::list_row::ListRow;
+use crate::ui::window::list_row::ListRow;
 
 /// How often the guest screens in the list are refreshed. A screenshot costs QEMU a
 /// full-screen encode and libvirt a stream; a thumbnail 56 pixels wide shows no more

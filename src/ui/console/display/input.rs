@@ -10,7 +10,7 @@ use gtk::subclass::prelude::*;
 use gtk::{gdk, glib};
 
 use super::VncDisplay;
-use crate::backend::keymap;
+use crate::backend::console::keymap;
 
 fn is_ctrl_or_alt(k: gdk::Key) -> bool {
     matches!(

@@ -7,7 +7,7 @@
 //! with that tick, so the server never sends faster than we draw.
 //!
 //! Keys go as QEMU extended key events, from the hardware key code through our own
-//! table ([`crate::backend::keymap`]); the keysym rides along for servers without the
+//! table ([`crate::backend::console::keymap`]); the keysym rides along for servers without the
 //! extension. The pointer is absolute when the server says so (a tablet), relative
 //! otherwise.
 
@@ -22,6 +22,7 @@ use gtk::subclass::prelude::*;
 use gtk::{gdk, glib, graphene};
 
 mod clipboard;
+mod fb;
 mod frame;
 mod grab;
 mod input;
@@ -29,7 +30,7 @@ mod protocol;
 mod resize;
 pub mod text;
 
-use frame::{Fb, Frame};
+use fb::{Fb, Frame};
 
 /// How the guest screen is fitted into the widget.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -129,7 +130,7 @@ mod imp {
         pub grabbed: Cell<bool>,
         pub saved_cursor: RefCell<Option<gdk::Cursor>>,
         /// The SSH tunnel the connection runs through, ended with it.
-        pub tunnel: RefCell<Option<crate::backend::ssh_tunnel::SshTunnel>>,
+        pub tunnel: RefCell<Option<crate::backend::conn::ssh_tunnel::SshTunnel>>,
         /// Window shortcut controllers switched off while the display has focus.
         pub suspended: RefCell<Vec<(glib::WeakRef<gtk::EventController>, gtk::PropagationPhase)>>,
     }
@@ -149,7 +150,7 @@ mod imp {
     impl ObjectImpl for VncDisplay {
         fn constructed(&self) {
             self.parent_constructed();
-            frame::keep_frame_memory();
+            fb::keep_frame_memory();
             self.obj().setup();
             self.obj().setup_clipboard();
         }
@@ -308,7 +309,7 @@ impl VncDisplay {
     /// is closed).
     pub fn open_tunnel(
         &self,
-        mut tunnel: crate::backend::ssh_tunnel::SshTunnel,
+        mut tunnel: crate::backend::conn::ssh_tunnel::SshTunnel,
     ) -> Result<(), String> {
         use std::os::fd::IntoRawFd;
         let Some(fd) = tunnel.take_fd() else {

@@ -6,7 +6,7 @@ use gtk::prelude::*;
 use gtk::subclass::prelude::*;
 use gtk::{gio, glib};
 
-use super::frame::local_format;
+use super::fb::local_format;
 use super::text::{reason_text, string_arg};
 use super::{DisplayEvent, VncDisplay};
 use crate::i18n::{gettext, gettext_f};

@@ -1,0 +1,11 @@
+//! Virtual networks: what libvirt says of them and their XML (`info`), the creation
+//! form (`form`) and the checks of what is typed (`check`), the worker's network
+//! calls (`ops`), and the topology of host, networks and guests (`topology`).
+
+pub mod check;
+pub mod form;
+pub mod info;
+mod ops;
+pub mod topology;
+
+pub use info::*;

@@ -1,0 +1,8 @@
+//! Small widgets and helpers that several rooms of the UI use.
+
+pub mod a11y;
+pub mod graph;
+pub mod state;
+pub mod tabs;
+pub mod volumes;
+pub mod xml_view;

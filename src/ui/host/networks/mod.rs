@@ -1,0 +1,14 @@
+//! The Networks page of a connection: the list of virtual networks, and the selected
+//! one's details with its lifecycle, settings, static hosts, DNS entries, leases,
+//! guests and XML. Plus the creation wizard and the topology view.
+
+mod details;
+mod labels;
+pub mod page;
+pub mod topology;
+pub mod wizard;
+
+pub use labels::{mode_label, summary_line};
+pub use page::NetworksPage;
+pub use topology::TopologyView;
+pub use wizard::NetworkWizard;

@@ -1,0 +1,41 @@
+//! The editing tabs of a VM page: Hardware and XML, each reloading after the other
+//! applied something.
+
+use adw::prelude::*;
+
+use crate::i18n::gettext;
+use crate::ui::vm::hardware::HardwarePage;
+use crate::ui::vm::page::VmPage;
+use crate::ui::vm::xml::XmlPage;
+
+/// Add the Hardware and XML pages to `vm_page`.
+pub fn attach(vm_page: &VmPage) {
+    let hw = HardwarePage::new();
+    vm_page.add_page(
+        &hw,
+        "hardware",
+        &gettext("Hardware"),
+        "drive-harddisk-symbolic",
+    );
+    let xml = XmlPage::new();
+    vm_page.add_page(&xml, "xml", &gettext("XML"), "text-x-generic-symbolic");
+    let hw2 = hw.clone();
+    let xml2 = xml.clone();
+    vm_page.connect_vm_changed(move |sel| {
+        hw2.set_vm(sel.cloned());
+        xml2.set_vm(sel.cloned());
+    });
+    // Each page reloads after the other applied something.
+    let xml3 = xml.downgrade();
+    hw.connect_applied(move || {
+        if let Some(x) = xml3.upgrade() {
+            x.reload();
+        }
+    });
+    let hw3 = hw.downgrade();
+    xml.connect_applied(move || {
+        if let Some(h) = hw3.upgrade() {
+            h.reload();
+        }
+    });
+}
