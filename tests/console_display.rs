@@ -574,7 +574,7 @@ fn clipboard_sharing_is_remembered_per_vm() {
         .expect("settings writable");
 
     let page = ConsolePage::new();
-    page.set_vm(Some((&conn, &a)));
+    page.set_vm(Some(&a));
     assert!(!page.clipboard_sharing(), "off until turned on");
     assert!(!page.display().clipboard_sharing());
     page.toggle_clipboard_sharing(true);
@@ -592,10 +592,10 @@ fn clipboard_sharing_is_remembered_per_vm() {
     page.set_vm(None);
     assert!(!page.display().clipboard_sharing(), "no VM, no sharing");
     let page2 = ConsolePage::new();
-    page2.set_vm(Some((&conn, &a)));
+    page2.set_vm(Some(&a));
     assert!(page2.clipboard_sharing() && page2.display().clipboard_sharing());
     // Switched off in one window, the other follows.
-    page.set_vm(Some((&conn, &a)));
+    page.set_vm(Some(&a));
     page2.toggle_clipboard_sharing(false);
     assert!(!page.clipboard_sharing() && !page.display().clipboard_sharing());
     assert!(settings.strv("console-clipboard-vms").is_empty());
@@ -1019,7 +1019,7 @@ fn a_display_that_stalls_ends_in_an_error_not_a_spinner() {
             .child(&page)
             .build();
         win.present();
-        page.set_vm(Some((&conn, &vm)));
+        page.set_vm(Some(&vm));
         page.ensure_connected();
         let started = Instant::now();
         wait_for(&format!("a connecting page ({what})"), 10, || {

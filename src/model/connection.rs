@@ -108,6 +108,11 @@ glib::wrapper! {
 }
 
 impl Connection {
+    /// The connection `vm` belongs to, while it is there.
+    pub fn of(vm: &Vm) -> Option<Connection> {
+        vm.connection().and_downcast()
+    }
+
     /// A connection model with its worker thread (not connected yet).
     pub fn new(uri: &str, autoconnect: bool, remembered: bool) -> Connection {
         let (backend, updates) = worker::Connection::spawn(uri);
@@ -353,6 +358,7 @@ impl Connection {
                 Some(vm) => vm.update(info),
                 None => {
                     let vm = Vm::new(info);
+                    vm.set_connection(Some(self.upcast_ref::<glib::Object>()));
                     by_uuid.insert(info.uuid.clone(), vm.clone());
                     added.push(vm);
                 }
@@ -489,6 +495,8 @@ impl Connection {
                     Some(vm) => vm.update(info),
                     None => {
                         let vm = Vm::new(info);
+                        vm.set_connection(Some(self.upcast_ref::<glib::Object>()));
+                        vm.set_connection(Some(self.upcast_ref::<glib::Object>()));
                         by_uuid.insert(info.uuid.clone(), vm.clone());
                         added.push(vm);
                     }

@@ -21,6 +21,11 @@ mod imp {
     pub struct Vm {
         #[property(get, construct_only)]
         pub uuid: RefCell<String>,
+        /// The connection this machine belongs to: weak (the connection owns its
+        /// machines), and typed as any object so that this file needs not know the
+        /// connection's (`Connection::of` gives it typed).
+        #[property(get, set, nullable)]
+        pub connection: glib::WeakRef<glib::Object>,
         #[property(get, set)]
         pub name: RefCell<String>,
         #[property(get, set)]

@@ -66,6 +66,35 @@ macro_rules! dialog_window {
     };
 }
 
+/// The `vm` property of a page that shows one virtual machine (inside its
+/// `impl ObjectImpl`): set, it calls the page's `set_vm`; read, it is the machine
+/// shown. The VM page binds its own `vm` to each of its pages once.
+macro_rules! vm_property {
+    () => {
+        fn properties() -> &'static [gtk::glib::ParamSpec] {
+            static PROPS: std::sync::OnceLock<Vec<gtk::glib::ParamSpec>> =
+                std::sync::OnceLock::new();
+            PROPS.get_or_init(|| {
+                vec![gtk::glib::ParamSpecObject::builder::<crate::model::Vm>("vm").build()]
+            })
+        }
+
+        fn set_property(
+            &self,
+            _id: usize,
+            value: &gtk::glib::Value,
+            _pspec: &gtk::glib::ParamSpec,
+        ) {
+            let vm = value.get::<Option<crate::model::Vm>>().ok().flatten();
+            gtk::subclass::prelude::ObjectSubclassExt::obj(self).set_vm(vm.as_ref());
+        }
+
+        fn property(&self, _id: usize, _pspec: &gtk::glib::ParamSpec) -> gtk::glib::Value {
+            gtk::glib::value::ToValue::to_value(&*self.vm.borrow())
+        }
+    };
+}
+
 pub mod components;
 pub mod console;
 pub mod error;

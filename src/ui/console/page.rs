@@ -122,7 +122,8 @@ mod imp {
         pub disconnected_page: adw::StatusPage,
         pub error_page: adw::StatusPage,
         pub detached_page: adw::StatusPage,
-        pub current: RefCell<Option<(Connection, Vm)>>,
+        /// The machine shown (its connection is `Connection::of` it).
+        pub vm: RefCell<Option<Vm>>,
         pub vm_handler: RefCell<Option<glib::SignalHandlerId>>,
         pub state: Cell<Option<ConsoleState>>,
         /// Bumped at each connection attempt, so late answers of an old one are dropped.
@@ -149,6 +150,8 @@ mod imp {
     }
 
     impl ObjectImpl for ConsolePage {
+        vm_property!();
+
         fn signals() -> &'static [glib::subclass::Signal] {
             static SIGNALS: std::sync::OnceLock<Vec<glib::subclass::Signal>> =
                 std::sync::OnceLock::new();

@@ -21,7 +21,8 @@ mod imp {
         pub stack: gtk::Stack,
         pub terminal: vte4::Terminal,
         pub message: adw::StatusPage,
-        pub current: RefCell<Option<(Connection, Vm)>>,
+        /// The machine shown (its connection is `Connection::of` it).
+        pub vm: RefCell<Option<Vm>>,
         pub vm_handler: RefCell<Option<glib::SignalHandlerId>>,
         pub console: RefCell<Option<Rc<SerialConsole>>>,
         pub attempt: Cell<u64>,
@@ -37,6 +38,8 @@ mod imp {
     }
 
     impl ObjectImpl for SerialPage {
+        vm_property!();
+
         fn constructed(&self) {
             self.parent_constructed();
             self.obj().build();
@@ -118,31 +121,33 @@ impl SerialPage {
         &self.imp().terminal
     }
 
+    /// The machine shown and its connection.
+    pub fn current(&self) -> Option<(Connection, Vm)> {
+        let vm = self.imp().vm.borrow().clone()?;
+        Some((Connection::of(&vm)?, vm))
+    }
+
     pub fn is_open(&self) -> bool {
         self.imp().console.borrow().is_some()
     }
 
-    pub fn set_vm(&self, target: Option<(&Connection, &Vm)>) {
+    pub fn set_vm(&self, vm: Option<&Vm>) {
         let imp = self.imp();
-        let same = match (imp.current.borrow().as_ref(), target) {
-            (Some((c, v)), Some((c2, v2))) => c == c2 && v == v2,
-            (None, None) => true,
-            _ => false,
-        };
-        if same {
+        if imp.vm.borrow().as_ref() == vm {
             return;
         }
-        if let Some((_, old)) = imp.current.take() {
+        if let Some(old) = imp.vm.take() {
             if let Some(h) = imp.vm_handler.take() {
                 old.disconnect(h);
             }
         }
         self.close();
-        let Some((conn, vm)) = target else {
+        self.notify("vm");
+        let Some(vm) = vm else {
             self.show_message(&gettext("No Virtual Machine"), None);
             return;
         };
-        imp.current.replace(Some((conn.clone(), vm.clone())));
+        imp.vm.replace(Some(vm.clone()));
         let this = self.downgrade();
         let h = vm.connect_notify_local(Some("state"), move |_, _| {
             if let Some(this) = this.upgrade() {
@@ -164,7 +169,7 @@ impl SerialPage {
     /// Open the console if the guest runs and the page is on screen.
     pub fn ensure_open(&self) {
         let imp = self.imp();
-        let Some((conn, vm)) = imp.current.borrow().clone() else {
+        let Some((conn, vm)) = imp.obj().current() else {
             return;
         };
         if !vm.domain_state().is_active() {

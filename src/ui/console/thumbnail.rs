@@ -28,7 +28,8 @@ mod imp {
     pub struct Thumbnail {
         pub picture: gtk::Picture,
         pub button: gtk::Button,
-        pub current: RefCell<Option<(Connection, Vm)>>,
+        /// The machine shown (its connection is `Connection::of` it).
+        pub vm: RefCell<Option<Vm>>,
         pub source: RefCell<Option<glib::SourceId>>,
         /// A console display of the same VM whose frames can be used instead.
         pub display: glib::WeakRef<VncDisplay>,
@@ -59,6 +60,8 @@ mod imp {
     }
 
     impl ObjectImpl for Thumbnail {
+        vm_property!();
+
         fn constructed(&self) {
             self.parent_constructed();
             self.obj().build();
@@ -188,18 +191,27 @@ impl Thumbnail {
 
     /// The VM shown, if any.
     pub fn vm(&self) -> Option<Vm> {
-        self.imp().current.borrow().as_ref().map(|(_, v)| v.clone())
+        self.imp().vm.borrow().clone()
     }
 
-    pub fn set_vm(&self, target: Option<(&Connection, &Vm)>) {
+    pub fn set_vm(&self, vm: Option<&Vm>) {
         let imp = self.imp();
+        if imp.vm.borrow().as_ref() == vm {
+            return;
+        }
         imp.generation.set(imp.generation.get() + 1);
-        imp.current
-            .replace(target.map(|(c, v)| (c.clone(), v.clone())));
+        imp.vm.replace(vm.cloned());
+        self.notify("vm");
         self.hide_picture();
         if imp.compact.get().is_none() {
             self.restart();
         }
+    }
+
+    /// The machine shown and its connection.
+    pub fn current(&self) -> Option<(Connection, Vm)> {
+        let vm = self.imp().vm.borrow().clone()?;
+        Some((Connection::of(&vm)?, vm))
     }
 
     fn hide_picture(&self) {
@@ -229,7 +241,7 @@ impl Thumbnail {
         if let Some(s) = imp.source.take() {
             s.remove();
         }
-        if imp.current.borrow().is_none() || !self.is_mapped() {
+        if imp.vm.borrow().is_none() || !self.is_mapped() {
             return;
         }
         self.refresh();
@@ -246,7 +258,7 @@ impl Thumbnail {
 
     fn refresh(&self) {
         let imp = self.imp();
-        let Some((conn, vm)) = imp.current.borrow().clone() else {
+        let Some((conn, vm)) = imp.obj().current() else {
             return;
         };
         if !vm.domain_state().is_active() {

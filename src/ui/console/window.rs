@@ -9,7 +9,7 @@ use adw::prelude::*;
 /// Move the console of `page` into a window of its own; `page` says where it went
 /// and takes it back when the window closes. The window, shown.
 pub fn detach(page: &ConsolePage) -> Option<gtk::Window> {
-    let (conn, vm) = page.vm()?;
+    let (conn, vm) = page.current()?;
     let win = console_window(&conn, &vm, page.root().and_downcast_ref());
     page.set_detached(&win);
     win.present();
@@ -79,7 +79,7 @@ pub fn console_window(conn: &Connection, vm: &Vm, parent: Option<&gtk::Window>) 
         }
         r.set_reveal_child(!full);
     });
-    page.set_vm(Some((conn, vm)));
+    page.set_vm(Some(vm));
     let weak = page.downgrade();
     win.connect_destroy(move |_| {
         if let Some(p) = weak.upgrade() {

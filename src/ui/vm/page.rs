@@ -67,12 +67,12 @@ mod imp {
         pub autostart_row: adw::ActionRow,
         pub autostart_switch: gtk::Switch,
         pub cards: RefCell<Vec<GraphCard>>,
-        pub current: RefCell<Option<(Connection, Vm)>>,
+        /// The machine shown (its connection is `Connection::of` it).
+        pub vm: RefCell<Option<Vm>>,
         pub handlers: RefCell<Vec<glib::SignalHandlerId>>,
         pub syncing: std::cell::Cell<bool>,
         pub switcher: adw::ViewSwitcher,
         #[allow(clippy::type_complexity)]
-        pub listeners: RefCell<Vec<Box<dyn Fn(Option<&(Connection, Vm)>)>>>,
         /// Widgets other pages put at the top of the Overview (the screen thumbnail).
         pub overview_top: gtk::Box,
     }
@@ -85,6 +85,8 @@ mod imp {
     }
 
     impl ObjectImpl for VmPage {
+        vm_property!();
+
         fn constructed(&self) {
             self.parent_constructed();
             self.obj().build();
@@ -161,7 +163,7 @@ impl VmPage {
         let this = self.downgrade();
         copy.connect_clicked(move |b| {
             if let Some(this) = this.upgrade() {
-                if let Some((_, vm)) = this.imp().current.borrow().as_ref() {
+                if let Some(vm) = this.imp().vm.borrow().as_ref() {
                     b.clipboard().set_text(&vm.uuid());
                 }
             }
@@ -275,7 +277,7 @@ impl VmPage {
     }
 
     /// Add a page beside the Overview (console, hardware, snapshots, XML…). The page
-    /// learns which VM to show through [`VmPage::connect_vm_changed`].
+    /// learns which VM to show through a binding to the `vm` property.
     pub fn add_page(&self, child: &impl IsA<gtk::Widget>, name: &str, title: &str, icon: &str) {
         let imp = self.imp();
         let page = imp.stack.add_titled(child, Some(name), title);
@@ -286,11 +288,6 @@ impl VmPage {
     /// Put a widget at the top of the Overview page.
     pub fn add_overview_widget(&self, child: &impl IsA<gtk::Widget>) {
         self.imp().overview_top.append(child);
-    }
-
-    /// Called with the shown VM (or `None`) each time it changes.
-    pub fn connect_vm_changed(&self, f: impl Fn(Option<&(Connection, Vm)>) + 'static) {
-        self.imp().listeners.borrow_mut().push(Box::new(f));
     }
 
     /// Show one of the pages by name ("overview", …).
@@ -307,29 +304,24 @@ impl VmPage {
         self.imp().stack.visible_child_name().map(|s| s.to_string())
     }
 
-    fn notify_listeners(&self) {
+    /// Show `vm` (or nothing): its pages follow through their bound `vm` property.
+    pub fn set_vm(&self, vm: Option<&Vm>) {
         let imp = self.imp();
-        let current = imp.current.borrow().clone();
-        for f in imp.listeners.borrow().iter() {
-            f(current.as_ref());
+        if imp.vm.borrow().as_ref() == vm {
+            return;
         }
-    }
-
-    /// Show `vm` (or nothing).
-    pub fn set_vm(&self, target: Option<(&Connection, &Vm)>) {
-        let imp = self.imp();
-        if let Some((_, old)) = imp.current.take() {
+        if let Some(old) = imp.vm.take() {
             for h in imp.handlers.take() {
                 old.disconnect(h);
             }
             old.unwatch();
         }
-        let Some((conn, vm)) = target else {
-            self.notify_listeners();
+        let Some(vm) = vm else {
+            self.notify("vm");
             return;
         };
         vm.watch();
-        imp.current.replace(Some((conn.clone(), vm.clone())));
+        imp.vm.replace(Some(vm.clone()));
         let this = self.downgrade();
         let h1 = vm.connect_notify_local(None, move |vm, p| {
             if matches!(p.name(), "cpu-percent" | "memory-percent" | "busy") {
@@ -349,11 +341,17 @@ impl VmPage {
         imp.handlers.replace(vec![h1, h2]);
         self.sync(vm, true);
         self.sync_graphs(vm);
-        self.notify_listeners();
+        self.notify("vm");
+    }
+
+    /// The machine shown and its connection.
+    pub fn current(&self) -> Option<(Connection, Vm)> {
+        let vm = self.imp().vm.borrow().clone()?;
+        Some((Connection::of(&vm)?, vm))
     }
 
     pub fn vm(&self) -> Option<Vm> {
-        self.imp().current.borrow().as_ref().map(|(_, v)| v.clone())
+        self.imp().vm.borrow().clone()
     }
 
     fn sync(&self, vm: &Vm, texts: bool) {
@@ -449,7 +447,7 @@ impl VmPage {
     /// Write the edited title and description.
     fn save_metadata(&self) {
         let imp = self.imp();
-        let Some((conn, vm)) = imp.current.borrow().clone() else {
+        let Some((conn, vm)) = imp.obj().current() else {
             return;
         };
         let title = imp.title_row.text().to_string();

@@ -19,12 +19,11 @@ pub fn attach(vm_page: &VmPage) {
     );
     let xml = XmlPage::new();
     vm_page.add_page(&xml, "xml", &gettext("XML"), "text-x-generic-symbolic");
-    let hw2 = hw.clone();
-    let xml2 = xml.clone();
-    vm_page.connect_vm_changed(move |sel| {
-        hw2.set_vm(sel.cloned());
-        xml2.set_vm(sel.cloned());
-    });
+    vm_page.bind_property("vm", &hw, "vm").sync_create().build();
+    vm_page
+        .bind_property("vm", &xml, "vm")
+        .sync_create()
+        .build();
     // Each page reloads after the other applied something.
     let xml3 = xml.downgrade();
     hw.connect_applied(move || {

@@ -22,7 +22,8 @@ mod imp {
         pub error: gtk::Label,
         pub apply: gtk::Button,
         pub revert: gtk::Button,
-        pub current: RefCell<Option<(Connection, Vm)>>,
+        /// The machine shown (its connection is `Connection::of` it).
+        pub vm: RefCell<Option<Vm>>,
         pub original: RefCell<String>,
         pub applied: RefCell<Vec<Box<dyn Fn()>>>,
         pub loading: Cell<u64>,
@@ -44,6 +45,8 @@ mod imp {
     }
 
     impl ObjectImpl for XmlPage {
+        vm_property!();
+
         fn constructed(&self) {
             self.parent_constructed();
             self.obj().build();
@@ -133,7 +136,7 @@ impl XmlPage {
         let this = self.downgrade();
         crate::ui::vm::edits::check_while_mapped(self, move || {
             let Some(this) = this.upgrade() else { return };
-            let Some((conn, vm)) = this.imp().current.borrow().clone() else {
+            let Some((conn, vm)) = this.current() else {
                 return;
             };
             if this.imp().original.borrow().is_empty() {
@@ -146,7 +149,7 @@ impl XmlPage {
                 };
                 let Some(this) = this.upgrade() else { return };
                 let imp = this.imp();
-                let is_current = imp.current.borrow().as_ref().map(|(_, v)| v) == Some(&vm);
+                let is_current = imp.vm.borrow().as_ref() == Some(&vm);
                 let pending_same = imp.pending.borrow().as_deref() == Some(xml.as_str());
                 if is_current && xml != *imp.original.borrow() && !pending_same {
                     this.outside_change();
@@ -203,28 +206,27 @@ impl XmlPage {
         self.check();
     }
 
-    pub fn set_vm(&self, sel: Option<(Connection, Vm)>) {
-        let same = match (self.imp().current.borrow().as_ref(), sel.as_ref()) {
-            (Some((_, a)), Some((_, b))) => a == b,
-            (None, None) => true,
-            _ => false,
-        };
-        if same {
+    /// Show another VM (or none).
+    pub fn set_vm(&self, vm: Option<&Vm>) {
+        if self.imp().vm.borrow().as_ref() == vm {
             return;
         }
         let imp = self.imp();
         let this = self.downgrade();
-        crate::ui::vm::edits::rewatch_config(
-            &imp.watch,
-            sel.as_ref().map(|(_, vm)| vm),
-            move || {
-                if let Some(this) = this.upgrade() {
-                    this.outside_change();
-                }
-            },
-        );
-        imp.current.replace(sel);
+        crate::ui::vm::edits::rewatch_config(&imp.watch, vm, move || {
+            if let Some(this) = this.upgrade() {
+                this.outside_change();
+            }
+        });
+        imp.vm.replace(vm.cloned());
+        self.notify("vm");
         self.reload();
+    }
+
+    /// The machine shown and its connection.
+    pub fn current(&self) -> Option<(Connection, Vm)> {
+        let vm = self.imp().vm.borrow().clone()?;
+        Some((Connection::of(&vm)?, vm))
     }
 
     /// Whether there is text not applied yet.
@@ -248,7 +250,7 @@ impl XmlPage {
     /// edits, keep them and offer to reload.
     pub fn outside_change(&self) {
         let imp = self.imp();
-        let Some((conn, vm)) = imp.current.borrow().clone() else {
+        let Some((conn, vm)) = imp.obj().current() else {
             return;
         };
         if imp.reloading.get() {
@@ -280,7 +282,7 @@ impl XmlPage {
 
     pub fn reload(&self) {
         let imp = self.imp();
-        let Some((conn, vm)) = imp.current.borrow().clone() else {
+        let Some((conn, vm)) = imp.obj().current() else {
             self.load("");
             return;
         };
@@ -323,7 +325,7 @@ impl XmlPage {
             Ok(_) => {
                 self.show_error("");
                 imp.apply
-                    .set_sensitive(changed && imp.current.borrow().is_some());
+                    .set_sensitive(changed && imp.vm.borrow().is_some());
             }
             Err(e) => {
                 self.show_error(&gettext_f(
@@ -411,7 +413,7 @@ impl XmlPage {
 
     /// Define the edited XML.
     pub fn apply(&self) {
-        let Some((conn, vm)) = self.imp().current.borrow().clone() else {
+        let Some((conn, vm)) = self.current() else {
             return;
         };
         let xml = self.text();

@@ -255,15 +255,15 @@ impl ListRow {
     }
 
     /// Fetch the guest screen again (the window calls this for the rows in view): from
-    /// `display` when it is an open console of this VM, else a screenshot of `conn`
-    /// (then true).
-    pub fn refresh_thumbnail(&self, conn: &Connection, display: Option<&VncDisplay>) -> bool {
+    /// `display` when it is an open console of this VM, else a screenshot of its
+    /// connection (then true).
+    pub fn refresh_thumbnail(&self, display: Option<&VncDisplay>) -> bool {
         let Some(vm) = self.vm() else { return false };
         let Some(t) = self.thumbnail() else {
             return false;
         };
         if t.vm().as_ref() != Some(&vm) {
-            t.set_vm(Some((conn, &vm)));
+            t.set_vm(Some(&vm));
         }
         t.refresh_from(display)
     }

@@ -290,23 +290,19 @@ impl Window {
                 p.show_page("console");
             }
         });
-        let (c, s, t) = (
-            console.downgrade(),
-            serial.downgrade(),
-            thumbnail.downgrade(),
-        );
-        vm_page.connect_vm_changed(move |sel| {
-            let target = sel.map(|(conn, vm)| (conn, vm));
-            if let Some(c) = c.upgrade() {
-                c.set_vm(target);
-            }
-            if let Some(s) = s.upgrade() {
-                s.set_vm(target);
-            }
-            if let Some(t) = t.upgrade() {
-                t.set_vm(target);
-            }
-        });
+        // One VM for all of them: the VM page's, bound once.
+        vm_page
+            .bind_property("vm", &console, "vm")
+            .sync_create()
+            .build();
+        vm_page
+            .bind_property("vm", &serial, "vm")
+            .sync_create()
+            .build();
+        vm_page
+            .bind_property("vm", &thumbnail, "vm")
+            .sync_create()
+            .build();
     }
 
     /// The Console tab of the VM page.
@@ -452,8 +448,8 @@ impl Window {
         imp.selection_handlers.replace(handlers);
 
         if vms.len() == 1 && conns.is_empty() {
-            let (conn, vm) = &vms[0];
-            self.vm_page().set_vm(Some((conn, vm)));
+            let (_, vm) = &vms[0];
+            self.vm_page().set_vm(Some(vm));
             self.clear_host_page();
             imp.content_stack.set_visible_child_name("vm");
         } else if vms.len() > 1 {

@@ -117,19 +117,17 @@ impl Window {
             if !vm.domain_state().is_active() {
                 continue;
             }
-            let Some(conn) = conns
-                .iter()
-                .find(|c| c.vm_by_uuid(&vm.uuid()).as_ref() == Some(&vm))
-            else {
+            // Only guests of a connection that is up get a picture.
+            if !Connection::of(&vm).is_some_and(|c| conns.contains(&c)) {
                 continue;
-            };
+            }
             // Rows bound before the preference was read get their thumbnail now.
             row.set_thumbnails(true);
             if missing_only && row.thumbnail().is_some_and(|t| t.has_picture()) {
                 continue;
             }
             let display = self.open_console(&vm);
-            if row.refresh_thumbnail(conn, display.as_ref()) {
+            if row.refresh_thumbnail(display.as_ref()) {
                 *self
                     .imp()
                     .thumbnail_shots
@@ -154,7 +152,7 @@ impl Window {
     fn open_console(&self, vm: &Vm) -> Option<VncDisplay> {
         let page = self.imp().vm_page.get()?;
         let console = page.page("console").and_downcast::<ConsolePage>()?;
-        let (_, shown) = console.vm()?;
+        let (_, shown) = console.current()?;
         let d = console.display();
         (shown == *vm && d.is_ready()).then(|| d.clone())
     }

@@ -17,7 +17,7 @@ impl ConsolePage {
             Some(&gettext("_Cancel")),
         );
         let name = self
-            .vm()
+            .current()
             .map(|(_, v)| v.name())
             .unwrap_or_else(|| "console".into());
         let stamp = glib::DateTime::now_local()
@@ -80,7 +80,10 @@ impl ConsolePage {
             if self.imp().display.is_open() {
                 return;
             }
-            if self.vm().is_some_and(|(_, v)| v.domain_state().is_active()) {
+            if self
+                .current()
+                .is_some_and(|(_, v)| v.domain_state().is_active())
+            {
                 self.connect_display();
             }
         }
@@ -139,7 +142,9 @@ impl ConsolePage {
     pub(super) fn set_clipboard_sharing(&self, on: bool) {
         let imp = self.imp();
         imp.display.set_clipboard_sharing(on);
-        let Some((_, vm)) = self.vm() else { return };
+        let Some((_, vm)) = self.current() else {
+            return;
+        };
         let settings = self.settings();
         let uuid = vm.uuid();
         let mut vms: Vec<String> = settings
@@ -179,7 +184,9 @@ impl ConsolePage {
 
     /// Show and apply what is remembered for the current VM.
     pub(super) fn sync_clipboard_sharing(&self) {
-        let Some((_, vm)) = self.vm() else { return };
+        let Some((_, vm)) = self.current() else {
+            return;
+        };
         let uuid = vm.uuid();
         let shared = self
             .settings()

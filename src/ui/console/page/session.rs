@@ -14,17 +14,12 @@ impl ConsolePage {
     }
 
     /// Show the console of `vm` (or nothing).
-    pub fn set_vm(&self, target: Option<(&Connection, &Vm)>) {
+    pub fn set_vm(&self, vm: Option<&Vm>) {
         let imp = self.imp();
-        let same = match (imp.current.borrow().as_ref(), target) {
-            (Some((c, v)), Some((c2, v2))) => c == c2 && v == v2,
-            (None, None) => true,
-            _ => false,
-        };
-        if same {
+        if imp.vm.borrow().as_ref() == vm {
             return;
         }
-        if let Some((_, old)) = imp.current.take() {
+        if let Some(old) = imp.vm.take() {
             if let Some(h) = imp.vm_handler.take() {
                 old.disconnect(h);
             }
@@ -39,11 +34,12 @@ impl ConsolePage {
         imp.using_stored.set(false);
         imp.pending_password.replace(None);
         imp.remember_check.set_active(false);
-        let Some((conn, vm)) = target else {
+        self.notify("vm");
+        let Some(vm) = vm else {
             self.set_state(ConsoleState::NoVm);
             return;
         };
-        imp.current.replace(Some((conn.clone(), vm.clone())));
+        imp.vm.replace(Some(vm.clone()));
         self.sync_clipboard_sharing();
         let this = self.downgrade();
         let h = vm.connect_notify_local(Some("state"), move |_, _| {
@@ -56,13 +52,16 @@ impl ConsolePage {
         self.vm_state_changed();
     }
 
-    /// The connection and VM shown.
-    pub fn vm(&self) -> Option<(Connection, Vm)> {
-        self.imp().current.borrow().clone()
+    /// The machine shown and its connection.
+    pub fn current(&self) -> Option<(Connection, Vm)> {
+        let vm = self.imp().vm.borrow().clone()?;
+        Some((Connection::of(&vm)?, vm))
     }
 
     pub(super) fn vm_state_changed(&self) {
-        let Some((_, vm)) = self.vm() else { return };
+        let Some((_, vm)) = self.current() else {
+            return;
+        };
         if self.state() == ConsoleState::Detached {
             return;
         }
@@ -90,7 +89,9 @@ impl ConsolePage {
     /// Connect if the guest runs, the page is on screen and nothing is open yet.
     pub fn ensure_connected(&self) {
         let imp = self.imp();
-        let Some((_, vm)) = self.vm() else { return };
+        let Some((_, vm)) = self.current() else {
+            return;
+        };
         if !self.is_mapped() || imp.display.is_open() {
             return;
         }
@@ -117,7 +118,9 @@ impl ConsolePage {
 
     pub(super) fn connect_display(&self) {
         let imp = self.imp();
-        let Some((conn, vm)) = self.vm() else { return };
+        let Some((conn, vm)) = self.current() else {
+            return;
+        };
         let attempt = imp.attempt.get() + 1;
         imp.attempt.set(attempt);
         imp.last_error.replace(None);
@@ -311,7 +314,9 @@ impl ConsolePage {
         let id = glib::timeout_add_local_once(Duration::from_millis(delay), move || {
             let Some(this) = this.upgrade() else { return };
             this.imp().retry_source.replace(None);
-            let Some((_, vm)) = this.vm() else { return };
+            let Some((_, vm)) = this.current() else {
+                return;
+            };
             if this.state() != ConsoleState::Disconnected {
                 return;
             }
@@ -338,7 +343,9 @@ impl ConsolePage {
     /// else ask. The look-up is asynchronous; the page shows "Connecting" meanwhile.
     pub(super) fn try_stored_password(&self) {
         let imp = self.imp();
-        let Some((conn, vm)) = self.vm() else { return };
+        let Some((conn, vm)) = self.current() else {
+            return;
+        };
         let attempt = imp.attempt.get();
         imp.looking_up.set(true);
         let this = self.downgrade();
@@ -362,7 +369,9 @@ impl ConsolePage {
 
     /// The typed password worked and the person asked to remember it.
     pub(super) fn remember_password(&self, pw: String) {
-        let Some((conn, vm)) = self.vm() else { return };
+        let Some((conn, vm)) = self.current() else {
+            return;
+        };
         let this = self.downgrade();
         glib::spawn_future_local(async move {
             let r =
@@ -406,7 +415,9 @@ impl ConsolePage {
     }
 
     pub(super) fn start_vm(&self) {
-        let Some((conn, vm)) = self.vm() else { return };
+        let Some((conn, vm)) = self.current() else {
+            return;
+        };
         let this = self.downgrade();
         glib::spawn_future_local(async move {
             vm.set_busy(true);

@@ -121,7 +121,8 @@ mod imp {
         pub remove: gtk::Button,
         pub add: gtk::Button,
         pub status: gtk::Label,
-        pub current: RefCell<Option<(Connection, Vm)>>,
+        /// The machine shown (its connection is `Connection::of` it).
+        pub vm: RefCell<Option<Vm>>,
         pub original: RefCell<Option<DomainXml>>,
         pub doc: RefCell<Option<Rc<RefCell<DomainXml>>>>,
         pub active: Cell<bool>,
@@ -169,6 +170,8 @@ mod imp {
     }
 
     impl ObjectImpl for HardwarePage {
+        vm_property!();
+
         fn constructed(&self) {
             self.parent_constructed();
             self.obj().build();

@@ -76,7 +76,7 @@ impl HardwarePage {
     pub fn apply(&self) {
         let imp = self.imp();
         let (Some((conn, vm)), Some(original), Some(doc)) = (
-            imp.current.borrow().clone(),
+            imp.obj().current(),
             imp.original.borrow().clone(),
             imp.doc.borrow().clone(),
         ) else {
@@ -189,7 +189,7 @@ impl HardwarePage {
             },
         );
         dialog.present();
-        if let Some((conn, _)) = imp.current.borrow().clone() {
+        if let Some((conn, _)) = imp.obj().current() {
             dialog.set_connection(&conn, imp.ctx.borrow().local);
             let d = dialog.downgrade();
             glib::spawn_future_local(async move {
@@ -203,7 +203,7 @@ impl HardwarePage {
     }
 
     pub(super) fn device_op(&self, op: DeviceOp, xml: String) {
-        let Some((conn, vm)) = self.imp().current.borrow().clone() else {
+        let Some((conn, vm)) = self.current() else {
             return;
         };
         self.set_busy(true);

@@ -5,26 +5,22 @@ use super::*;
 
 impl HardwarePage {
     /// Show another VM (or none); unapplied edits of the one before are asked about.
-    pub fn set_vm(&self, sel: Option<(Connection, Vm)>) {
+    pub fn set_vm(&self, vm: Option<&Vm>) {
         let imp = self.imp();
-        let same = match (imp.current.borrow().as_ref(), sel.as_ref()) {
-            (Some((_, a)), Some((_, b))) => a == b,
-            (None, None) => true,
-            _ => false,
-        };
-        if same {
+        if imp.vm.borrow().as_ref() == vm {
             return;
         }
         if self.is_dirty() {
             self.ask_leave();
         }
         let this = self.downgrade();
-        rewatch_config(&imp.watch, sel.as_ref().map(|(_, vm)| vm), move || {
+        rewatch_config(&imp.watch, vm, move || {
             if let Some(this) = this.upgrade() {
                 this.outside_change();
             }
         });
-        imp.current.replace(sel);
+        imp.vm.replace(vm.cloned());
+        self.notify("vm");
         imp.host_devices.replace(None);
         imp.host_devices_asked.set(false);
         imp.loaded_xml.replace(String::new());
@@ -34,12 +30,16 @@ impl HardwarePage {
         self.reload();
     }
 
+    /// The machine shown and its connection.
+    pub fn current(&self) -> Option<(Connection, Vm)> {
+        let vm = self.imp().vm.borrow().clone()?;
+        Some((Connection::of(&vm)?, vm))
+    }
+
     /// Unapplied edits of a VM being left: apply them or let them go.
     pub(super) fn ask_leave(&self) {
         let imp = self.imp();
-        let (Some((conn, vm)), Some(doc)) =
-            (imp.current.borrow().clone(), imp.doc.borrow().clone())
-        else {
+        let (Some((conn, vm)), Some(doc)) = (imp.obj().current(), imp.doc.borrow().clone()) else {
             return;
         };
         let has_errors = !imp.forms_with_errors.borrow().is_empty();
@@ -87,7 +87,7 @@ impl HardwarePage {
     /// Read the domain again from libvirt (edits are dropped).
     pub fn reload(&self) {
         let imp = self.imp();
-        let Some((conn, vm)) = imp.current.borrow().clone() else {
+        let Some((conn, vm)) = imp.obj().current() else {
             self.set_list(Vec::new());
             self.clear_editor();
             imp.status.set_label("");
@@ -115,7 +115,7 @@ impl HardwarePage {
     /// Compare libvirt's XML with the one shown; read it all again when it differs.
     pub(super) fn check_outside(&self) {
         let imp = self.imp();
-        let Some((conn, vm)) = imp.current.borrow().clone() else {
+        let Some((conn, vm)) = imp.obj().current() else {
             return;
         };
         if imp.loaded_xml.borrow().is_empty() || imp.busy.get() {
@@ -128,7 +128,7 @@ impl HardwarePage {
             };
             let Some(this) = this.upgrade() else { return };
             let imp = this.imp();
-            let is_current = imp.current.borrow().as_ref().map(|(_, v)| v) == Some(&vm);
+            let is_current = imp.vm.borrow().as_ref() == Some(&vm);
             let pending_same = imp.pending.borrow().as_ref().is_some_and(|p| p.xml == xml);
             if is_current && xml != *imp.loaded_xml.borrow() && !pending_same {
                 this.outside_change();
@@ -151,7 +151,7 @@ impl HardwarePage {
     /// reload.
     pub fn outside_change(&self) {
         let imp = self.imp();
-        let Some((conn, vm)) = imp.current.borrow().clone() else {
+        let Some((conn, vm)) = imp.obj().current() else {
             return;
         };
         if imp.reloading.get() {

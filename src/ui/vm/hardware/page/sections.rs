@@ -247,7 +247,7 @@ impl HardwarePage {
         let group = adw::PreferencesGroup::new();
         let Some(all) = imp.host_devices.borrow().clone() else {
             if !imp.host_devices_asked.replace(true) {
-                if let Some((conn, _)) = imp.current.borrow().clone() {
+                if let Some((conn, _)) = imp.obj().current() {
                     let this = self.downgrade();
                     glib::spawn_future_local(async move {
                         let found = conn.backend().host_devices().await.unwrap_or_default();
@@ -348,7 +348,7 @@ impl HardwarePage {
             }
             v.is_cdrom()
         };
-        let (conn, _) = self.imp().current.borrow().clone()?;
+        let (conn, _) = self.current()?;
         let local = self.imp().ctx.borrow().local;
         let doc = doc.clone();
         let this = self.downgrade();
