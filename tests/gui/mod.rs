@@ -97,6 +97,23 @@ pub fn app() -> hangar::application::Application {
     })
 }
 
+/// Close every window an earlier test left open (a dialog it ended on, its main
+/// window), so that each test starts on a clean desktop as a person's session does: a
+/// leftover modal dialog would take the input this test sends to its own window.
+pub fn clean_desktop() {
+    let mut open: Vec<gtk::Window> = gtk::Window::list_toplevels()
+        .into_iter()
+        .filter_map(|w| w.downcast::<gtk::Window>().ok())
+        .filter(|w| w.is_visible())
+        .collect();
+    // Dialogs before the windows they belong to, as a person closes them.
+    open.sort_by_key(|w| w.transient_for().is_none());
+    for w in open {
+        w.destroy();
+        settle(20);
+    }
+}
+
 /// Every widget of type `T` under `root` (itself included), depth first.
 pub fn descendants<T: IsA<gtk::Widget>>(root: &impl IsA<gtk::Widget>) -> Vec<T> {
     let mut out = Vec::new();
@@ -147,6 +164,7 @@ impl AppWindow {
     /// connection has loaded.
     pub fn open(title: &str, uri: &str) -> AppWindow {
         use hangar::model::Connection;
+        clean_desktop();
         let app = app();
         let settings = hangar::settings::settings();
         let store = gio::ListStore::new::<Connection>();
@@ -369,14 +387,43 @@ pub fn toplevel<T: IsA<gtk::Window> + IsA<gtk::Widget>>() -> Option<T> {
         .next_back()
 }
 
-/// Wait for a window of type `T` to be shown (a dialog a click opened).
-pub fn wait_toplevel<T: IsA<gtk::Window> + IsA<gtk::Widget>>(what: &str) -> T {
+/// Do `act` (a click, an action) and wait for the window of type `T` it opens.
+/// Windows open before it do not count: an earlier test's leftover is not this
+/// click's dialog.
+pub fn opened_by<T: IsA<gtk::Window> + IsA<gtk::Widget>>(what: &str, act: impl FnOnce()) -> T {
+    // Shown before: open already (a window kept hidden and shown again, like the
+    // shortcuts window, counts when it appears).
+    let before: Vec<gtk::Widget> = gtk::Window::list_toplevels()
+        .into_iter()
+        .filter(|w| w.is_visible())
+        .collect();
+    act();
     let mut found = None;
     wait_for(what, 10, || {
-        found = toplevel::<T>();
+        found = gtk::Window::list_toplevels()
+            .into_iter()
+            .filter(|w| w.is_visible() && !before.contains(w))
+            .filter_map(|w| w.downcast::<T>().ok())
+            .next_back();
         found.is_some()
     });
     found.expect("found")
+}
+
+/// Put the X window titled `title` above the others and give it the keyboard (there
+/// is no window manager to do it), before pointer and keys are sent to it.
+pub fn raise(title: &str) {
+    let found = xdotool(&["search", "--name", title]);
+    let wid = found
+        .lines()
+        .next()
+        .expect("the window on the X server")
+        .to_string();
+    xdotool(&["windowraise", &wid]);
+    let _ = std::process::Command::new("xdotool")
+        .args(["windowfocus", "--sync", &wid])
+        .status();
+    settle(50);
 }
 
 /// The field under `root` that a visible label `label` names (the label's mnemonic

@@ -13,8 +13,8 @@
 //! create is named `hangar-test-…` and is destroyed and undefined when the test ends,
 //! also when it fails.
 
-mod common;
-mod daemon;
+use crate::common;
+use crate::daemon;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

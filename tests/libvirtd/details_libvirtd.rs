@@ -5,8 +5,8 @@
 //! Run through `build-aux/run-tests.sh`, which starts a private libvirtd and sets
 //! `HANGAR_TEST_LIBVIRT_URI`. Without it these tests fail, never pass silently.
 
-mod common;
-mod daemon;
+use crate::common;
+use crate::daemon;
 
 use std::process::Command;
 use std::time::Duration;

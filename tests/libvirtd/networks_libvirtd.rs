@@ -9,8 +9,8 @@
 //! anywhere. Everything a test creates is named `hgt…` and removed when it ends, also
 //! when it fails.
 
-mod common;
-mod daemon;
+use crate::common;
+use crate::daemon;
 
 use std::time::{Duration, Instant};
 

@@ -5,7 +5,7 @@
 //! Every test writes a node file of its own (`test:///ABS/PATH.xml` gives fresh state
 //! per open), so the tests can run in parallel.
 
-mod common;
+use crate::common;
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};

@@ -15,8 +15,8 @@ use vte4::prelude::*;
 use hangar::ui::console::{ConsolePage, ConsoleState, SerialPage};
 use hangar::ui::Window;
 
-mod daemon;
-mod gui;
+use crate::daemon;
+use crate::gui;
 use daemon::test_uri;
 use gui::{render, save_png, screenshot_dir, settle, wait_for, xdotool};
 
@@ -28,6 +28,7 @@ fn init() {
     }
     let _ = adw::init();
     hangar::init_resources();
+    gui::clean_desktop();
 }
 
 /// RGB pixels of a texture, row by row.

@@ -14,8 +14,8 @@ use hangar::backend::network::NetworkMode;
 use hangar::model::{Connection, Network, Vm};
 use hangar::ui::Window;
 
-mod common;
-mod gui;
+use crate::common;
+use crate::gui;
 use common::TempDir;
 use gui::{app, descendants, label_texts, save_png, screenshot_dir, settle, type_into, wait_for};
 use hangar::ui::host::networks::NetworkWizard;
@@ -27,6 +27,7 @@ fn init() {
     let _ = adw::init();
     hangar::init_resources();
     virt::error::clear_error_callback();
+    gui::clean_desktop();
 }
 
 /// Networks: default (NAT), isolated, routed to eth0, a host bridge; `guests` running
@@ -270,8 +271,9 @@ fn the_networks_tab_lists_and_details_networks() {
 
     // Delete asks first, naming the guests (running and shut off) that use it.
     let delete = || {
-        gui::click(&gui::button_labelled(&page, "Delete Network…"));
-        gui::wait_toplevel::<adw::MessageDialog>("the delete confirmation")
+        gui::opened_by::<adw::MessageDialog>("the delete confirmation", || {
+            gui::click(&gui::button_labelled(&page, "Delete Network…"))
+        })
     };
     let dialog = delete();
     let body = dialog.body().to_string();
@@ -360,8 +362,9 @@ fn open_wizard_from_button(f: &Fixture) -> NetworkWizard {
     f.win.host_page().show_page("networks");
     let page = f.win.networks_page().expect("a Networks tab");
     settle(100);
-    gui::click(&gui::button_labelled(&page, "New Network…"));
-    let w = gui::wait_toplevel::<NetworkWizard>("the wizard");
+    let w = gui::opened_by::<NetworkWizard>("the wizard", || {
+        gui::click(&gui::button_labelled(&page, "New Network…"))
+    });
     settle(200);
     w
 }

@@ -12,8 +12,8 @@ use hangar::backend::domain_xml::{DomainXml, Section};
 use hangar::ui::vm::hardware::HardwarePage;
 use hangar::ui::vm::xml::XmlPage;
 
-mod daemon;
-mod gui;
+use crate::daemon;
+use crate::gui;
 use daemon::{test_uri, DomainGuard};
 use gui::{find, save_png, settle, wait_for};
 
@@ -23,6 +23,7 @@ fn init() {
     }
     let _ = adw::init();
     hangar::init_resources();
+    gui::clean_desktop();
 }
 
 fn virsh(args: &[&str]) -> Result<String, String> {

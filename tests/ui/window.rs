@@ -13,8 +13,8 @@ use hangar::model::{ConnStatus, Connection, Vm};
 use hangar::ui::window::list::StateFilter;
 use hangar::ui::Window;
 
-mod common;
-mod gui;
+use crate::common;
+use crate::gui;
 use common::TempDir;
 use gui::{app, save_png, settle, wait_for};
 
@@ -27,6 +27,7 @@ fn init() {
     let _ = adw::init();
     hangar::init_resources();
     virt::error::clear_error_callback();
+    gui::clean_desktop();
 }
 
 struct Fixture {
@@ -413,8 +414,9 @@ fn add_connection_dialog_explains_bad_input() {
     settle(100);
     save_png(&win, "08-no-connections");
     // The header's + button, as a person opens it.
-    gui::click(&gui::button_labelled(&win, "Add Connection"));
-    let d = gui::wait_toplevel::<AddConnectionDialog>("the Add Connection dialog");
+    let d = gui::opened_by::<AddConnectionDialog>("the Add Connection dialog", || {
+        gui::click(&gui::button_labelled(&win, "Add Connection"))
+    });
     settle(100);
     let connect = gui::button_labelled(&d, "Connect");
     assert_eq!(d.shown_uri(), "qemu:///system");
@@ -546,8 +548,9 @@ fn preferences_and_shortcuts_windows_open() {
     let app = app();
     let settings = hangar::settings::settings();
     // Preferences, as the main menu (and Ctrl+,) open them: the app's action.
-    app.activate_action("preferences", None);
-    let prefs = gui::wait_toplevel::<adw::PreferencesWindow>("the Preferences window");
+    let prefs = gui::opened_by::<adw::PreferencesWindow>("the Preferences window", || {
+        app.activate_action("preferences", None)
+    });
     prefs.set_default_size(640, 720);
     settle(200);
     // Every switch is bound to its key: flipping a key flips exactly one switch.
@@ -577,9 +580,10 @@ fn preferences_and_shortcuts_windows_open() {
     // The keyboard shortcuts, from the window's action (the main menu's item).
     let win = app.main_window();
     win.present();
-    gtk::prelude::WidgetExt::activate_action(&win, "win.show-help-overlay", None)
-        .expect("the help overlay action");
-    let help = gui::wait_toplevel::<gtk::ShortcutsWindow>("the Keyboard Shortcuts window");
+    let help = gui::opened_by::<gtk::ShortcutsWindow>("the Keyboard Shortcuts window", || {
+        gtk::prelude::WidgetExt::activate_action(&win, "win.show-help-overlay", None)
+            .expect("the help overlay action")
+    });
     settle(200);
     let titles = gui::descendants::<gtk::ShortcutsShortcut>(&help)
         .iter()
@@ -614,6 +618,7 @@ fn list_shortcuts_never_take_keys_from_text_fields() {
         .into_iter()
         .find(|t| t.is_mapped() && t.is_editable())
         .expect("the description's text view on screen");
+    gui::raise(&title);
     let (x, y) = gui::screen_centre(&text, &title);
     gui::xdotool(&["mousemove", &x.to_string(), &y.to_string(), "click", "1"]);
     wait_for("the description to have the keyboard", 5, || {

@@ -15,8 +15,8 @@ use gtk::prelude::*;
 
 use hangar::ui::console::{DisplayEvent, VncDisplay};
 
-mod common;
-mod gui;
+use crate::common;
+use crate::gui;
 use gui::xdotool;
 
 fn init() {

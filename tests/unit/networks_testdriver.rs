@@ -5,7 +5,7 @@
 //!
 //! Each test writes a node file of its own (fresh state per open).
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -17,7 +17,7 @@ use hangar::ui::vm::hardware::HardwarePage;
 use hangar::ui::vm::xml::XmlPage;
 use hangar::ui::Window;
 
-mod gui;
+use crate::gui;
 use gui::{app, button, descendants, find, label_texts, save_png, settle, wait_for};
 
 fn init() {
@@ -27,6 +27,7 @@ fn init() {
     }
     let _ = adw::init();
     hangar::init_resources();
+    gui::clean_desktop();
 }
 
 struct Fixture {
@@ -325,8 +326,9 @@ fn each_device_editor_with_screenshots_and_bad_input_keeps_apply_off() {
 /// Click the Hardware page's Add Hardware button; the dialog, found among the
 /// toplevels.
 fn open_add_hardware(hw: &HardwarePage) -> AddHardwareDialog {
-    gui::click(&gui::button_labelled(hw, "Add Hardware"));
-    gui::wait_toplevel::<AddHardwareDialog>("the Add Hardware dialog")
+    gui::opened_by::<AddHardwareDialog>("the Add Hardware dialog", || {
+        gui::click(&gui::button_labelled(hw, "Add Hardware"))
+    })
 }
 
 #[gtk::test]
@@ -664,9 +666,9 @@ fn disk_source_from_a_pool_volume_or_a_new_volume() {
     let dialog = open_add_hardware(&hw);
     dialog.choose(NewDevice::Disk);
     settle(50);
-    gui::click(&gui::button_labelled(&dialog, "New Volume…"));
-    let nv = gui::wait_toplevel::<hangar::ui::components::volumes::NewVolumeDialog>(
+    let nv = gui::opened_by::<hangar::ui::components::volumes::NewVolumeDialog>(
         "the New Volume dialog",
+        || gui::click(&gui::button_labelled(&dialog, "New Volume…")),
     );
     let entries: Vec<adw::EntryRow> = {
         let mut out = Vec::new();

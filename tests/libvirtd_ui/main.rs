@@ -1,0 +1,13 @@
+//! The user interface against a real libvirtd with real QEMU guests: consoles of
+//! running guests, the Hardware tab of real domains. Run by `build-aux/run-tests.sh`
+//! inside its network namespace, under Xvfb; ignored without it, never passed.
+
+#[path = "../common/mod.rs"]
+mod common;
+#[path = "../daemon/mod.rs"]
+mod daemon;
+#[path = "../gui/mod.rs"]
+mod gui;
+
+mod console_libvirtd;
+mod details_ui_libvirtd;
