@@ -341,15 +341,26 @@ impl Connection {
         let store = self.domains();
         let mut by_uuid = self.imp().by_uuid.borrow_mut();
         let keep: std::collections::HashSet<&str> = list.iter().map(|i| i.uuid.as_str()).collect();
-        // Remove the ones that went away, from the end so positions stay valid.
+        // Remove the ones that went away, a run of neighbours at a time (a closed
+        // connection is one change, not one per row), from the end so positions
+        // stay valid.
         let mut i = store.n_items();
         while i > 0 {
-            i -= 1;
-            if let Some(vm) = store.item(i).and_downcast::<Vm>() {
-                if !keep.contains(vm.uuid().as_str()) {
-                    store.remove(i);
-                    by_uuid.remove(&vm.uuid());
+            let end = i;
+            while i > 0 {
+                let vm = store.item(i - 1).and_downcast::<Vm>();
+                match vm {
+                    Some(vm) if !keep.contains(vm.uuid().as_str()) => {
+                        by_uuid.remove(&vm.uuid());
+                        i -= 1;
+                    }
+                    _ => break,
                 }
+            }
+            if i < end {
+                store.splice(i, end - i, &[] as &[Vm]);
+            } else {
+                i -= 1;
             }
         }
         let mut added = Vec::new();

@@ -10,5 +10,6 @@ mod gui;
 
 mod console_display;
 mod details_ui;
+mod model;
 mod networks_ui;
 mod window;

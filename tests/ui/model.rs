@@ -11,7 +11,7 @@ use gtk::prelude::*;
 use gtk::{gio, glib};
 use hangar::backend::conn::uri::DEMO_URI;
 use hangar::backend::conn::worker::{self, ConnState, Update};
-use hangar::model::{Connection, ConnStatus, Network, Vm};
+use hangar::model::{ConnStatus, Connection, Network, Vm};
 
 use crate::gui::{settle, wait_for};
 
@@ -74,13 +74,24 @@ fn the_vm_list_changes_by_one_row_per_domain_event() {
         })
         .expect("define");
     wait_for("the new machine in the list", 10, || {
-        conn.vm_by_uuid("aaaaaaaa-0000-0000-0000-000000000001").is_some()
+        conn.vm_by_uuid("aaaaaaaa-0000-0000-0000-000000000001")
+            .is_some()
     });
     settle(200);
-    assert_eq!(*seen.borrow(), vec![(before, 0, 1)], "one row added at the end");
-    let vm = conn.vm_by_uuid("aaaaaaaa-0000-0000-0000-000000000001").unwrap();
+    assert_eq!(
+        *seen.borrow(),
+        vec![(before, 0, 1)],
+        "one row added at the end"
+    );
+    let vm = conn
+        .vm_by_uuid("aaaaaaaa-0000-0000-0000-000000000001")
+        .unwrap();
     assert_eq!(vm.name(), "model-new");
-    assert_eq!(Connection::of(&vm).as_ref(), Some(&conn), "the VM knows its host");
+    assert_eq!(
+        Connection::of(&vm).as_ref(),
+        Some(&conn),
+        "the VM knows its host"
+    );
 
     // Renamed: the same object, its name changed, no row removed or added.
     seen.borrow_mut().clear();
@@ -92,9 +103,17 @@ fn the_vm_list_changes_by_one_row_per_domain_event() {
         .expect("rename");
     wait_for("the new name", 10, || vm.name() == "model-renamed");
     settle(200);
-    assert!(seen.borrow().is_empty(), "a rename moved rows: {:?}", seen.borrow());
+    assert!(
+        seen.borrow().is_empty(),
+        "a rename moved rows: {:?}",
+        seen.borrow()
+    );
     assert!(*renamed.borrow() >= 1, "the name property notified");
-    assert_eq!(conn.vm_by_uuid(&vm.uuid()).as_ref(), Some(&vm), "the same Vm object");
+    assert_eq!(
+        conn.vm_by_uuid(&vm.uuid()).as_ref(),
+        Some(&vm),
+        "the same Vm object"
+    );
 
     // Undefined elsewhere: exactly its row goes.
     let pos = store.find(&vm).expect("in the list");
@@ -108,7 +127,11 @@ fn the_vm_list_changes_by_one_row_per_domain_event() {
         .expect("undefine");
     wait_for("the machine gone", 10, || store.find(&vm).is_none());
     settle(200);
-    assert_eq!(*seen.borrow(), vec![(pos, 1, 0)], "one row removed, where it was");
+    assert_eq!(
+        *seen.borrow(),
+        vec![(pos, 1, 0)],
+        "one row removed, where it was"
+    );
     assert_eq!(store.n_items(), before);
     assert!(conn.vm_by_uuid(&vm.uuid()).is_none());
     conn.backend().shutdown();
@@ -132,7 +155,11 @@ fn a_lost_connection_keeps_the_rows_and_a_reconnection_changes_only_what_changed
     .unwrap();
     wait_for("the lost state", 5, || conn.status() == ConnStatus::Lost);
     settle(100);
-    assert!(seen.borrow().is_empty(), "rows changed on a loss: {:?}", seen.borrow());
+    assert!(
+        seen.borrow().is_empty(),
+        "rows changed on a loss: {:?}",
+        seen.borrow()
+    );
     assert_eq!(names(&store), before);
     assert!(conn.status_message().contains("end of file from server"));
 
@@ -144,7 +171,7 @@ fn a_lost_connection_keeps_the_rows_and_a_reconnection_changes_only_what_changed
         .call_blocking(|w| {
             let mut v = Vec::new();
             for d in w.conn()?.list_all_domains(0)? {
-                v.push(w.read_info(&d.get_uuid_string()?)?);
+                v.push(w.read_info(&d.uuid_string()?)?);
             }
             Ok(v)
         })
@@ -153,7 +180,8 @@ fn a_lost_connection_keeps_the_rows_and_a_reconnection_changes_only_what_changed
         .filter(|i| i.uuid != gone.uuid())
         .collect();
     let pos = store.find(&gone).expect("listed");
-    tap.send_blocking(Update::State(ConnState::Connected)).unwrap();
+    tap.send_blocking(Update::State(ConnState::Connected))
+        .unwrap();
     tap.send_blocking(Update::Domains(infos)).unwrap();
     wait_for("the machine gone", 5, || store.find(&gone).is_none());
     settle(100);
@@ -167,7 +195,11 @@ fn a_lost_connection_keeps_the_rows_and_a_reconnection_changes_only_what_changed
     let n = store.n_items();
     conn.disconnect_now();
     wait_for("the list emptied", 10, || store.n_items() == 0);
-    assert_eq!(*seen.borrow(), vec![(0, n, 0)], "one change empties the list");
+    assert_eq!(
+        *seen.borrow(),
+        vec![(0, n, 0)],
+        "one change empties the list"
+    );
     conn.backend().shutdown();
 }
 
@@ -188,13 +220,17 @@ fn the_network_list_changes_by_one_row_per_network() {
     // Defined: inserted in name order, one change.
     let ctx = glib::MainContext::default();
     let uuid = ctx
-        .block_on(conn.backend().define_network(
-            "<network><name>aaa-model</name><bridge name='virbr77'/>\
+        .block_on(
+            conn.backend().define_network(
+                "<network><name>aaa-model</name><bridge name='virbr77'/>\
              <ip address='192.168.177.1' netmask='255.255.255.0'/></network>"
-                .into(),
-        ))
+                    .into(),
+            ),
+        )
         .expect("define");
-    wait_for("the new network listed", 10, || conn.network_by_uuid(&uuid).is_some());
+    wait_for("the new network listed", 10, || {
+        conn.network_by_uuid(&uuid).is_some()
+    });
     settle(200);
     assert_eq!(*seen.borrow(), vec![(0, 0, 1)], "one row, first by name");
     assert_eq!(list(&store)[0], "aaa-model");
@@ -206,7 +242,9 @@ fn the_network_list_changes_by_one_row_per_network() {
     seen.borrow_mut().clear();
     ctx.block_on(conn.backend().delete_network(uuid.clone()))
         .expect("delete");
-    wait_for("the network gone", 10, || conn.network_by_uuid(&uuid).is_none());
+    wait_for("the network gone", 10, || {
+        conn.network_by_uuid(&uuid).is_none()
+    });
     settle(200);
     assert_eq!(*seen.borrow(), vec![(0, 1, 0)]);
     assert_eq!(list(&store), before);
