@@ -118,8 +118,15 @@ fn hardware_page_edits_and_applies_on_the_test_driver() {
     // Edit the title in the Overview and apply: libvirt (test driver) gets it.
     hw.select(Section::General);
     assert!(!hw.apply_button().is_sensitive(), "nothing to apply yet");
-    entry_row(&hw, "title").set_text("Edited by Hangar");
-    gui::click(&hw.apply_button());
+    let title = entry_row(&hw, "title");
+    title.set_text("Edited by Hangar");
+    // Ctrl+S applies, from the field just typed in, as the button would.
+    let win_title = format!("hangar-hardware-{}", std::process::id());
+    f.win.set_title(Some(&win_title));
+    settle(100);
+    gui::raise(&win_title);
+    title.grab_focus();
+    gui::xdotool(&["key", "ctrl+s"]);
     // "test" runs: the definition changes now, the running machine after shutdown.
     let start = Instant::now();
     while !hw

@@ -7,8 +7,9 @@ use std::rc::Rc;
 
 use adw::prelude::*;
 use adw::subclass::prelude::*;
-use gtk::glib;
+use gtk::{gio, glib};
 
+use super::device_item::DeviceItem;
 use super::form::Form;
 use crate::backend::conn::uri::LibvirtUri;
 use crate::backend::domain::hardware::{Applied, DeviceOp};
@@ -86,15 +87,6 @@ pub fn live_message(
     }
 }
 
-/// A list entry as the model holds it: the icon name and the name people read.
-fn row_text(icon: &str, name: &str) -> String {
-    format!("{icon}\u{1f}{name}")
-}
-
-fn split_row_text(text: &str) -> (&str, &str) {
-    text.split_once('\u{1f}').unwrap_or(("", text))
-}
-
 fn is_local(uri: &str) -> bool {
     LibvirtUri::parse(uri)
         .map(|u| !u.is_remote())
@@ -107,10 +99,10 @@ mod imp {
     #[derive(Default)]
     pub struct HardwarePage {
         pub list: gtk::ListView,
-        /// The list's model: each entry is "icon-name\u{1f}name" (see [`row_text`]).
-        pub names: RefCell<gtk::StringList>,
-        /// What the model is brought to, in steps (see `sync_model`).
-        pub labels: RefCell<Vec<String>>,
+        /// The list's model, of `DeviceItem`s.
+        pub names: std::cell::OnceCell<gio::ListStore>,
+        /// What the model is brought to, in steps (see `sync_model`): icon and name.
+        pub labels: RefCell<Vec<(&'static str, String)>>,
         pub sync_source: RefCell<Option<glib::SourceId>>,
         pub selection: std::cell::OnceCell<gtk::SingleSelection>,
         /// Set while the list changes under the selection.
@@ -120,6 +112,8 @@ mod imp {
         pub revert: gtk::Button,
         pub remove: gtk::Button,
         pub add: gtk::Button,
+        /// The page's verbs (`hardware.apply`, `.revert`, `.add`, `.remove`).
+        pub verbs: std::cell::OnceCell<gio::SimpleActionGroup>,
         pub status: gtk::Label,
         /// The machine shown (its connection is `Connection::of` it).
         pub vm: RefCell<Option<Vm>>,
@@ -243,23 +237,21 @@ impl HardwarePage {
             let Some(item) = item.downcast_ref::<gtk::ListItem>() else {
                 return;
             };
-            let text = item
-                .item()
-                .and_downcast::<gtk::StringObject>()
-                .map(|o| o.string())
-                .unwrap_or_default();
-            let (icon, name) = split_row_text(&text);
+            let Some(row) = item.item().and_downcast::<DeviceItem>() else {
+                return;
+            };
+            let name = row.name();
             let Some(b) = item.child() else { return };
             if let Some(img) = b.first_child().and_downcast::<gtk::Image>() {
-                img.set_icon_name(Some(icon));
+                img.set_icon_name(Some(&row.icon_name()));
             }
             if let Some(l) = b.last_child().and_downcast::<gtk::Inscription>() {
-                l.set_text(Some(name));
+                l.set_text(Some(&name));
             }
-            b.update_property(&[gtk::accessible::Property::Label(name)]);
+            b.update_property(&[gtk::accessible::Property::Label(&name)]);
         });
         let selection = gtk::SingleSelection::builder()
-            .model(&*imp.names.borrow())
+            .model(imp.names.get_or_init(gio::ListStore::new::<DeviceItem>))
             .autoselect(false)
             .can_unselect(false)
             .build();
@@ -302,18 +294,8 @@ impl HardwarePage {
             &gettext("_Remove"),
             Some("list-remove-symbolic"),
         );
-        let this = self.downgrade();
-        imp.add.connect_clicked(move |_| {
-            if let Some(this) = this.upgrade() {
-                this.open_add_dialog();
-            }
-        });
-        let this = self.downgrade();
-        imp.remove.connect_clicked(move |_| {
-            if let Some(this) = this.upgrade() {
-                let _ = this.confirm_remove();
-            }
-        });
+        imp.add.set_action_name(Some("hardware.add"));
+        imp.remove.set_action_name(Some("hardware.remove"));
         let left_buttons = gtk::Box::builder()
             .spacing(6)
             .margin_top(6)
@@ -379,20 +361,9 @@ impl HardwarePage {
         button(&imp.revert, &gettext("Re_vert"), None);
         button(&imp.apply, &gettext("_Apply"), None);
         imp.apply.add_css_class("suggested-action");
-        imp.apply.set_sensitive(false);
-        imp.revert.set_sensitive(false);
-        let this = self.downgrade();
-        imp.apply.connect_clicked(move |_| {
-            if let Some(this) = this.upgrade() {
-                this.apply();
-            }
-        });
-        let this = self.downgrade();
-        imp.revert.connect_clicked(move |_| {
-            if let Some(this) = this.upgrade() {
-                this.revert();
-            }
-        });
+        imp.apply.set_action_name(Some("hardware.apply"));
+        imp.revert.set_action_name(Some("hardware.revert"));
+        self.install_verbs();
         let bar = gtk::ActionBar::new();
         bar.pack_start(&imp.status);
         bar.pack_end(&imp.apply);
@@ -414,6 +385,56 @@ impl HardwarePage {
         });
         self.append(&paned);
         self.append(&bar);
+    }
+
+    /// The page's verbs, as actions in the `hardware` group, so that its buttons, its
+    /// shortcut (Ctrl+S applies) and tests trigger the same thing. Each starts off;
+    /// `update_buttons` turns on what can be done now.
+    fn install_verbs(&self) {
+        let group = gio::SimpleActionGroup::new();
+        type Verb = fn(&HardwarePage);
+        let verbs: [(&str, Verb); 4] = [
+            ("apply", |p| p.apply()),
+            ("revert", |p| p.revert()),
+            ("add", |p| p.open_add_dialog()),
+            ("remove", |p| {
+                let _ = p.confirm_remove();
+            }),
+        ];
+        for (name, verb) in verbs {
+            let action = gio::SimpleAction::new(name, None);
+            action.set_enabled(false);
+            let this = self.downgrade();
+            action.connect_activate(move |_, _| {
+                if let Some(this) = this.upgrade() {
+                    verb(&this);
+                }
+            });
+            group.add_action(&action);
+        }
+        self.insert_action_group("hardware", Some(&group));
+        let _ = self.imp().verbs.set(group);
+        let keys = gtk::ShortcutController::new();
+        keys.set_scope(gtk::ShortcutScope::Managed);
+        keys.add_shortcut(gtk::Shortcut::new(
+            gtk::ShortcutTrigger::parse_string("<Primary>s"),
+            Some(gtk::NamedAction::new("hardware.apply")),
+        ));
+        self.add_controller(keys);
+    }
+
+    /// Turn the verb `name` (`apply`, `revert`, `add`, `remove`) on or off; its button
+    /// and shortcut follow.
+    pub(super) fn set_verb_enabled(&self, name: &str, on: bool) {
+        if let Some(a) = self
+            .imp()
+            .verbs
+            .get()
+            .and_then(|g| g.lookup_action(name))
+            .and_downcast::<gio::SimpleAction>()
+        {
+            a.set_enabled(on);
+        }
     }
 
     /// Called after this page applied a change.

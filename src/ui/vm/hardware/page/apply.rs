@@ -15,14 +15,13 @@ impl HardwarePage {
                     d.borrow().validate_all(&imp.ctx.borrow()).len() > imp.original_errors.get()
                 }));
         let busy = imp.busy.get();
-        imp.apply.set_sensitive(dirty && !errors && !busy);
-        imp.revert.set_sensitive(dirty && !busy);
+        self.set_verb_enabled("apply", dirty && !errors && !busy);
+        self.set_verb_enabled("revert", dirty && !busy);
         // Adding or removing reloads the domain: edits are applied or reverted first.
         let device = matches!(imp.selected.get(), Some(Section::Device(_)));
-        imp.add
-            .set_sensitive(!dirty && !busy && imp.doc.borrow().is_some());
+        self.set_verb_enabled("add", !dirty && !busy && imp.doc.borrow().is_some());
         let can_remove = !dirty && !busy && device;
-        imp.remove.set_sensitive(can_remove);
+        self.set_verb_enabled("remove", can_remove);
         // Red only when it can be clicked: a greyed-out red button still shouts.
         if can_remove {
             imp.remove.add_css_class("destructive-action");

@@ -48,7 +48,7 @@ impl HardwarePage {
         imp.labels.replace(
             entries
                 .iter()
-                .map(|(_, icon, name)| row_text(icon, name))
+                .map(|(_, icon, name)| (*icon, name.clone()))
                 .collect(),
         );
         imp.sections
@@ -93,10 +93,15 @@ impl HardwarePage {
     pub(super) fn sync_model(&self, min: usize) -> bool {
         const FIRST_ROWS: usize = 40;
         let imp = self.imp();
-        let model = imp.names.borrow().clone();
+        let model = self.device_model();
         let want = imp.labels.borrow();
         let have = model.n_items() as usize;
-        let same = |m: usize, w: usize| model.string(m as u32).as_deref() == Some(want[w].as_str());
+        let same = |m: usize, w: usize| {
+            model
+                .item(m as u32)
+                .and_downcast::<DeviceItem>()
+                .is_some_and(|d| d.shows(want[w].0, &want[w].1))
+        };
         let mut p = 0;
         while p < have && p < want.len() && same(p, p) {
             p += 1;
@@ -111,14 +116,28 @@ impl HardwarePage {
         }
         let limit = FIRST_ROWS.max(min.saturating_sub(p));
         if added <= limit {
-            let new: Vec<&str> = want[p..p + added].iter().map(String::as_str).collect();
+            let new: Vec<DeviceItem> = want[p..p + added]
+                .iter()
+                .map(|(i, n)| DeviceItem::new(i, n))
+                .collect();
             model.splice(p as u32, removed as u32, &new);
             return false;
         }
         // Many new rows: drop the old ones after the common start, put in the first.
-        let new: Vec<&str> = want[p..p + limit].iter().map(String::as_str).collect();
+        let new: Vec<DeviceItem> = want[p..p + limit]
+            .iter()
+            .map(|(i, n)| DeviceItem::new(i, n))
+            .collect();
         model.splice(p as u32, (have - p) as u32, &new);
         true
+    }
+
+    /// The list's model, of `DeviceItem`s.
+    pub(super) fn device_model(&self) -> gio::ListStore {
+        self.imp()
+            .names
+            .get_or_init(gio::ListStore::new::<DeviceItem>)
+            .clone()
     }
 
     /// Update the names in the list after an edit (sizes and models show there).
@@ -133,7 +152,7 @@ impl HardwarePage {
         if let Some(p) = pos {
             // A row still to come (the list is built in steps) goes in now.
             imp.syncing_list.set(true);
-            while p as u32 >= imp.names.borrow().n_items() && self.sync_model(p + 1) {}
+            while p as u32 >= self.device_model().n_items() && self.sync_model(p + 1) {}
             imp.syncing_list.set(false);
         }
         if let (Some(p), Some(sel)) = (pos, imp.selection.get()) {
@@ -153,13 +172,8 @@ impl HardwarePage {
     pub(super) fn row_name(&self, s: Section) -> String {
         let imp = self.imp();
         let pos = imp.sections.borrow().iter().position(|x| *x == s);
-        pos.and_then(|p| {
-            imp.labels
-                .borrow()
-                .get(p)
-                .map(|t| split_row_text(t).1.to_string())
-        })
-        .unwrap_or_default()
+        pos.and_then(|p| imp.labels.borrow().get(p).map(|(_, name)| name.clone()))
+            .unwrap_or_default()
     }
 
     /// The sections in list order, with their names (for tests).

@@ -100,8 +100,7 @@ impl HardwarePage {
             form.group.set_title(&self.row_name(s));
             form.show_errors();
             imp.form.replace(Some(form));
-            imp.remove
-                .set_sensitive(matches!(s, Section::Device(_)) && !imp.busy.get());
+            self.set_verb_enabled("remove", matches!(s, Section::Device(_)) && !imp.busy.get());
             self.track_errors();
             self.update_buttons();
             return;
@@ -196,8 +195,7 @@ impl HardwarePage {
             }
         }
         imp.form.replace(Some(form));
-        imp.remove
-            .set_sensitive(matches!(s, Section::Device(_)) && !imp.busy.get());
+        self.set_verb_enabled("remove", matches!(s, Section::Device(_)) && !imp.busy.get());
         self.track_errors();
         self.update_buttons();
     }
