@@ -8,7 +8,8 @@
 //! - `xml` (the lossless tree) and `domain_xml` (the domain's typed views, a file a
 //!   kind of device);
 //! - `network`: virtual networks, the creation form and its checks, the topology;
-//! - `console`: graphics and text consoles of a domain, the keymap.
+//! - `console`: graphics and text consoles of a domain, the keymap;
+//! - `storage`: storage pools and volumes, upload and download.
 
 pub mod conn;
 pub mod console;
@@ -17,6 +18,7 @@ pub mod domain_xml;
 pub mod error;
 pub mod error_words;
 pub mod network;
+pub mod storage;
 pub mod units;
 pub mod xml;
 

@@ -7,12 +7,13 @@ use gtk::prelude::*;
 use gtk::subclass::prelude::*;
 use gtk::{gio, glib};
 
-use super::{History, Network, Vm};
+use super::{History, Network, Pool, Vm};
 use crate::backend::conn::uri::{classify, UriLabel};
 use crate::backend::conn::worker::{self, AuthRequest, ConnState, StatsReply, Update};
 use crate::backend::domain::host::HostInfo;
 use crate::backend::domain::DomainInfo;
 use crate::backend::network::NetworkInfo;
+use crate::backend::storage::PoolInfo;
 use crate::i18n::{gettext, gettext_f};
 
 /// Where a connection stands.
@@ -68,6 +69,9 @@ mod imp {
         pub networks: OnceCell<gio::ListStore>,
         /// Whether the network list has arrived since connecting.
         pub networks_loaded: Cell<bool>,
+        pub pools: OnceCell<gio::ListStore>,
+        /// Whether the pool list has arrived since connecting.
+        pub pools_loaded: Cell<bool>,
         pub backend: OnceCell<worker::Connection>,
         /// The host page is on screen: sample the host too.
         pub host_watchers: Cell<u32>,
@@ -97,6 +101,8 @@ mod imp {
                     Signal::builder("domains-updated").build(),
                     // The network list was replaced (on connect and after any change).
                     Signal::builder("networks-updated").build(),
+                    // The pool list was replaced (on connect and after any change).
+                    Signal::builder("pools-updated").build(),
                 ]
             })
         }
@@ -135,6 +141,7 @@ impl Connection {
         let imp = obj.imp();
         let _ = imp.domains.set(gio::ListStore::new::<Vm>());
         let _ = imp.networks.set(gio::ListStore::new::<Network>());
+        let _ = imp.pools.set(gio::ListStore::new::<Pool>());
         let _ = imp.backend.set(backend);
         let weak = obj.downgrade();
         glib::spawn_future_local(async move {
@@ -158,6 +165,29 @@ impl Connection {
     /// The virtual networks of this connection, as `Network` objects sorted by name.
     pub fn networks(&self) -> gio::ListStore {
         self.imp().networks.get().expect("set in new()").clone()
+    }
+
+    /// The storage pools of this connection, as `Pool` objects sorted by name.
+    pub fn pools(&self) -> gio::ListStore {
+        self.imp().pools.get().expect("set in new()").clone()
+    }
+
+    pub fn pool_by_uuid(&self, uuid: &str) -> Option<Pool> {
+        self.pools()
+            .iter::<Pool>()
+            .flatten()
+            .find(|p| p.uuid() == uuid)
+    }
+
+    pub fn pool_by_name(&self, name: &str) -> Option<Pool> {
+        self.pools()
+            .iter::<Pool>()
+            .flatten()
+            .find(|p| p.name() == name)
+    }
+
+    pub fn pools_loaded(&self) -> bool {
+        self.imp().pools_loaded.get()
     }
 
     pub fn network_by_uuid(&self, uuid: &str) -> Option<Network> {
@@ -297,6 +327,11 @@ impl Connection {
                 self.imp().networks_loaded.set(true);
                 self.emit_by_name::<()>("networks-updated", &[]);
             }
+            Update::Pools(list) => {
+                self.replace_pools(list);
+                self.imp().pools_loaded.set(true);
+                self.emit_by_name::<()>("pools-updated", &[]);
+            }
             Update::Auth(req) => self.request_auth(req),
         }
     }
@@ -322,6 +357,9 @@ impl Connection {
             self.replace_networks(Vec::new());
             self.imp().networks_loaded.set(false);
             self.emit_by_name::<()>("networks-updated", &[]);
+            self.replace_pools(Vec::new());
+            self.imp().pools_loaded.set(false);
+            self.emit_by_name::<()>("pools-updated", &[]);
         }
         if matches!(status, ConnStatus::Lost) {
             for vm in self.imp().by_uuid.borrow().values() {
@@ -493,6 +531,40 @@ impl Connection {
                 .all(|(a, b)| a == *b);
         if !same {
             store.splice(0, store.n_items(), &new);
+        }
+    }
+
+    /// Make the pool list equal `list` (sorted by name), keeping the `Pool` objects of
+    /// pools that stay; only what changed changes in the store.
+    fn replace_pools(&self, mut list: Vec<PoolInfo>) {
+        list.sort_by(|a, b| a.name.cmp(&b.name));
+        let store = self.pools();
+        let keep: std::collections::HashSet<&str> = list.iter().map(|p| p.uuid.as_str()).collect();
+        for i in (0..store.n_items()).rev() {
+            let gone = store
+                .item(i)
+                .and_downcast::<Pool>()
+                .map_or(true, |p| !keep.contains(p.uuid().as_str()));
+            if gone {
+                store.remove(i);
+            }
+        }
+        for (i, info) in list.iter().enumerate() {
+            let at = store.item(i as u32).and_downcast::<Pool>();
+            match at {
+                Some(p) if p.uuid() == info.uuid => p.update(info),
+                _ => match self.pool_by_uuid(&info.uuid) {
+                    // Renamed elsewhere: moved to its new place.
+                    Some(p) => {
+                        if let Some(pos) = store.find(&p) {
+                            store.remove(pos);
+                        }
+                        p.update(info);
+                        store.insert(i as u32, &p);
+                    }
+                    None => store.insert(i as u32, &Pool::new(info)),
+                },
+            }
         }
     }
 

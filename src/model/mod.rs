@@ -3,9 +3,13 @@
 mod connection;
 mod history;
 mod network;
+mod pool;
 mod vm;
+mod volume;
 
 pub use connection::{ConnStatus, Connection};
 pub use history::History;
 pub use network::Network;
+pub use pool::Pool;
 pub use vm::Vm;
+pub use volume::Volume;

@@ -96,6 +96,14 @@ pub fn describe(u: &Update) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
+        Update::Pools(v) => format!(
+            "Pools[{}]: {}",
+            v.len(),
+            v.iter()
+                .map(|p| p.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         Update::Auth(a) => format!("Auth({})", a.uri),
     }
 }
@@ -141,7 +149,11 @@ impl Updates {
                 // Nobody is there to type a password: cancel.
                 let _ = a.reply.send_blocking(None);
             }
-            Update::Host(_) | Update::Other(_) | Update::Networks(_) | Update::Reconfigured(_) => {}
+            Update::Host(_)
+            | Update::Other(_)
+            | Update::Networks(_)
+            | Update::Pools(_)
+            | Update::Reconfigured(_) => {}
         }
     }
 

@@ -528,7 +528,7 @@ pub fn unnamed_controls(nodes: &[AccessibleNode]) -> Vec<String> {
 pub fn entry_row(root: &impl IsA<gtk::Widget>, title: &str) -> adw::EntryRow {
     descendants::<adw::EntryRow>(root)
         .into_iter()
-        .find(|r| r.is_mapped() && r.title() == title)
+        .find(|r| r.is_mapped() && plain(&r.title()) == title)
         .unwrap_or_else(|| panic!("no field “{title}”"))
 }
 
@@ -544,7 +544,7 @@ pub fn type_into_row(root: &impl IsA<gtk::Widget>, title: &str, text: &str) {
 pub fn pick_in_row(root: &impl IsA<gtk::Widget>, title: &str, item: &str) {
     let r = descendants::<adw::ComboRow>(root)
         .into_iter()
-        .find(|r| r.is_mapped() && r.title() == title)
+        .find(|r| r.is_mapped() && plain(&r.title()) == title)
         .unwrap_or_else(|| panic!("no choice “{title}”"));
     let model = r.model().expect("a combo row with items");
     let pos = (0..model.n_items())

@@ -12,4 +12,5 @@ mod console_display;
 mod details_ui;
 mod model;
 mod networks_ui;
+mod storage_ui;
 mod window;

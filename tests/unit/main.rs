@@ -12,3 +12,4 @@ mod domain_xml;
 mod install_deps;
 mod networks_testdriver;
 mod potfiles;
+mod storage_testdriver;

@@ -111,6 +111,17 @@ fn translatable_files() -> BTreeSet<String> {
             found.insert(relative(path));
         }
     }
+    // Templates beside their widgets (`#[template(file = "page.ui")]`).
+    for path in rust
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "ui"))
+    {
+        let source = fs::read_to_string(path)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        if ui_has_translatable(&source) {
+            found.insert(relative(path));
+        }
+    }
 
     let mut data = Vec::new();
     walk(&root().join("data"), &mut data);

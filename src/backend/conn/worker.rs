@@ -21,6 +21,7 @@ use crate::backend::domain::{parse_summary, Action, DomainInfo, DomainState};
 use crate::backend::{Error, Result};
 
 mod calls;
+mod lists;
 
 /// Where a connection stands, as shown to the person.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,6 +72,8 @@ pub enum Update {
     Other(Event),
     /// The complete list of virtual networks: replace what the model holds.
     Networks(Vec<crate::backend::network::NetworkInfo>),
+    /// The complete list of storage pools: replace what the model holds.
+    Pools(Vec<crate::backend::storage::PoolInfo>),
     Auth(AuthRequest),
 }
 
@@ -135,6 +138,7 @@ impl Connection {
             vcpus: HashMap::new(),
             generation: 0,
             networks_queued: false,
+            pools_queued: false,
             nics: Default::default(),
         };
         let name = format!("libvirt {uri}");
@@ -327,6 +331,7 @@ pub struct Worker {
     generation: u64,
     /// A reload of the network list is queued (events arrive in bursts).
     networks_queued: bool,
+    pools_queued: bool,
     /// [`Connection::disconnects`], and its value when the current open began: while
     /// they differ, the UI has been told "disconnected" and hears nothing else.
     disconnects: Arc<AtomicU64>,
@@ -491,32 +496,7 @@ impl Worker {
             }
         }
         self.queue_networks();
-    }
-
-    /// Reload the networks (with the guests on each) and send them, once, after the
-    /// jobs already queued.
-    pub fn queue_networks(&mut self) {
-        if self.networks_queued {
-            return;
-        }
-        self.networks_queued = true;
-        let generation = self.generation;
-        let _ = self.tx.send(Msg::Job(Box::new(move |w: &mut Worker| {
-            w.networks_queued = false;
-            if w.generation != generation || w.conn.is_none() {
-                return;
-            }
-            let listed = w
-                .guest_nics()
-                .and_then(|guests| crate::backend::network::list_networks(w.conn()?, &guests));
-            match listed {
-                Ok(list) => w.send(Update::Networks(list)),
-                Err(e) if e.is_connection_lost() => w.lost(e.to_string()),
-                // A driver without networks has none to show.
-                Err(Error::Unsupported(_)) => w.send(Update::Networks(Vec::new())),
-                Err(e) => tracing::warn!("listing networks on {} failed: {e}", w.uri),
-            }
-        })));
+        self.queue_pools();
     }
 
     /// Every domain with its NICs, from the cache where no event said they changed.
@@ -770,7 +750,10 @@ impl Worker {
                 self.queue_networks();
                 self.send(Update::Other(e));
             }
-            Event::Pool { .. } => self.send(Update::Other(e)),
+            Event::Pool { .. } => {
+                self.queue_pools();
+                self.send(Update::Other(e));
+            }
         }
     }
 }

@@ -1,7 +1,8 @@
-//! A connection's page (`page`: the host's overview) and its Networks and Topology
-//! tabs (`networks`).
+//! A connection's page (`page`: the host's overview), its Networks and Topology tabs
+//! (`networks`) and its Storage tab (`storage`).
 
 pub mod networks;
 pub mod page;
+pub mod storage;
 
 pub use page::HostPage;

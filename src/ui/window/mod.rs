@@ -182,6 +182,19 @@ impl Window {
             &gettext("Topology"),
             "network-wired-symbolic",
         );
+        let storage = crate::ui::host::storage::StoragePage::new();
+        host_page.add_page(
+            &storage,
+            "storage",
+            &gettext("Storage"),
+            "drive-harddisk-symbolic",
+        );
+        let s = storage.downgrade();
+        host_page.connect_connection_changed(move |c| {
+            if let Some(s) = s.upgrade() {
+                s.set_connection(c);
+            }
+        });
         let (n, t) = (networks.downgrade(), topology.downgrade());
         host_page.connect_connection_changed(move |c| {
             if let Some(n) = n.upgrade() {
@@ -217,6 +230,11 @@ impl Window {
     /// The Networks tab of the host page.
     pub fn networks_page(&self) -> Option<crate::ui::host::networks::NetworksPage> {
         find_child::<crate::ui::host::networks::NetworksPage>(self.host_page().upcast_ref())
+    }
+
+    /// The Storage tab of the host page.
+    pub fn storage_page(&self) -> Option<crate::ui::host::storage::StoragePage> {
+        find_child::<crate::ui::host::storage::StoragePage>(self.host_page().upcast_ref())
     }
 
     /// The Topology tab of the host page.

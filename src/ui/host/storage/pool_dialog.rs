@@ -1,0 +1,391 @@
+//! New Pool: a form per pool type with the fields that type needs, checked as typed,
+//! the types this host's libvirt cannot run shown as such, and a plain warning when
+//! building the pool formats a device.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use adw::prelude::*;
+use gtk::glib;
+
+use crate::backend::storage::pools::{
+    check_field, check_pool_name, field_default, field_label, fields_of, kind_label, PoolSpec,
+    POOL_KINDS,
+};
+use crate::i18n::{gettext, gettext_f};
+use crate::model::{Connection, Pool};
+
+dialog_window!(
+    /// The New Pool dialog (an `adw::Window`, kept alive by GTK while shown).
+    new_pool_imp,
+    NewPoolDialog,
+    "HangarNewPoolDialog",
+    PoolParts
+);
+
+type OnCreated = Rc<RefCell<Vec<Box<dyn Fn(&str)>>>>;
+
+pub struct PoolParts {
+    pub kind: adw::ComboRow,
+    pub name: adw::EntryRow,
+    /// One row per field of any type; those of the chosen type are shown.
+    pub rows: Vec<(&'static str, adw::EntryRow)>,
+    pub build: gtk::CheckButton,
+    pub autostart: gtk::CheckButton,
+    pub message: gtk::Label,
+    pub create: gtk::Button,
+    /// The types offered and whether this libvirt can run each (`None`: unknown).
+    kinds: RefCell<Vec<(&'static str, Option<bool>)>>,
+    conn: Connection,
+    on_created: OnCreated,
+}
+
+const FIELDS: [&str; 6] = [
+    "host",
+    "source_dir",
+    "source_name",
+    "device",
+    "format",
+    "target",
+];
+
+impl NewPoolDialog {
+    pub fn new(parent: Option<&gtk::Window>, conn: &Connection) -> NewPoolDialog {
+        let window = NewPoolDialog::bare();
+        window.set_modal(true);
+        window.set_title(Some(&gettext("New Storage Pool")));
+        window.set_default_size(520, -1);
+        window.set_transient_for(parent);
+        let header = adw::HeaderBar::builder()
+            .show_end_title_buttons(false)
+            .build();
+        let cancel = gtk::Button::with_mnemonic(&gettext("_Cancel"));
+        let create = gtk::Button::with_mnemonic(&gettext("C_reate"));
+        create.add_css_class("suggested-action");
+        create.set_sensitive(false);
+        header.pack_start(&cancel);
+        header.pack_end(&create);
+
+        let kinds: Vec<(&'static str, Option<bool>)> =
+            POOL_KINDS.iter().map(|k| (*k, None)).collect();
+        let kind = adw::ComboRow::builder()
+            .title(gettext("_Type"))
+            .use_underline(true)
+            .build();
+        let name = adw::EntryRow::builder()
+            .title(gettext("_Name"))
+            .use_underline(true)
+            .build();
+        name.set_text(&free_name(conn));
+        let group = adw::PreferencesGroup::new();
+        group.add(&kind);
+        group.add(&name);
+        let rows: Vec<(&'static str, adw::EntryRow)> = FIELDS
+            .iter()
+            .map(|f| {
+                let r = adw::EntryRow::new();
+                group.add(&r);
+                (*f, r)
+            })
+            .collect();
+        let build = gtk::CheckButton::with_mnemonic(&gettext(
+            "_Build the pool (make its directory, format or partition its device)",
+        ));
+        let autostart = gtk::CheckButton::with_mnemonic(&gettext("Start with the _host"));
+        autostart.set_active(true);
+        let message = gtk::Label::builder()
+            .xalign(0.0)
+            .wrap(true)
+            .css_classes(["caption"])
+            .build();
+        let body = gtk::Box::builder()
+            .orientation(gtk::Orientation::Vertical)
+            .spacing(12)
+            .margin_top(18)
+            .margin_bottom(18)
+            .margin_start(12)
+            .margin_end(12)
+            .build();
+        body.append(&group);
+        body.append(&build);
+        body.append(&autostart);
+        body.append(&message);
+        let content = gtk::Box::new(gtk::Orientation::Vertical, 0);
+        content.append(&header);
+        content.append(&body);
+        window.set_content(Some(&content));
+        window.set_parts(PoolParts {
+            kind,
+            name,
+            rows,
+            build,
+            autostart,
+            message,
+            create,
+            kinds: RefCell::new(kinds),
+            conn: conn.clone(),
+            on_created: Rc::default(),
+        });
+        let d = window;
+        d.fill_kinds();
+        d.show_fields();
+
+        let w = d.downgrade();
+        cancel.connect_clicked(move |_| {
+            if let Some(w) = w.upgrade() {
+                w.close();
+            }
+        });
+        let w = d.downgrade();
+        d.kind.connect_selected_notify(move |_| {
+            if let Some(w) = w.upgrade() {
+                w.show_fields();
+            }
+        });
+        let mut entries = vec![d.name.clone()];
+        entries.extend(d.rows.iter().map(|(_, r)| r.clone()));
+        for e in entries {
+            let w = d.downgrade();
+            e.connect_changed(move |_| {
+                if let Some(w) = w.upgrade() {
+                    w.check();
+                }
+            });
+        }
+        let w = d.downgrade();
+        d.build.connect_toggled(move |_| {
+            if let Some(w) = w.upgrade() {
+                w.check();
+            }
+        });
+        let w = d.downgrade();
+        d.create.connect_clicked(move |_| {
+            if let Some(w) = w.upgrade() {
+                w.run();
+            }
+        });
+        // Which types this libvirt runs, from its pool capabilities.
+        let w = d.downgrade();
+        let conn = conn.clone();
+        glib::spawn_future_local(async move {
+            let r = conn.backend().supported_pool_kinds().await;
+            let Some(w) = w.upgrade() else { return };
+            if let Ok(Some(supported)) = r {
+                let marked = POOL_KINDS
+                    .iter()
+                    .map(|k| (*k, Some(supported.iter().any(|s| s == k))))
+                    .collect();
+                w.kinds.replace(marked);
+                w.fill_kinds();
+                w.check();
+            }
+        });
+        d
+    }
+
+    /// Called with the new pool's UUID once it is made.
+    pub fn connect_created(&self, f: impl Fn(&str) + 'static) {
+        self.on_created.borrow_mut().push(Box::new(f));
+    }
+
+    fn fill_kinds(&self) {
+        let selected = self.kind.selected();
+        let labels: Vec<String> = self
+            .kinds
+            .borrow()
+            .iter()
+            .map(|(k, ok)| match ok {
+                Some(false) => gettext_f(
+                    "{kind} — not supported by this host",
+                    &[("kind", &kind_label(k))],
+                ),
+                _ => kind_label(k),
+            })
+            .collect();
+        let labels: Vec<&str> = labels.iter().map(String::as_str).collect();
+        self.kind.set_model(Some(&gtk::StringList::new(&labels)));
+        if selected != gtk::INVALID_LIST_POSITION {
+            self.kind.set_selected(selected);
+        }
+    }
+
+    /// The chosen type.
+    pub fn kind(&self) -> &'static str {
+        self.kinds
+            .borrow()
+            .get(self.kind.selected() as usize)
+            .map_or("dir", |(k, _)| k)
+    }
+
+    /// Choose a type by its key (`dir`, `netfs`…), as a person picks it.
+    pub fn choose_kind(&self, key: &str) {
+        if let Some(i) = self.kinds.borrow().iter().position(|(k, _)| *k == key) {
+            self.kind.set_selected(i as u32);
+        }
+    }
+
+    /// The field row of `field` (`target`, `host`…), while shown.
+    pub fn field_row(&self, field: &str) -> Option<adw::EntryRow> {
+        self.rows
+            .iter()
+            .find(|(f, r)| *f == field && r.is_visible())
+            .map(|(_, r)| r.clone())
+    }
+
+    fn show_fields(&self) {
+        let kind = self.kind();
+        let fields = fields_of(kind);
+        let name = self.name.text().to_string();
+        for (f, row) in &self.rows {
+            let shown = fields.contains(f);
+            row.set_visible(shown);
+            if shown {
+                row.set_title(&field_label(kind, f));
+                row.set_text(&field_default(kind, f, name.trim()));
+            }
+        }
+        // A directory is always made; a device is formatted only when asked.
+        self.build
+            .set_visible(kind != "dir" && kind != "netfs" && kind != "iscsi");
+        self.build.set_active(false);
+        self.check();
+    }
+
+    fn spec(&self) -> PoolSpec {
+        let mut s = PoolSpec {
+            kind: self.kind().to_string(),
+            ..Default::default()
+        };
+        s.set("name", &self.name.text());
+        for (f, row) in &self.rows {
+            if row.is_visible() {
+                s.set(f, &row.text());
+            }
+        }
+        s
+    }
+
+    /// Check as typed: each field says what is wrong under the form, red where it
+    /// was typed; Create is on only for a pool that can be made.
+    pub fn check(&self) -> bool {
+        let kind = self.kind();
+        let taken: Vec<String> = self
+            .conn
+            .pools()
+            .iter::<Pool>()
+            .flatten()
+            .map(|p| p.name())
+            .collect();
+        let mut problems = Vec::new();
+        self.name.remove_css_class("error");
+        if let Some(e) = check_pool_name(&self.name.text(), &taken) {
+            self.name.add_css_class("error");
+            problems.push(e);
+        }
+        for (f, row) in &self.rows {
+            row.remove_css_class("error");
+            if !row.is_visible() {
+                continue;
+            }
+            if let Some(e) = check_field(kind, f, &row.text()) {
+                row.add_css_class("error");
+                problems.push(e);
+            }
+        }
+        let unsupported = self
+            .kinds
+            .borrow()
+            .iter()
+            .any(|(k, ok)| *k == kind && *ok == Some(false));
+        if unsupported {
+            problems.insert(
+                0,
+                gettext_f(
+                    "This host’s libvirt cannot run {kind} pools (its storage driver for them is not installed)",
+                    &[("kind", &kind_label(kind))],
+                ),
+            );
+        }
+        let spec = self.spec();
+        self.message.remove_css_class("error");
+        self.message.remove_css_class("warning");
+        let ok = problems.is_empty();
+        if let Some(first) = problems.first() {
+            self.message.add_css_class("error");
+            self.message.set_label(first);
+        } else if self.build.is_active() && spec.build_destroys_data() {
+            self.message.add_css_class("warning");
+            self.message.set_label(&gettext_f(
+                "Building formats {device}: everything on it is erased.",
+                &[("device", &spec.device)],
+            ));
+        } else {
+            self.message.set_label("");
+        }
+        self.create.set_sensitive(ok);
+        ok
+    }
+
+    /// Make the pool; the dialog closes once it is listed.
+    pub fn run(&self) {
+        if !self.check() {
+            return;
+        }
+        let spec = self.spec();
+        let build = self.build.is_visible() && self.build.is_active();
+        let autostart = self.autostart.is_active();
+        self.create.set_sensitive(false);
+        self.message.set_label(&gettext("Creating the pool…"));
+        let w = self.downgrade();
+        let conn = self.conn.clone();
+        glib::spawn_future_local(async move {
+            let r = conn.backend().create_pool(spec, build, autostart).await;
+            let Some(w) = w.upgrade() else { return };
+            match r {
+                Ok(uuid) => {
+                    let callbacks = w.on_created.clone();
+                    // Closed once the pool list holds it, so the page can select it.
+                    let weak = w.downgrade();
+                    let conn = w.conn.clone();
+                    let mut waits = 0;
+                    glib::timeout_add_local(std::time::Duration::from_millis(50), move || {
+                        // The list follows within a moment; after 10 s, close anyway.
+                        waits += 1;
+                        if conn.pool_by_uuid(&uuid).is_none() && waits < 200 {
+                            return glib::ControlFlow::Continue;
+                        }
+                        for f in callbacks.borrow().iter() {
+                            f(&uuid);
+                        }
+                        if let Some(w) = weak.upgrade() {
+                            w.close();
+                        }
+                        glib::ControlFlow::Break
+                    });
+                }
+                Err(e) => {
+                    w.message.add_css_class("error");
+                    w.message.set_label(&e.summary());
+                    w.create.set_sensitive(true);
+                }
+            }
+        });
+    }
+}
+
+/// "pool", "pool-1"…: a name no pool has.
+fn free_name(conn: &Connection) -> String {
+    let taken: Vec<String> = conn
+        .pools()
+        .iter::<Pool>()
+        .flatten()
+        .map(|p| p.name())
+        .collect();
+    let mut name = "pool".to_string();
+    let mut i = 1;
+    while taken.contains(&name) {
+        name = format!("pool-{i}");
+        i += 1;
+    }
+    name
+}
