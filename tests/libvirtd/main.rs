@@ -11,3 +11,4 @@ mod daemon;
 mod backend_libvirtd;
 mod details_libvirtd;
 mod networks_libvirtd;
+mod storage_libvirtd;
