@@ -163,6 +163,12 @@ impl AppWindow {
     /// A presented 1100×760 window titled `title`, connected to `uri`, once the
     /// connection has loaded.
     pub fn open(title: &str, uri: &str) -> AppWindow {
+        Self::open_sized(title, uri, 1100, 760)
+    }
+
+    /// The same at `width`×`height` (the host page needs 1280 to stand beside the
+    /// list).
+    pub fn open_sized(title: &str, uri: &str, width: i32, height: i32) -> AppWindow {
         use hangar::model::Connection;
         clean_desktop();
         let app = app();
@@ -170,7 +176,7 @@ impl AppWindow {
         let store = gio::ListStore::new::<Connection>();
         let win = hangar::ui::Window::new(&app, &settings, &store);
         win.set_title(Some(title));
-        win.set_default_size(1100, 760);
+        win.set_default_size(width, height);
         win.present();
         let conn = Connection::new(uri, false, false);
         win.watch_connection(&conn);

@@ -11,3 +11,4 @@ mod gui;
 
 mod console_libvirtd;
 mod details_ui_libvirtd;
+mod storage_ui_libvirtd;

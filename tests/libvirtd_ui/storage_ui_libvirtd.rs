@@ -1,0 +1,134 @@
+//! Upload on the Storage tab against a real libvirtd, as a person does it: Upload…,
+//! the file chosen in the file chooser, the progress row with its rate and Cancel, and
+//! the window answering throughout.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use adw::prelude::*;
+use gtk::{gio, glib};
+use hangar::backend::storage::pools::{PoolOp, PoolSpec};
+
+use crate::common::TempDir;
+use crate::daemon::{test_uri, unique_name, virsh};
+use crate::gui::{self, save_png, settle, wait_for};
+
+/// Choose `file` in the file chooser a click opened (GTK's own dialog: no portal here).
+fn choose_file(file: &std::path::Path, click: impl FnOnce()) {
+    let chooser = gui::opened_by::<gtk::FileChooserDialog>("the file chooser", click);
+    chooser
+        .set_file(&gio::File::for_path(file))
+        .expect("the chooser takes the file");
+    settle(100);
+    chooser.response(gtk::ResponseType::Accept);
+}
+
+#[gtk::test]
+#[ignore = "needs libvirtd: run through build-aux/run-tests.sh"]
+fn an_upload_shows_its_progress_can_be_cancelled_and_lands_in_the_pool() {
+    let _ = adw::init();
+    hangar::init_resources();
+    let uri = test_uri();
+    let name = unique_name("ui-pool");
+    let dir = PathBuf::from(format!("/var/lib/libvirt/images/{name}"));
+    let app = gui::AppWindow::open_sized(
+        &format!("hangar-storage-{}", std::process::id()),
+        &uri,
+        1280,
+        800,
+    );
+    let conn = app.conn();
+    let spec = PoolSpec {
+        kind: "dir".into(),
+        name: name.clone(),
+        target: dir.display().to_string(),
+        ..Default::default()
+    };
+    let ctx = glib::MainContext::default();
+    let uuid = ctx
+        .block_on(conn.backend().create_pool(spec, true, false))
+        .expect("a pool to upload into");
+    assert!(app.win.select_item(conn.upcast_ref()));
+    app.win.host_page().show_page("storage");
+    let page = app.win.storage_page().expect("the Storage tab");
+    wait_for("the pool listed", 30, || conn.pool_by_uuid(&uuid).is_some());
+    assert!(page.select_pool(&name));
+    wait_for("the pool's Upload button on screen", 10, || {
+        gui::descendants::<gtk::Button>(&page)
+            .iter()
+            .any(|b| b.is_mapped() && b.label().is_some_and(|l| l == "_Upload…"))
+    });
+
+    // A big file of zeros: long enough to be seen and cancelled.
+    let work = TempDir::new("upload");
+    let big = work.path().join("big.img");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(3 << 30)
+        .unwrap();
+    choose_file(&big, || gui::click(&gui::button_labelled(&page, "Upload…")));
+    wait_for("the progress row", 10, || {
+        page.transfer_row().is_some_and(|r| r.fraction() > 0.0)
+    });
+    let row = page.transfer_row().unwrap();
+    assert!(row.detail().contains("/s"), "rate shown: {}", row.detail());
+    assert!(
+        row.detail().contains("left"),
+        "time left shown: {}",
+        row.detail()
+    );
+    save_png(&app.win, "storage-08-upload-progress");
+    gui::click(&row.cancel_button());
+    wait_for("the copy to end", 30, || page.transfer_row().is_none());
+    settle(300);
+    let listed = |n: &str| page.volumes().iter().any(|v| v.name() == n);
+    assert!(!listed("big.img"), "a cancelled upload leaves no volume");
+    assert!(!dir.join("big.img").exists());
+
+    // A small file goes all the way and is listed.
+    let small = work.path().join("notes.img");
+    std::fs::write(&small, vec![7u8; 256 << 20]).unwrap();
+    choose_file(&small, || {
+        gui::click(&gui::button_labelled(&page, "Upload…"))
+    });
+    // The window answers while the copy runs: the longest gap between main-loop
+    // turns stays small.
+    let mut longest = Duration::ZERO;
+    let mut last = Instant::now();
+    let start = Instant::now();
+    while page.transfer_row().is_some() && start.elapsed() < Duration::from_secs(60) {
+        while ctx.iteration(false) {}
+        let now = Instant::now();
+        longest = longest.max(now - last);
+        last = now;
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    eprintln!(
+        "storage ui: 256 MiB upload in {:?}, longest main-loop gap {longest:?}",
+        start.elapsed()
+    );
+    assert!(
+        longest < Duration::from_millis(250),
+        "the window froze for {longest:?}"
+    );
+    wait_for("the uploaded volume listed", 30, || listed("notes.img"));
+    let v = page
+        .volumes()
+        .into_iter()
+        .find(|v| v.name() == "notes.img")
+        .unwrap();
+    assert_eq!(v.capacity(), 256 << 20);
+    assert!(
+        std::fs::read(dir.join("notes.img")).unwrap() == vec![7u8; 256 << 20],
+        "the volume holds the file's bytes"
+    );
+    settle(200);
+    save_png(&app.win, "storage-09-uploaded");
+
+    ctx.block_on(conn.backend().pool_op(uuid, PoolOp::DeleteWithContents))
+        .expect("clean up");
+    assert!(!dir.exists(), "the pool's directory went with it");
+    let _ = virsh(&uri, &["pool-undefine", &name]);
+    conn.backend().shutdown();
+    app.win.destroy();
+}
