@@ -12,3 +12,4 @@ mod backend_libvirtd;
 mod details_libvirtd;
 mod networks_libvirtd;
 mod storage_libvirtd;
+mod storage_transfer;

@@ -279,28 +279,7 @@ fn a_directory_pool_its_volumes_and_copies_in_and_out() {
         "{dup:?}"
     );
 
-    // Cancelled half way: no partial volume stays.
-    let big = work.path().join("big.img");
-    let f = std::fs::File::create(&big).unwrap();
-    f.set_len(4 << 30).unwrap();
-    let cancelled = copy(
-        TransferSpec {
-            uri: uri.clone(),
-            pool: name.clone(),
-            volume: "big.img".into(),
-            local: big.clone(),
-            direction: Direction::Upload,
-            create: true,
-        },
-        true,
-    );
-    assert_eq!(
-        cancelled.last(),
-        Some(&Progress::Cancelled),
-        "{cancelled:?}"
-    );
-    assert_eq!(size("big.img"), None, "the half-made volume was deleted");
-    assert!(!dir.join("big.img").exists());
+    // (Cancelling half way is tested in storage_transfer.rs.)
 
     // A running guest's disk: listed as used, never deleted or shrunk under it.
     let guest = unique_name("storage-user");
@@ -349,4 +328,104 @@ fn a_directory_pool_its_volumes_and_copies_in_and_out() {
         .unwrap()
         .iter()
         .all(|p| p.uuid != pool));
+}
+
+#[test]
+#[ignore = "needs libvirtd: run through build-aux/run-tests.sh"]
+fn deleting_a_machine_takes_only_its_own_disks() {
+    let _serial = serial();
+    let uri = test_uri();
+    let w = connect(&uri);
+    let conn = &w.0;
+    let name = unique_name("disposal");
+    let dir = PathBuf::from(format!("/var/lib/libvirt/images/{name}"));
+    let _guard = PoolGuard {
+        uri: uri.clone(),
+        name: name.clone(),
+        dir: dir.clone(),
+    };
+    let spec = PoolSpec {
+        kind: "dir".into(),
+        name: name.clone(),
+        target: dir.display().to_string(),
+        ..Default::default()
+    };
+    let pool = block_on(conn.create_pool(spec, true, false)).expect("pool");
+    let mk = |n: &str| {
+        block_on(conn.create_pool_volume(
+            pool.clone(),
+            VolumeSpec {
+                name: n.into(),
+                format: "qcow2".into(),
+                capacity: 16 * MIB,
+                ..Default::default()
+            },
+        ))
+        .expect("volume")
+    };
+    let own = mk("own.qcow2");
+    let shared = mk("shared.qcow2");
+    let iso = dir.join("media.iso");
+    std::fs::write(&iso, vec![0u8; 4096]).unwrap();
+    block_on(conn.pool_op(pool.clone(), PoolOp::Refresh)).unwrap();
+    let disk =
+        |file: &str, dev: &str, extra: &str| {
+            format!(
+            "<disk type='file' device='{}'><driver name='qemu' type='{}'/><source file='{file}'/>\
+             <target dev='{dev}' bus='{}'/>{extra}</disk>",
+            if extra.contains("readonly") { "cdrom" } else { "disk" },
+            if file.ends_with(".iso") { "raw" } else { "qcow2" },
+            if dev.starts_with("sd") { "sata" } else { "virtio" },
+        )
+        };
+    let a = unique_name("disposal-a");
+    let b = unique_name("disposal-b");
+    let domain = |n: &str, disks: &str| {
+        format!(
+            "<domain type='qemu'><name>{n}</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>\
+             <os><type arch='x86_64'>hvm</type></os><devices>{disks}</devices></domain>"
+        )
+    };
+    let _ga = DomainGuard::define(
+        &uri,
+        &a,
+        &domain(
+            &a,
+            &format!(
+                "{}{}{}",
+                disk(&own, "vda", ""),
+                disk(&shared, "vdb", ""),
+                disk(&iso.display().to_string(), "sda", "<readonly/>")
+            ),
+        ),
+    );
+    let _gb = DomainGuard::define(&uri, &b, &domain(&b, &disk(&shared, "vda", "")));
+    let ua = virsh_ok(&uri, &["domuuid", &a]).trim().to_string();
+    let offer = block_on(conn.disks_to_offer(ua.clone())).expect("disks");
+    let by_target = |t: &str| {
+        offer
+            .iter()
+            .find(|d| d.target == t)
+            .expect("listed")
+            .clone()
+    };
+    assert!(by_target("vda").delete_by_default, "its own disk is ticked");
+    let vdb = by_target("vdb");
+    assert!(!vdb.delete_by_default && vdb.reason.contains(&b), "{vdb:?}");
+    let sda = by_target("sda");
+    assert!(!sda.delete_by_default && !sda.reason.is_empty(), "{sda:?}");
+    // As the dialog does: the ticked paths only.
+    let ticked: Vec<String> = offer
+        .iter()
+        .filter(|d| d.delete_by_default)
+        .map(|d| d.path.clone())
+        .collect();
+    assert_eq!(ticked, vec![own.clone()]);
+    let left = block_on(conn.delete_with_storage(ua, ticked)).expect("delete");
+    assert!(left.is_empty(), "{left:?}");
+    assert!(!Path::new(&own).exists(), "its own disk is gone");
+    assert!(Path::new(&shared).exists(), "the disk B uses survives");
+    assert!(iso.exists(), "the install media survives");
+    assert!(virsh_ok(&uri, &["list", "--all", "--name"]).contains(&b));
+    assert!(!virsh_ok(&uri, &["list", "--all", "--name"]).contains(&format!("{a}\n")));
 }

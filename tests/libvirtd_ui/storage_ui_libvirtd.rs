@@ -59,13 +59,18 @@ fn an_upload_shows_its_progress_can_be_cancelled_and_lands_in_the_pool() {
             .any(|b| b.is_mapped() && b.label().is_some_and(|l| l == "_Upload…"))
     });
 
-    // A big file of zeros: long enough to be seen and cancelled.
+    // A file without holes (sparse ones go at once): long enough to be seen and
+    // cancelled.
     let work = TempDir::new("upload");
     let big = work.path().join("big.img");
-    std::fs::File::create(&big)
-        .unwrap()
-        .set_len(3 << 30)
-        .unwrap();
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&big).unwrap();
+        let chunk: Vec<u8> = (0..1u32 << 20).map(|i| (i * 7 % 251) as u8 | 1).collect();
+        for _ in 0..768 {
+            f.write_all(&chunk).unwrap();
+        }
+    }
     choose_file(&big, || gui::click(&gui::button_labelled(&page, "Upload…")));
     wait_for("the progress row", 10, || {
         page.transfer_row().is_some_and(|r| r.fraction() > 0.0)
@@ -128,6 +133,109 @@ fn an_upload_shows_its_progress_can_be_cancelled_and_lands_in_the_pool() {
     ctx.block_on(conn.backend().pool_op(uuid, PoolOp::DeleteWithContents))
         .expect("clean up");
     assert!(!dir.exists(), "the pool's directory went with it");
+    let _ = virsh(&uri, &["pool-undefine", &name]);
+    conn.backend().shutdown();
+    app.win.destroy();
+}
+
+#[gtk::test]
+#[ignore = "needs libvirtd: run through build-aux/run-tests.sh"]
+fn delete_offers_each_disk_and_takes_only_the_ticked_ones() {
+    let _ = adw::init();
+    hangar::init_resources();
+    let uri = test_uri();
+    let name = unique_name("ui-dispose");
+    let dir = PathBuf::from(format!("/var/lib/libvirt/images/{name}"));
+    let app = gui::AppWindow::open(&format!("hangar-dispose-{}", std::process::id()), &uri);
+    let conn = app.conn();
+    let ctx = glib::MainContext::default();
+    let spec = PoolSpec {
+        kind: "dir".into(),
+        name: name.clone(),
+        target: dir.display().to_string(),
+        ..Default::default()
+    };
+    let pool = ctx
+        .block_on(conn.backend().create_pool(spec, true, false))
+        .expect("pool");
+    let mk = |n: &str| {
+        ctx.block_on(conn.backend().create_pool_volume(
+            pool.clone(),
+            hangar::backend::storage::volumes::VolumeSpec {
+                name: n.into(),
+                format: "qcow2".into(),
+                capacity: 16 << 20,
+                ..Default::default()
+            },
+        ))
+        .expect("volume")
+    };
+    let own = mk("own.qcow2");
+    let shared = mk("shared.qcow2");
+    let a = unique_name("ui-dispose-a");
+    let b = unique_name("ui-dispose-b");
+    let domain = |n: &str, disks: &[(&str, &str)]| {
+        let d: String = disks
+            .iter()
+            .map(|(f, t)| {
+                format!(
+                    "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>\
+                     <source file='{f}'/><target dev='{t}' bus='virtio'/></disk>"
+                )
+            })
+            .collect();
+        format!(
+            "<domain type='qemu'><name>{n}</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>\
+             <os><type arch='x86_64'>hvm</type></os><devices>{d}</devices></domain>"
+        )
+    };
+    let _ga = crate::daemon::DomainGuard::define(
+        &uri,
+        &a,
+        &domain(&a, &[(&own, "vda"), (&shared, "vdb")]),
+    );
+    let _gb = crate::daemon::DomainGuard::define(&uri, &b, &domain(&b, &[(&shared, "vda")]));
+    app.show(&a, "overview");
+    let ask = gui::opened_by::<adw::MessageDialog>("the delete question", || {
+        gtk::prelude::WidgetExt::activate_action(&app.win, "win.delete", None)
+            .expect("the delete action");
+    });
+    wait_for("the disks listed", 10, || {
+        !gui::descendants::<gtk::CheckButton>(&ask).is_empty()
+    });
+    let boxes: Vec<(String, bool)> = gui::descendants::<gtk::CheckButton>(&ask)
+        .into_iter()
+        .map(|c| (c.label().unwrap_or_default().to_string(), c.is_active()))
+        .collect();
+    let ticked = |path: &str| {
+        boxes
+            .iter()
+            .find(|(l, _)| l.contains(path))
+            .unwrap_or_else(|| panic!("{path} offered: {boxes:?}"))
+            .1
+    };
+    assert!(ticked(&own), "its own disk is ticked");
+    assert!(!ticked(&shared), "the shared disk is not");
+    let texts = gui::label_texts(&ask, true);
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.contains(&format!("also used by {b}"))),
+        "the reason is shown: {texts:?}"
+    );
+    save_png(&ask, "storage-10-delete-with-disks");
+    ask.response("delete");
+    wait_for("the machine gone", 30, || conn.find_vm(&a).is_none());
+    wait_for("its own disk gone", 10, || {
+        !std::path::Path::new(&own).exists()
+    });
+    assert!(
+        std::path::Path::new(&shared).exists(),
+        "the shared disk stays"
+    );
+    assert!(conn.find_vm(&b).is_some());
+    ctx.block_on(conn.backend().pool_op(pool, PoolOp::DeleteWithContents))
+        .ok();
     let _ = virsh(&uri, &["pool-undefine", &name]);
     conn.backend().shutdown();
     app.win.destroy();

@@ -10,7 +10,7 @@ use hangar::backend::storage::pools::{
     check_field, check_pool_name, check_spec, default_pool_spec, fields_of,
     parse_pool_capabilities, PoolOp, PoolSpec, POOL_KINDS,
 };
-use hangar::backend::storage::transfer::{qcow2_virtual_size, remaining_secs, upload_shape};
+use hangar::backend::storage::transfer::remaining_secs;
 use hangar::backend::storage::volumes::{
     check_volume_spec, disk_sources, formats_for, space_warning, Preallocation, User, Volume,
     VolumeSpec,
@@ -225,26 +225,7 @@ fn disks_name_their_volumes_by_path_and_by_pool() {
 }
 
 #[test]
-fn an_upload_is_shaped_by_the_file() {
-    let dir = TempDir::new("shape");
-    // A qcow2 header: magic, version 3, virtual size 5 GiB at byte 24.
-    let mut head = vec![0u8; 512];
-    head[..4].copy_from_slice(b"QFI\xfb");
-    head[4..8].copy_from_slice(&3u32.to_be_bytes());
-    head[24..32].copy_from_slice(&(5u64 << 30).to_be_bytes());
-    assert_eq!(qcow2_virtual_size(&head), Some(5 << 30));
-    let q = dir.path().join("disk.qcow2");
-    std::fs::write(&q, &head).unwrap();
-    assert_eq!(upload_shape(&q).unwrap(), ("qcow2".into(), 5 << 30));
-    // An ISO 9660 image ("CD001" at 32769), and anything else raw.
-    let mut iso = vec![0u8; 40000];
-    iso[32769..32774].copy_from_slice(b"CD001");
-    let i = dir.path().join("x.iso");
-    std::fs::write(&i, &iso).unwrap();
-    assert_eq!(upload_shape(&i).unwrap(), ("iso".into(), 40000));
-    let r = dir.path().join("x.img");
-    std::fs::write(&r, vec![1u8; 3000]).unwrap();
-    assert_eq!(upload_shape(&r).unwrap(), ("raw".into(), 3000));
+fn the_time_left_is_said_only_when_it_can_be() {
     assert_eq!(remaining_secs(50, 150, 10.0), Some(10));
     assert_eq!(remaining_secs(50, 150, 0.0), None);
 }

@@ -68,6 +68,22 @@ pub fn parse_volume_xml(xml: &str) -> (String, String) {
     (format, backing)
 }
 
+/// The source of one `<disk>`: its file or device path, and its (pool, volume).
+pub fn disk_sources_of(disk: &Element) -> (Option<String>, Option<(String, String)>) {
+    let Some(src) = disk.child("source") else {
+        return (None, None);
+    };
+    let path = src
+        .attr("file")
+        .or_else(|| src.attr("dev"))
+        .map(str::to_string);
+    let vol = match (src.attr("pool"), src.attr("volume")) {
+        (Some(p), Some(v)) => Some((p.to_string(), v.to_string())),
+        _ => None,
+    };
+    (path, vol)
+}
+
 /// The disk sources of a domain's XML: file and block paths, and (pool, volume) pairs.
 pub fn disk_sources(xml: &str) -> (Vec<String>, Vec<(String, String)>) {
     let mut paths = Vec::new();
@@ -79,17 +95,9 @@ pub fn disk_sources(xml: &str) -> (Vec<String>, Vec<(String, String)>) {
         return (paths, vols);
     };
     for disk in devices.children_named("disk") {
-        let Some(src) = disk.child("source") else {
-            continue;
-        };
-        for key in ["file", "dev"] {
-            if let Some(p) = src.attr(key) {
-                paths.push(p.to_string());
-            }
-        }
-        if let (Some(pool), Some(vol)) = (src.attr("pool"), src.attr("volume")) {
-            vols.push((pool.to_string(), vol.to_string()));
-        }
+        let (p, v) = disk_sources_of(disk);
+        paths.extend(p);
+        vols.extend(v);
     }
     (paths, vols)
 }

@@ -8,7 +8,7 @@ use gtk::{gio, glib};
 use super::Window;
 use crate::backend::domain::Action;
 use crate::backend::Error;
-use crate::i18n::{gettext, gettext_f, ngettext_f};
+use crate::i18n::{gettext, gettext_f};
 use crate::model::{ConnStatus, Connection, Vm};
 use crate::ui::error;
 
@@ -352,88 +352,6 @@ impl Window {
                     this.report_failures(Op::Rename, vec![(vm.name(), e)]);
                 }
             });
-        });
-        dialog.present();
-    }
-
-    fn delete_dialog(&self) {
-        let targets = self.selected_vms();
-        if targets.is_empty() {
-            return;
-        }
-        let running = targets
-            .iter()
-            .filter(|(_, v)| v.domain_state().is_active())
-            .count();
-        let heading = if targets.len() == 1 {
-            gettext_f("Delete “{name}”?", &[("name", &targets[0].1.name())])
-        } else {
-            ngettext_f(
-                "Delete {n} virtual machine?",
-                "Delete {n} virtual machines?",
-                targets.len() as u32,
-                &[("n", &targets.len().to_string())],
-            )
-        };
-        let mut body = gettext(
-            "The configuration, saved state and snapshot metadata are removed. Disk images are kept: you can use them again in a new virtual machine.",
-        );
-        if running > 0 && targets.len() == 1 {
-            body.push_str("\n\n");
-            body.push_str(&gettext("It is running and will be forced off first."));
-        } else if running > 0 {
-            body.push_str("\n\n");
-            body.push_str(&ngettext_f(
-                "{n} of them is running and will be forced off first.",
-                "{n} of them are running and will be forced off first.",
-                running as u32,
-                &[("n", &running.to_string())],
-            ));
-        }
-        let run_delete = {
-            let this = self.downgrade();
-            let targets = targets.clone();
-            move || {
-                let this = this.clone();
-                let targets = targets.clone();
-                glib::spawn_future_local(async move {
-                    let mut failures = Vec::new();
-                    let mut deleted = 0;
-                    for (conn, vm) in &targets {
-                        vm.set_busy(true);
-                        match conn.backend().delete(vm.uuid()).await {
-                            Ok(()) => deleted += 1,
-                            Err(e) => failures.push((vm.name(), e)),
-                        }
-                        vm.set_busy(false);
-                    }
-                    let Some(this) = this.upgrade() else { return };
-                    if deleted > 0 {
-                        this.toast(&ngettext_f(
-                            "Deleted {n} virtual machine; its disks were kept",
-                            "Deleted {n} virtual machines; their disks were kept",
-                            deleted,
-                            &[("n", &deleted.to_string())],
-                        ));
-                    }
-                    this.report_failures(Op::Delete, failures);
-                });
-            }
-        };
-        if !self.settings().boolean("confirm-delete") {
-            run_delete();
-            return;
-        }
-        let dialog = adw::MessageDialog::new(Some(self), Some(&heading), Some(&body));
-        dialog.add_response("cancel", &gettext("_Cancel"));
-        dialog.add_response("delete", &gettext("_Delete"));
-        dialog.set_response_appearance("delete", adw::ResponseAppearance::Destructive);
-        dialog.set_default_response(Some("cancel"));
-        dialog.set_close_response("cancel");
-        dialog.connect_response(None, move |_, r| {
-            if r == "delete" {
-                run_delete();
-            }
         });
         dialog.present();
     }

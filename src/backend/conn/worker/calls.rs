@@ -230,7 +230,7 @@ impl Worker {
         Ok(())
     }
 
-    fn delete(&mut self, uuid: &str) -> Result<()> {
+    pub fn delete(&mut self, uuid: &str) -> Result<()> {
         let d = self.domain(uuid)?;
         if d.is_active()? {
             d.destroy()?;
