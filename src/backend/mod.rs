@@ -2,6 +2,7 @@
 //! XML tree and typed views of it, URIs, units and checks. Everything here can be
 //! tested with `cargo test` and no display. One room per capability:
 //!
+//! - `clone`: cloning a machine with its disks;
 //! - `conn`: a connection's worker thread, libvirt's events, URIs, the SSH tunnel,
 //!   the demo hypervisor;
 //! - `domain`: domains' lifecycle and summaries, statistics, the host, device edits;
@@ -11,6 +12,7 @@
 //! - `console`: graphics and text consoles of a domain, the keymap;
 //! - `storage`: storage pools and volumes, upload and download.
 
+pub mod clone;
 pub mod conn;
 pub mod console;
 pub mod domain;

@@ -9,6 +9,7 @@ mod common;
 mod daemon;
 
 mod backend_libvirtd;
+mod clone_libvirtd;
 mod details_libvirtd;
 mod networks_libvirtd;
 mod storage_libvirtd;

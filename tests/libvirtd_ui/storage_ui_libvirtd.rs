@@ -240,3 +240,87 @@ fn delete_offers_each_disk_and_takes_only_the_ticked_ones() {
     conn.backend().shutdown();
     app.win.destroy();
 }
+
+#[gtk::test]
+#[ignore = "needs libvirtd: run through build-aux/run-tests.sh"]
+fn clone_from_the_menu_makes_a_machine_with_its_own_disk() {
+    use hangar::ui::vm::clone_dialog::CloneDialog;
+    let _ = adw::init();
+    hangar::init_resources();
+    let uri = test_uri();
+    let name = unique_name("ui-clone-pool");
+    let dir = PathBuf::from(format!("/var/lib/libvirt/images/{name}"));
+    let app = gui::AppWindow::open(&format!("hangar-clone-{}", std::process::id()), &uri);
+    let conn = app.conn();
+    let ctx = glib::MainContext::default();
+    let pool = ctx
+        .block_on(conn.backend().create_pool(
+            PoolSpec {
+                kind: "dir".into(),
+                name: name.clone(),
+                target: dir.display().to_string(),
+                ..Default::default()
+            },
+            true,
+            false,
+        ))
+        .expect("pool");
+    let disk = ctx
+        .block_on(conn.backend().create_pool_volume(
+            pool.clone(),
+            hangar::backend::storage::volumes::VolumeSpec {
+                name: "src.qcow2".into(),
+                format: "qcow2".into(),
+                capacity: 32 << 20,
+                ..Default::default()
+            },
+        ))
+        .expect("disk");
+    let vm = unique_name("ui-clone");
+    let _g = crate::daemon::DomainGuard::define(
+        &uri,
+        &vm,
+        &format!(
+            "<domain type='qemu'><name>{vm}</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>\
+             <os><type arch='x86_64'>hvm</type></os><devices>\
+             <disk type='file' device='disk'><driver name='qemu' type='qcow2'/>\
+             <source file='{disk}'/><target dev='vda' bus='virtio'/></disk></devices></domain>"
+        ),
+    );
+    let clone_name = format!("{vm}-clone");
+    let _gc = crate::daemon::DomainGuard::new(&uri, &clone_name);
+    app.show(&vm, "overview");
+    let d = gui::opened_by::<CloneDialog>("the clone dialog", || {
+        gtk::prelude::WidgetExt::activate_action(&app.win, "win.clone", None)
+            .expect("the clone action");
+    });
+    wait_for("the suggested name", 10, || d.name.text() == clone_name);
+    let texts = gui::label_texts(&d, true);
+    assert!(
+        texts.iter().any(|t| t.contains(&disk)),
+        "the disk is listed: {texts:?}"
+    );
+    save_png(&d, "storage-11-clone");
+    // A name that exists is refused where it is typed.
+    gui::type_into_row(&d, "Name", &vm);
+    assert!(d.name.has_css_class("error"));
+    assert!(!gui::button_labelled(&d, "Clone").is_sensitive());
+    gui::type_into_row(&d, "Name", &clone_name);
+    gui::click(&gui::button_labelled(&d, "Clone"));
+    wait_for("the clone listed", 60, || {
+        conn.find_vm(&clone_name).is_some()
+    });
+    wait_for("the dialog closed", 10, || !d.is_visible());
+    assert!(
+        dir.join(format!("{clone_name}.qcow2")).exists(),
+        "its own disk"
+    );
+    assert!(std::path::Path::new(&disk).exists());
+    drop(_gc);
+    drop(_g);
+    ctx.block_on(conn.backend().pool_op(pool, PoolOp::DeleteWithContents))
+        .ok();
+    let _ = virsh(&uri, &["pool-undefine", &name]);
+    conn.backend().shutdown();
+    app.win.destroy();
+}

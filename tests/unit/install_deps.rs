@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 /// `ESSENTIAL` programs come with every Debian system (`Essential: yes` packages).
 const PROGRAMS: &[(&str, &str, Option<&str>)] = &[
     ("qemu-img", "qemu-utils", None),
+    ("qemu-io", "qemu-utils", None),
     ("/usr/bin/python3", "python3", Some("python3.11-minimal")),
     ("xdotool", "xdotool", None),
     ("xclip", "xclip", None),
@@ -44,6 +45,7 @@ const PROGRAMS: &[(&str, &str, Option<&str>)] = &[
     ("umount", ESSENTIAL, None),
     ("unshare", ESSENTIAL, None),
     ("timeout", ESSENTIAL, None),
+    ("sha256sum", ESSENTIAL, None),
     ("dpkg-query", ESSENTIAL, None),
 ];
 

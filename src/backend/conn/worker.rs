@@ -258,7 +258,7 @@ pub enum VncSocket {
 }
 
 /// `virDomainGetState` as raw numbers (the crate's reason enum cannot give them back).
-fn raw_state(d: &Domain) -> Result<(i32, i32)> {
+pub fn raw_state(d: &Domain) -> Result<(i32, i32)> {
     let mut state: libc::c_int = 0;
     let mut reason: libc::c_int = 0;
     // SAFETY: `d` is a valid domain; both out-pointers point to live integers.

@@ -2,6 +2,7 @@
 //! (`hardware`) and the XML editor (`xml`), what those two share (`edits`) and how
 //! they join the page (`tabs`). The consoles are in `ui::console`.
 
+pub mod clone_dialog;
 pub mod edits;
 pub mod hardware;
 pub mod page;

@@ -76,6 +76,7 @@ impl Window {
         let entries: Vec<(&str, Handler)> = vec![
             ("rename", Window::rename_dialog),
             ("delete", Window::delete_dialog),
+            ("clone", Window::clone_dialog),
             ("add-connection", Window::add_connection_dialog),
             ("connect", Window::connect_selected),
             ("disconnect", Window::disconnect_selected),
@@ -139,6 +140,7 @@ impl Window {
         }
         enable("rename", vms.len() == 1 && vms[0].1.persistent());
         enable("delete", !vms.is_empty());
+        enable("clone", vms.len() == 1 && vms[0].1.persistent());
         let conns = self.selected_connections();
         let conn = conns.first();
         let status = conn.map(|c| c.status());
@@ -354,6 +356,15 @@ impl Window {
             });
         });
         dialog.present();
+    }
+
+    /// Clone… for the selected machine (the dialog says when it must be shut off).
+    fn clone_dialog(&self) {
+        let Some((conn, vm)) = self.selected_vms().into_iter().next() else {
+            return;
+        };
+        crate::ui::vm::clone_dialog::CloneDialog::new(Some(self.upcast_ref()), &conn, &vm)
+            .present();
     }
 
     fn add_connection_dialog(&self) {
