@@ -556,6 +556,16 @@ fn failures_say_what_was_cleaned_up() {
     let scratch = Scratch::new("full");
     let src = scratch.path("eight.img");
     std::fs::write(&src, noise(5, 8 * MIB as usize)).expect("source written");
+    // With a hole at its end the file goes sparse, into a sparse volume: the space
+    // runs out during the copy. (A file without holes gets its volume allocated whole
+    // first, and is refused before a byte is sent: below.)
+    let holed = scratch.path("holed.img");
+    std::fs::write(&holed, noise(5, 8 * MIB as usize)).expect("source written");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&holed)
+        .and_then(|f| f.set_len(9 * MIB))
+        .expect("a hole at the end");
 
     // A pool on a 2 MiB file system: the sparse volume is made, the data does not fit.
     let pool = {
@@ -568,7 +578,7 @@ fn failures_say_what_was_cleaned_up() {
         virsh_ok(&uri, &["pool-create-as", &name, "dir", "--target", target]);
         (Pool { uri, name, dir }, disk)
     };
-    let (all, t, _) = run(pool.0.spec("eight.img", &src, Direction::Upload, true));
+    let (all, t, _) = run(pool.0.spec("holed.img", &holed, Direction::Upload, true));
     let why = failed(&all);
     eprintln!(
         "upload into a full pool: {why} ({} bytes sent)",
@@ -576,11 +586,20 @@ fn failures_say_what_was_cleaned_up() {
     );
     assert!(why.starts_with("The upload failed: "), "{why}");
     assert!(why.ends_with("The partial volume was deleted."), "{why}");
-    assert!(!pool.0.has_volume("eight.img"), "no half volume is left");
+    assert!(!pool.0.has_volume("holed.img"), "no half volume is left");
     assert!(
-        matches!(all.first(), Some(Progress::Started { total }) if *total == 8 * MIB),
+        matches!(all.first(), Some(Progress::Started { total }) if *total == 9 * MIB),
         "{all:?}"
     );
+    // Without holes: the whole volume is asked for first, and refused at once.
+    let (all, t, _) = run(pool.0.spec("eight.img", &src, Direction::Upload, true));
+    let why = failed(&all);
+    assert!(
+        why.contains("could not be created") && why.contains("space"),
+        "{why}"
+    );
+    assert_eq!(t.wire_bytes(), 0, "nothing was sent");
+    assert!(!pool.0.has_volume("eight.img"));
 
     // A download onto a 2 MiB file system: the local write fails, the file goes.
     virsh_ok(

@@ -43,10 +43,13 @@ fn volume_facts(conn: &Connect, path: &str) -> Option<(String, String, String, u
 
 pub fn clone_offer(w: &mut Worker, uuid: &str) -> Result<CloneOffer> {
     let d = w.domain(uuid)?;
+    offer_for(w.conn()?, &d)
+}
+
+fn offer_for(conn: &Connect, d: &virt::domain::Domain) -> Result<CloneOffer> {
     let name = d.name()?;
-    let state = DomainState::from_raw(raw_state(&d).map(|(s, _)| s).unwrap_or(0));
+    let state = DomainState::from_raw(raw_state(d).map(|(s, _)| s).unwrap_or(0));
     let xml = d.xml_desc(sys::VIR_DOMAIN_XML_INACTIVE)?;
-    let conn = w.conn()?;
     let mut taken = Vec::new();
     for x in conn.list_all_domains(0)? {
         if let Ok(n) = x.name() {
@@ -69,6 +72,15 @@ pub fn clone_offer(w: &mut Worker, uuid: &str) -> Result<CloneOffer> {
         disks,
         blocked,
     })
+}
+
+/// The UUID and default disk plan of the domain `name`, on a connection of its own
+/// (for the benchmark, which has no worker).
+pub fn clone_offer_blocking(uri: &str, name: &str) -> Result<(String, Vec<DiskPlan>)> {
+    let conn = Connect::open(Some(uri))?;
+    let d = conn.lookup_domain_by_name(name)?;
+    let offer = offer_for(&conn, &d)?;
+    Ok((d.uuid_string()?, offer.disks))
 }
 
 impl Connection {

@@ -33,6 +33,14 @@ pub fn segment(file: &File, pos: u64, size: u64) -> Option<(bool, u64)> {
     Some((true, (hole as u64).clamp(pos + 1, size)))
 }
 
+/// Whether `file` has a hole anywhere (else, or when the file system cannot say, it
+/// is all data).
+pub fn has_holes(file: &File, size: u64) -> bool {
+    // SAFETY: as in `segment`: only the descriptor's offset moves.
+    let hole = unsafe { libc::lseek(file.as_raw_fd(), 0, libc::SEEK_HOLE) };
+    hole >= 0 && (hole as u64) < size
+}
+
 /// What a local file holds, as far as making a volume for it goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Kind {
@@ -63,9 +71,10 @@ fn kind_of(head: &[u8]) -> Kind {
     Kind::Raw
 }
 
-/// The XML of the volume an upload of `size` bytes of `kind` makes (allocation 0:
-/// sparse from the start).
-pub fn new_volume_xml(name: &str, kind: &Kind, size: u64) -> String {
+/// The XML of the volume an upload of `size` bytes of `kind` makes: allocated whole
+/// when `full` (a file without holes fills it anyway, and writing into allocated
+/// space is faster), else sparse from the start.
+pub fn new_volume_xml(name: &str, kind: &Kind, size: u64, full: bool) -> String {
     let (format, capacity) = match kind {
         Kind::Raw => ("raw", size),
         Kind::Iso => ("iso", size),
@@ -81,7 +90,11 @@ pub fn new_volume_xml(name: &str, kind: &Kind, size: u64) -> String {
         .with_child(
             Element::new("allocation")
                 .with_attr("unit", "bytes")
-                .with_text("0"),
+                .with_text(&if full && !matches!(kind, Kind::Qcow2 { .. }) {
+                    size.to_string()
+                } else {
+                    "0".to_string()
+                }),
         )
         .with_child(
             Element::new("target").with_child(Element::new("format").with_attr("type", format)),
@@ -112,7 +125,7 @@ mod tests {
 
     #[test]
     fn volume_xml_names_format_and_capacity() {
-        let xml = new_volume_xml("a<b", &Kind::Qcow2 { virtual_size: 42 }, 7);
+        let xml = new_volume_xml("a<b", &Kind::Qcow2 { virtual_size: 42 }, 7, false);
         assert!(xml.contains("<name>a&lt;b</name>"), "{xml}");
         assert!(xml.contains(">42</capacity>"), "{xml}");
         assert!(
