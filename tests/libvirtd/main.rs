@@ -13,4 +13,5 @@ mod clone_libvirtd;
 mod details_libvirtd;
 mod networks_libvirtd;
 mod storage_libvirtd;
+mod storage_pools_libvirtd;
 mod storage_transfer;

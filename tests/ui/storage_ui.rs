@@ -158,6 +158,9 @@ fn pools_and_volumes_are_made_checked_and_deleted_from_the_storage_tab() {
     settle(50);
     assert!(p.field_row("host").is_some() && p.field_row("source_dir").is_some());
     assert!(!create_button(&p).is_sensitive(), "no server yet");
+    // Looking for exports needs the server: said where the person looks.
+    gui::click(&gui::button_labelled(&p, "Look for Sources"));
+    assert!(form_message(&p).contains("server"), "{}", form_message(&p));
     save_png(&p, "storage-06-pool-netfs");
     p.choose_kind("dir");
     gui::type_into_row(&p, "Name", "isos");

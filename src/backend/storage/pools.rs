@@ -310,8 +310,12 @@ pub fn create_pool(
     }
     let pool = conn.define_storage_pool_xml(&spec.to_xml(), 0)?;
     let finish = || -> Result<()> {
-        if build || spec.kind == "dir" {
+        if spec.kind == "dir" {
             pool.build(0)?;
+        } else if build {
+            // Format or partition only what holds nothing: a device with a file system
+            // or a volume group on it is refused by libvirt, not overwritten.
+            pool.build(sys::VIR_STORAGE_POOL_BUILD_NO_OVERWRITE)?;
         }
         pool.create(0)?;
         if autostart {
@@ -382,7 +386,100 @@ pub fn pool_op(w: &mut Worker, uuid: &str, op: PoolOp) -> Result<()> {
     Ok(())
 }
 
+/// A source libvirt found for a pool type: what fills the form's fields.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FoundSource {
+    pub host: String,
+    pub source_dir: String,
+    pub source_name: String,
+    pub device: String,
+    pub format: String,
+}
+
+impl FoundSource {
+    /// How the list of found sources shows it.
+    pub fn label(&self) -> String {
+        match (
+            self.host.is_empty(),
+            self.source_dir.is_empty(),
+            self.source_name.is_empty(),
+        ) {
+            (false, false, _) => format!("{}:{}", self.host, self.source_dir),
+            (_, _, false) if !self.device.is_empty() => {
+                format!("{} ({})", self.source_name, self.device)
+            }
+            (_, _, false) => self.source_name.clone(),
+            _ => self.device.clone(),
+        }
+    }
+}
+
+/// The `<sources>` document `virConnectFindStoragePoolSources` answers.
+pub fn parse_found_sources(xml: &str) -> Vec<FoundSource> {
+    let Ok(doc) = Document::parse(xml) else {
+        return Vec::new();
+    };
+    doc.root
+        .children_named("source")
+        .map(|s| FoundSource {
+            host: s
+                .child("host")
+                .and_then(|h| h.attr("name"))
+                .unwrap_or_default()
+                .into(),
+            source_dir: s
+                .child("dir")
+                .and_then(|d| d.attr("path"))
+                .unwrap_or_default()
+                .into(),
+            source_name: s
+                .child("name")
+                .map(|n| n.text().trim().to_string())
+                .unwrap_or_default(),
+            device: s
+                .children_named("device")
+                .filter_map(|d| d.attr("path"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            format: s
+                .child("format")
+                .and_then(|f| f.attr("type"))
+                .unwrap_or_default()
+                .into(),
+        })
+        .collect()
+}
+
+/// Which pool types libvirt can look for sources of, and what it needs to be told.
+pub fn discovers(kind: &str) -> Option<&'static str> {
+    match kind {
+        // The NFS server's exports (it needs the host).
+        "netfs" => Some("host"),
+        // The volume groups this host has.
+        "logical" => Some(""),
+        _ => None,
+    }
+}
+
+/// Ask libvirt for the sources of `kind` (for `netfs`, on `host`).
+pub fn find_sources(conn: &Connect, kind: &str, host: &str) -> Result<Vec<FoundSource>> {
+    let spec = (kind == "netfs").then(|| {
+        Document::new(
+            Element::new("source").with_child(Element::new("host").with_attr("name", host)),
+        )
+        .to_xml()
+    });
+    let xml = conn.find_storage_pool_sources(kind, spec.as_deref(), 0)?;
+    Ok(parse_found_sources(&xml))
+}
+
 impl Connection {
+    /// The sources libvirt finds for a pool type (NFS exports of a host, volume groups).
+    pub async fn find_pool_sources(&self, kind: String, host: String) -> Result<Vec<FoundSource>> {
+        self.call(move |w| find_sources(w.conn()?, &kind, &host))
+            .await
+    }
+
     /// Every storage pool.
     pub async fn pools(&self) -> Result<Vec<PoolInfo>> {
         self.call(|w| list_pools(w.conn()?)).await

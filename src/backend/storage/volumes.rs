@@ -344,6 +344,14 @@ pub fn create_volume(w: &mut Worker, pool_uuid: &str, spec: &VolumeSpec) -> Resu
     {
         return Err(Error::InvalidInput(why));
     }
+    // An LVM volume is allocated whole: a sparse one would be a thin snapshot volume,
+    // which needs device-mapper's snapshot target and is seldom what is meant.
+    let kind = super::info::parse_pool_xml(&p.xml_desc(0)?).0;
+    let mut spec = spec.clone();
+    if kind == "logical" {
+        spec.preallocation = Preallocation::Full;
+    }
+    let spec = &spec;
     let flags = if spec.preallocation == Preallocation::Metadata {
         sys::VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA
     } else {

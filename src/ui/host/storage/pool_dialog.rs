@@ -9,8 +9,8 @@ use adw::prelude::*;
 use gtk::glib;
 
 use crate::backend::storage::pools::{
-    check_field, check_pool_name, field_default, field_label, fields_of, kind_label, PoolSpec,
-    POOL_KINDS,
+    check_field, check_pool_name, discovers, field_default, field_label, fields_of, kind_label,
+    FoundSource, PoolSpec, POOL_KINDS,
 };
 use crate::i18n::{gettext, gettext_f};
 use crate::model::{Connection, Pool};
@@ -32,6 +32,9 @@ pub struct PoolParts {
     pub rows: Vec<(&'static str, adw::EntryRow)>,
     pub build: gtk::CheckButton,
     pub autostart: gtk::CheckButton,
+    /// "Look for sources" (NFS exports, volume groups) and what it found.
+    pub find: gtk::Button,
+    pub found: gtk::ListBox,
     pub message: gtk::Label,
     pub create: gtk::Button,
     /// The types offered and whether this libvirt can run each (`None`: unknown).
@@ -98,6 +101,17 @@ impl NewPoolDialog {
             .wrap(true)
             .css_classes(["caption"])
             .build();
+        let find = gtk::Button::builder()
+            .label(gettext("_Look for Sources"))
+            .use_underline(true)
+            .halign(gtk::Align::Start)
+            .build();
+        let found = gtk::ListBox::builder()
+            .css_classes(["boxed-list"])
+            .selection_mode(gtk::SelectionMode::None)
+            .visible(false)
+            .build();
+        found.update_property(&[gtk::accessible::Property::Label(&gettext("Sources found"))]);
         let body = gtk::Box::builder()
             .orientation(gtk::Orientation::Vertical)
             .spacing(12)
@@ -107,6 +121,8 @@ impl NewPoolDialog {
             .margin_end(12)
             .build();
         body.append(&group);
+        body.append(&find);
+        body.append(&found);
         body.append(&build);
         body.append(&autostart);
         body.append(&message);
@@ -120,6 +136,8 @@ impl NewPoolDialog {
             rows,
             build,
             autostart,
+            find,
+            found,
             message,
             create,
             kinds: RefCell::new(kinds),
@@ -162,6 +180,12 @@ impl NewPoolDialog {
         d.create.connect_clicked(move |_| {
             if let Some(w) = w.upgrade() {
                 w.run();
+            }
+        });
+        let w = d.downgrade();
+        d.find.connect_clicked(move |_| {
+            if let Some(w) = w.upgrade() {
+                w.look_for_sources();
             }
         });
         // Which types this libvirt runs, from its pool capabilities.
@@ -244,11 +268,106 @@ impl NewPoolDialog {
                 row.set_text(&field_default(kind, f, name.trim()));
             }
         }
+        self.find.set_visible(discovers(kind).is_some());
+        self.found.set_visible(false);
         // A directory is always made; a device is formatted only when asked.
         self.build
             .set_visible(kind != "dir" && kind != "netfs" && kind != "iscsi");
         self.build.set_active(false);
         self.check();
+    }
+
+    /// Ask libvirt what sources the chosen type has (the exports of the NFS host
+    /// typed, the volume groups here); each one found fills the form when clicked.
+    pub fn look_for_sources(&self) {
+        let kind = self.kind();
+        let host = self
+            .field_row("host")
+            .map(|r| r.text().trim().to_string())
+            .unwrap_or_default();
+        if discovers(kind) == Some("host") && host.is_empty() {
+            self.message.add_css_class("error");
+            self.message.set_label(&gettext(
+                "Type the server’s name first, then look for its exports",
+            ));
+            return;
+        }
+        self.find.set_sensitive(false);
+        self.message.remove_css_class("error");
+        self.message.set_label(&gettext("Looking…"));
+        let w = self.downgrade();
+        let conn = self.conn.clone();
+        glib::spawn_future_local(async move {
+            let r = conn
+                .backend()
+                .find_pool_sources(kind.to_string(), host)
+                .await;
+            let Some(w) = w.upgrade() else { return };
+            w.find.set_sensitive(true);
+            match r {
+                Ok(found) if found.is_empty() => {
+                    w.message.set_label(&gettext("Nothing found"));
+                }
+                Ok(found) => {
+                    w.message.set_label("");
+                    w.show_found(found);
+                }
+                Err(e) => {
+                    w.message.add_css_class("error");
+                    w.message.set_label(&e.summary());
+                }
+            }
+        });
+    }
+
+    fn show_found(&self, found: Vec<FoundSource>) {
+        while let Some(c) = self.found.first_child() {
+            self.found.remove(&c);
+        }
+        for f in found {
+            let row = adw::ActionRow::builder()
+                .title(f.label())
+                .activatable(true)
+                .build();
+            row.add_suffix(&gtk::Image::from_icon_name("go-next-symbolic"));
+            let w = self.downgrade();
+            row.connect_activated(move |_| {
+                if let Some(w) = w.upgrade() {
+                    w.take_source(&f);
+                }
+            });
+            self.found.append(&row);
+        }
+        self.found.set_visible(true);
+    }
+
+    /// Fill the form from a found source.
+    pub fn take_source(&self, f: &FoundSource) {
+        for (field, value) in [
+            ("host", &f.host),
+            ("source_dir", &f.source_dir),
+            ("source_name", &f.source_name),
+            ("device", &f.device),
+        ] {
+            if let (Some(row), false) = (self.field_row(field), value.is_empty()) {
+                // A volume group on several devices: the first, the form takes one.
+                row.set_text(value.split(", ").next().unwrap_or(value));
+            }
+        }
+        self.check();
+    }
+
+    /// The sources shown after looking (for tests).
+    pub fn found_labels(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut c = self.found.first_child();
+        while let Some(w) = c {
+            if let Some(r) = w.downcast_ref::<adw::ActionRow>() {
+                out.push(r.title().to_string());
+            }
+            c = w.next_sibling();
+        }
+        out
     }
 
     fn spec(&self) -> PoolSpec {
