@@ -429,3 +429,57 @@ fn deleting_a_machine_takes_only_its_own_disks() {
     assert!(virsh_ok(&uri, &["list", "--all", "--name"]).contains(&b));
     assert!(!virsh_ok(&uri, &["list", "--all", "--name"]).contains(&format!("{a}\n")));
 }
+
+#[test]
+#[ignore = "needs libvirtd: run through build-aux/run-tests.sh"]
+fn pools_changed_elsewhere_arrive_through_events() {
+    let _serial = serial();
+    let uri = test_uri();
+    hangar::init_logging(false);
+    let (_w, mut updates) = common::connected(&uri, WAIT);
+    let name = unique_name("evpool");
+    let dir = PathBuf::from(format!("/var/lib/libvirt/images/{name}"));
+    let _guard = PoolGuard {
+        uri: uri.clone(),
+        name: name.clone(),
+        dir: dir.clone(),
+    };
+    // Pool lists (not the events themselves) that name `what`.
+    let seen = |u: &common::Updates, what: &str| {
+        u.log
+            .iter()
+            .filter(|l| l.starts_with("Pools[") && l.contains(what))
+            .count()
+    };
+    updates.wait_until("the first pool list", WAIT, |u| seen(u, "Pools[") > 0);
+    // Defined, built and started with virsh: the list follows.
+    virsh_ok(
+        &uri,
+        &[
+            "pool-define-as",
+            &name,
+            "dir",
+            "--target",
+            dir.to_str().unwrap(),
+        ],
+    );
+    virsh_ok(&uri, &["pool-build", &name]);
+    virsh_ok(&uri, &["pool-start", &name]);
+    updates.wait_until("the pool in a list", WAIT, |u| seen(u, &name) > 0);
+    // A refresh (files copied in by hand) is an event too: the list is sent again.
+    let before = seen(&updates, &name);
+    std::fs::write(dir.join("by-hand.img"), vec![1u8; 4096]).unwrap();
+    virsh_ok(&uri, &["pool-refresh", &name]);
+    updates.wait_until("a list after the refresh", WAIT, |u| {
+        seen(u, &name) > before
+    });
+    virsh_ok(&uri, &["pool-destroy", &name]);
+    virsh_ok(&uri, &["pool-undefine", &name]);
+    updates.wait_until("a list without it", WAIT, |u| {
+        u.log
+            .iter()
+            .rev()
+            .find(|l| l.starts_with("Pools["))
+            .is_some_and(|l| !l.contains(&name))
+    });
+}

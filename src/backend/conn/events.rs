@@ -85,6 +85,9 @@ pub enum PoolEventKind {
     Stopped,
     Created,
     Deleted,
+    /// `VIR_STORAGE_POOL_EVENT_ID_REFRESH`: the pool was refreshed (its volumes may
+    /// have changed).
+    Refreshed,
     Unknown(i32),
 }
 
@@ -390,6 +393,24 @@ pub fn register(
     })?;
     reg.pool_ids.push(id);
 
+    // SAFETY: the refresh callback has the signature of
+    // virConnectStoragePoolEventGenericCallback, used for
+    // VIR_STORAGE_POOL_EVENT_ID_REFRESH.
+    let id = register_any(&sink, |opaque| {
+        // SAFETY: as above.
+        unsafe {
+            sys::virConnectStoragePoolEventRegisterAny(
+                ptr,
+                ptr::null_mut(),
+                sys::VIR_STORAGE_POOL_EVENT_ID_REFRESH as c_int,
+                Some(pool_refresh_cb),
+                opaque,
+                Some(free_callback_data),
+            )
+        }
+    })?;
+    reg.pool_ids.push(id);
+
     let close = Box::into_raw(Box::new(CloseData {
         sink: Mutex::new(Some(Arc::clone(&sink))),
     }));
@@ -654,6 +675,27 @@ unsafe extern "C" fn pool_lifecycle_cb(
         uuid,
         name,
         kind: PoolEventKind::from_raw(event),
+    });
+}
+
+unsafe extern "C" fn pool_refresh_cb(
+    _conn: sys::virConnectPtr,
+    pool: sys::virStoragePoolPtr,
+    opaque: *mut c_void,
+) {
+    // SAFETY: libvirt passes the opaque we registered, alive until its free callback.
+    let Some(data) = (unsafe { callback_data(opaque) }) else {
+        return;
+    };
+    if pool.is_null() {
+        return;
+    }
+    data.deliver(Event::Pool {
+        // SAFETY: `pool` is valid for the callback; the buffer has the required size.
+        uuid: uuid_string(|buf| unsafe { sys::virStoragePoolGetUUIDString(pool, buf) }),
+        // SAFETY: `pool` is valid; its name is owned by `pool` and copied at once.
+        name: unsafe { borrowed_string(sys::virStoragePoolGetName(pool)) },
+        kind: PoolEventKind::Refreshed,
     });
 }
 
