@@ -8,7 +8,8 @@
 # Fedora: sudo dnf install gtk4-devel libadwaita-devel libvirt-devel gtk-vnc2-devel \
 #   vte291-gtk4-devel gtksourceview5-devel libsecret-devel meson gettext desktop-file-utils \
 #   libappstream-glib libvirt-daemon-kvm qemu-system-x86 qemu-img xorg-x11-server-Xvfb \
-#   python3-pyatspi ImageMagick dbus-daemon iproute gnome-keyring xclip
+#   python3-pyatspi ImageMagick dbus-daemon iproute gnome-keyring xclip libosinfo-devel \
+#   osinfo-db xorriso libosinfo
 set -euo pipefail
 
 want_tests=0
@@ -22,13 +23,14 @@ build_pkgs=(
   libvte-2.91-gtk4-dev libgtksourceview-5-dev libsecret-1-dev libglib2.0-dev-bin gettext
   meson ninja-build
   desktop-file-utils appstream-util libvirt-clients
+  libosinfo-1.0-dev osinfo-db
 )
 test_pkgs=(
   libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86 qemu-utils dnsmasq-base iproute2 iptables
   xvfb xauth dbus dbus-x11 at-spi2-core python3 python3-pyatspi python3-gi imagemagick
   libxml2-utils procps psmisc xdotool xclip gnome-keyring
   openssh-server openssh-client netcat-openbsd openbox x11-utils
-  mount e2fsprogs lvm2
+  mount e2fsprogs lvm2 xorriso libosinfo-bin
 )
 pkgs=("${build_pkgs[@]}")
 [ "$want_tests" = 1 ] && pkgs+=("${test_pkgs[@]}")

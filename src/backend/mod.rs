@@ -10,6 +10,7 @@
 //!   kind of device);
 //! - `network`: virtual networks, the creation form and its checks, the topology;
 //! - `console`: graphics and text consoles of a domain, the keymap;
+//! - `osinfo`: operating systems from libosinfo (detection, resources, scripts);
 //! - `storage`: storage pools and volumes, upload and download.
 
 pub mod clone;
@@ -20,6 +21,7 @@ pub mod domain_xml;
 pub mod error;
 pub mod error_words;
 pub mod network;
+pub mod osinfo;
 pub mod storage;
 pub mod units;
 pub mod xml;

@@ -16,6 +16,8 @@ use std::path::{Path, PathBuf};
 const PROGRAMS: &[(&str, &str, Option<&str>)] = &[
     ("qemu-img", "qemu-utils", None),
     ("qemu-io", "qemu-utils", None),
+    ("xorriso", "xorriso", None),
+    ("osinfo-detect", "libosinfo-bin", None),
     ("/usr/bin/python3", "python3", Some("python3.11-minimal")),
     ("xdotool", "xdotool", None),
     ("xclip", "xclip", None),

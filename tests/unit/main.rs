@@ -12,5 +12,6 @@ mod clone_plan;
 mod domain_xml;
 mod install_deps;
 mod networks_testdriver;
+mod osinfo;
 mod potfiles;
 mod storage_testdriver;
