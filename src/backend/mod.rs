@@ -9,6 +9,7 @@
 //! - `xml` (the lossless tree) and `domain_xml` (the domain's typed views, a file a
 //!   kind of device);
 //! - `network`: virtual networks, the creation form and its checks, the topology;
+//! - `create`: a new machine, planned and made;
 //! - `console`: graphics and text consoles of a domain, the keymap;
 //! - `osinfo`: operating systems from libosinfo (detection, resources, scripts);
 //! - `storage`: storage pools and volumes, upload and download.
@@ -16,6 +17,7 @@
 pub mod clone;
 pub mod conn;
 pub mod console;
+pub mod create;
 pub mod domain;
 pub mod domain_xml;
 pub mod error;

@@ -1,6 +1,6 @@
 //! The user interface: one room a capability. `window` (the main window, its list and
 //! actions, connections and preferences), `vm` (a machine's page and its tabs:
-//! overview, hardware, XML), `console` (graphical and serial consoles), `host` (a
+//! overview, hardware, XML), `console` (graphical and serial consoles), `create` (the new-machine wizard), `host` (a
 //! connection's page: overview, networks, topology), `components` (small widgets
 //! several rooms use), and `error` (the one path errors take to people).
 
@@ -97,6 +97,7 @@ macro_rules! vm_property {
 
 pub mod components;
 pub mod console;
+pub mod create;
 pub mod error;
 pub mod host;
 pub mod vm;

@@ -12,5 +12,6 @@ mod console_display;
 mod details_ui;
 mod model;
 mod networks_ui;
+mod new_vm_ui;
 mod storage_ui;
 mod window;

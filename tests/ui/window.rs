@@ -413,9 +413,9 @@ fn add_connection_dialog_explains_bad_input() {
     win.present();
     settle(100);
     save_png(&win, "08-no-connections");
-    // The header's + button, as a person opens it.
+    // The empty window's own button, as a person opens it.
     let d = gui::opened_by::<AddConnectionDialog>("the Add Connection dialog", || {
-        gui::click(&gui::button_labelled(&win, "Add Connection"))
+        gui::click(&gui::button_labelled(&win, "Add Connection…"))
     });
     settle(100);
     let connect = gui::button_labelled(&d, "Connect");

@@ -33,6 +33,7 @@ const LIFECYCLE: &[(&str, Action, Option<&str>)] = &[
 pub const ACCELS: &[(&str, &[&str])] = &[
     ("win.search", &["<Primary>f"]),
     ("win.add-connection", &["<Primary><Shift>n"]),
+    ("win.new-vm", &["<Primary>n"]),
 ];
 
 /// The accelerators of the VM list: they act on the selected machines, so they work
@@ -77,6 +78,7 @@ impl Window {
             ("rename", Window::rename_dialog),
             ("delete", Window::delete_dialog),
             ("clone", Window::clone_dialog),
+            ("new-vm", Window::new_vm_wizard),
             ("add-connection", Window::add_connection_dialog),
             ("connect", Window::connect_selected),
             ("disconnect", Window::disconnect_selected),
@@ -356,6 +358,54 @@ impl Window {
             });
         });
         dialog.present();
+    }
+
+    /// New Virtual Machine on the chosen connection: the selected one, the selected
+    /// machine's, else the first connected.
+    fn new_vm_wizard(&self) {
+        let conn = self
+            .selected_connections()
+            .into_iter()
+            .next()
+            .or_else(|| self.selected_vms().into_iter().next().map(|(c, _)| c))
+            .filter(|c| c.status() == ConnStatus::Connected)
+            .or_else(|| {
+                self.connections()
+                    .iter::<Connection>()
+                    .flatten()
+                    .find(|c| c.status() == ConnStatus::Connected)
+            });
+        let Some(conn) = conn else {
+            self.toast(&gettext(
+                "Connect to a hypervisor first, then make a machine on it",
+            ));
+            return;
+        };
+        let wizard = crate::ui::create::NewVmWizard::new(Some(self.upcast_ref()), &conn);
+        let this = self.downgrade();
+        let c = conn.clone();
+        wizard.connect_made(move |made, customize| {
+            let Some(this) = this.upgrade() else { return };
+            let uuid = made.uuid.clone();
+            let c = c.clone();
+            // Shown once the list has it: its hardware to customize, else its console.
+            let mut waits = 0;
+            glib::timeout_add_local(std::time::Duration::from_millis(50), move || {
+                waits += 1;
+                let Some(vm) = c.vm_by_uuid(&uuid) else {
+                    return if waits < 200 {
+                        glib::ControlFlow::Continue
+                    } else {
+                        glib::ControlFlow::Break
+                    };
+                };
+                this.select_item(vm.upcast_ref());
+                this.vm_page()
+                    .show_page(if customize { "hardware" } else { "console" });
+                glib::ControlFlow::Break
+            });
+        });
+        wizard.present();
     }
 
     /// Clone… for the selected machine (the dialog says when it must be shut off).

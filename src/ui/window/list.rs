@@ -250,6 +250,10 @@ impl Window {
         }
         vm_menu.append_section(None, &more);
         let conn_menu = gio::Menu::new();
+        conn_menu.append(
+            Some(&crate::i18n::gettext("_New Virtual Machine…")),
+            Some("win.new-vm"),
+        );
         for (label, action) in [
             (crate::i18n::gettext("_Connect"), "win.connect"),
             (crate::i18n::gettext("_Disconnect"), "win.disconnect"),

@@ -1,0 +1,287 @@
+//! A new machine as the wizard settles it, and its domain XML: devices chosen for the
+//! OS (virtio where it has drivers, else emulated ones), firmware as it needs (UEFI
+//! with Secure Boot and a TPM for Windows 11), a VNC display (what Hangar's console
+//! shows), the install media on a CD-ROM booted first.
+
+use crate::backend::osinfo::{OsDevices, PlatformNeeds};
+use crate::backend::xml::{Document, Element};
+use crate::i18n::{gettext, gettext_f};
+
+/// Where the new machine's disk comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DiskChoice {
+    /// A new qcow2 volume of this many bytes in the pool named.
+    New { pool: String, bytes: u64 },
+    /// An existing file or volume path, used as it is (import).
+    Existing { path: String, format: String },
+    /// No disk (live media, or added later).
+    None,
+}
+
+/// How the machine starts its installation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A disc image (a local file or a volume path) on a CD-ROM, booted first.
+    Media { path: String },
+    /// Boot the disk it already has.
+    Import,
+    /// Nothing: the person adds media later.
+    Manual,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VmPlan {
+    pub name: String,
+    /// The libosinfo full id, kept in the domain's metadata as virt-install does.
+    pub os_id: Option<String>,
+    pub memory_bytes: u64,
+    pub vcpus: u32,
+    pub arch: String,
+    pub source: Source,
+    pub disk: DiskChoice,
+    /// A libvirt network name, or None for no network card.
+    pub network: Option<String>,
+    pub devices: Option<OsDevices>,
+    pub platform: Option<PlatformNeeds>,
+}
+
+/// The name a new machine gets from the OS's short id (`debian11`), made unique.
+pub fn suggest_vm_name(short_id: Option<&str>, taken: &[String]) -> String {
+    let base = short_id
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.replace(
+                |c: char| !c.is_ascii_alphanumeric() && c != '.' && c != '-',
+                "-",
+            )
+        })
+        .unwrap_or_else(|| "vm".into());
+    let mut name = base.clone();
+    let mut i = 2;
+    while taken.contains(&name) {
+        name = format!("{base}-{i}");
+        i += 1;
+    }
+    name
+}
+
+/// Why a name cannot be a new machine's.
+pub fn check_vm_name(name: &str, taken: &[String]) -> Option<String> {
+    let n = name.trim();
+    if n.is_empty() {
+        return Some(gettext("The machine needs a name"));
+    }
+    if n.contains('/') {
+        return Some(gettext("A name cannot contain “/”"));
+    }
+    if taken.iter().any(|t| t == n) {
+        return Some(gettext_f(
+            "A virtual machine named “{name}” exists already",
+            &[("name", n)],
+        ));
+    }
+    None
+}
+
+fn el(name: &str) -> Element {
+    Element::new(name)
+}
+
+impl VmPlan {
+    fn bus(&self) -> &'static str {
+        self.devices.as_ref().map_or("virtio", |d| d.disk_bus())
+    }
+
+    fn q35(&self) -> bool {
+        self.devices.as_ref().map_or(true, |d| d.q35 || d.virtio1)
+    }
+
+    fn uefi(&self) -> bool {
+        self.platform.as_ref().is_some_and(|p| p.requires_uefi)
+    }
+
+    /// The domain XML (what `virsh define` takes).
+    pub fn to_xml(&self) -> String {
+        let mut d = el("domain").with_attr("type", "qemu");
+        d.append_child(el("name").with_text(self.name.trim()));
+        if let Some(id) = &self.os_id {
+            let mut md = el("metadata");
+            md.append_child(
+                el("libosinfo:libosinfo")
+                    .with_attr(
+                        "xmlns:libosinfo",
+                        "http://libosinfo.org/xmlns/libvirt/domain/1.0",
+                    )
+                    .with_child(el("libosinfo:os").with_attr("id", id)),
+            );
+            d.append_child(md);
+        }
+        let kib = (self.memory_bytes / 1024).to_string();
+        d.append_child(el("memory").with_attr("unit", "KiB").with_text(&kib));
+        d.append_child(el("currentMemory").with_attr("unit", "KiB").with_text(&kib));
+        d.append_child(el("vcpu").with_text(&self.vcpus.max(1).to_string()));
+        let mut os = el("os");
+        if self.uefi() {
+            os.set_attr("firmware", "efi");
+        }
+        let machine = if self.q35() { "q35" } else { "pc" };
+        os.append_child(
+            el("type")
+                .with_attr("arch", &self.arch)
+                .with_attr("machine", machine)
+                .with_text("hvm"),
+        );
+        if self.uefi() && self.platform.as_ref().is_some_and(|p| p.secure_boot) {
+            os.append_child(
+                el("firmware")
+                    .with_child(
+                        el("feature")
+                            .with_attr("enabled", "yes")
+                            .with_attr("name", "secure-boot"),
+                    )
+                    .with_child(
+                        el("feature")
+                            .with_attr("enabled", "yes")
+                            .with_attr("name", "enrolled-keys"),
+                    ),
+            );
+        }
+        let media_first = matches!(self.source, Source::Media { .. });
+        if media_first {
+            os.append_child(el("boot").with_attr("dev", "cdrom"));
+        }
+        os.append_child(el("boot").with_attr("dev", "hd"));
+        d.append_child(os);
+        let mut features = el("features");
+        features.append_child(el("acpi"));
+        features.append_child(el("apic"));
+        if self.uefi() {
+            features.append_child(el("smm").with_attr("state", "on"));
+        }
+        d.append_child(features);
+        d.append_child(el("clock").with_attr(
+            "offset",
+            if self.is_windows() {
+                "localtime"
+            } else {
+                "utc"
+            },
+        ));
+        d.append_child(el("on_reboot").with_text("restart"));
+
+        let mut dev = el("devices");
+        let bus = self.bus();
+        if let Some((path, format)) = self.disk_path() {
+            dev.append_child(
+                el("disk")
+                    .with_attr("type", "file")
+                    .with_attr("device", "disk")
+                    .with_child(
+                        el("driver")
+                            .with_attr("name", "qemu")
+                            .with_attr("type", &format),
+                    )
+                    .with_child(el("source").with_attr("file", &path))
+                    .with_child(
+                        el("target")
+                            .with_attr("dev", if bus == "virtio" { "vda" } else { "sda" })
+                            .with_attr("bus", bus),
+                    ),
+            );
+        }
+        if let Source::Media { path } = &self.source {
+            dev.append_child(
+                el("disk")
+                    .with_attr("type", "file")
+                    .with_attr("device", "cdrom")
+                    .with_child(
+                        el("driver")
+                            .with_attr("name", "qemu")
+                            .with_attr("type", "raw"),
+                    )
+                    .with_child(el("source").with_attr("file", path))
+                    .with_child(
+                        el("target")
+                            .with_attr("dev", "sdb")
+                            .with_attr("bus", "sata"),
+                    )
+                    .with_child(el("readonly")),
+            );
+        }
+        if let Some(net) = &self.network {
+            let model = self.devices.as_ref().map_or("virtio", |d| d.net_model());
+            dev.append_child(
+                el("interface")
+                    .with_attr("type", "network")
+                    .with_child(el("source").with_attr("network", net))
+                    .with_child(el("model").with_attr("type", model)),
+            );
+        }
+        dev.append_child(
+            el("input")
+                .with_attr("type", "tablet")
+                .with_attr("bus", "usb"),
+        );
+        dev.append_child(
+            el("graphics")
+                .with_attr("type", "vnc")
+                .with_attr("autoport", "yes")
+                .with_attr("listen", "127.0.0.1"),
+        );
+        let video = self
+            .devices
+            .as_ref()
+            .map_or("virtio", |d| d.video_model(false));
+        dev.append_child(el("video").with_child(el("model").with_attr("type", video)));
+        dev.append_child(
+            el("console")
+                .with_attr("type", "pty")
+                .with_child(el("target").with_attr("type", "serial")),
+        );
+        if self.devices.as_ref().map_or(true, |d| d.virtio_rng) {
+            dev.append_child(
+                el("rng").with_attr("model", "virtio").with_child(
+                    el("backend")
+                        .with_attr("model", "random")
+                        .with_text("/dev/urandom"),
+                ),
+            );
+        }
+        if self.platform.as_ref().is_some_and(|p| p.tpm2) {
+            dev.append_child(
+                el("tpm").with_attr("model", "tpm-crb").with_child(
+                    el("backend")
+                        .with_attr("type", "emulator")
+                        .with_attr("version", "2.0"),
+                ),
+            );
+        }
+        d.append_child(dev);
+        Document::new(d).to_xml()
+    }
+
+    fn is_windows(&self) -> bool {
+        self.os_id
+            .as_deref()
+            .is_some_and(|id| id.contains("microsoft.com/win"))
+    }
+
+    /// The disk's path and format once it exists (a new volume's path is known only
+    /// after it is made: see [`VmPlan::with_new_disk`]).
+    pub fn disk_path(&self) -> Option<(String, String)> {
+        match &self.disk {
+            DiskChoice::Existing { path, format } => Some((path.clone(), format.clone())),
+            _ => None,
+        }
+    }
+
+    /// The plan with its new volume made at `path`.
+    pub fn with_new_disk(&self, path: &str) -> VmPlan {
+        let mut p = self.clone();
+        p.disk = DiskChoice::Existing {
+            path: path.to_string(),
+            format: "qcow2".into(),
+        };
+        p
+    }
+}

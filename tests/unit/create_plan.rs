@@ -1,0 +1,133 @@
+//! A new machine's XML from libosinfo's facts, checked by libvirt's schema: a Linux
+//! guest on virtio with the disc booted first, Windows 11 on UEFI with Secure Boot and
+//! a TPM on emulated devices, and names made unique.
+
+use std::process::Command;
+
+use hangar::backend::create::plan::{check_vm_name, suggest_vm_name, DiskChoice, Source, VmPlan};
+use hangar::backend::osinfo::OsinfoWorker;
+use hangar::backend::xml::Document;
+
+use crate::common::TempDir;
+
+fn validate(xml: &str, what: &str) {
+    let dir = TempDir::new("newvm");
+    let f = dir.path().join(format!("{what}.xml"));
+    std::fs::write(&f, xml).unwrap();
+    let out = Command::new("virt-xml-validate")
+        .arg(&f)
+        .arg("domain")
+        .output()
+        .expect("virt-xml-validate runs");
+    assert!(
+        out.status.success(),
+        "{what}: {}\n{xml}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn plan_for(os: &str, db: &OsinfoWorker) -> VmPlan {
+    let id = os.to_string();
+    let (full, devices, platform) = db
+        .call_blocking(move |db| {
+            let full = db.full_id(&id).expect("known to osinfo-db");
+            let d = db.devices(&full)?;
+            let p = d.platform("x86_64");
+            Ok((full, d, p))
+        })
+        .expect("osinfo");
+    VmPlan {
+        name: format!("{os}-vm"),
+        os_id: Some(full),
+        memory_bytes: 2 << 30,
+        vcpus: 2,
+        arch: "x86_64".into(),
+        source: Source::Media {
+            path: "/isos/install.iso".into(),
+        },
+        disk: DiskChoice::Existing {
+            path: "/pool/disk.qcow2".into(),
+            format: "qcow2".into(),
+        },
+        network: Some("default".into()),
+        devices: Some(devices),
+        platform: Some(platform),
+    }
+}
+
+#[test]
+fn a_linux_guest_gets_virtio_and_boots_its_disc_first() {
+    let db = OsinfoWorker::spawn();
+    let xml = plan_for("debian11", &db).to_xml();
+    validate(&xml, "debian11");
+    let doc = Document::parse(&xml).unwrap();
+    let r = &doc.root;
+    assert_eq!(
+        r.find(&["os", "boot"]).and_then(|b| b.attr("dev")),
+        Some("cdrom")
+    );
+    assert!(
+        xml.contains("bus=\"virtio\"") || xml.contains("bus='virtio'"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("debian.org/debian/11"),
+        "the OS is recorded: {xml}"
+    );
+    assert_eq!(
+        r.find(&["devices", "interface", "model"])
+            .and_then(|m| m.attr("type")),
+        Some("virtio")
+    );
+    assert!(
+        r.find(&["os"]).and_then(|o| o.attr("firmware")).is_none(),
+        "BIOS"
+    );
+    assert_eq!(
+        r.find(&["devices", "graphics"])
+            .and_then(|g| g.attr("type")),
+        Some("vnc")
+    );
+}
+
+#[test]
+fn windows_11_gets_uefi_secure_boot_a_tpm_and_emulated_devices() {
+    let db = OsinfoWorker::spawn();
+    let xml = plan_for("win11", &db).to_xml();
+    validate(&xml, "win11");
+    let doc = Document::parse(&xml).unwrap();
+    let r = &doc.root;
+    assert_eq!(
+        r.find(&["os"]).and_then(|o| o.attr("firmware")),
+        Some("efi")
+    );
+    assert!(xml.contains("secure-boot"), "{xml}");
+    assert!(r.find(&["devices", "tpm"]).is_some(), "a TPM 2.0");
+    assert!(
+        r.find(&["features", "smm"]).is_some(),
+        "SMM for Secure Boot"
+    );
+    let bus = r
+        .find(&["devices", "disk", "target"])
+        .and_then(|t| t.attr("bus"))
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(bus, "sata", "no virtio driver on the install disc");
+    assert_eq!(
+        r.find(&["clock"]).and_then(|c| c.attr("offset")),
+        Some("localtime")
+    );
+}
+
+#[test]
+fn a_new_machine_gets_a_name_no_machine_has() {
+    let taken = vec!["debian11".to_string(), "debian11-2".to_string()];
+    assert_eq!(suggest_vm_name(Some("debian11"), &taken), "debian11-3");
+    assert_eq!(suggest_vm_name(None, &taken), "vm");
+    assert_eq!(suggest_vm_name(Some("win11"), &taken), "win11");
+    assert!(check_vm_name("debian11", &taken)
+        .unwrap()
+        .contains("debian11"));
+    assert!(check_vm_name(" ", &taken).is_some());
+    assert_eq!(check_vm_name("web", &taken), None);
+}
