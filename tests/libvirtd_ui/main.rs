@@ -11,4 +11,5 @@ mod gui;
 
 mod console_libvirtd;
 mod details_ui_libvirtd;
+mod new_vm_libvirtd;
 mod storage_ui_libvirtd;

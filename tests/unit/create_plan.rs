@@ -58,14 +58,33 @@ fn plan_for(os: &str, db: &OsinfoWorker) -> VmPlan {
 #[test]
 fn a_linux_guest_gets_virtio_and_boots_its_disc_first() {
     let db = OsinfoWorker::spawn();
-    let xml = plan_for("debian11", &db).to_xml();
+    let plan = plan_for("debian11", &db);
+    // The first boot installs: the disc in its drive, booted first.
+    let install = plan.install_xml();
+    validate(&install, "debian11-install");
+    let doc = Document::parse(&install).unwrap();
+    assert_eq!(
+        doc.root.find(&["os", "boot"]).and_then(|b| b.attr("dev")),
+        Some("cdrom")
+    );
+    assert!(install.contains("/isos/install.iso"));
+    // Then it boots its disk; the drive stays, empty.
+    let xml = plan.to_xml();
     validate(&xml, "debian11");
     let doc = Document::parse(&xml).unwrap();
     let r = &doc.root;
-    assert_eq!(
-        r.find(&["os", "boot"]).and_then(|b| b.attr("dev")),
-        Some("cdrom")
+    let boots: Vec<&str> = r
+        .find(&["os"])
+        .unwrap()
+        .children_named("boot")
+        .filter_map(|b| b.attr("dev"))
+        .collect();
+    assert_eq!(boots, vec!["hd"]);
+    assert!(
+        !xml.contains("/isos/install.iso"),
+        "the drive is empty after install"
     );
+    assert!(xml.contains("cdrom"));
     assert!(
         xml.contains("bus=\"virtio\"") || xml.contains("bus='virtio'"),
         "{xml}"

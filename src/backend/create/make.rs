@@ -73,8 +73,32 @@ pub fn make_vm(w: &mut Worker, plan: &VmPlan, start: bool) -> Result<Made> {
         plan = plan.with_new_disk(&path);
     }
     let conn = w.conn()?;
-    let defined = conn.define_domain_xml(&plan.to_xml());
-    let d = match defined {
+    let media = matches!(plan.source, super::plan::Source::Media { .. });
+    // Started from media: the first boot runs the install XML (the disc in, booted
+    // first) as a transient domain, and the final definition (booting the disk, the
+    // drive empty) takes over from the next start on — as virt-install does. To be
+    // customized first, the definition is the install one.
+    let result = if start && media {
+        conn.create_domain_xml(&plan.install_xml(), 0)
+            .and_then(|d| {
+                // The same machine from now on: its UUID in the definition.
+                let uuid = d.uuid_string()?;
+                let final_xml =
+                    plan.to_xml()
+                        .replacen("</name>", &format!("</name><uuid>{uuid}</uuid>"), 1);
+                if let Err(e) = conn.define_domain_xml(&final_xml) {
+                    // No definition, no machine: the install run stops too.
+                    let _ = d.destroy();
+                    return Err(e);
+                }
+                Ok(d)
+            })
+    } else if media {
+        conn.define_domain_xml(&plan.install_xml())
+    } else {
+        conn.define_domain_xml(&plan.to_xml())
+    };
+    let d = match result {
         Ok(d) => d,
         Err(e) => {
             // Nothing half-made: the disk made for it goes with the failure.
@@ -87,12 +111,11 @@ pub fn make_vm(w: &mut Worker, plan: &VmPlan, start: bool) -> Result<Made> {
         }
     };
     made.uuid = d.uuid_string()?;
-    w.refresh(&made.uuid.clone());
-    if start {
+    if start && !media {
         d.create()?;
-        made.started = true;
-        w.refresh(&made.uuid.clone());
     }
+    made.started = start;
+    w.refresh(&made.uuid.clone());
     w.queue_pools();
     w.queue_networks();
     Ok(made)

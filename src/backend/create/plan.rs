@@ -100,8 +100,18 @@ impl VmPlan {
         self.platform.as_ref().is_some_and(|p| p.requires_uefi)
     }
 
-    /// The domain XML (what `virsh define` takes).
+    /// The domain XML as it stays (what `virsh define` takes): booting its disk, the
+    /// install disc's drive kept but empty, as virt-install leaves it.
     pub fn to_xml(&self) -> String {
+        self.xml(false)
+    }
+
+    /// The XML of the first boot, which installs: the disc in its drive, booted first.
+    pub fn install_xml(&self) -> String {
+        self.xml(true)
+    }
+
+    fn xml(&self, install: bool) -> String {
         let mut d = el("domain").with_attr("type", "qemu");
         d.append_child(el("name").with_text(self.name.trim()));
         if let Some(id) = &self.os_id {
@@ -146,7 +156,7 @@ impl VmPlan {
                     ),
             );
         }
-        let media_first = matches!(self.source, Source::Media { .. });
+        let media_first = install && matches!(self.source, Source::Media { .. });
         if media_first {
             os.append_child(el("boot").with_attr("dev", "cdrom"));
         }
@@ -190,23 +200,24 @@ impl VmPlan {
             );
         }
         if let Source::Media { path } = &self.source {
-            dev.append_child(
-                el("disk")
-                    .with_attr("type", "file")
-                    .with_attr("device", "cdrom")
-                    .with_child(
-                        el("driver")
-                            .with_attr("name", "qemu")
-                            .with_attr("type", "raw"),
-                    )
-                    .with_child(el("source").with_attr("file", path))
-                    .with_child(
-                        el("target")
-                            .with_attr("dev", "sdb")
-                            .with_attr("bus", "sata"),
-                    )
-                    .with_child(el("readonly")),
+            let mut cd = el("disk")
+                .with_attr("type", "file")
+                .with_attr("device", "cdrom")
+                .with_child(
+                    el("driver")
+                        .with_attr("name", "qemu")
+                        .with_attr("type", "raw"),
+                );
+            if install {
+                cd.append_child(el("source").with_attr("file", path));
+            }
+            cd.append_child(
+                el("target")
+                    .with_attr("dev", "sdb")
+                    .with_attr("bus", "sata"),
             );
+            cd.append_child(el("readonly"));
+            dev.append_child(cd);
         }
         if let Some(net) = &self.network {
             let model = self.devices.as_ref().map_or("virtio", |d| d.net_model());

@@ -1,0 +1,123 @@
+//! New Virtual Machine on a real libvirtd: a disc image (made with xorriso, with the
+//! identifiers of Debian 11's netinst disc) is detected by libosinfo, the machine is
+//! made with a new disk in the default pool (created, as virt-install does) and boots
+//! the disc under QEMU.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use adw::prelude::*;
+use hangar::ui::create::NewVmWizard;
+
+use crate::common::TempDir;
+use crate::daemon::{test_uri, unique_name, virsh, virsh_ok};
+use crate::gui::{self, save_png, settle, wait_for};
+
+/// A bootable ISO whose volume id is that of Debian 11.5's netinst disc.
+fn debian_iso(dir: &std::path::Path) -> PathBuf {
+    let root = dir.join("root");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join("boot.img"), vec![0u8; 2048]).unwrap();
+    let out = dir.join("debian-11.5.0-amd64-netinst.iso");
+    let res = Command::new("xorriso")
+        .args(["-as", "mkisofs", "-quiet", "-V", "Debian 11.5.0 amd64 n"])
+        .args([
+            "-b",
+            "boot.img",
+            "-no-emul-boot",
+            "-boot-load-size",
+            "4",
+            "-o",
+        ])
+        .arg(&out)
+        .arg(&root)
+        .output()
+        .expect("xorriso (build-aux/install-deps.sh --test installs it)");
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    out
+}
+
+#[gtk::test]
+#[ignore = "needs libvirtd: run through build-aux/run-tests.sh"]
+fn a_disc_is_detected_and_the_new_machine_boots_it() {
+    let _ = adw::init();
+    hangar::init_resources();
+    let uri = test_uri();
+    // QEMU reads the disc: a directory it can reach.
+    let dir = TempDir::new("newvm-iso");
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let iso = debian_iso(dir.path());
+    let name = unique_name("newvm");
+    let _g = crate::daemon::DomainGuard::new(&uri, &name);
+    let app = gui::AppWindow::open(&format!("hangar-newvm-{}", std::process::id()), &uri);
+    let conn = app.conn();
+    wait_for("the host facts", 30, || {
+        conn.host_info().is_some() && conn.networks_loaded()
+    });
+    let w = gui::opened_by::<NewVmWizard>("the wizard", || {
+        gui::click(&gui::button_labelled(&app.win, "New Virtual Machine"))
+    });
+    gui::type_into_row(&w, "Disc image", iso.to_str().unwrap());
+    assert!(w.next.is_sensitive(), "{}", w.message.label());
+    gui::click(&w.next);
+    wait_for("libosinfo's answer", 30, || {
+        w.detected.label().contains("Debian 11")
+    });
+    assert!(
+        w.detected.label().starts_with("Detected"),
+        "{}",
+        w.detected.label()
+    );
+    save_png(&w, "newvm-07-detected");
+    gui::click(&w.next);
+    // The OS's recommendation arrives; a small guest is enough here.
+    settle(300);
+    gui::type_into_row(&w, "Memory", "256 MiB");
+    gui::click(&w.next);
+    gui::type_into_row(&w, "Size", "1 GiB");
+    gui::click(&w.next);
+    gui::type_into_row(&w, "Name", &name);
+    gui::click(&w.create);
+    wait_for("the machine listed", 60, || conn.find_vm(&name).is_some());
+    let vm = conn.find_vm(&name).unwrap();
+    wait_for("it runs", 60, || vm.domain_state().is_active());
+    let blk = virsh_ok(&uri, &["domblklist", &name]);
+    assert!(blk.contains(iso.to_str().unwrap()), "the disc: {blk}");
+    assert!(
+        blk.contains(&format!("/var/lib/libvirt/images/{name}.qcow2")),
+        "its new disk in the default pool: {blk}"
+    );
+    let pools = virsh_ok(&uri, &["pool-list", "--all", "--name"]);
+    assert!(pools.lines().any(|l| l.trim() == "default"), "{pools}");
+    let xml = virsh_ok(&uri, &["dumpxml", &name]);
+    assert!(xml.contains("http://debian.org/debian/11"), "{xml}");
+    // This boot installs from the disc; the definition boots the disk from now on,
+    // with the drive left empty.
+    let defined = virsh_ok(&uri, &["dumpxml", "--inactive", &name]);
+    assert!(!defined.contains(iso.to_str().unwrap()), "{defined}");
+    assert!(defined.contains("<boot dev='hd'/>") && !defined.contains("<boot dev='cdrom'/>"));
+    assert!(
+        xml.contains("<boot dev='cdrom'/>"),
+        "the running one boots the disc"
+    );
+    settle(1500);
+    save_png(&app.win, "newvm-08-booting");
+    let _ = virsh(&uri, &["destroy", &name]);
+    let _ = virsh(
+        &uri,
+        &[
+            "vol-delete",
+            &format!("/var/lib/libvirt/images/{name}.qcow2"),
+        ],
+    );
+    conn.backend().shutdown();
+    app.win.destroy();
+}
