@@ -239,6 +239,17 @@ impl Application {
         let win = Window::new(self, self.settings(), self.connections());
         tracing::debug!("window built");
         self.imp().window.replace(Some(win.clone()));
+        // Closed, it is gone: the next command line (`hangar --new-vm …` again) builds
+        // a new one rather than present a destroyed window.
+        let app = self.downgrade();
+        win.connect_destroy(move |w| {
+            if let Some(app) = app.upgrade() {
+                let mut slot = app.imp().window.borrow_mut();
+                if slot.as_ref() == Some(w) {
+                    *slot = None;
+                }
+            }
+        });
         win
     }
 
@@ -321,9 +332,34 @@ impl Application {
     }
 
     /// `--show-domain-editor`, `--show-domain-performance`, `--show-domain-console`,
-    /// `--show-host-summary`.
+    /// `--show-host-summary`, `--new-vm`.
     fn show_requested(&self, conn: &Connection, o: &Options) {
         let win = self.main_window();
+        if o.new_vm {
+            let (iso, os) = (o.iso.clone(), o.os.clone());
+            let w = win.clone();
+            let open = move |c: &Connection| {
+                w.open_new_vm(c, iso.clone(), os.clone());
+            };
+            if conn.status() == ConnStatus::Connected {
+                open(conn);
+            } else {
+                // Once connected (a connection that fails says so itself).
+                let handler: std::rc::Rc<RefCell<Option<glib::SignalHandlerId>>> =
+                    Default::default();
+                let h2 = handler.clone();
+                let id = conn.connect_status_notify(move |c| {
+                    if c.status() != ConnStatus::Connected {
+                        return;
+                    }
+                    open(c);
+                    if let Some(h) = h2.take() {
+                        c.disconnect(h);
+                    }
+                });
+                handler.replace(Some(id));
+            }
+        }
         if o.show_host_summary {
             win.select_item(conn.upcast_ref());
         }

@@ -10,6 +10,12 @@ pub struct Options {
     pub show_domain_performance: Option<String>,
     pub show_domain_console: Option<String>,
     pub show_host_summary: bool,
+    /// `--new-vm`: open the New Virtual Machine wizard on the connection.
+    pub new_vm: bool,
+    /// `--iso PATH`: the wizard's disc image.
+    pub iso: Option<String>,
+    /// `--os ID`: the wizard's operating system (a libosinfo short or full id).
+    pub os: Option<String>,
     pub help: bool,
     pub version: bool,
 }
@@ -28,6 +34,9 @@ Options:
       --show-domain-console NAME|ID|UUID
                                      Show the console of a virtual machine
       --show-host-summary            Show the host's summary
+      --new-vm                       Open the New Virtual Machine wizard
+      --iso PATH                     … with this disc image
+      --os ID                        … with this operating system (e.g. debian11)
   -h, --help                         Show this help
       --version                      Show the version
 ";
@@ -58,6 +67,9 @@ where
             "--show-domain-performance" => o.show_domain_performance = Some(value(&flag)?),
             "--show-domain-console" => o.show_domain_console = Some(value(&flag)?),
             "--show-host-summary" => o.show_host_summary = true,
+            "--new-vm" => o.new_vm = true,
+            "--iso" => o.iso = Some(value(&flag)?),
+            "--os" => o.os = Some(value(&flag)?),
             "-h" | "--help" => o.help = true,
             "--version" => o.version = true,
             "--no-fork" => {}
@@ -72,12 +84,38 @@ where
     {
         return Err("--show-… options need --connect URI".into());
     }
+    if (o.iso.is_some() || o.os.is_some()) && !o.new_vm {
+        return Err("--iso and --os go with --new-vm".into());
+    }
+    if o.new_vm && o.connect.is_none() {
+        return Err("--new-vm needs --connect URI".into());
+    }
     Ok(o)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parses_the_new_vm_options() {
+        let o = parse([
+            "-c",
+            "qemu:///system",
+            "--new-vm",
+            "--iso",
+            "/i.iso",
+            "--os=debian11",
+        ])
+        .unwrap();
+        assert!(o.new_vm);
+        assert_eq!(o.iso.as_deref(), Some("/i.iso"));
+        assert_eq!(o.os.as_deref(), Some("debian11"));
+        assert!(parse(["--new-vm"]).unwrap_err().contains("--connect"));
+        assert!(parse(["-c", "x", "--iso", "/i.iso"])
+            .unwrap_err()
+            .contains("--new-vm"));
+    }
 
     #[test]
     fn parses_virt_manager_options() {

@@ -128,3 +128,47 @@ fn glib_block_xml(conn: &Connection, uuid: &str) -> String {
         .block_on(conn.backend().domain_xml(uuid.to_string(), true))
         .expect("the XML")
 }
+
+#[gtk::test]
+fn the_command_line_opens_the_wizard_filled_in() {
+    if std::env::var_os("GSETTINGS_BACKEND").is_none() {
+        std::env::set_var("GSETTINGS_BACKEND", "memory");
+    }
+    let _ = adw::init();
+    hangar::init_resources();
+    gui::clean_desktop();
+    let app = app();
+    // As `hangar --connect test:///default --new-vm --iso … --os fedora37` does.
+    let iso = "/var/lib/libvirt/images/Fedora-37.iso";
+    let w = gui::opened_by::<NewVmWizard>("the wizard", || {
+        app.handle_command_line(&[
+            "--connect".into(),
+            "test:///default".into(),
+            "--new-vm".into(),
+            "--iso".into(),
+            iso.into(),
+            "--os".into(),
+            "fedora37".into(),
+        ])
+        .expect("the command line parses");
+    });
+    assert_eq!(w.media_path.text(), iso);
+    wait_for("the OS chosen", 20, || {
+        w.detected.label().contains("Fedora Linux 37")
+    });
+    save_png(&w, "newvm-09-command-line");
+    w.close();
+    // An OS libosinfo does not know is said where the person looks.
+    let w = gui::opened_by::<NewVmWizard>("the wizard again", || {
+        app.handle_command_line(&[
+            "--connect".into(),
+            "test:///default".into(),
+            "--new-vm".into(),
+            "--os".into(),
+            "plan9".into(),
+        ])
+        .expect("the command line parses");
+    });
+    wait_for("the refusal", 20, || w.message.label().contains("plan9"));
+    w.close();
+}

@@ -69,6 +69,8 @@ pub struct WizardParts {
     pub summary: gtk::Label,
     // State
     os_entries: RefCell<Vec<OsEntry>>,
+    /// An OS asked for on the command line, chosen once the list is read.
+    wanted_os: RefCell<Option<String>>,
     chosen_os: RefCell<Option<OsEntry>>,
     networks: RefCell<Vec<String>>,
     conn: Connection,
@@ -92,6 +94,42 @@ impl NewVmWizard {
         w.show_step(0);
         w.load_os_list();
         w
+    }
+
+    /// Fill in a disc image and an OS (short or full libosinfo id), as
+    /// `hangar --new-vm --iso PATH --os ID` asks.
+    pub fn prefill(&self, iso: Option<&str>, os: Option<&str>) {
+        if let Some(p) = iso {
+            self.media.set_active(true);
+            self.media_path.set_text(p);
+        }
+        if let Some(id) = os {
+            self.wanted_os.replace(Some(id.to_string()));
+            self.choose_wanted();
+        }
+    }
+
+    /// Choose the OS asked for, when the list has it.
+    fn choose_wanted(&self) {
+        let Some(want) = self.wanted_os.borrow().clone() else {
+            return;
+        };
+        let found = self
+            .os_entries
+            .borrow()
+            .iter()
+            .find(|e| e.id == want || e.short_ids.contains(&want))
+            .map(|e| e.id.clone());
+        if let Some(id) = found {
+            self.wanted_os.replace(None);
+            self.choose_os(&id);
+        } else if !self.os_entries.borrow().is_empty() {
+            self.wanted_os.replace(None);
+            self.say(
+                &gettext_f("“{os}” is not in libosinfo’s list", &[("os", &want)]),
+                true,
+            );
+        }
     }
 
     /// Called with what was made and whether the person wants to customize it first.
@@ -279,6 +317,7 @@ impl NewVmWizard {
                 Ok(list) => {
                     w.os_entries.replace(list);
                     w.filter_os();
+                    w.choose_wanted();
                 }
                 Err(e) => w.say(&e.to_string(), true),
             }

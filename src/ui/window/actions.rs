@@ -381,7 +381,15 @@ impl Window {
             ));
             return;
         };
+        self.open_new_vm(&conn, None, None);
+    }
+
+    /// The New Virtual Machine wizard on `conn`, with a disc image and an OS (a short
+    /// or full libosinfo id) filled in when given (`hangar --new-vm --iso --os`).
+    pub fn open_new_vm(&self, conn: &Connection, iso: Option<String>, os: Option<String>) {
+        let conn = conn.clone();
         let wizard = crate::ui::create::NewVmWizard::new(Some(self.upcast_ref()), &conn);
+        wizard.prefill(iso.as_deref(), os.as_deref());
         let this = self.downgrade();
         let c = conn.clone();
         wizard.connect_made(move |made, customize| {

@@ -259,6 +259,7 @@ impl NewVmWizard {
             customize,
             summary,
             os_entries: RefCell::new(Vec::new()),
+            wanted_os: RefCell::new(None),
             chosen_os: RefCell::new(None),
             networks: RefCell::new(Vec::new()),
             conn: conn.clone(),
