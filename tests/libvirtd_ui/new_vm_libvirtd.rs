@@ -121,3 +121,71 @@ fn a_disc_is_detected_and_the_new_machine_boots_it() {
     conn.backend().shutdown();
     app.win.destroy();
 }
+
+#[gtk::test]
+#[ignore = "needs libvirtd: run through build-aux/run-tests.sh"]
+fn an_existing_disk_is_imported_and_boots() {
+    let _ = adw::init();
+    hangar::init_resources();
+    let uri = test_uri();
+    let dir = TempDir::new("newvm-import");
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let disk = dir.path().join("appliance.qcow2");
+    let made = Command::new("qemu-img")
+        .args(["create", "-q", "-f", "qcow2"])
+        .arg(&disk)
+        .arg("64M")
+        .status()
+        .expect("qemu-img");
+    assert!(made.success());
+    let name = unique_name("import");
+    let _g = crate::daemon::DomainGuard::new(&uri, &name);
+    let app = gui::AppWindow::open(&format!("hangar-import-{}", std::process::id()), &uri);
+    let conn = app.conn();
+    wait_for("the host facts", 30, || {
+        conn.host_info().is_some() && conn.networks_loaded()
+    });
+    let w = gui::opened_by::<NewVmWizard>("the wizard", || {
+        gui::click(&gui::button_labelled(&app.win, "New Virtual Machine"))
+    });
+    w.import.set_active(true);
+    gui::type_into_row(&w, "Disk image", disk.to_str().unwrap());
+    gui::click(&w.next);
+    wait_for("the OS list", 20, || w.os_list.first_child().is_some());
+    w.os_search.set_text("linux 2022");
+    let row = {
+        let mut found = None;
+        wait_for("a generic Linux entry", 10, || {
+            found = gui::descendants::<adw::ActionRow>(&w.os_list)
+                .into_iter()
+                .find(|r| r.title().contains("2022"));
+            found.is_some()
+        });
+        found.unwrap()
+    };
+    gtk::prelude::WidgetExt::activate(&row);
+    wait_for("the OS chosen", 10, || w.next.is_sensitive());
+    gui::click(&w.next);
+    settle(300);
+    gui::type_into_row(&w, "Memory", "256 MiB");
+    // An imported disk needs no storage step: straight to the name.
+    gui::click(&w.next);
+    assert_eq!(w.stack.visible_child_name().as_deref(), Some("finish"));
+    gui::type_into_row(&w, "Name", &name);
+    gui::click(&w.create);
+    wait_for("the machine listed", 60, || conn.find_vm(&name).is_some());
+    let vm = conn.find_vm(&name).unwrap();
+    wait_for("it runs", 60, || vm.domain_state().is_active());
+    let blk = virsh_ok(&uri, &["domblklist", &name]);
+    assert!(
+        blk.contains(disk.to_str().unwrap()),
+        "the imported disk: {blk}"
+    );
+    let _ = virsh(&uri, &["destroy", &name]);
+    conn.backend().shutdown();
+    app.win.destroy();
+}

@@ -29,7 +29,7 @@ pub struct FirmwareInfo {
 }
 
 /// The firmware, TPM and Secure Boot an OS needs on one architecture.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PlatformNeeds {
     /// `Some(true/false)` when the database says EFI is (not) supported.
     pub efi: Option<bool>,

@@ -65,6 +65,8 @@ pub struct WizardParts {
     // Finish
     pub name: adw::EntryRow,
     pub network: adw::ComboRow,
+    /// Automatic (as the OS needs), BIOS, or UEFI.
+    pub firmware: adw::ComboRow,
     pub customize: gtk::CheckButton,
     pub summary: gtk::Label,
     // State
@@ -237,7 +239,22 @@ impl NewVmWizard {
                     Some(&self.disk_size),
                     gettext("The size must be more than nothing"),
                 )),
-                Ok(_) => None,
+                Ok(b) => {
+                    // The disk is sparse: bigger than the pool's free space is allowed,
+                    // and said.
+                    let free = self.conn.pool_by_name("default").map(|p| p.available());
+                    match free {
+                        Some(f) if f > 0 && b > f => self.say(
+                            &gettext_f(
+                                "Only {free} are free in the default pool: the guest can fill it before it fills this disk",
+                                &[("free", &format_bytes(f))],
+                            ),
+                            false,
+                        ),
+                        _ => {}
+                    }
+                    None
+                }
             },
             4 => {
                 check_vm_name(&self.name.text(), &self.taken_names()).map(|m| (Some(&self.name), m))
@@ -522,6 +539,7 @@ impl NewVmWizard {
         }
         let Ok(mut plan) = self.plan() else { return };
         let customize = self.customize.is_active();
+        let firmware = self.firmware.selected();
         self.create.set_sensitive(false);
         self.say(&gettext("Making the virtual machine…"), false);
         let w = self.downgrade();
@@ -539,6 +557,21 @@ impl NewVmWizard {
                     plan.devices = Some(d);
                     plan.platform = Some(p);
                 }
+            }
+            // The person's choice over the OS's needs: BIOS, or UEFI (Secure Boot and
+            // the TPM stay for the OSes that need them).
+            match firmware {
+                1 => {
+                    let p = plan.platform.get_or_insert_with(Default::default);
+                    p.requires_uefi = false;
+                    p.secure_boot = false;
+                }
+                2 => {
+                    plan.platform
+                        .get_or_insert_with(Default::default)
+                        .requires_uefi = true;
+                }
+                _ => {}
             }
             let r = conn.backend().make_vm(plan, !customize).await;
             let Some(w) = w.upgrade() else { return };

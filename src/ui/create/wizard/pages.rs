@@ -193,9 +193,21 @@ impl NewVmWizard {
         );
         let name = adw::EntryRow::builder().title(gettext("Name")).build();
         let network = adw::ComboRow::builder().title(gettext("Network")).build();
+        let firmware = adw::ComboRow::builder()
+            .title(gettext("Firmware"))
+            .subtitle(gettext(
+                "Automatic: UEFI with Secure Boot and a TPM where the system needs them",
+            ))
+            .model(&gtk::StringList::new(&[
+                &gettext("Automatic"),
+                &gettext("BIOS"),
+                &gettext("UEFI"),
+            ]))
+            .build();
         let g = adw::PreferencesGroup::new();
         g.add(&name);
         g.add(&network);
+        g.add(&firmware);
         let customize = gtk::CheckButton::with_mnemonic(&gettext(
             "_Customize the hardware before the first start",
         ));
@@ -256,6 +268,7 @@ impl NewVmWizard {
             disk_size,
             name,
             network,
+            firmware,
             customize,
             summary,
             os_entries: RefCell::new(Vec::new()),
