@@ -65,6 +65,23 @@ fn a_disc_is_detected_and_the_new_machine_boots_it() {
     let w = gui::opened_by::<NewVmWizard>("the wizard", || {
         gui::click(&gui::button_labelled(&app.win, "New Virtual Machine"))
     });
+    // In a private folder QEMU cannot reach it: said before anything is made.
+    let private = dir.path().join("private");
+    std::fs::create_dir(&private).unwrap();
+    let hidden = private.join("disc.iso");
+    std::fs::copy(&iso, &hidden).unwrap();
+    std::fs::set_permissions(
+        &private,
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
+    gui::type_into_row(&w, "Disc image", hidden.to_str().unwrap());
+    assert!(
+        w.message.label().contains(private.to_str().unwrap()) && !w.next.is_sensitive(),
+        "{}",
+        w.message.label()
+    );
+    save_png(&w, "newvm-10-private-folder");
     gui::type_into_row(&w, "Disc image", iso.to_str().unwrap());
     assert!(w.next.is_sensitive(), "{}", w.message.label());
     gui::click(&w.next);

@@ -150,3 +150,23 @@ fn a_new_machine_gets_a_name_no_machine_has() {
     assert!(check_vm_name(" ", &taken).is_some());
     assert_eq!(check_vm_name("web", &taken), None);
 }
+
+#[test]
+fn a_file_qemu_cannot_open_is_said_with_the_folder_to_blame() {
+    use hangar::backend::create::access::others_cannot_read;
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new("access");
+    let private = dir.path().join("home");
+    std::fs::create_dir(&private).unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let iso = private.join("disc.iso");
+    std::fs::write(&iso, b"x").unwrap();
+    std::fs::set_permissions(&iso, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let why = others_cannot_read(&iso).expect("a private folder is refused");
+    assert!(why.contains(private.to_str().unwrap()), "{why}");
+    std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o711)).unwrap();
+    assert_eq!(others_cannot_read(&iso), None, "passable and readable");
+    std::fs::set_permissions(&iso, std::fs::Permissions::from_mode(0o600)).unwrap();
+    assert!(others_cannot_read(&iso).unwrap().contains("chmod o+r"));
+}

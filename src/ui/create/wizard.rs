@@ -300,6 +300,9 @@ impl NewVmWizard {
                     gettext_f("There is no file {path}", &[("path", &p)]),
                 ));
             }
+            if let Some(why) = self.unreadable_for_qemu(&p) {
+                return Some((Some(&self.media_path), why));
+            }
         }
         if self.import.is_active() {
             let p = self.disk_path.text().trim().to_string();
@@ -312,8 +315,21 @@ impl NewVmWizard {
                     gettext_f("There is no file {path}", &[("path", &p)]),
                 ));
             }
+            if let Some(why) = self.unreadable_for_qemu(&p) {
+                return Some((Some(&self.disk_path), why));
+            }
         }
         None
+    }
+
+    /// On the system connection of this computer QEMU runs as its own user: a file
+    /// it cannot open is said before anything is made.
+    fn unreadable_for_qemu(&self, path: &str) -> Option<String> {
+        let uri = self.conn.backend().uri().to_string();
+        if !uri.starts_with("qemu:///system") {
+            return None;
+        }
+        crate::backend::create::access::others_cannot_read(std::path::Path::new(path))
     }
 
     fn taken_names(&self) -> Vec<String> {
