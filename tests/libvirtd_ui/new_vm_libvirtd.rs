@@ -57,6 +57,9 @@ fn a_disc_is_detected_and_the_new_machine_boots_it() {
     let iso = debian_iso(dir.path());
     let name = unique_name("newvm");
     let _g = crate::daemon::DomainGuard::new(&uri, &name);
+    let had_default = virsh_ok(&uri, &["net-list", "--all", "--name"])
+        .lines()
+        .any(|l| l.trim() == "default");
     let app = gui::AppWindow::open(&format!("hangar-newvm-{}", std::process::id()), &uri);
     let conn = app.conn();
     wait_for("the host facts", 30, || {
@@ -116,6 +119,14 @@ fn a_disc_is_detected_and_the_new_machine_boots_it() {
     assert!(pools.lines().any(|l| l.trim() == "default"), "{pools}");
     let xml = virsh_ok(&uri, &["dumpxml", &name]);
     assert!(xml.contains("http://debian.org/debian/11"), "{xml}");
+    // The machine's network: the default one, made and started for it when the
+    // host had none.
+    assert!(xml.contains("<source network='default'"), "{xml}");
+    let nets = virsh_ok(&uri, &["net-list", "--name"]);
+    assert!(
+        nets.lines().any(|l| l.trim() == "default"),
+        "running: {nets}"
+    );
     // This boot installs from the disc; the definition boots the disk from now on,
     // with the drive left empty.
     let defined = virsh_ok(&uri, &["dumpxml", "--inactive", &name]);
@@ -135,6 +146,11 @@ fn a_disc_is_detected_and_the_new_machine_boots_it() {
             &format!("/var/lib/libvirt/images/{name}.qcow2"),
         ],
     );
+    if !had_default {
+        // Made by this test: the other tests know the host without it.
+        let _ = virsh(&uri, &["net-destroy", "default"]);
+        let _ = virsh(&uri, &["net-undefine", "default"]);
+    }
     conn.backend().shutdown();
     app.win.destroy();
 }
@@ -193,6 +209,8 @@ fn an_existing_disk_is_imported_and_boots() {
     gui::click(&w.next);
     assert_eq!(w.stack.visible_child_name().as_deref(), Some("finish"));
     gui::type_into_row(&w, "Name", &name);
+    // An appliance without a network card.
+    gui::pick_in_row(&w, "Network", "No network");
     gui::click(&w.create);
     wait_for("the machine listed", 60, || conn.find_vm(&name).is_some());
     let vm = conn.find_vm(&name).unwrap();
@@ -202,6 +220,7 @@ fn an_existing_disk_is_imported_and_boots() {
         blk.contains(disk.to_str().unwrap()),
         "the imported disk: {blk}"
     );
+    assert!(!virsh_ok(&uri, &["dumpxml", &name]).contains("<interface"));
     let _ = virsh(&uri, &["destroy", &name]);
     conn.backend().shutdown();
     app.win.destroy();

@@ -18,6 +18,52 @@ pub struct Made {
     pub started: bool,
     pub created_default_pool: bool,
     pub started_network: bool,
+    /// The default NAT network was made (its IPv4 network, e.g. 192.168.122.0/24).
+    pub created_network: Option<String>,
+}
+
+/// libvirt's usual `default` network — NAT on 192.168.122.0/24, or the first
+/// 192.168.X.0/24 (X from 122 up) that no network of this host and no interface of
+/// this computer uses — defined, started, and started with the host; its network.
+pub fn make_default_network(conn: &virt::connect::Connect, local: bool) -> Result<String> {
+    let mut used: Vec<u8> = Vec::new();
+    let mut octet = |addr: &str| {
+        let parts: Vec<&str> = addr.split('.').collect();
+        if parts.len() == 4 && parts[0] == "192" && parts[1] == "168" {
+            if let Ok(x) = parts[2].parse::<u8>() {
+                used.push(x);
+            }
+        }
+    };
+    for n in crate::backend::network::list_networks(conn, &[])? {
+        if let Some(ip) = n.ipv4() {
+            octet(&ip.address);
+        }
+    }
+    if local {
+        for iface in crate::backend::network::local_interfaces() {
+            for a in iface.addrs {
+                octet(&a.addr.to_string());
+            }
+        }
+    }
+    let x = (122..=254u8).find(|x| !used.contains(x)).ok_or_else(|| {
+        crate::backend::Error::InvalidState(crate::i18n::gettext(
+            "Every 192.168.X.0/24 network is in use here: make a network on the Networks tab",
+        ))
+    })?;
+    let xml = format!(
+        "<network><name>default</name><forward mode='nat'/>\
+         <ip address='192.168.{x}.1' netmask='255.255.255.0'>\
+         <dhcp><range start='192.168.{x}.2' end='192.168.{x}.254'/></dhcp></ip></network>"
+    );
+    let n = conn.define_network_xml(&xml)?;
+    if let Err(e) = n.create() {
+        let _ = n.undefine();
+        return Err(e.into());
+    }
+    let _ = n.set_autostart(true);
+    Ok(format!("192.168.{x}.0/24"))
 }
 
 /// A volume name in the pool: `name.qcow2`, else `name-2.qcow2`…
@@ -35,10 +81,18 @@ fn free_volume_name(w: &mut Worker, pool_uuid: &str, name: &str) -> Result<Strin
 pub fn make_vm(w: &mut Worker, plan: &VmPlan, start: bool) -> Result<Made> {
     let mut made = Made::default();
     if let Some(net) = &plan.network {
-        let n = w.conn()?.lookup_network_by_name(net)?;
-        if !n.is_active()? {
-            n.create()?;
-            made.started_network = true;
+        match w.conn()?.lookup_network_by_name(net) {
+            Ok(n) => {
+                if !n.is_active()? {
+                    n.create()?;
+                    made.started_network = true;
+                }
+            }
+            Err(_) if net == "default" => {
+                let local = w.is_local();
+                made.created_network = Some(make_default_network(w.conn()?, local)?);
+            }
+            Err(e) => return Err(e.into()),
         }
     }
     let mut plan = plan.clone();

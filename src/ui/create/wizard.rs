@@ -456,6 +456,11 @@ impl NewVmWizard {
         }
         let nets: Vec<Network> = self.conn.networks().iter::<Network>().flatten().collect();
         let mut names: Vec<String> = nets.iter().map(|n| n.name()).collect();
+        // No default network: offered anyway, made when the machine is.
+        let missing_default = !names.iter().any(|n| n == "default");
+        if missing_default {
+            names.insert(0, "default".into());
+        }
         let default = names.iter().position(|n| n == "default").unwrap_or(0);
         names.push(String::new());
         let labels: Vec<String> = names
@@ -463,6 +468,8 @@ impl NewVmWizard {
             .map(|n| {
                 if n.is_empty() {
                     gettext("No network")
+                } else if n == "default" && missing_default {
+                    gettext("default — a NAT network, made now")
                 } else {
                     n.clone()
                 }
