@@ -172,3 +172,78 @@ fn the_command_line_opens_the_wizard_filled_in() {
     wait_for("the refusal", 20, || w.message.label().contains("plan9"));
     w.close();
 }
+
+#[gtk::test]
+fn customize_first_then_begin_the_installation() {
+    if std::env::var_os("GSETTINGS_BACKEND").is_none() {
+        std::env::set_var("GSETTINGS_BACKEND", "memory");
+    }
+    let _ = adw::init();
+    hangar::init_resources();
+    gui::clean_desktop();
+    let app = app();
+    let settings = hangar::settings::settings();
+    let store = gio::ListStore::new::<Connection>();
+    let win = Window::new(&app, &settings, &store);
+    win.set_default_size(1100, 760);
+    win.present();
+    let conn = Connection::new("test:///default", false, false);
+    win.watch_connection(&conn);
+    store.append(&conn);
+    conn.connect_now();
+    wait_for("the connection", 30, || {
+        conn.loaded() && conn.networks_loaded()
+    });
+    let dir = crate::common::TempDir::new("begin");
+    let iso = dir.path().join("disc.iso");
+    std::fs::write(&iso, vec![0u8; 4096]).unwrap();
+    let w = gui::opened_by::<NewVmWizard>("the wizard", || {
+        gui::click(&gui::button_labelled(&win, "New Virtual Machine"))
+    });
+    w.prefill(Some(iso.to_str().unwrap()), Some("fedora37"));
+    wait_for("the OS chosen", 20, || {
+        w.detected.label().contains("Fedora")
+    });
+    // Source, OS, resources, storage: to the finish.
+    for _ in 0..4 {
+        gui::click(&w.next);
+        settle(50);
+    }
+    assert_eq!(w.stack.visible_child_name().as_deref(), Some("finish"));
+    gui::type_into_row(&w, "Name", "custom");
+    w.customize.set_active(true);
+    gui::click(&w.create);
+    wait_for("the machine listed", 20, || {
+        conn.find_vm("custom").is_some()
+    });
+    let vm = conn.find_vm("custom").unwrap();
+    assert!(
+        !vm.domain_state().is_active(),
+        "not started: to be customized first"
+    );
+    wait_for("its Hardware tab", 10, || {
+        win.vm_page().visible_page().as_deref() == Some("hardware")
+    });
+    let bar = gui::descendants::<hangar::ui::create::begin_bar::BeginInstallBar>(&win)
+        .into_iter()
+        .next()
+        .expect("the Begin Installation bar");
+    wait_for("Begin Installation offered", 10, || bar.is_offered());
+    // The page's cross-fade from the empty state ends first.
+    settle(600);
+    save_png(&win, "newvm-11-customize");
+    gui::click(&bar.button());
+    wait_for("it runs", 10, || vm.domain_state().is_active());
+    wait_for("the bar gone", 10, || !bar.is_offered());
+    let xml = glib_block_xml(&conn, &vm.uuid());
+    assert!(
+        !xml.contains("hangar:install") && !xml.contains("xmlns/install"),
+        "{xml}"
+    );
+    assert!(
+        !xml.contains(iso.to_str().unwrap()),
+        "the drive is empty from now on"
+    );
+    conn.backend().shutdown();
+    win.destroy();
+}

@@ -170,3 +170,31 @@ fn a_file_qemu_cannot_open_is_said_with_the_folder_to_blame() {
     std::fs::set_permissions(&iso, std::fs::Permissions::from_mode(0o600)).unwrap();
     assert!(others_cannot_read(&iso).unwrap().contains("chmod o+r"));
 }
+
+#[test]
+fn customize_first_keeps_the_install_xml_marked_and_begin_leaves_the_final_one() {
+    use hangar::backend::create::begin::{final_xml, waits_for_install};
+    let db = OsinfoWorker::spawn();
+    let plan = plan_for("debian11", &db);
+    let marked = plan.install_xml_marked();
+    validate(&marked, "debian11-marked");
+    assert!(waits_for_install(&marked));
+    assert!(!waits_for_install(&plan.install_xml()));
+    let after = final_xml(&marked).expect("final");
+    validate(&after, "debian11-after");
+    assert!(!waits_for_install(&after), "the mark is gone");
+    assert!(
+        after.contains("debian.org/debian/11"),
+        "the OS stays in the metadata"
+    );
+    assert!(!after.contains("/isos/install.iso"), "the drive is empty");
+    let doc = Document::parse(&after).unwrap();
+    let boots: Vec<&str> = doc
+        .root
+        .find(&["os"])
+        .unwrap()
+        .children_named("boot")
+        .filter_map(|b| b.attr("dev"))
+        .collect();
+    assert_eq!(boots, vec!["hd"]);
+}

@@ -148,7 +148,7 @@ pub fn make_vm(w: &mut Worker, plan: &VmPlan, start: bool) -> Result<Made> {
                 Ok(d)
             })
     } else if media {
-        conn.define_domain_xml(&plan.install_xml())
+        conn.define_domain_xml(&plan.install_xml_marked())
     } else {
         conn.define_domain_xml(&plan.to_xml())
     };

@@ -1,8 +1,10 @@
 //! Making a new virtual machine: the plan and its XML (`plan`), whether QEMU can read
-//! a file of this computer (`access`), and the steps on the
+//! a file of this computer (`access`), Begin Installation after customizing
+//! (`begin`), and the steps on the
 //! connection's worker that make it real (`make`: the default pool and network when
 //! missing, the disk, the definition, the first start).
 
 pub mod access;
+pub mod begin;
 pub mod make;
 pub mod plan;

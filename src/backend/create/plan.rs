@@ -111,6 +111,21 @@ impl VmPlan {
         self.xml(true)
     }
 
+    /// The install XML marked as waiting for Begin Installation (customize first).
+    pub fn install_xml_marked(&self) -> String {
+        let mut doc = Document::parse(&self.install_xml()).expect("Hangar's own XML parses");
+        doc.root
+            .ensure_child("metadata")
+            .append_child(super::begin::install_mark());
+        // <metadata> belongs before <memory> in libvirt's order; ensure_child appended it.
+        let md = doc.root.child("metadata").cloned();
+        if let Some(md) = md {
+            doc.root.remove_children(|e| e.local_name() == "metadata");
+            doc.root.insert_child_before(md, "memory");
+        }
+        doc.to_xml()
+    }
+
     fn xml(&self, install: bool) -> String {
         let mut d = el("domain").with_attr("type", "qemu");
         d.append_child(el("name").with_text(self.name.trim()));

@@ -285,6 +285,11 @@ impl VmPage {
         imp.switcher.set_visible(true);
     }
 
+    /// Put a widget above the page switcher (a bar about the whole machine).
+    pub fn add_top_widget(&self, child: &impl IsA<gtk::Widget>) {
+        self.prepend(child);
+    }
+
     /// Put a widget at the top of the Overview page.
     pub fn add_overview_widget(&self, child: &impl IsA<gtk::Widget>) {
         self.imp().overview_top.append(child);

@@ -322,6 +322,12 @@ impl Window {
             .bind_property("vm", &thumbnail, "vm")
             .sync_create()
             .build();
+        let begin = crate::ui::create::begin_bar::BeginInstallBar::new();
+        vm_page.add_top_widget(&begin);
+        vm_page
+            .bind_property("vm", &begin, "vm")
+            .sync_create()
+            .build();
     }
 
     /// The Console tab of the VM page.

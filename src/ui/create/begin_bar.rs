@@ -1,0 +1,170 @@
+//! The bar above a machine's pages while it waits for Begin Installation (made with
+//! "Customize the hardware before the first start"): the person changes its hardware,
+//! then starts the installation from here.
+
+use std::cell::RefCell;
+
+use adw::prelude::*;
+use adw::subclass::prelude::*;
+use gtk::glib;
+
+use crate::backend::create::begin::waits_for_install;
+use crate::i18n::gettext;
+use crate::model::{Connection, Vm};
+use crate::ui::vm::edits::rewatch_config;
+
+mod imp {
+    use super::*;
+
+    #[derive(Default)]
+    pub struct BeginInstallBar {
+        pub bar: gtk::InfoBar,
+        pub button: gtk::Button,
+        pub vm: RefCell<Option<Vm>>,
+        pub watch: RefCell<Option<(Vm, glib::SignalHandlerId)>>,
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for BeginInstallBar {
+        const NAME: &'static str = "HangarBeginInstallBar";
+        type Type = super::BeginInstallBar;
+        type ParentType = gtk::Box;
+    }
+
+    impl ObjectImpl for BeginInstallBar {
+        vm_property!();
+
+        fn constructed(&self) {
+            self.parent_constructed();
+            self.obj().build();
+        }
+    }
+    impl WidgetImpl for BeginInstallBar {}
+    impl BoxImpl for BeginInstallBar {}
+}
+
+glib::wrapper! {
+    pub struct BeginInstallBar(ObjectSubclass<imp::BeginInstallBar>)
+        @extends gtk::Box, gtk::Widget,
+        @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget, gtk::Orientable;
+}
+
+impl Default for BeginInstallBar {
+    fn default() -> Self {
+        glib::Object::new()
+    }
+}
+
+impl BeginInstallBar {
+    pub fn new() -> BeginInstallBar {
+        BeginInstallBar::default()
+    }
+
+    fn build(&self) {
+        let imp = self.imp();
+        imp.bar.set_message_type(gtk::MessageType::Info);
+        imp.bar.set_revealed(false);
+        imp.bar.set_hexpand(true);
+        let label = gtk::Label::builder()
+            .label(gettext(
+                "Change the hardware as you like, then begin the installation from the disc",
+            ))
+            .wrap(true)
+            .xalign(0.0)
+            .hexpand(true)
+            .build();
+        imp.bar.add_child(&label);
+        imp.button.set_label(&gettext("_Begin Installation"));
+        imp.button.set_use_underline(true);
+        imp.button.add_css_class("suggested-action");
+        imp.bar
+            .add_action_widget(&imp.button, gtk::ResponseType::Accept);
+        let this = self.downgrade();
+        imp.bar.connect_response(move |_, r| {
+            if r == gtk::ResponseType::Accept {
+                if let Some(this) = this.upgrade() {
+                    this.begin();
+                }
+            }
+        });
+        self.append(&imp.bar);
+    }
+
+    fn set_vm(&self, vm: Option<&Vm>) {
+        let imp = self.imp();
+        imp.vm.replace(vm.cloned());
+        let this = self.downgrade();
+        rewatch_config(&imp.watch, vm, move || {
+            if let Some(this) = this.upgrade() {
+                this.check();
+            }
+        });
+        self.check();
+    }
+
+    /// Shown while the machine's definition carries the install mark.
+    fn check(&self) {
+        let vm = self.imp().vm.borrow().clone();
+        let Some(vm) = vm else {
+            self.imp().bar.set_revealed(false);
+            return;
+        };
+        let Some(conn) = Connection::of(&vm) else {
+            return;
+        };
+        let this = self.downgrade();
+        glib::spawn_future_local(async move {
+            let r = conn.backend().domain_xml(vm.uuid(), true).await;
+            let Some(this) = this.upgrade() else { return };
+            let still = this.imp().vm.borrow().as_ref() == Some(&vm);
+            if still {
+                this.imp()
+                    .bar
+                    .set_revealed(r.is_ok_and(|x| waits_for_install(&x)));
+            }
+        });
+    }
+
+    /// Whether the bar offers Begin Installation now.
+    pub fn is_offered(&self) -> bool {
+        self.imp().bar.is_revealed()
+    }
+
+    pub fn button(&self) -> gtk::Button {
+        self.imp().button.clone()
+    }
+
+    fn begin(&self) {
+        let vm = self.imp().vm.borrow().clone();
+        let Some(vm) = vm else { return };
+        let Some(conn) = Connection::of(&vm) else {
+            return;
+        };
+        self.imp().button.set_sensitive(false);
+        let this = self.downgrade();
+        glib::spawn_future_local(async move {
+            let r = conn.backend().begin_installation(vm.uuid()).await;
+            let Some(this) = this.upgrade() else { return };
+            this.imp().button.set_sensitive(true);
+            match r {
+                Ok(()) => {
+                    this.imp().bar.set_revealed(false);
+                    if let Some(page) = this
+                        .ancestor(crate::ui::vm::page::VmPage::static_type())
+                        .and_downcast::<crate::ui::vm::page::VmPage>()
+                    {
+                        page.show_page("console");
+                    }
+                }
+                Err(e) => match this.root().and_downcast::<gtk::Window>() {
+                    Some(w) => crate::ui::error::show_dialog(
+                        &w,
+                        &gettext("The installation could not begin"),
+                        &e,
+                    ),
+                    None => tracing::warn!("begin installation: {e}"),
+                },
+            }
+        });
+    }
+}
