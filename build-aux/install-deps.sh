@@ -23,14 +23,14 @@ build_pkgs=(
   libvte-2.91-gtk4-dev libgtksourceview-5-dev libsecret-1-dev libglib2.0-dev-bin gettext
   meson ninja-build
   desktop-file-utils appstream-util libvirt-clients
-  libosinfo-1.0-dev osinfo-db
+  libosinfo-1.0-dev osinfo-db xorriso
 )
 test_pkgs=(
   libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86 qemu-utils dnsmasq-base iproute2 iptables
   xvfb xauth dbus dbus-x11 at-spi2-core python3 python3-pyatspi python3-gi imagemagick
   libxml2-utils procps psmisc xdotool xclip gnome-keyring
   openssh-server openssh-client netcat-openbsd openbox x11-utils
-  mount e2fsprogs lvm2 xorriso libosinfo-bin
+  mount e2fsprogs lvm2 libosinfo-bin
 )
 pkgs=("${build_pkgs[@]}")
 [ "$want_tests" = 1 ] && pkgs+=("${test_pkgs[@]}")

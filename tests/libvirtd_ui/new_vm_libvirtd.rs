@@ -225,3 +225,103 @@ fn an_existing_disk_is_imported_and_boots() {
     conn.backend().shutdown();
     app.win.destroy();
 }
+
+#[gtk::test]
+#[ignore = "needs libvirtd: run through build-aux/run-tests.sh"]
+fn a_cloud_image_gets_an_overlay_and_a_cloud_init_seed() {
+    let _ = adw::init();
+    hangar::init_resources();
+    let uri = test_uri();
+    let dir = TempDir::new("newvm-cloud");
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let image = dir.path().join("cloud.qcow2");
+    assert!(Command::new("qemu-img")
+        .args(["create", "-q", "-f", "qcow2"])
+        .arg(&image)
+        .arg("96M")
+        .status()
+        .expect("qemu-img")
+        .success());
+    let before = std::fs::read(&image).unwrap();
+    let name = unique_name("cloud");
+    let _g = crate::daemon::DomainGuard::new(&uri, &name);
+    let app = gui::AppWindow::open(&format!("hangar-cloud-{}", std::process::id()), &uri);
+    let conn = app.conn();
+    wait_for("the host facts", 30, || {
+        conn.host_info().is_some() && conn.networks_loaded()
+    });
+    let w = gui::opened_by::<NewVmWizard>("the wizard", || {
+        gui::click(&gui::button_labelled(&app.win, "New Virtual Machine"))
+    });
+    w.cloud.set_active(true);
+    gui::type_into_row(&w, "Cloud image", image.to_str().unwrap());
+    gui::type_into_row(&w, "User", "Bad User");
+    assert!(w.cloud_user.has_css_class("error") && !w.next.is_sensitive());
+    gui::type_into_row(&w, "User", "ada");
+    let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHangarCloudKey ada@hangar";
+    gui::type_into_row(&w, "SSH public key", key);
+    assert!(w.next.is_sensitive(), "{}", w.message.label());
+    save_png(&w, "newvm-12-cloud");
+    gui::click(&w.next);
+    wait_for("the OS list", 20, || w.os_list.first_child().is_some());
+    w.os_search.set_text("linux 2022");
+    let mut row = None;
+    wait_for("a generic Linux entry", 10, || {
+        row = gui::descendants::<adw::ActionRow>(&w.os_list)
+            .into_iter()
+            .find(|r| r.title().contains("2022"));
+        row.is_some()
+    });
+    gtk::prelude::WidgetExt::activate(&row.unwrap());
+    wait_for("the OS chosen", 10, || w.next.is_sensitive());
+    gui::click(&w.next);
+    settle(300);
+    gui::type_into_row(&w, "Memory", "256 MiB");
+    gui::click(&w.next);
+    assert_eq!(w.stack.visible_child_name().as_deref(), Some("finish"));
+    gui::type_into_row(&w, "Name", &name);
+    gui::pick_in_row(&w, "Network", "No network");
+    gui::click(&w.create);
+    wait_for("the machine listed", 60, || conn.find_vm(&name).is_some());
+    let vm = conn.find_vm(&name).unwrap();
+    wait_for("it runs", 60, || vm.domain_state().is_active());
+    let overlay = format!("/var/lib/libvirt/images/{name}.qcow2");
+    let seed = format!("/var/lib/libvirt/images/{name}-cidata.iso");
+    let blk = virsh_ok(&uri, &["domblklist", &name]);
+    assert!(blk.contains(&overlay) && blk.contains(&seed), "{blk}");
+    let info = Command::new("qemu-img")
+        .args(["info", "-U", "--output=json", &overlay])
+        .output()
+        .unwrap();
+    let info = String::from_utf8_lossy(&info.stdout);
+    assert!(
+        info.contains(image.to_str().unwrap()),
+        "backed by the image: {info}"
+    );
+    // The seed says who the guest is.
+    let out = dir.path().join("seed");
+    std::fs::create_dir_all(&out).unwrap();
+    let x = Command::new("xorriso")
+        .args(["-osirrox", "on", "-indev", &seed, "-extract", "/"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(x.status.success(), "{}", String::from_utf8_lossy(&x.stderr));
+    let user_data = std::fs::read_to_string(out.join("user-data")).unwrap();
+    assert!(user_data.contains("name: ada") && user_data.contains("HangarCloudKey"));
+    assert_eq!(
+        std::fs::read(&image).unwrap(),
+        before,
+        "the image is untouched"
+    );
+    let _ = virsh(&uri, &["destroy", &name]);
+    for v in [&overlay, &seed] {
+        let _ = virsh(&uri, &["vol-delete", v]);
+    }
+    conn.backend().shutdown();
+    app.win.destroy();
+}

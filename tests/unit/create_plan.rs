@@ -198,3 +198,49 @@ fn customize_first_keeps_the_install_xml_marked_and_begin_leaves_the_final_one()
         .collect();
     assert_eq!(boots, vec!["hd"]);
 }
+
+#[test]
+fn a_cloud_init_seed_carries_the_user_the_key_and_the_host_name() {
+    use hangar::backend::create::cloud::{build_seed, check_cloud, CloudInit};
+    let c = CloudInit {
+        user: "ada".into(),
+        ssh_key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHangarTestKey ada@host".into(),
+        hostname: "web-1".into(),
+    };
+    assert!(check_cloud(&c).is_empty(), "{:?}", check_cloud(&c));
+    let bad = CloudInit {
+        user: "Ada Lovelace".into(),
+        ssh_key: "not a key".into(),
+        hostname: "web_1!".into(),
+    };
+    let fields: Vec<&str> = check_cloud(&bad).into_iter().map(|(f, _)| f).collect();
+    assert_eq!(fields, vec!["user", "ssh_key", "hostname"]);
+    let dir = TempDir::new("seed");
+    let iso = build_seed(&c, "web-1", dir.path()).expect("xorriso makes the seed");
+    // The volume label cloud-init looks for, and the files it reads.
+    let label = Command::new("xorriso")
+        .args(["-indev"])
+        .arg(&iso)
+        .args(["-pvd_info"])
+        .output()
+        .expect("xorriso");
+    let info = String::from_utf8_lossy(&label.stdout).to_string()
+        + &String::from_utf8_lossy(&label.stderr);
+    assert!(info.contains("cidata"), "{info}");
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let x = Command::new("xorriso")
+        .args(["-osirrox", "on", "-indev"])
+        .arg(&iso)
+        .args(["-extract", "/", out.to_str().unwrap()])
+        .output()
+        .expect("xorriso");
+    assert!(x.status.success(), "{}", String::from_utf8_lossy(&x.stderr));
+    let user_data = std::fs::read_to_string(out.join("user-data")).unwrap();
+    assert!(user_data.starts_with("#cloud-config\n"));
+    assert!(user_data.contains("name: ada") && user_data.contains("HangarTestKey"));
+    assert!(user_data.contains("hostname: web-1"));
+    let meta = std::fs::read_to_string(out.join("meta-data")).unwrap();
+    assert!(meta.contains("instance-id: web-1"));
+    assert!(out.join("network-config").is_file());
+}

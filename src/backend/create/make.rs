@@ -78,6 +78,88 @@ fn free_volume_name(w: &mut Worker, pool_uuid: &str, name: &str) -> Result<Strin
     Ok(candidate)
 }
 
+/// The `default` pool's UUID, made at /var/lib/libvirt/images when missing.
+fn default_pool(w: &mut Worker, made: &mut Made) -> Result<String> {
+    let pools = list_pools(w.conn()?)?;
+    match pools.iter().find(|p| p.name == "default") {
+        Some(p) => Ok(p.uuid.clone()),
+        None => {
+            made.created_default_pool = true;
+            create_pool(w, &default_pool_spec(), true, true)
+        }
+    }
+}
+
+/// A cloud image's machine: the overlay over the image (its own disk, as big as the
+/// image says) and the cloud-init seed, built here and uploaded into the default pool
+/// (so it works on remote connections too). Their paths.
+fn make_cloud_disks(
+    w: &mut Worker,
+    plan: &VmPlan,
+    image: &str,
+    init: &super::cloud::CloudInit,
+    made: &mut Made,
+) -> Result<(String, String)> {
+    use std::io::Read;
+    let err = |m: String| crate::backend::Error::InvalidInput(m);
+    // What the image is, from its first bytes (a qcow2 header names its size).
+    let mut head = [0u8; 32];
+    let n = std::fs::File::open(image)
+        .and_then(|mut f| f.read(&mut head))
+        .map_err(|e| err(format!("{image}: {e}")))?;
+    let file_size = std::fs::metadata(image).map(|m| m.len()).unwrap_or(0);
+    let (format, capacity) = if n >= 32 && head[..4] == *b"QFI\xfb" {
+        let v = u64::from_be_bytes(head[24..32].try_into().expect("8 bytes"));
+        ("qcow2", v)
+    } else {
+        ("raw", file_size)
+    };
+    let pool = default_pool(w, made)?;
+    let name = free_volume_name(w, &pool, plan.name.trim())?;
+    let disk = create_volume(
+        w,
+        &pool,
+        &VolumeSpec {
+            name,
+            format: "qcow2".into(),
+            capacity,
+            backing: image.to_string(),
+            backing_format: format.into(),
+            ..Default::default()
+        },
+    )?;
+    made.disk = Some(disk.clone());
+    let dir = std::env::temp_dir().join(format!("hangar-seed-{}", std::process::id()));
+    let seed_file = super::cloud::build_seed(init, plan.name.trim(), &dir).map_err(err)?;
+    let bytes = std::fs::read(&seed_file).map_err(|e| err(e.to_string()))?;
+    let _ = std::fs::remove_dir_all(&dir);
+    let conn = w.conn()?;
+    let p = lookup_pool(conn, &pool)?;
+    let seed_name = format!("{}-cidata.iso", plan.name.trim());
+    if let Ok(old) = p.lookup_storage_vol_by_name(&seed_name) {
+        let _ = old.delete(0);
+    }
+    let xml = format!(
+        "<volume><name>{seed_name}</name><capacity unit='bytes'>{}</capacity>\
+         <target><format type='raw'/></target></volume>",
+        bytes.len()
+    );
+    let v = virt::storage_vol::StorageVol::create_xml(&p, &xml, 0)?;
+    let stream = virt::stream::Stream::new(conn, 0)?;
+    v.upload(&stream, 0, bytes.len() as u64, 0)?;
+    let mut sent = 0;
+    while sent < bytes.len() {
+        let k = stream.send(&bytes[sent..])?;
+        if k <= 0 {
+            let _ = v.delete(0);
+            return Err(err(crate::i18n::gettext("The seed could not be uploaded")));
+        }
+        sent += k as usize;
+    }
+    stream.finish()?;
+    Ok((disk, v.path()?))
+}
+
 pub fn make_vm(w: &mut Worker, plan: &VmPlan, start: bool) -> Result<Made> {
     let mut made = Made::default();
     if let Some(net) = &plan.network {
@@ -96,14 +178,19 @@ pub fn make_vm(w: &mut Worker, plan: &VmPlan, start: bool) -> Result<Made> {
         }
     }
     let mut plan = plan.clone();
+    if let super::plan::Source::Cloud { image, init, .. } = plan.source.clone() {
+        let (disk, seed) = make_cloud_disks(w, &plan, &image, &init, &mut made)?;
+        plan.source = super::plan::Source::Cloud { image, init, seed };
+        plan.disk = DiskChoice::Existing {
+            path: disk,
+            format: "qcow2".into(),
+        };
+    }
     if let DiskChoice::New { pool, bytes } = &plan.disk {
         let pools = list_pools(w.conn()?)?;
         let uuid = match pools.iter().find(|p| &p.name == pool) {
             Some(p) => p.uuid.clone(),
-            None if pool == "default" => {
-                made.created_default_pool = true;
-                create_pool(w, &default_pool_spec(), true, true)?
-            }
+            None if pool == "default" => default_pool(w, &mut made)?,
             None => {
                 return Err(crate::backend::Error::InvalidInput(crate::i18n::gettext_f(
                     "There is no storage pool “{pool}”",

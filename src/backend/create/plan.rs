@@ -27,6 +27,13 @@ pub enum Source {
     Import,
     /// Nothing: the person adds media later.
     Manual,
+    /// A cloud image under a copy-on-write overlay, told who it is by a cloud-init
+    /// seed (`seed`: the seed volume's path once it is made).
+    Cloud {
+        image: String,
+        init: super::cloud::CloudInit,
+        seed: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -213,6 +220,27 @@ impl VmPlan {
                             .with_attr("bus", bus),
                     ),
             );
+        }
+        if let Source::Cloud { seed, .. } = &self.source {
+            if !seed.is_empty() {
+                dev.append_child(
+                    el("disk")
+                        .with_attr("type", "file")
+                        .with_attr("device", "cdrom")
+                        .with_child(
+                            el("driver")
+                                .with_attr("name", "qemu")
+                                .with_attr("type", "raw"),
+                        )
+                        .with_child(el("source").with_attr("file", seed))
+                        .with_child(
+                            el("target")
+                                .with_attr("dev", "sdb")
+                                .with_attr("bus", "sata"),
+                        )
+                        .with_child(el("readonly")),
+                );
+            }
         }
         if let Source::Media { path } = &self.source {
             let mut cd = el("disk")

@@ -39,6 +39,10 @@ const STEPS: [&str; 5] = ["source", "os", "resources", "storage", "finish"];
 type OnMade = Rc<RefCell<Vec<Box<dyn Fn(&Made, bool)>>>>;
 
 pub struct WizardParts {
+    pub cloud: gtk::CheckButton,
+    pub cloud_image: adw::EntryRow,
+    pub cloud_user: adw::EntryRow,
+    pub cloud_key: adw::EntryRow,
     pub stack: gtk::Stack,
     pub back: gtk::Button,
     pub next: gtk::Button,
@@ -146,7 +150,7 @@ impl NewVmWizard {
 
     /// The steps this source goes through (an imported disk needs no storage step).
     fn steps(&self) -> Vec<usize> {
-        if self.import.is_active() {
+        if self.import.is_active() || self.cloud.is_active() {
             vec![0, 1, 2, 4]
         } else {
             vec![0, 1, 2, 3, 4]
@@ -206,6 +210,9 @@ impl NewVmWizard {
             &self.memory,
             &self.disk_size,
             &self.name,
+            &self.cloud_image,
+            &self.cloud_user,
+            &self.cloud_key,
         ] {
             r.remove_css_class("error");
         }
@@ -319,7 +326,49 @@ impl NewVmWizard {
                 return Some((Some(&self.disk_path), why));
             }
         }
+        if self.cloud.is_active() {
+            let p = self.cloud_image.text().trim().to_string();
+            if !p.starts_with('/') || (local && !std::path::Path::new(&p).is_file()) {
+                return Some((
+                    Some(&self.cloud_image),
+                    gettext("The cloud image’s full path"),
+                ));
+            }
+            if let Some(why) = self.unreadable_for_qemu(&p) {
+                return Some((Some(&self.cloud_image), why));
+            }
+            let init = self.cloud_init();
+            if let Some((field, m)) = crate::backend::create::cloud::check_cloud(&init)
+                .into_iter()
+                .find(|(f, _)| *f != "hostname")
+            {
+                let row = if field == "user" {
+                    &self.cloud_user
+                } else {
+                    &self.cloud_key
+                };
+                return Some((Some(row), m));
+            }
+        }
         None
+    }
+
+    /// What the cloud-init seed says: the user, the key, the machine's name as host.
+    fn cloud_init(&self) -> crate::backend::create::cloud::CloudInit {
+        let name = self.name.text().trim().to_string();
+        let mut host: String = name
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        host = host.trim_matches('-').chars().take(63).collect();
+        if host.is_empty() {
+            host = "cloud".into();
+        }
+        crate::backend::create::cloud::CloudInit {
+            user: self.cloud_user.text().trim().to_string(),
+            ssh_key: self.cloud_key.text().trim().to_string(),
+            hostname: host,
+        }
     }
 
     /// On the system connection of this computer QEMU runs as its own user: a file
@@ -486,6 +535,9 @@ impl NewVmWizard {
                     &[("size", &format_bytes(*bytes))],
                 ),
                 DiskChoice::Existing { path, .. } => path.clone(),
+                DiskChoice::None if self.cloud.is_active() => {
+                    gettext("a copy-on-write disk over the cloud image")
+                }
                 DiskChoice::None => gettext("no disk"),
             };
             let os = self
@@ -514,10 +566,19 @@ impl NewVmWizard {
             }
         } else if self.import.is_active() {
             Source::Import
+        } else if self.cloud.is_active() {
+            Source::Cloud {
+                image: self.cloud_image.text().trim().to_string(),
+                init: self.cloud_init(),
+                seed: String::new(),
+            }
         } else {
             Source::Manual
         };
-        let disk = if self.import.is_active() {
+        let disk = if self.cloud.is_active() {
+            // The overlay over the image is made with the machine.
+            DiskChoice::None
+        } else if self.import.is_active() {
             DiskChoice::Existing {
                 path: self.disk_path.text().trim().to_string(),
                 format: if self.disk_path.text().ends_with(".qcow2") {

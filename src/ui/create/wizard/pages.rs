@@ -71,6 +71,10 @@ impl NewVmWizard {
         let media = radio(&gettext("From a _disc image (ISO)"), None);
         let import = radio(&gettext("_Import an existing disk image"), Some(&media));
         let manual = radio(&gettext("_Manual: no media now"), Some(&media));
+        let cloud = radio(
+            &gettext("From a c_loud image (cloud-init: user and SSH key)"),
+            Some(&media),
+        );
         media.set_active(true);
         let media_path = adw::EntryRow::builder()
             .title(gettext("Disc image"))
@@ -89,9 +93,36 @@ impl NewVmWizard {
         let g = adw::PreferencesGroup::new();
         g.add(&media_path);
         g.add(&disk_path);
-        for b in [&media, &import, &manual] {
+        for b in [&media, &import, &manual, &cloud] {
             body.append(b);
         }
+        let cloud_image = adw::EntryRow::builder()
+            .title(gettext("Cloud image"))
+            .visible(false)
+            .build();
+        let cloud_user = adw::EntryRow::builder()
+            .title(gettext("User"))
+            .visible(false)
+            .build();
+        let who = std::env::var("USER").unwrap_or_default();
+        let valid =
+            crate::backend::create::cloud::check_cloud(&crate::backend::create::cloud::CloudInit {
+                user: who.clone(),
+                ssh_key: "ssh-ed25519 x".into(),
+                hostname: "h".into(),
+            })
+            .is_empty();
+        cloud_user.set_text(if valid && who != "root" { &who } else { "user" });
+        let cloud_key = adw::EntryRow::builder()
+            .title(gettext("SSH public key"))
+            .visible(false)
+            .build();
+        if let Some(k) = crate::backend::create::cloud::ssh_public_keys().first() {
+            cloud_key.set_text(k);
+        }
+        g.add(&cloud_image);
+        g.add(&cloud_user);
+        g.add(&cloud_key);
         body.append(&g);
         let arch = gtk::Label::builder()
             .label(gettext("Architecture: x86_64"))
@@ -247,6 +278,10 @@ impl NewVmWizard {
         });
 
         WizardParts {
+            cloud,
+            cloud_image,
+            cloud_user,
+            cloud_key,
             stack,
             back,
             next,
@@ -300,12 +335,16 @@ impl NewVmWizard {
                 w.run();
             }
         });
-        for b in [&self.media, &self.import, &self.manual] {
+        for b in [&self.media, &self.import, &self.manual, &self.cloud] {
             let w = self.downgrade();
             b.connect_toggled(move |_| {
                 if let Some(w) = w.upgrade() {
                     w.media_path.set_visible(w.media.is_active());
                     w.disk_path.set_visible(w.import.is_active());
+                    let c = w.cloud.is_active();
+                    for r in [&w.cloud_image, &w.cloud_user, &w.cloud_key] {
+                        r.set_visible(c);
+                    }
                     // Another source: detect again.
                     w.chosen_os.replace(None);
                     w.check();
@@ -318,6 +357,9 @@ impl NewVmWizard {
             &self.memory,
             &self.disk_size,
             &self.name,
+            &self.cloud_image,
+            &self.cloud_user,
+            &self.cloud_key,
         ] {
             let w = self.downgrade();
             e.connect_changed(move |_| {
