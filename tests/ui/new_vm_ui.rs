@@ -101,6 +101,21 @@ fn a_machine_is_made_from_the_wizard() {
     assert!(!w.create.is_sensitive());
     gui::type_into_row(&w, "Name", "debian11");
     assert!(w.summary.label().contains("1 GiB"), "{}", w.summary.label());
+    // Besides virtual networks, the host's NIC (the test driver's eth1) for a card
+    // directly on the LAN.
+    let offered: Vec<String> = {
+        let m = w.network.model().expect("the network choices");
+        (0..m.n_items())
+            .filter_map(|i| m.item(i).and_downcast::<gtk::StringObject>())
+            .map(|s| s.string().to_string())
+            .collect()
+    };
+    assert!(offered.iter().any(|o| o == "default"), "{offered:?}");
+    assert!(
+        offered.iter().any(|o| o.starts_with("Macvtap on eth1")),
+        "{offered:?}"
+    );
+    assert!(offered.iter().any(|o| o == "No network"), "{offered:?}");
     save_png(&w, "newvm-05-finish");
     gui::click(&w.create);
     wait_for("the machine listed", 20, || {

@@ -244,3 +244,30 @@ fn a_cloud_init_seed_carries_the_user_the_key_and_the_host_name() {
     assert!(meta.contains("instance-id: web-1"));
     assert!(out.join("network-config").is_file());
 }
+
+#[test]
+fn a_card_on_a_host_bridge_or_macvtap_is_written_as_libvirt_has_it() {
+    let db = OsinfoWorker::spawn();
+    let mut plan = plan_for("debian11", &db);
+    plan.network = Some("bridge:br0".into());
+    let xml = plan.to_xml();
+    validate(&xml, "bridge");
+    let doc = Document::parse(&xml).unwrap();
+    let i = doc.root.find(&["devices", "interface"]).unwrap();
+    assert_eq!(i.attr("type"), Some("bridge"));
+    assert_eq!(
+        i.child("source").and_then(|s| s.attr("bridge")),
+        Some("br0")
+    );
+    plan.network = Some("macvtap:enp3s0".into());
+    let xml = plan.to_xml();
+    validate(&xml, "macvtap");
+    let doc = Document::parse(&xml).unwrap();
+    let i = doc.root.find(&["devices", "interface"]).unwrap();
+    assert_eq!(i.attr("type"), Some("direct"));
+    let src = i.child("source").unwrap();
+    assert_eq!(
+        (src.attr("dev"), src.attr("mode")),
+        (Some("enp3s0"), Some("bridge"))
+    );
+}

@@ -162,7 +162,11 @@ fn make_cloud_disks(
 
 pub fn make_vm(w: &mut Worker, plan: &VmPlan, start: bool) -> Result<Made> {
     let mut made = Made::default();
-    if let Some(net) = &plan.network {
+    if let Some(net) = plan
+        .network
+        .as_ref()
+        .filter(|n| !n.starts_with("bridge:") && !n.starts_with("macvtap:"))
+    {
         match w.conn()?.lookup_network_by_name(net) {
             Ok(n) => {
                 if !n.is_active()? {

@@ -46,7 +46,9 @@ pub struct VmPlan {
     pub arch: String,
     pub source: Source,
     pub disk: DiskChoice,
-    /// A libvirt network name, or None for no network card.
+    /// Where the network card goes: a libvirt network's name, `bridge:BR` (a host
+    /// bridge: the guest is on the LAN), `macvtap:DEV` (directly on a host NIC; the
+    /// host and the guest cannot reach each other), or None for no card.
     pub network: Option<String>,
     pub devices: Option<OsDevices>,
     pub platform: Option<PlatformNeeds>,
@@ -264,12 +266,22 @@ impl VmPlan {
         }
         if let Some(net) = &self.network {
             let model = self.devices.as_ref().map_or("virtio", |d| d.net_model());
-            dev.append_child(
+            let iface = if let Some(br) = net.strip_prefix("bridge:") {
+                el("interface")
+                    .with_attr("type", "bridge")
+                    .with_child(el("source").with_attr("bridge", br))
+            } else if let Some(nic) = net.strip_prefix("macvtap:") {
+                el("interface").with_attr("type", "direct").with_child(
+                    el("source")
+                        .with_attr("dev", nic)
+                        .with_attr("mode", "bridge"),
+                )
+            } else {
                 el("interface")
                     .with_attr("type", "network")
                     .with_child(el("source").with_attr("network", net))
-                    .with_child(el("model").with_attr("type", model)),
-            );
+            };
+            dev.append_child(iface.with_child(el("model").with_attr("type", model)));
         }
         dev.append_child(
             el("input")

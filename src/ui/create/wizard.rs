@@ -79,6 +79,8 @@ pub struct WizardParts {
     wanted_os: RefCell<Option<String>>,
     chosen_os: RefCell<Option<OsEntry>>,
     networks: RefCell<Vec<String>>,
+    /// `bridge:BR` and `macvtap:NIC` choices from the host's interfaces.
+    host_choices: RefCell<Vec<String>>,
     conn: Connection,
     on_made: OnMade,
 }
@@ -99,6 +101,7 @@ impl NewVmWizard {
         w.wire();
         w.show_step(0);
         w.load_os_list();
+        w.load_host_choices();
         w
     }
 
@@ -390,6 +393,30 @@ impl NewVmWizard {
             .collect()
     }
 
+    /// The host's bridges and physical NICs, for a card on the LAN.
+    fn load_host_choices(&self) {
+        let w = self.downgrade();
+        let conn = self.conn.clone();
+        glib::spawn_future_local(async move {
+            let Ok(ifaces) = conn.backend().host_interfaces().await else {
+                return;
+            };
+            let Some(w) = w.upgrade() else { return };
+            let mut out = Vec::new();
+            for i in &ifaces {
+                if i.kind == "bridge" && !i.name.starts_with("virbr") {
+                    out.push(format!("bridge:{}", i.name));
+                }
+            }
+            for i in &ifaces {
+                if i.kind == "ethernet" && i.master.is_none() {
+                    out.push(format!("macvtap:{}", i.name));
+                }
+            }
+            w.host_choices.replace(out);
+        });
+    }
+
     fn load_os_list(&self) {
         let w = self.downgrade();
         glib::spawn_future_local(async move {
@@ -511,11 +538,20 @@ impl NewVmWizard {
             names.insert(0, "default".into());
         }
         let default = names.iter().position(|n| n == "default").unwrap_or(0);
+        // The host's bridges and NICs, as read when the wizard opened.
+        names.extend(self.host_choices.borrow().iter().cloned());
         names.push(String::new());
         let labels: Vec<String> = names
             .iter()
             .map(|n| {
-                if n.is_empty() {
+                if let Some(br) = n.strip_prefix("bridge:") {
+                    gettext_f("Host bridge {bridge} (on the LAN)", &[("bridge", br)])
+                } else if let Some(nic) = n.strip_prefix("macvtap:") {
+                    gettext_f(
+                        "Macvtap on {nic} (on the LAN; the host cannot reach it)",
+                        &[("nic", nic)],
+                    )
+                } else if n.is_empty() {
                     gettext("No network")
                 } else if n == "default" && missing_default {
                     gettext("default — a NAT network, made now")

@@ -310,6 +310,7 @@ impl NewVmWizard {
             wanted_os: RefCell::new(None),
             chosen_os: RefCell::new(None),
             networks: RefCell::new(Vec::new()),
+            host_choices: RefCell::new(Vec::new()),
             conn: conn.clone(),
             on_made: Rc::default(),
         }
