@@ -325,3 +325,81 @@ fn a_cloud_image_gets_an_overlay_and_a_cloud_init_seed() {
     conn.backend().shutdown();
     app.win.destroy();
 }
+
+#[gtk::test]
+#[ignore = "needs libvirtd: run through build-aux/run-tests.sh"]
+fn a_network_install_boots_the_trees_kernel_with_its_repository() {
+    let _ = adw::init();
+    hangar::init_resources();
+    let uri = test_uri();
+    // A local tree (tests stay on this host): Fedora 37's .treeinfo, a kernel and an
+    // initrd of a few bytes.
+    let dir = TempDir::new("newvm-tree");
+    std::fs::write(
+        dir.path().join(".treeinfo"),
+        "[header]\ntype = productmd.treeinfo\nversion = 1.2\n\n\
+         [release]\nname = Fedora\nshort = Fedora\nversion = 37\n\n\
+         [general]\narch = x86_64\nfamily = Fedora\nname = Fedora 37\n\
+         platforms = x86_64,xen\nvariant = Everything\nversion = 37\n\n\
+         [images-x86_64]\ninitrd = images/pxeboot/initrd.img\n\
+         kernel = images/pxeboot/vmlinuz\nboot.iso = images/boot.iso\n",
+    )
+    .unwrap();
+    let pxe = dir.path().join("images/pxeboot");
+    std::fs::create_dir_all(&pxe).unwrap();
+    std::fs::write(pxe.join("vmlinuz"), b"kernel bytes").unwrap();
+    std::fs::write(pxe.join("initrd.img"), b"initrd bytes").unwrap();
+    let url = format!("file://{}", dir.path().display());
+    let name = unique_name("netinst");
+    let _g = crate::daemon::DomainGuard::new(&uri, &name);
+    let app = gui::AppWindow::open(&format!("hangar-netinst-{}", std::process::id()), &uri);
+    let conn = app.conn();
+    wait_for("the host facts", 30, || {
+        conn.host_info().is_some() && conn.networks_loaded()
+    });
+    let w = gui::opened_by::<NewVmWizard>("the wizard", || {
+        gui::click(&gui::button_labelled(&app.win, "New Virtual Machine"))
+    });
+    w.network_install.set_active(true);
+    gui::type_into_row(&w, "Tree URL", "nas/fedora");
+    assert!(w.tree_url.has_css_class("error") && !w.next.is_sensitive());
+    gui::type_into_row(&w, "Tree URL", &url);
+    gui::click(&w.next);
+    wait_for("the tree read", 30, || {
+        w.detected.label().contains("Fedora Linux 37")
+    });
+    assert_eq!(w.kernel_args.text(), format!("inst.repo={url}"));
+    save_png(&w, "newvm-13-network-install");
+    wait_for("Next", 10, || w.next.is_sensitive());
+    gui::click(&w.next);
+    settle(300);
+    gui::type_into_row(&w, "Memory", "256 MiB");
+    gui::click(&w.next);
+    gui::type_into_row(&w, "Size", "1 GiB");
+    gui::click(&w.next);
+    gui::type_into_row(&w, "Name", &name);
+    gui::pick_in_row(&w, "Network", "No network");
+    // Customized first: the few-byte kernel is not booted here.
+    w.customize.set_active(true);
+    gui::click(&w.create);
+    wait_for("the machine listed", 60, || conn.find_vm(&name).is_some());
+    let xml = virsh_ok(&uri, &["dumpxml", "--inactive", &name]);
+    let kernel = format!("/var/lib/libvirt/images/{name}-vmlinuz");
+    let initrd = format!("/var/lib/libvirt/images/{name}-initrd.img");
+    assert!(xml.contains(&format!("<kernel>{kernel}</kernel>")), "{xml}");
+    assert!(xml.contains(&format!("<initrd>{initrd}</initrd>")), "{xml}");
+    assert!(
+        xml.contains(&format!("<cmdline>inst.repo={url}</cmdline>")),
+        "{xml}"
+    );
+    assert_eq!(std::fs::read(&kernel).unwrap(), b"kernel bytes");
+    for v in [
+        &kernel,
+        &initrd,
+        &format!("/var/lib/libvirt/images/{name}.qcow2"),
+    ] {
+        let _ = virsh(&uri, &["vol-delete", v]);
+    }
+    conn.backend().shutdown();
+    app.win.destroy();
+}

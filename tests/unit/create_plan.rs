@@ -271,3 +271,32 @@ fn a_card_on_a_host_bridge_or_macvtap_is_written_as_libvirt_has_it() {
         (Some("enp3s0"), Some("bridge"))
     );
 }
+
+#[test]
+fn a_network_install_boots_the_kernel_once_and_the_disk_after() {
+    use hangar::backend::create::begin::final_xml;
+    let db = OsinfoWorker::spawn();
+    let mut plan = plan_for("fedora37", &db);
+    plan.source = Source::Url {
+        url: "http://mirror.invalid/fedora/37/Everything/x86_64/os".into(),
+        kernel: "/pool/f37-vmlinuz".into(),
+        initrd: "/pool/f37-initrd.img".into(),
+        cmdline: "inst.repo=http://mirror.invalid/fedora/37/Everything/x86_64/os".into(),
+    };
+    let install = plan.install_xml_marked();
+    validate(&install, "netinst");
+    assert!(
+        install.contains("<kernel>/pool/f37-vmlinuz</kernel>"),
+        "{install}"
+    );
+    assert!(install.contains("<cmdline>inst.repo="), "{install}");
+    let after = final_xml(&install).unwrap();
+    validate(&after, "netinst-after");
+    assert!(
+        !after.contains("<kernel>") && !after.contains("<initrd>") && !after.contains("<cmdline>")
+    );
+    assert!(
+        !plan.to_xml().contains("<kernel>"),
+        "the final definition boots the disk"
+    );
+}

@@ -29,6 +29,8 @@ pub fn final_xml(install: &str) -> std::result::Result<String, String> {
     let root = &mut doc.root;
     if let Some(os) = root.child_mut("os") {
         os.remove_children(|e| e.local_name() == "boot" && e.attr("dev") == Some("cdrom"));
+        // A network install's kernel and initrd were for the first boot only.
+        os.remove_children(|e| matches!(e.local_name(), "kernel" | "initrd" | "cmdline"));
         if os.child("boot").is_none() && !has_boot_order(root_devices_xml(install)) {
             os.append_child(Element::new("boot").with_attr("dev", "hd"));
         }

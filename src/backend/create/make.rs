@@ -133,14 +133,21 @@ fn make_cloud_disks(
     let seed_file = super::cloud::build_seed(init, plan.name.trim(), &dir).map_err(err)?;
     let bytes = std::fs::read(&seed_file).map_err(|e| err(e.to_string()))?;
     let _ = std::fs::remove_dir_all(&dir);
-    let conn = w.conn()?;
-    let p = lookup_pool(conn, &pool)?;
     let seed_name = format!("{}-cidata.iso", plan.name.trim());
-    if let Ok(old) = p.lookup_storage_vol_by_name(&seed_name) {
+    let seed = upload_bytes(w, &pool, &seed_name, &bytes)?;
+    Ok((disk, seed))
+}
+
+/// Put `bytes` into the pool as the raw volume `name` (replacing one of that name
+/// made by an earlier attempt); its path. Through a stream: remote pools too.
+fn upload_bytes(w: &mut Worker, pool: &str, name: &str, bytes: &[u8]) -> Result<String> {
+    let conn = w.conn()?;
+    let p = lookup_pool(conn, pool)?;
+    if let Ok(old) = p.lookup_storage_vol_by_name(name) {
         let _ = old.delete(0);
     }
     let xml = format!(
-        "<volume><name>{seed_name}</name><capacity unit='bytes'>{}</capacity>\
+        "<volume><name>{name}</name><capacity unit='bytes'>{}</capacity>\
          <target><format type='raw'/></target></volume>",
         bytes.len()
     );
@@ -152,12 +159,45 @@ fn make_cloud_disks(
         let k = stream.send(&bytes[sent..])?;
         if k <= 0 {
             let _ = v.delete(0);
-            return Err(err(crate::i18n::gettext("The seed could not be uploaded")));
+            return Err(crate::backend::Error::InvalidState(crate::i18n::gettext(
+                "The pool stopped taking the upload",
+            )));
         }
         sent += k as usize;
     }
     stream.finish()?;
-    Ok((disk, v.path()?))
+    Ok(v.path()?)
+}
+
+/// The bytes at `url`: a `file://` path read here, else fetched through GIO.
+fn fetch(url: &str) -> std::result::Result<Vec<u8>, String> {
+    if let Some(path) = url.strip_prefix("file://") {
+        return std::fs::read(path).map_err(|e| format!("{path}: {e}"));
+    }
+    use gio::prelude::FileExtManual;
+    let f = gio::File::for_uri(url);
+    f.load_contents(None::<&gio::Cancellable>)
+        .map(|(b, _)| b.to_vec())
+        .map_err(|e| format!("{url}: {e}"))
+}
+
+/// A network install's kernel and initrd, fetched here and put into the default pool
+/// (libvirt boots them from there, on any host); their paths.
+fn fetch_boot_files(
+    w: &mut Worker,
+    plan: &VmPlan,
+    kernel_url: &str,
+    initrd_url: &str,
+    made: &mut Made,
+) -> Result<(String, String)> {
+    let err = crate::backend::Error::InvalidInput;
+    let kernel = fetch(kernel_url).map_err(err)?;
+    let initrd = fetch(initrd_url).map_err(err)?;
+    let pool = default_pool(w, made)?;
+    let name = plan.name.trim().to_string();
+    let k = upload_bytes(w, &pool, &format!("{name}-vmlinuz"), &kernel)?;
+    let i = upload_bytes(w, &pool, &format!("{name}-initrd.img"), &initrd)?;
+    Ok((k, i))
 }
 
 pub fn make_vm(w: &mut Worker, plan: &VmPlan, start: bool) -> Result<Made> {
@@ -182,6 +222,21 @@ pub fn make_vm(w: &mut Worker, plan: &VmPlan, start: bool) -> Result<Made> {
         }
     }
     let mut plan = plan.clone();
+    if let super::plan::Source::Url {
+        url,
+        kernel,
+        initrd,
+        cmdline,
+    } = plan.source.clone()
+    {
+        let (k, i) = fetch_boot_files(w, &plan, &kernel, &initrd, &mut made)?;
+        plan.source = super::plan::Source::Url {
+            url,
+            kernel: k,
+            initrd: i,
+            cmdline,
+        };
+    }
     if let super::plan::Source::Cloud { image, init, .. } = plan.source.clone() {
         let (disk, seed) = make_cloud_disks(w, &plan, &image, &init, &mut made)?;
         plan.source = super::plan::Source::Cloud { image, init, seed };
@@ -218,7 +273,10 @@ pub fn make_vm(w: &mut Worker, plan: &VmPlan, start: bool) -> Result<Made> {
         plan = plan.with_new_disk(&path);
     }
     let conn = w.conn()?;
-    let media = matches!(plan.source, super::plan::Source::Media { .. });
+    let media = matches!(
+        plan.source,
+        super::plan::Source::Media { .. } | super::plan::Source::Url { .. }
+    );
     // Started from media: the first boot runs the install XML (the disc in, booted
     // first) as a transient domain, and the final definition (booting the disk, the
     // drive empty) takes over from the next start on — as virt-install does. To be

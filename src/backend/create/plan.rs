@@ -27,6 +27,14 @@ pub enum Source {
     Import,
     /// Nothing: the person adds media later.
     Manual,
+    /// A network install: the tree's kernel and initrd (URLs in the wizard's plan, the
+    /// paths of their volumes once fetched) booted with `cmdline` for the first boot.
+    Url {
+        url: String,
+        kernel: String,
+        initrd: String,
+        cmdline: String,
+    },
     /// A cloud image under a copy-on-write overlay, told who it is by a cloud-init
     /// seed (`seed`: the seed volume's path once it is made).
     Cloud {
@@ -179,6 +187,22 @@ impl VmPlan {
                             .with_attr("name", "enrolled-keys"),
                     ),
             );
+        }
+        if let (
+            true,
+            Source::Url {
+                kernel,
+                initrd,
+                cmdline,
+                ..
+            },
+        ) = (install, &self.source)
+        {
+            os.append_child(el("kernel").with_text(kernel));
+            os.append_child(el("initrd").with_text(initrd));
+            if !cmdline.trim().is_empty() {
+                os.append_child(el("cmdline").with_text(cmdline.trim()));
+            }
         }
         let media_first = install && matches!(self.source, Source::Media { .. });
         if media_first {

@@ -39,6 +39,11 @@ const STEPS: [&str; 5] = ["source", "os", "resources", "storage", "finish"];
 type OnMade = Rc<RefCell<Vec<Box<dyn Fn(&Made, bool)>>>>;
 
 pub struct WizardParts {
+    pub network_install: gtk::CheckButton,
+    pub tree_url: adw::EntryRow,
+    pub kernel_args: adw::EntryRow,
+    /// The detected tree's kernel and initrd URLs.
+    tree_files: RefCell<Option<(String, String)>>,
     pub cloud: gtk::CheckButton,
     pub cloud_image: adw::EntryRow,
     pub cloud_user: adw::EntryRow,
@@ -221,6 +226,10 @@ impl NewVmWizard {
         }
         let problem: Option<(Option<&adw::EntryRow>, String)> = match self.step() {
             0 => self.check_source(),
+            1 if self.network_install.is_active() && self.tree_files.borrow().is_none() => Some((
+                None,
+                gettext("No installation tree was found at this URL yet"),
+            )),
             1 => self.chosen_os.borrow().is_none().then(|| {
                 (
                     None,
@@ -327,6 +336,18 @@ impl NewVmWizard {
             }
             if let Some(why) = self.unreadable_for_qemu(&p) {
                 return Some((Some(&self.disk_path), why));
+            }
+        }
+        if self.network_install.is_active() {
+            let u = self.tree_url.text().trim().to_string();
+            let ok = ["http://", "https://", "ftp://", "file:///"]
+                .iter()
+                .any(|p| u.starts_with(p));
+            if !ok {
+                return Some((
+                    Some(&self.tree_url),
+                    gettext("An http://, https://, ftp:// or file:/// URL of an installation tree"),
+                ));
             }
         }
         if self.cloud.is_active() {
@@ -474,6 +495,10 @@ impl NewVmWizard {
 
     /// Ask libvirt's disc image which OS it holds (libosinfo reads it).
     fn detect(&self) {
+        if self.network_install.is_active() {
+            self.detect_tree();
+            return;
+        }
         if !self.media.is_active() || self.chosen_os.borrow().is_some() {
             return;
         }
@@ -500,6 +525,59 @@ impl NewVmWizard {
                     "The operating system on this disc is not in this computer’s list (it may be newer). Choose it below, or the generic entry of its family.",
                 )),
             }
+        });
+    }
+
+    /// Read the tree's .treeinfo (libosinfo): its OS, its kernel and initrd, and the
+    /// kernel argument that points the installer at the tree.
+    fn detect_tree(&self) {
+        let url = self
+            .tree_url
+            .text()
+            .trim()
+            .trim_end_matches('/')
+            .to_string();
+        self.detected
+            .set_label(&gettext("Reading the installation tree…"));
+        self.tree_files.replace(None);
+        let w = self.downgrade();
+        glib::spawn_future_local(async move {
+            let u = url.clone();
+            let r = osinfo().call(move |db| db.detect_tree(&u, None)).await;
+            let Some(w) = w.upgrade() else { return };
+            match r {
+                Ok(t) => {
+                    if let (Some(k), Some(i)) = (t.kernel_url(), t.initrd_url()) {
+                        w.tree_files.replace(Some((k, i)));
+                    }
+                    if w.kernel_args.text().is_empty() {
+                        if let Some(arg) = &t.kernel_url_argument {
+                            w.kernel_args.set_text(&format!("{arg}={url}"));
+                        }
+                    }
+                    match t.os {
+                        Some(os) => {
+                            w.detected
+                                .set_label(&gettext_f("Detected: {os}", &[("os", &os.name)]));
+                            let entry = w
+                                .os_entries
+                                .borrow()
+                                .iter()
+                                .find(|e| e.id == os.id)
+                                .cloned();
+                            if let Some(e) = entry {
+                                w.chosen_os.replace(Some(e.clone()));
+                                w.apply_os_defaults(&e);
+                            }
+                        }
+                        None => w.detected.set_label(&gettext(
+                            "The tree’s system is not in this computer’s list: choose it below.",
+                        )),
+                    }
+                }
+                Err(e) => w.detected.set_label(&e.to_string()),
+            }
+            w.check();
         });
     }
 
@@ -602,6 +680,14 @@ impl NewVmWizard {
             }
         } else if self.import.is_active() {
             Source::Import
+        } else if self.network_install.is_active() {
+            let (kernel, initrd) = self.tree_files.borrow().clone().unwrap_or_default();
+            Source::Url {
+                url: self.tree_url.text().trim().to_string(),
+                kernel,
+                initrd,
+                cmdline: self.kernel_args.text().trim().to_string(),
+            }
         } else if self.cloud.is_active() {
             Source::Cloud {
                 image: self.cloud_image.text().trim().to_string(),

@@ -71,6 +71,10 @@ impl NewVmWizard {
         let media = radio(&gettext("From a _disc image (ISO)"), None);
         let import = radio(&gettext("_Import an existing disk image"), Some(&media));
         let manual = radio(&gettext("_Manual: no media now"), Some(&media));
+        let network_install = radio(
+            &gettext("From an installation tree on the _network (URL)"),
+            Some(&media),
+        );
         let cloud = radio(
             &gettext("From a c_loud image (cloud-init: user and SSH key)"),
             Some(&media),
@@ -93,9 +97,17 @@ impl NewVmWizard {
         let g = adw::PreferencesGroup::new();
         g.add(&media_path);
         g.add(&disk_path);
-        for b in [&media, &import, &manual, &cloud] {
+        for b in [&media, &network_install, &import, &manual, &cloud] {
             body.append(b);
         }
+        let tree_url = adw::EntryRow::builder()
+            .title(gettext("Tree URL"))
+            .visible(false)
+            .build();
+        let kernel_args = adw::EntryRow::builder()
+            .title(gettext("Kernel arguments"))
+            .visible(false)
+            .build();
         let cloud_image = adw::EntryRow::builder()
             .title(gettext("Cloud image"))
             .visible(false)
@@ -120,6 +132,8 @@ impl NewVmWizard {
         if let Some(k) = crate::backend::create::cloud::ssh_public_keys().first() {
             cloud_key.set_text(k);
         }
+        g.add(&tree_url);
+        g.add(&kernel_args);
         g.add(&cloud_image);
         g.add(&cloud_user);
         g.add(&cloud_key);
@@ -278,6 +292,10 @@ impl NewVmWizard {
         });
 
         WizardParts {
+            network_install,
+            tree_url,
+            kernel_args,
+            tree_files: RefCell::new(None),
             cloud,
             cloud_image,
             cloud_user,
@@ -336,12 +354,21 @@ impl NewVmWizard {
                 w.run();
             }
         });
-        for b in [&self.media, &self.import, &self.manual, &self.cloud] {
+        for b in [
+            &self.media,
+            &self.import,
+            &self.manual,
+            &self.cloud,
+            &self.network_install,
+        ] {
             let w = self.downgrade();
             b.connect_toggled(move |_| {
                 if let Some(w) = w.upgrade() {
                     w.media_path.set_visible(w.media.is_active());
                     w.disk_path.set_visible(w.import.is_active());
+                    let u = w.network_install.is_active();
+                    w.tree_url.set_visible(u);
+                    w.kernel_args.set_visible(u);
                     let c = w.cloud.is_active();
                     for r in [&w.cloud_image, &w.cloud_user, &w.cloud_key] {
                         r.set_visible(c);
@@ -361,6 +388,7 @@ impl NewVmWizard {
             &self.cloud_image,
             &self.cloud_user,
             &self.cloud_key,
+            &self.tree_url,
         ] {
             let w = self.downgrade();
             e.connect_changed(move |_| {
