@@ -3,6 +3,8 @@
 //! does), the network started when it is not running, the disk volume made, the domain
 //! defined and started. A failure after the disk was made removes the disk.
 
+use std::path::Path;
+
 use super::plan::{DiskChoice, VmPlan};
 use crate::backend::conn::worker::{Connection, Worker};
 use crate::backend::storage::pools::{create_pool, default_pool_spec};
@@ -100,19 +102,13 @@ fn make_cloud_disks(
     init: &super::cloud::CloudInit,
     made: &mut Made,
 ) -> Result<(String, String)> {
-    use std::io::Read;
     let err = |m: String| crate::backend::Error::InvalidInput(m);
-    // What the image is, from its first bytes (a qcow2 header names its size).
-    let mut head = [0u8; 32];
-    let n = std::fs::File::open(image)
-        .and_then(|mut f| f.read(&mut head))
+    // What the image is, as an upload reads it (a qcow2 header names its size).
+    let (kind, file_size) = crate::backend::storage::transfer::image_kind(Path::new(image))
         .map_err(|e| err(format!("{image}: {e}")))?;
-    let file_size = std::fs::metadata(image).map(|m| m.len()).unwrap_or(0);
-    let (format, capacity) = if n >= 32 && head[..4] == *b"QFI\xfb" {
-        let v = u64::from_be_bytes(head[24..32].try_into().expect("8 bytes"));
-        ("qcow2", v)
-    } else {
-        ("raw", file_size)
+    let (format, capacity) = match kind {
+        crate::backend::storage::transfer::Kind::Qcow2 { virtual_size } => ("qcow2", virtual_size),
+        _ => ("raw", file_size),
     };
     let pool = default_pool(w, made)?;
     let name = free_volume_name(w, &pool, plan.name.trim())?;

@@ -37,6 +37,7 @@ use crate::i18n::{gettext, gettext_f};
 mod local;
 mod meter;
 
+pub use local::Kind;
 use local::{detect, has_holes, new_volume_xml, segment};
 use meter::{Meter, Sample};
 
@@ -173,6 +174,14 @@ pub fn remaining_secs(done: u64, total: u64, bytes_per_sec: f64) -> Option<u64> 
     }
     let secs = ((total - done) as f64 / bytes_per_sec).ceil();
     (secs < u64::MAX as f64).then_some(secs as u64)
+}
+
+/// What the image at `path` is (qcow2 with its virtual size, ISO, else raw) and its
+/// size in bytes, read from its first bytes.
+pub fn image_kind(path: &Path) -> std::io::Result<(Kind, u64)> {
+    let mut file = File::open(path)?;
+    let size = file.metadata()?.len();
+    Ok((detect(&mut file, size)?, size))
 }
 
 /// The largest data packet every libvirt accepts on a stream (its "legacy" payload).

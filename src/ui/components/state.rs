@@ -1,5 +1,7 @@
 //! Words and icons for domain states.
 
+use gtk::prelude::*;
+
 use crate::backend::domain::DomainState;
 use crate::i18n::gettext;
 
@@ -82,6 +84,22 @@ pub fn state_reason(state: DomainState, reason: i32) -> Option<String> {
         _ => return None,
     };
     Some(r)
+}
+
+/// The state dot of a network's or a pool's row: running or stopped, with a tooltip
+/// saying which.
+pub fn show_active(dot: &gtk::Image, active: bool) {
+    if active {
+        dot.set_icon_name(Some("media-playback-start-symbolic"));
+        dot.set_tooltip_text(Some(&gettext("Active")));
+        dot.remove_css_class("dim-label");
+        dot.add_css_class("success");
+    } else {
+        dot.set_icon_name(Some("media-playback-stop-symbolic"));
+        dot.set_tooltip_text(Some(&gettext("Inactive")));
+        dot.remove_css_class("success");
+        dot.add_css_class("dim-label");
+    }
 }
 
 #[cfg(test)]

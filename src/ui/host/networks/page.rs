@@ -280,7 +280,7 @@ fn network_row(n: &Network) -> gtk::ListBoxRow {
         .build();
     row.set_widget_name(&n.uuid());
     let dot = gtk::Image::new();
-    show_state(&dot, n.active());
+    crate::ui::components::state::show_active(&dot, n.active());
     row.add_prefix(&dot);
     if n.autostart() {
         let a = gtk::Image::from_icon_name("system-run-symbolic");
@@ -298,7 +298,7 @@ fn network_row(n: &Network) -> gtk::ListBoxRow {
             (Some(r), Some(d)) => {
                 r.set_title(&n.name());
                 r.set_subtitle(&summary_line(n));
-                show_state(&d, n.active());
+                crate::ui::components::state::show_active(&d, n.active());
                 r.update_property(&[gtk::accessible::Property::Description(&row_description(n))]);
             }
             // The row is gone (the list was rebuilt): stop following.
@@ -322,19 +322,4 @@ fn row_description(n: &Network) -> String {
         gettext("inactive")
     };
     format!("{state}, {}", summary_line(n))
-}
-
-/// The state icon of a row: running or stopped, with a tooltip saying which.
-fn show_state(dot: &gtk::Image, active: bool) {
-    if active {
-        dot.set_icon_name(Some("media-playback-start-symbolic"));
-        dot.set_tooltip_text(Some(&gettext("Active")));
-        dot.remove_css_class("dim-label");
-        dot.add_css_class("success");
-    } else {
-        dot.set_icon_name(Some("media-playback-stop-symbolic"));
-        dot.set_tooltip_text(Some(&gettext("Inactive")));
-        dot.remove_css_class("success");
-        dot.add_css_class("dim-label");
-    }
 }

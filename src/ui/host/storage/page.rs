@@ -323,7 +323,7 @@ fn pool_row(p: &Pool) -> gtk::ListBoxRow {
         .build();
     row.set_widget_name(&p.uuid());
     let dot = gtk::Image::new();
-    show_state(&dot, p.active());
+    crate::ui::components::state::show_active(&dot, p.active());
     row.add_prefix(&dot);
     let bar = gtk::LevelBar::builder()
         .min_value(0.0)
@@ -351,7 +351,7 @@ fn pool_row(p: &Pool) -> gtk::ListBoxRow {
             (Some(r), Some(d), Some(b)) => {
                 r.set_title(&p.name());
                 r.set_subtitle(&pool_summary(p));
-                show_state(&d, p.active());
+                crate::ui::components::state::show_active(&d, p.active());
                 b.set_value(pool_fill(p));
                 b.set_visible(p.active());
             }
@@ -364,18 +364,4 @@ fn pool_row(p: &Pool) -> gtk::ListBoxRow {
     });
     id.replace(Some(h));
     row.upcast()
-}
-
-fn show_state(dot: &gtk::Image, active: bool) {
-    if active {
-        dot.set_icon_name(Some("media-playback-start-symbolic"));
-        dot.set_tooltip_text(Some(&gettext("Active")));
-        dot.remove_css_class("dim-label");
-        dot.add_css_class("success");
-    } else {
-        dot.set_icon_name(Some("media-playback-stop-symbolic"));
-        dot.set_tooltip_text(Some(&gettext("Inactive")));
-        dot.remove_css_class("success");
-        dot.add_css_class("dim-label");
-    }
 }
