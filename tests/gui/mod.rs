@@ -485,7 +485,7 @@ pub fn pick(root: &impl IsA<gtk::Widget>, label: &str, item: &str) {
 pub fn switch_of_row(root: &impl IsA<gtk::Widget>, title: &str) -> gtk::Switch {
     descendants::<adw::ActionRow>(root)
         .into_iter()
-        .filter(|r| r.is_mapped() && r.title() == title)
+        .filter(|r| r.is_mapped() && plain(&r.title()) == title)
         .find_map(|r| find::<gtk::Switch>(&r))
         .unwrap_or_else(|| panic!("no switch in a row “{title}”"))
 }

@@ -52,6 +52,7 @@ fn plan_for(os: &str, db: &OsinfoWorker) -> VmPlan {
         network: Some("default".into()),
         devices: Some(devices),
         platform: Some(platform),
+        unattended: None,
     }
 }
 
@@ -176,7 +177,7 @@ fn customize_first_keeps_the_install_xml_marked_and_begin_leaves_the_final_one()
     use hangar::backend::create::begin::{final_xml, waits_for_install};
     let db = OsinfoWorker::spawn();
     let plan = plan_for("debian11", &db);
-    let marked = plan.install_xml_marked();
+    let marked = plan.install_xml_marked(&[]);
     validate(&marked, "debian11-marked");
     assert!(waits_for_install(&marked));
     assert!(!waits_for_install(&plan.install_xml()));
@@ -283,7 +284,7 @@ fn a_network_install_boots_the_kernel_once_and_the_disk_after() {
         initrd: "/pool/f37-initrd.img".into(),
         cmdline: "inst.repo=http://mirror.invalid/fedora/37/Everything/x86_64/os".into(),
     };
-    let install = plan.install_xml_marked();
+    let install = plan.install_xml_marked(&[]);
     validate(&install, "netinst");
     assert!(
         install.contains("<kernel>/pool/f37-vmlinuz</kernel>"),

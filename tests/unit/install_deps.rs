@@ -17,6 +17,7 @@ const PROGRAMS: &[(&str, &str, Option<&str>)] = &[
     ("qemu-img", "qemu-utils", None),
     ("qemu-io", "qemu-utils", None),
     ("xorriso", "xorriso", None),
+    ("cpio", "cpio", None),
     ("osinfo-detect", "libosinfo-bin", None),
     ("/usr/bin/python3", "python3", Some("python3.11-minimal")),
     ("xdotool", "xdotool", None),

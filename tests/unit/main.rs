@@ -9,6 +9,7 @@ mod common;
 mod backend_ffi;
 mod backend_testdriver;
 mod clone_plan;
+mod create_express;
 mod create_plan;
 mod domain_xml;
 mod install_deps;

@@ -12,9 +12,35 @@ use crate::backend::{Error, Result};
 /// The namespace of Hangar's mark in a domain's `<metadata>`.
 pub const INSTALL_NS: &str = "https://hangar.gitlab.io/xmlns/install/1.0";
 
-/// The mark: the machine waits for Begin Installation.
-pub fn install_mark() -> Element {
-    Element::new("hangar:install").with_attr("xmlns:hangar", INSTALL_NS)
+/// The alias of an express install's script disc: only the first boot has it.
+pub const SCRIPT_DISC_ALIAS: &str = "ua-hangar-install-script";
+
+/// The mark: the machine waits for Begin Installation; `made` are the volumes made
+/// for it, which Discard removes.
+pub fn install_mark(made: &[String]) -> Element {
+    let mut mark = Element::new("hangar:install").with_attr("xmlns:hangar", INSTALL_NS);
+    for path in made {
+        mark.append_child(Element::new("hangar:made").with_attr("path", path));
+    }
+    mark
+}
+
+/// The volumes the mark says were made for the machine.
+pub fn made_volumes(xml: &str) -> Vec<String> {
+    let Ok(doc) = Document::parse(xml) else {
+        return Vec::new();
+    };
+    let Some(mark) = doc
+        .root
+        .child("metadata")
+        .and_then(|m| m.elements().find(|e| e.local_name() == "install"))
+    else {
+        return Vec::new();
+    };
+    mark.elements()
+        .filter(|e| e.local_name() == "made")
+        .filter_map(|e| e.attr("path").map(str::to_string))
+        .collect()
 }
 
 /// Whether the domain XML carries the mark.
@@ -39,6 +65,10 @@ pub fn final_xml(install: &str) -> std::result::Result<String, String> {
         md.remove_children(|e| e.local_name() == "install");
     }
     if let Some(devices) = root.child_mut("devices") {
+        devices.remove_children(|d| {
+            d.local_name() == "disk"
+                && d.child("alias").and_then(|a| a.attr("name")) == Some(SCRIPT_DISC_ALIAS)
+        });
         for d in devices.elements_mut() {
             if d.local_name() == "disk" && d.attr("device") == Some("cdrom") {
                 d.remove_children(|e| e.local_name() == "source");
@@ -74,7 +104,45 @@ pub fn begin_installation(w: &mut Worker, uuid: &str) -> Result<()> {
     Ok(())
 }
 
+/// Discard a machine that waits for its installation: it is undefined (with its
+/// firmware variables and TPM state) and the volumes made for it are deleted; nothing
+/// else is touched (an imported disk stays). The paths deleted.
+pub fn discard_installation(w: &mut Worker, uuid: &str) -> Result<Vec<String>> {
+    let d = w.domain(uuid)?;
+    let xml = d.xml_desc(sys::VIR_DOMAIN_XML_INACTIVE)?;
+    if !waits_for_install(&xml) {
+        return Err(Error::InvalidState(crate::i18n::gettext(
+            "This machine is not waiting for its installation",
+        )));
+    }
+    if d.is_active()? {
+        d.destroy()?;
+    }
+    d.undefine_flags(
+        sys::VIR_DOMAIN_UNDEFINE_NVRAM
+            | sys::VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
+            | sys::VIR_DOMAIN_UNDEFINE_TPM,
+    )
+    .or_else(|_| d.undefine())?;
+    let conn = w.conn()?;
+    let mut deleted = Vec::new();
+    for path in made_volumes(&xml) {
+        if let Ok(v) = conn.lookup_storage_vol_by_path(&path) {
+            if v.delete(0).is_ok() {
+                deleted.push(path);
+            }
+        }
+    }
+    w.queue_pools();
+    Ok(deleted)
+}
+
 impl Connection {
+    /// See [`discard_installation`].
+    pub async fn discard_installation(&self, uuid: String) -> Result<Vec<String>> {
+        self.call(move |w| discard_installation(w, &uuid)).await
+    }
+
     pub async fn begin_installation(&self, uuid: String) -> Result<()> {
         self.call(move |w| begin_installation(w, &uuid)).await
     }

@@ -3,9 +3,8 @@
 //! and `network-config`) gives it its user, SSH key and host name on first boot.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use crate::i18n::{gettext, gettext_f};
+use crate::i18n::gettext;
 
 /// What the seed tells the guest.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -97,20 +96,7 @@ pub fn build_seed(c: &CloudInit, instance_id: &str, dir: &Path) -> Result<PathBu
         std::fs::write(root.join(name), text).map_err(|e| e.to_string())?;
     }
     let out = dir.join("seed.iso");
-    let res = Command::new("xorriso")
-        .args(["-as", "mkisofs", "-quiet", "-V", "cidata", "-J", "-r", "-o"])
-        .arg(&out)
-        .arg(&root)
-        .output()
-        .map_err(|e| {
-            gettext_f(
-                "xorriso could not run ({reason}): install it to make cloud-init seeds",
-                &[("reason", &e.to_string())],
-            )
-        })?;
-    if !res.status.success() {
-        return Err(String::from_utf8_lossy(&res.stderr).into_owned());
-    }
+    super::inject::make_iso(&root, "cidata", &out)?;
     Ok(out)
 }
 

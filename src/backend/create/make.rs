@@ -5,8 +5,10 @@
 
 use std::path::Path;
 
-use super::plan::{DiskChoice, VmPlan};
+use super::inject;
+use super::plan::{DiskChoice, Source, VmPlan};
 use crate::backend::conn::worker::{Connection, Worker};
+use crate::backend::osinfo::InjectionMethod;
 use crate::backend::storage::pools::{create_pool, default_pool_spec};
 use crate::backend::storage::volumes::{create_volume, Preallocation, VolumeSpec};
 use crate::backend::storage::{list_pools, lookup_pool};
@@ -22,6 +24,9 @@ pub struct Made {
     pub started_network: bool,
     /// The default NAT network was made (its IPv4 network, e.g. 192.168.122.0/24).
     pub created_network: Option<String>,
+    /// The other volumes made for it: a cloud-init seed, a kernel and initrd, an
+    /// express install's script disc.
+    pub extra: Vec<String>,
 }
 
 /// libvirt's usual `default` network — NAT on 192.168.122.0/24, or the first
@@ -131,6 +136,7 @@ fn make_cloud_disks(
     let _ = std::fs::remove_dir_all(&dir);
     let seed_name = format!("{}-cidata.iso", plan.name.trim());
     let seed = upload_bytes(w, &pool, &seed_name, &bytes)?;
+    made.extra.push(seed.clone());
     Ok((disk, seed))
 }
 
@@ -177,27 +183,100 @@ fn fetch(url: &str) -> std::result::Result<Vec<u8>, String> {
         .map_err(|e| format!("{url}: {e}"))
 }
 
-/// A network install's kernel and initrd, fetched here and put into the default pool
-/// (libvirt boots them from there, on any host); their paths.
-fn fetch_boot_files(
+/// The script of an express install that goes into the initrd, as files for it.
+fn initrd_files(plan: &VmPlan) -> Vec<(&str, &[u8])> {
+    plan.unattended
+        .iter()
+        .filter(|u| u.injection == InjectionMethod::Initrd)
+        .map(|u| (u.filename.as_str(), u.text.as_bytes()))
+        .collect()
+}
+
+/// A kernel and an initrd (with the express install's script appended to it) put
+/// into the default pool, where libvirt boots them from on any host; their paths.
+fn upload_boot_files(
     w: &mut Worker,
     plan: &VmPlan,
-    kernel_url: &str,
-    initrd_url: &str,
+    kernel: &[u8],
+    initrd: &[u8],
     made: &mut Made,
 ) -> Result<(String, String)> {
-    let err = crate::backend::Error::InvalidInput;
-    let kernel = fetch(kernel_url).map_err(err)?;
-    let initrd = fetch(initrd_url).map_err(err)?;
+    let files = initrd_files(plan);
+    let initrd = if files.is_empty() {
+        initrd.to_vec()
+    } else {
+        inject::append_to_initrd(initrd, &files)
+    };
     let pool = default_pool(w, made)?;
     let name = plan.name.trim().to_string();
-    let k = upload_bytes(w, &pool, &format!("{name}-vmlinuz"), &kernel)?;
+    let k = upload_bytes(w, &pool, &format!("{name}-vmlinuz"), kernel)?;
+    made.extra.push(k.clone());
     let i = upload_bytes(w, &pool, &format!("{name}-initrd.img"), &initrd)?;
+    made.extra.push(i.clone());
     Ok((k, i))
+}
+
+/// Put the express install's script where the installer reads it: into the initrd
+/// of the disc's own installer (read out of the disc image; a direct kernel boot), or
+/// on a disc of its own. A network install's initrd gets it when it is fetched.
+fn place_script(w: &mut Worker, plan: &mut VmPlan, made: &mut Made) -> Result<()> {
+    let err = crate::backend::Error::InvalidInput;
+    let Some(mut u) = plan.unattended.clone() else {
+        return Ok(());
+    };
+    let dir = std::env::temp_dir().join(format!("hangar-script-{}", std::process::id()));
+    match (u.injection, &plan.source) {
+        (InjectionMethod::Initrd, Source::Media { path }) => {
+            let (Some(k), Some(i)) = (&u.media_kernel, &u.media_initrd) else {
+                return Err(err(crate::i18n::gettext(
+                    "libosinfo does not know where this disc keeps its installer: install without express installation",
+                )));
+            };
+            let iso = Path::new(path);
+            let kernel = inject::read_from_iso(iso, k, &dir).map_err(err);
+            let initrd = inject::read_from_iso(iso, i, &dir).map_err(err);
+            let _ = std::fs::remove_dir_all(&dir);
+            let (kv, iv) = upload_boot_files(w, plan, &kernel?, &initrd?, made)?;
+            u.kernel = kv;
+            u.initrd = iv;
+        }
+        (InjectionMethod::Initrd, _) => {}
+        (_, _) => {
+            let disc = inject::build_config_disc(&u.filename, &u.text, &dir).map_err(err);
+            let bytes = disc.and_then(|d| std::fs::read(d).map_err(|e| err(e.to_string())));
+            let _ = std::fs::remove_dir_all(&dir);
+            let pool = default_pool(w, made)?;
+            let name = format!("{}-install-script.iso", plan.name.trim());
+            u.config_disc = upload_bytes(w, &pool, &name, &bytes?)?;
+            made.extra.push(u.config_disc.clone());
+        }
+    }
+    plan.unattended = Some(u);
+    Ok(())
+}
+
+/// Remove what was made for a machine that could not be made.
+fn remove_made(conn: &virt::connect::Connect, made: &Made) {
+    for path in made.disk.iter().chain(&made.extra) {
+        if let Ok(v) = conn.lookup_storage_vol_by_path(path) {
+            let _ = v.delete(0);
+        }
+    }
 }
 
 pub fn make_vm(w: &mut Worker, plan: &VmPlan, start: bool) -> Result<Made> {
     let mut made = Made::default();
+    let r = make_vm_steps(w, plan, start, &mut made);
+    if r.is_err() {
+        // Nothing half-made: the volumes made for it go with the failure.
+        if let Ok(conn) = w.conn() {
+            remove_made(conn, &made);
+        }
+    }
+    r.map(|()| made)
+}
+
+fn make_vm_steps(w: &mut Worker, plan: &VmPlan, start: bool, made: &mut Made) -> Result<()> {
     if let Some(net) = plan
         .network
         .as_ref()
@@ -218,24 +297,28 @@ pub fn make_vm(w: &mut Worker, plan: &VmPlan, start: bool) -> Result<Made> {
         }
     }
     let mut plan = plan.clone();
-    if let super::plan::Source::Url {
+    if let Source::Url {
         url,
         kernel,
         initrd,
         cmdline,
     } = plan.source.clone()
     {
-        let (k, i) = fetch_boot_files(w, &plan, &kernel, &initrd, &mut made)?;
-        plan.source = super::plan::Source::Url {
+        let err = crate::backend::Error::InvalidInput;
+        let kernel = fetch(&kernel).map_err(err)?;
+        let initrd = fetch(&initrd).map_err(err)?;
+        let (k, i) = upload_boot_files(w, &plan, &kernel, &initrd, made)?;
+        plan.source = Source::Url {
             url,
             kernel: k,
             initrd: i,
             cmdline,
         };
     }
-    if let super::plan::Source::Cloud { image, init, .. } = plan.source.clone() {
-        let (disk, seed) = make_cloud_disks(w, &plan, &image, &init, &mut made)?;
-        plan.source = super::plan::Source::Cloud { image, init, seed };
+    place_script(w, &mut plan, made)?;
+    if let Source::Cloud { image, init, .. } = plan.source.clone() {
+        let (disk, seed) = make_cloud_disks(w, &plan, &image, &init, made)?;
+        plan.source = Source::Cloud { image, init, seed };
         plan.disk = DiskChoice::Existing {
             path: disk,
             format: "qcow2".into(),
@@ -245,7 +328,7 @@ pub fn make_vm(w: &mut Worker, plan: &VmPlan, start: bool) -> Result<Made> {
         let pools = list_pools(w.conn()?)?;
         let uuid = match pools.iter().find(|p| &p.name == pool) {
             Some(p) => p.uuid.clone(),
-            None if pool == "default" => default_pool(w, &mut made)?,
+            None if pool == "default" => default_pool(w, made)?,
             None => {
                 return Err(crate::backend::Error::InvalidInput(crate::i18n::gettext_f(
                     "There is no storage pool “{pool}”",
@@ -269,55 +352,43 @@ pub fn make_vm(w: &mut Worker, plan: &VmPlan, start: bool) -> Result<Made> {
         plan = plan.with_new_disk(&path);
     }
     let conn = w.conn()?;
-    let media = matches!(
-        plan.source,
-        super::plan::Source::Media { .. } | super::plan::Source::Url { .. }
-    );
+    let media = matches!(plan.source, Source::Media { .. } | Source::Url { .. });
     // Started from media: the first boot runs the install XML (the disc in, booted
     // first) as a transient domain, and the final definition (booting the disk, the
     // drive empty) takes over from the next start on — as virt-install does. To be
-    // customized first, the definition is the install one.
-    let result = if start && media {
-        conn.create_domain_xml(&plan.install_xml(), 0)
-            .and_then(|d| {
-                // The same machine from now on: its UUID in the definition.
-                let uuid = d.uuid_string()?;
-                let final_xml =
-                    plan.to_xml()
-                        .replacen("</name>", &format!("</name><uuid>{uuid}</uuid>"), 1);
-                if let Err(e) = conn.define_domain_xml(&final_xml) {
-                    // No definition, no machine: the install run stops too.
-                    let _ = d.destroy();
-                    return Err(e);
-                }
-                Ok(d)
-            })
-    } else if media {
-        conn.define_domain_xml(&plan.install_xml_marked())
-    } else {
-        conn.define_domain_xml(&plan.to_xml())
-    };
-    let d = match result {
-        Ok(d) => d,
-        Err(e) => {
-            // Nothing half-made: the disk made for it goes with the failure.
-            if let Some(path) = &made.disk {
-                if let Ok(v) = conn.lookup_storage_vol_by_path(path) {
-                    let _ = v.delete(0);
-                }
-            }
+    // customized first, the definition is the install one, marked with what was made
+    // for it (Discard removes exactly that).
+    let d = if start && media {
+        let d = conn.create_domain_xml(&plan.install_xml(), 0)?;
+        // The same machine from now on: its UUID in the definition.
+        let uuid = d.uuid_string()?;
+        let final_xml =
+            plan.to_xml()
+                .replacen("</name>", &format!("</name><uuid>{uuid}</uuid>"), 1);
+        if let Err(e) = conn.define_domain_xml(&final_xml) {
+            // No definition, no machine: the install run stops too.
+            let _ = d.destroy();
             return Err(e.into());
         }
+        d
+    } else if media {
+        let made_paths: Vec<String> = made.disk.iter().chain(&made.extra).cloned().collect();
+        conn.define_domain_xml(&plan.install_xml_marked(&made_paths))?
+    } else {
+        conn.define_domain_xml(&plan.to_xml())?
     };
     made.uuid = d.uuid_string()?;
     if start && !media {
-        d.create()?;
+        if let Err(e) = d.create() {
+            let _ = d.undefine_flags(virt::sys::VIR_DOMAIN_UNDEFINE_NVRAM);
+            return Err(e.into());
+        }
     }
     made.started = start;
     w.refresh(&made.uuid.clone());
     w.queue_pools();
     w.queue_networks();
-    Ok(made)
+    Ok(())
 }
 
 impl Connection {

@@ -3,7 +3,7 @@
 //! with Secure Boot and a TPM for Windows 11), a VNC display (what Hangar's console
 //! shows), the install media on a CD-ROM booted first.
 
-use crate::backend::osinfo::{OsDevices, PlatformNeeds};
+use crate::backend::osinfo::{InjectionMethod, OsDevices, PlatformNeeds};
 use crate::backend::xml::{Document, Element};
 use crate::i18n::{gettext, gettext_f};
 
@@ -44,6 +44,31 @@ pub enum Source {
     },
 }
 
+/// An express installation: the script libosinfo generated from the person's answers
+/// and how it reaches the installer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unattended {
+    /// The file name the installer looks for (`preseed.cfg`, `autounattend.xml`).
+    pub filename: String,
+    pub text: String,
+    /// [`InjectionMethod::Initrd`] (a direct kernel boot) or
+    /// [`InjectionMethod::Cdrom`] (a disc of its own).
+    pub injection: InjectionMethod,
+    /// Kernel arguments that point the installer at the script.
+    pub cmdline: Option<String>,
+    /// A disc install's kernel and initrd, as paths inside the disc.
+    pub media_kernel: Option<String>,
+    pub media_initrd: Option<String>,
+    /// The disc's volume label (an Anaconda installer booted directly finds its disc
+    /// by it).
+    pub media_label: Option<String>,
+    /// Once made: the volumes of the kernel and initrd (a disc install injected into
+    /// its initrd) or of the script's disc.
+    pub kernel: String,
+    pub initrd: String,
+    pub config_disc: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VmPlan {
     pub name: String,
@@ -60,6 +85,8 @@ pub struct VmPlan {
     pub network: Option<String>,
     pub devices: Option<OsDevices>,
     pub platform: Option<PlatformNeeds>,
+    /// An express installation, or None to install by hand.
+    pub unattended: Option<Unattended>,
 }
 
 /// The name a new machine gets from the OS's short id (`debian11`), made unique.
@@ -128,12 +155,13 @@ impl VmPlan {
         self.xml(true)
     }
 
-    /// The install XML marked as waiting for Begin Installation (customize first).
-    pub fn install_xml_marked(&self) -> String {
+    /// The install XML marked as waiting for Begin Installation (customize first),
+    /// with the volumes made for it (`made`: what discarding it removes).
+    pub fn install_xml_marked(&self, made: &[String]) -> String {
         let mut doc = Document::parse(&self.install_xml()).expect("Hangar's own XML parses");
         doc.root
             .ensure_child("metadata")
-            .append_child(super::begin::install_mark());
+            .append_child(super::begin::install_mark(made));
         // <metadata> belongs before <memory> in libvirt's order; ensure_child appended it.
         let md = doc.root.child("metadata").cloned();
         if let Some(md) = md {
@@ -188,23 +216,16 @@ impl VmPlan {
                     ),
             );
         }
-        if let (
-            true,
-            Source::Url {
-                kernel,
-                initrd,
-                cmdline,
-                ..
-            },
-        ) = (install, &self.source)
-        {
+        let kernel_boot = if install { self.kernel_boot() } else { None };
+        if let Some((kernel, initrd, cmdline)) = &kernel_boot {
             os.append_child(el("kernel").with_text(kernel));
             os.append_child(el("initrd").with_text(initrd));
             if !cmdline.trim().is_empty() {
                 os.append_child(el("cmdline").with_text(cmdline.trim()));
             }
         }
-        let media_first = install && matches!(self.source, Source::Media { .. });
+        let media_first =
+            install && kernel_boot.is_none() && matches!(self.source, Source::Media { .. });
         if media_first {
             os.append_child(el("boot").with_attr("dev", "cdrom"));
         }
@@ -288,6 +309,30 @@ impl VmPlan {
             cd.append_child(el("readonly"));
             dev.append_child(cd);
         }
+        if let Some(u) = self
+            .unattended
+            .as_ref()
+            .filter(|u| install && !u.config_disc.is_empty())
+        {
+            dev.append_child(
+                el("disk")
+                    .with_attr("type", "file")
+                    .with_attr("device", "cdrom")
+                    .with_child(
+                        el("driver")
+                            .with_attr("name", "qemu")
+                            .with_attr("type", "raw"),
+                    )
+                    .with_child(el("source").with_attr("file", &u.config_disc))
+                    .with_child(
+                        el("target")
+                            .with_attr("dev", "sdc")
+                            .with_attr("bus", "sata"),
+                    )
+                    .with_child(el("readonly"))
+                    .with_child(el("alias").with_attr("name", super::begin::SCRIPT_DISC_ALIAS)),
+            );
+        }
         if let Some(net) = &self.network {
             let model = self.devices.as_ref().map_or("virtio", |d| d.net_model());
             let iface = if let Some(br) = net.strip_prefix("bridge:") {
@@ -348,6 +393,67 @@ impl VmPlan {
         }
         d.append_child(dev);
         Document::new(d).to_xml()
+    }
+
+    /// The first boot's kernel, initrd and arguments: a network install's, or a disc's
+    /// own with an express install's script in its initrd.
+    fn kernel_boot(&self) -> Option<(String, String, String)> {
+        let script_args = self
+            .unattended
+            .as_ref()
+            .and_then(|u| u.cmdline.clone())
+            .unwrap_or_default();
+        let join = |a: &str, b: &str| {
+            [a.trim(), b.trim()]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        match &self.source {
+            Source::Url {
+                kernel,
+                initrd,
+                cmdline,
+                ..
+            } => Some((kernel.clone(), initrd.clone(), join(cmdline, &script_args))),
+            Source::Media { .. } => {
+                let u = self.unattended.as_ref()?;
+                if u.injection != InjectionMethod::Initrd || u.kernel.is_empty() {
+                    return None;
+                }
+                // Anaconda booted without its disc's boot menu is told where its
+                // second stage is (the disc, by its label; spaces as \x20).
+                let stage2 = match (&u.media_label, self.anaconda()) {
+                    (Some(label), true) => {
+                        format!("inst.stage2=hd:LABEL={}", label.replace(' ', "\\x20"))
+                    }
+                    _ => String::new(),
+                };
+                Some((
+                    u.kernel.clone(),
+                    u.initrd.clone(),
+                    join(&stage2, &script_args),
+                ))
+            }
+            _ => None,
+        }
+    }
+
+    /// The OS installs with Anaconda (Fedora, RHEL and their rebuilds).
+    fn anaconda(&self) -> bool {
+        self.os_id.as_deref().is_some_and(|id| {
+            [
+                "fedoraproject.org",
+                "redhat.com",
+                "centos.org",
+                "rockylinux.org",
+                "almalinux.org",
+                "oraclelinux",
+            ]
+            .iter()
+            .any(|d| id.contains(d))
+        })
     }
 
     fn is_windows(&self) -> bool {

@@ -1,6 +1,7 @@
 //! The bar above a machine's pages while it waits for Begin Installation (made with
 //! "Customize the hardware before the first start"): the person changes its hardware,
-//! then starts the installation from here.
+//! then starts the installation from here — or discards the machine and the volumes
+//! made for it.
 
 use std::cell::RefCell;
 
@@ -8,8 +9,8 @@ use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::glib;
 
-use crate::backend::create::begin::waits_for_install;
-use crate::i18n::gettext;
+use crate::backend::create::begin::{made_volumes, waits_for_install};
+use crate::i18n::{gettext, gettext_f};
 use crate::model::{Connection, Vm};
 use crate::ui::vm::edits::rewatch_config;
 
@@ -20,6 +21,9 @@ mod imp {
     pub struct BeginInstallBar {
         pub bar: gtk::InfoBar,
         pub button: gtk::Button,
+        pub discard: gtk::Button,
+        /// The volumes made for the machine, as its mark lists them.
+        pub made: RefCell<Vec<String>>,
         pub vm: RefCell<Option<Vm>>,
         pub watch: RefCell<Option<(Vm, glib::SignalHandlerId)>>,
     }
@@ -77,14 +81,22 @@ impl BeginInstallBar {
         imp.button.set_label(&gettext("_Begin Installation"));
         imp.button.set_use_underline(true);
         imp.button.add_css_class("suggested-action");
+        imp.discard.set_label(&gettext("_Discard…"));
+        imp.discard.set_use_underline(true);
+        imp.discard.set_tooltip_text(Some(&gettext(
+            "Delete this machine and the volumes made for it",
+        )));
+        imp.bar
+            .add_action_widget(&imp.discard, gtk::ResponseType::Reject);
         imp.bar
             .add_action_widget(&imp.button, gtk::ResponseType::Accept);
         let this = self.downgrade();
         imp.bar.connect_response(move |_, r| {
+            let Some(this) = this.upgrade() else { return };
             if r == gtk::ResponseType::Accept {
-                if let Some(this) = this.upgrade() {
-                    this.begin();
-                }
+                this.begin();
+            } else if r == gtk::ResponseType::Reject {
+                this.confirm_discard();
             }
         });
         self.append(&imp.bar);
@@ -118,9 +130,11 @@ impl BeginInstallBar {
             let Some(this) = this.upgrade() else { return };
             let still = this.imp().vm.borrow().as_ref() == Some(&vm);
             if still {
+                let waits = r.as_ref().is_ok_and(|x| waits_for_install(x));
                 this.imp()
-                    .bar
-                    .set_revealed(r.is_ok_and(|x| waits_for_install(&x)));
+                    .made
+                    .replace(r.map(|x| made_volumes(&x)).unwrap_or_default());
+                this.imp().bar.set_revealed(waits);
             }
         });
     }
@@ -164,6 +178,67 @@ impl BeginInstallBar {
                     ),
                     None => tracing::warn!("begin installation: {e}"),
                 },
+            }
+        });
+    }
+
+    /// Ask, naming what goes, then discard the machine.
+    pub fn confirm_discard(&self) -> Option<adw::MessageDialog> {
+        let vm = self.imp().vm.borrow().clone()?;
+        let made = self.imp().made.borrow().clone();
+        let body = if made.is_empty() {
+            gettext("Its definition is deleted. No volume was made for it.")
+        } else {
+            gettext_f(
+                "Its definition is deleted, and the volumes made for it are destroyed: {volumes}. Nothing else is touched.",
+                &[("volumes", &made.join(", "))],
+            )
+        };
+        let window = self.root().and_downcast::<gtk::Window>();
+        let dialog = adw::MessageDialog::new(
+            window.as_ref(),
+            Some(&gettext_f("Discard {name}?", &[("name", &vm.name())])),
+            Some(&body),
+        );
+        dialog.add_response("cancel", &gettext("_Cancel"));
+        dialog.add_response("discard", &gettext("_Discard"));
+        dialog.set_response_appearance("discard", adw::ResponseAppearance::Destructive);
+        dialog.set_default_response(Some("cancel"));
+        dialog.set_close_response("cancel");
+        let this = self.downgrade();
+        dialog.connect_response(None, move |_, r| {
+            if r != "discard" {
+                return;
+            }
+            if let Some(this) = this.upgrade() {
+                this.discard();
+            }
+        });
+        dialog.present();
+        Some(dialog)
+    }
+
+    fn discard(&self) {
+        let vm = self.imp().vm.borrow().clone();
+        let Some(vm) = vm else { return };
+        let Some(conn) = Connection::of(&vm) else {
+            return;
+        };
+        self.imp().discard.set_sensitive(false);
+        let this = self.downgrade();
+        glib::spawn_future_local(async move {
+            let r = conn.backend().discard_installation(vm.uuid()).await;
+            let Some(this) = this.upgrade() else { return };
+            this.imp().discard.set_sensitive(true);
+            if let Err(e) = r {
+                match this.root().and_downcast::<gtk::Window>() {
+                    Some(w) => crate::ui::error::show_dialog(
+                        &w,
+                        &gettext("The machine could not be discarded"),
+                        &e,
+                    ),
+                    None => tracing::warn!("discard installation: {e}"),
+                }
             }
         });
     }

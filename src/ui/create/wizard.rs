@@ -11,12 +11,15 @@ use gtk::glib;
 
 use crate::backend::create::make::Made;
 use crate::backend::create::plan::{check_vm_name, suggest_vm_name, DiskChoice, Source, VmPlan};
-use crate::backend::osinfo::{search, OsEntry, OsinfoWorker};
+use crate::backend::osinfo::{search, InstallScriptInfo, OsEntry, OsinfoWorker};
 use crate::backend::units::{format_bytes, parse_size};
 use crate::i18n::{gettext, gettext_f};
 use crate::model::{Connection, Network, Vm};
+use crate::ui::create::express_form::ExpressForm;
 
+mod express;
 mod pages;
+mod source;
 
 /// libosinfo's thread, one for the process, started with the first wizard.
 fn osinfo() -> OsinfoWorker {
@@ -34,7 +37,17 @@ dialog_window!(
     WizardParts
 );
 
-const STEPS: [&str; 5] = ["source", "os", "resources", "storage", "finish"];
+const STEPS: [&str; 6] = ["source", "os", "resources", "storage", "express", "finish"];
+/// The last step's index.
+const FINISH: usize = 5;
+
+/// Where a disc keeps its installer, as libosinfo knows it.
+#[derive(Debug, Clone, Default)]
+struct MediaBoot {
+    kernel: Option<String>,
+    initrd: Option<String>,
+    label: Option<String>,
+}
 
 type OnMade = Rc<RefCell<Vec<Box<dyn Fn(&Made, bool)>>>>;
 
@@ -71,6 +84,12 @@ pub struct WizardParts {
     pub new_disk: gtk::CheckButton,
     pub no_disk: gtk::CheckButton,
     pub disk_size: adw::EntryRow,
+    // Express installation
+    pub express: ExpressForm,
+    /// The chosen system's install scripts.
+    scripts: RefCell<Vec<InstallScriptInfo>>,
+    /// The detected disc's installer kernel and initrd (paths inside it) and label.
+    media_boot: RefCell<Option<MediaBoot>>,
     // Finish
     pub name: adw::EntryRow,
     pub network: adw::ComboRow,
@@ -156,18 +175,19 @@ impl NewVmWizard {
         STEPS.iter().position(|s| *s == name).unwrap_or(0)
     }
 
-    /// The steps this source goes through (an imported disk needs no storage step).
+    /// The steps this source goes through (an imported disk needs no storage step;
+    /// express installation only where the system's installer can take a script).
     fn steps(&self) -> Vec<usize> {
-        if self.import.is_active() || self.cloud.is_active() {
-            vec![0, 1, 2, 4]
-        } else {
-            vec![0, 1, 2, 3, 4]
-        }
+        let storage = !(self.import.is_active() || self.cloud.is_active());
+        let express = self.express_method().is_some();
+        (0..=FINISH)
+            .filter(|s| (*s != 3 || storage) && (*s != 4 || express))
+            .collect()
     }
 
     pub fn show_step(&self, i: usize) {
         self.stack.set_visible_child_name(STEPS[i]);
-        let last = i == 4;
+        let last = i == FINISH;
         self.back.set_visible(i > 0);
         self.next.set_visible(!last);
         self.create.set_visible(last);
@@ -175,6 +195,9 @@ impl NewVmWizard {
             self.detect();
         }
         if i == 4 {
+            self.show_express();
+        }
+        if i == FINISH {
             self.fill_finish();
         }
         self.check();
@@ -224,7 +247,7 @@ impl NewVmWizard {
         ] {
             r.remove_css_class("error");
         }
-        let problem: Option<(Option<&adw::EntryRow>, String)> = match self.step() {
+        let problem: Option<(Option<adw::EntryRow>, String)> = match self.step() {
             0 => self.check_source(),
             1 if self.network_install.is_active() && self.tree_files.borrow().is_none() => Some((
                 None,
@@ -237,13 +260,15 @@ impl NewVmWizard {
                 )
             }),
             2 => match parse_size(&self.memory.text()) {
-                Err(e) => Some((Some(&self.memory), e.summary())),
-                Ok(b) if b < 128 << 20 => Some((Some(&self.memory), gettext("At least 128 MiB"))),
+                Err(e) => Some((Some(self.memory.clone()), e.summary())),
+                Ok(b) if b < 128 << 20 => {
+                    Some((Some(self.memory.clone()), gettext("At least 128 MiB")))
+                }
                 Ok(b) => {
                     let host = self.conn.host_info().map_or(0, |h| h.memory_kib * 1024);
                     (host > 0 && b > host).then(|| {
                         (
-                            Some(&self.memory),
+                            Some(self.memory.clone()),
                             gettext_f(
                                 "The host has {size} of memory",
                                 &[("size", &format_bytes(host))],
@@ -253,9 +278,9 @@ impl NewVmWizard {
                 }
             },
             3 if self.new_disk.is_active() => match parse_size(&self.disk_size.text()) {
-                Err(e) => Some((Some(&self.disk_size), e.summary())),
+                Err(e) => Some((Some(self.disk_size.clone()), e.summary())),
                 Ok(0) => Some((
-                    Some(&self.disk_size),
+                    Some(self.disk_size.clone()),
                     gettext("The size must be more than nothing"),
                 )),
                 Ok(b) => {
@@ -275,9 +300,9 @@ impl NewVmWizard {
                     None
                 }
             },
-            4 => {
-                check_vm_name(&self.name.text(), &self.taken_names()).map(|m| (Some(&self.name), m))
-            }
+            4 => self.check_express(),
+            FINISH => check_vm_name(&self.name.text(), &self.taken_names())
+                .map(|m| (Some(self.name.clone()), m)),
             _ => None,
         };
         let ok = problem.is_none();
@@ -297,112 +322,6 @@ impl NewVmWizard {
         self.next.set_sensitive(ok);
         self.create.set_sensitive(ok);
         ok
-    }
-
-    fn check_source(&self) -> Option<(Option<&adw::EntryRow>, String)> {
-        let local = self.conn.backend().uri().starts_with("qemu:///")
-            || self.conn.backend().uri().starts_with("test:///");
-        if self.media.is_active() {
-            let p = self.media_path.text().trim().to_string();
-            if p.is_empty() {
-                return Some((Some(&self.media_path), gettext("Choose a disc image")));
-            }
-            if !p.starts_with('/') {
-                return Some((
-                    Some(&self.media_path),
-                    gettext("A full path, starting with “/”"),
-                ));
-            }
-            if local && !std::path::Path::new(&p).is_file() {
-                return Some((
-                    Some(&self.media_path),
-                    gettext_f("There is no file {path}", &[("path", &p)]),
-                ));
-            }
-            if let Some(why) = self.unreadable_for_qemu(&p) {
-                return Some((Some(&self.media_path), why));
-            }
-        }
-        if self.import.is_active() {
-            let p = self.disk_path.text().trim().to_string();
-            if !p.starts_with('/') {
-                return Some((Some(&self.disk_path), gettext("The disk image’s full path")));
-            }
-            if local && !std::path::Path::new(&p).is_file() {
-                return Some((
-                    Some(&self.disk_path),
-                    gettext_f("There is no file {path}", &[("path", &p)]),
-                ));
-            }
-            if let Some(why) = self.unreadable_for_qemu(&p) {
-                return Some((Some(&self.disk_path), why));
-            }
-        }
-        if self.network_install.is_active() {
-            let u = self.tree_url.text().trim().to_string();
-            let ok = ["http://", "https://", "ftp://", "file:///"]
-                .iter()
-                .any(|p| u.starts_with(p));
-            if !ok {
-                return Some((
-                    Some(&self.tree_url),
-                    gettext("An http://, https://, ftp:// or file:/// URL of an installation tree"),
-                ));
-            }
-        }
-        if self.cloud.is_active() {
-            let p = self.cloud_image.text().trim().to_string();
-            if !p.starts_with('/') || (local && !std::path::Path::new(&p).is_file()) {
-                return Some((
-                    Some(&self.cloud_image),
-                    gettext("The cloud image’s full path"),
-                ));
-            }
-            if let Some(why) = self.unreadable_for_qemu(&p) {
-                return Some((Some(&self.cloud_image), why));
-            }
-            let init = self.cloud_init();
-            if let Some((field, m)) = crate::backend::create::cloud::check_cloud(&init)
-                .into_iter()
-                .find(|(f, _)| *f != "hostname")
-            {
-                let row = if field == "user" {
-                    &self.cloud_user
-                } else {
-                    &self.cloud_key
-                };
-                return Some((Some(row), m));
-            }
-        }
-        None
-    }
-
-    /// What the cloud-init seed says: the user, the key, the machine's name as host.
-    fn cloud_init(&self) -> crate::backend::create::cloud::CloudInit {
-        let name = self.name.text().trim().to_string();
-        let mut host: String = name
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-            .collect();
-        host = host.trim_matches('-').chars().take(63).collect();
-        if host.is_empty() {
-            host = "cloud".into();
-        }
-        crate::backend::create::cloud::CloudInit {
-            user: self.cloud_user.text().trim().to_string(),
-            ssh_key: self.cloud_key.text().trim().to_string(),
-            hostname: host,
-        }
-    }
-
-    /// On the system connection of this computer QEMU runs as its own user: a file
-    /// it cannot open is said before anything is made.
-    fn unreadable_for_qemu(&self, path: &str) -> Option<String> {
-        let uri = self.conn.backend().uri().to_string();
-        if !uri.starts_with("qemu:///system") {
-            return None;
-        }
-        crate::backend::create::access::others_cannot_read(std::path::Path::new(path))
     }
 
     fn taken_names(&self) -> Vec<String> {
@@ -510,7 +429,13 @@ impl NewVmWizard {
             let p = std::path::PathBuf::from(&path);
             let r = osinfo().call(move |db| db.detect_media(&p, None)).await;
             let Some(w) = w.upgrade() else { return };
-            match r.ok().and_then(|m| m.os) {
+            let media = r.ok();
+            w.media_boot.replace(media.as_ref().map(|m| MediaBoot {
+                kernel: m.kernel_path.clone(),
+                initrd: m.initrd_path.clone(),
+                label: m.volume_id.clone(),
+            }));
+            match media.and_then(|m| m.os) {
                 Some(os) => {
                     w.detected
                         .set_label(&gettext_f("Detected: {os}", &[("os", &os.name)]));
@@ -583,6 +508,7 @@ impl NewVmWizard {
 
     /// The OS's recommended memory, vCPUs and disk size, within the host.
     fn apply_os_defaults(&self, e: &OsEntry) {
+        self.load_scripts(&e.id);
         let id = e.id.clone();
         let w = self.downgrade();
         glib::spawn_future_local(async move {
@@ -734,6 +660,7 @@ impl NewVmWizard {
             network,
             devices: None,
             platform: None,
+            unattended: None,
         })
     }
 
@@ -778,6 +705,16 @@ impl NewVmWizard {
                         .requires_uefi = true;
                 }
                 _ => {}
+            }
+            if let Some(wz) = w.upgrade() {
+                match wz.unattended(&plan).await {
+                    Ok(u) => plan.unattended = u,
+                    Err(m) => {
+                        wz.say(&m, true);
+                        wz.create.set_sensitive(true);
+                        return;
+                    }
+                }
             }
             let r = conn.backend().make_vm(plan, !customize).await;
             let Some(w) = w.upgrade() else { return };

@@ -231,7 +231,21 @@ impl NewVmWizard {
         body.append(&no_disk);
         stack.add_named(&p, Some("storage"));
 
-        // 5. Finish
+        // 5. Express installation
+        let (p, body) = page(
+            &gettext("Express installation"),
+            &gettext("Answer now, and the system installs without you."),
+        );
+        let express = ExpressForm::new();
+        body.append(&express.page);
+        let scroller = gtk::ScrolledWindow::builder()
+            .child(&p)
+            .vexpand(true)
+            .hscrollbar_policy(gtk::PolicyType::Never)
+            .build();
+        stack.add_named(&scroller, Some("express"));
+
+        // 6. Finish
         let (p, body) = page(
             &gettext("Ready to create"),
             &gettext("Name it, choose its network, and look it over first if you like."),
@@ -319,6 +333,9 @@ impl NewVmWizard {
             new_disk,
             no_disk,
             disk_size,
+            express,
+            scripts: RefCell::new(Vec::new()),
+            media_boot: RefCell::new(None),
             name,
             network,
             firmware,
@@ -397,6 +414,22 @@ impl NewVmWizard {
                 }
             });
         }
+        for e in self.express.editables() {
+            let w = self.downgrade();
+            e.downcast::<gtk::Editable>()
+                .expect("an entry row")
+                .connect_changed(move |_| {
+                    if let Some(w) = w.upgrade() {
+                        w.check();
+                    }
+                });
+        }
+        let w = self.downgrade();
+        self.express.switch.connect_active_notify(move |_| {
+            if let Some(w) = w.upgrade() {
+                w.check();
+            }
+        });
         let w = self.downgrade();
         self.media_path.connect_changed(move |_| {
             if let Some(w) = w.upgrade() {
