@@ -202,6 +202,16 @@ fn an_existing_disk_is_imported_and_boots() {
     });
     w.import.set_active(true);
     gui::type_into_row(&w, "Disk image", disk.to_str().unwrap());
+    // A 32-bit PC: another architecture of the host's capabilities, emulated.
+    assert_eq!(
+        w.arch_options.subtitle().as_str(),
+        "x86_64 · automatic machine type"
+    );
+    w.arch_options.set_expanded(true);
+    settle(300);
+    gui::pick_in_row(&w, "Architecture", "i686 (emulated)");
+    assert!(w.arch_options.subtitle().starts_with("i686"));
+    save_png(&w, "newvm-17-architecture");
     gui::click(&w.next);
     wait_for("the OS list", 20, || w.os_list.first_child().is_some());
     w.os_search.set_text("linux 2022");
@@ -235,7 +245,20 @@ fn an_existing_disk_is_imported_and_boots() {
         blk.contains(disk.to_str().unwrap()),
         "the imported disk: {blk}"
     );
-    assert!(!virsh_ok(&uri, &["dumpxml", &name]).contains("<interface"));
+    let xml = virsh_ok(&uri, &["dumpxml", &name]);
+    assert!(!xml.contains("<interface"), "{xml}");
+    assert!(xml.contains("arch='i686'"), "{xml}");
+    assert!(
+        xml.contains("<emulator>/usr/bin/qemu-system-i386</emulator>"),
+        "{xml}"
+    );
+    let ps = Command::new("ps").args(["-eo", "args"]).output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&ps.stdout)
+            .lines()
+            .any(|l| l.contains("qemu-system-i386") && l.contains(&name)),
+        "QEMU runs it as a 32-bit PC"
+    );
     let _ = virsh(&uri, &["destroy", &name]);
     conn.backend().shutdown();
     app.win.destroy();

@@ -31,6 +31,8 @@ fn plan(os_id: &str, source: Source, u: Unattended) -> VmPlan {
         devices: None,
         platform: None,
         unattended: Some(u),
+        accelerated: false,
+        machine: None,
     }
 }
 

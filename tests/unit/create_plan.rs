@@ -53,6 +53,8 @@ fn plan_for(os: &str, db: &OsinfoWorker) -> VmPlan {
         devices: Some(devices),
         platform: Some(platform),
         unattended: None,
+        accelerated: false,
+        machine: None,
     }
 }
 
@@ -300,4 +302,64 @@ fn a_network_install_boots_the_kernel_once_and_the_disk_after() {
         !plan.to_xml().contains("<kernel>"),
         "the final definition boots the disk"
     );
+}
+
+#[test]
+fn guest_architectures_come_from_the_capabilities() {
+    use hangar::backend::domain::host::guest_arches_from_capabilities;
+    let caps = "<capabilities><host><cpu><arch>x86_64</arch></cpu></host>\
+        <guest><os_type>hvm</os_type><arch name='x86_64'><wordsize>64</wordsize>\
+        <emulator>/usr/bin/qemu-system-x86_64</emulator>\
+        <machine maxCpus='255'>pc-i440fx-7.2</machine>\
+        <machine canonical='pc-i440fx-7.2' maxCpus='255'>pc</machine>\
+        <machine maxCpus='288'>pc-q35-7.2</machine>\
+        <machine canonical='pc-q35-7.2' maxCpus='288'>q35</machine>\
+        <domain type='qemu'/><domain type='kvm'/></arch></guest>\
+        <guest><os_type>hvm</os_type><arch name='aarch64'><wordsize>64</wordsize>\
+        <machine maxCpus='512'>virt-7.2</machine>\
+        <machine canonical='virt-7.2' maxCpus='512'>virt</machine>\
+        <domain type='qemu'/></arch></guest>\
+        <guest><os_type>xen</os_type><arch name='i686'><domain type='xen'/></arch></guest>\
+        </capabilities>";
+    let g = guest_arches_from_capabilities(caps);
+    let names: Vec<&str> = g.iter().map(|a| a.arch.as_str()).collect();
+    assert_eq!(names, ["x86_64", "aarch64"], "hvm guests only");
+    assert_eq!(g[0].machines, ["pc", "q35", "pc-i440fx-7.2", "pc-q35-7.2"]);
+    assert!(g[0].accelerated() && !g[1].accelerated());
+    assert_eq!(g[1].machines, ["virt", "virt-7.2"]);
+    assert!(guest_arches_from_capabilities("not xml").is_empty());
+}
+
+#[test]
+fn other_architectures_get_their_machine_firmware_and_buses() {
+    let db = OsinfoWorker::spawn();
+    let mut arm = plan_for("fedora37", &db);
+    arm.arch = "aarch64".into();
+    arm.platform = None;
+    let xml = arm.install_xml();
+    validate(&xml, "aarch64");
+    assert!(xml.contains("arch='aarch64' machine='virt'"), "{xml}");
+    assert!(xml.contains("firmware='efi'"), "Arm boots UEFI: {xml}");
+    assert!(xml.contains("<cpu mode='maximum'/>"), "emulated: {xml}");
+    assert!(!xml.contains("<apic/>"), "a PC's: {xml}");
+    assert!(xml.contains("bus='scsi'") && xml.contains("model='virtio-scsi'"));
+    assert!(!xml.contains("sata"), "no SATA on a virt machine: {xml}");
+    let mut riscv = arm.clone();
+    riscv.arch = "riscv64".into();
+    let xml = riscv.to_xml();
+    validate(&xml, "riscv64");
+    assert!(xml.contains("arch='riscv64' machine='virt'") && !xml.contains("efi"));
+    let mut pc32 = plan_for("fedora37", &db);
+    pc32.arch = "i686".into();
+    pc32.machine = Some("pc-i440fx-7.2".into());
+    let xml = pc32.to_xml();
+    validate(&xml, "i686");
+    assert!(xml.contains("arch='i686' machine='pc-i440fx-7.2'"), "{xml}");
+    assert!(xml.contains("<apic/>") && !xml.contains("<cpu"), "{xml}");
+    let mut kvm = plan_for("fedora37", &db);
+    kvm.accelerated = true;
+    let xml = kvm.to_xml();
+    validate(&xml, "kvm");
+    assert!(xml.starts_with("<domain type='kvm'>"), "{xml}");
+    assert!(xml.contains("<cpu mode='host-passthrough'/>"), "{xml}");
 }

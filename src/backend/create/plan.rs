@@ -87,6 +87,11 @@ pub struct VmPlan {
     pub platform: Option<PlatformNeeds>,
     /// An express installation, or None to install by hand.
     pub unattended: Option<Unattended>,
+    /// The host runs this architecture with KVM (else QEMU emulates it, TCG).
+    pub accelerated: bool,
+    /// A machine type from the host's list, or None for the usual one (q35 or pc for
+    /// x86 by what the OS supports, `virt` for Arm and RISC-V…).
+    pub machine: Option<String>,
 }
 
 /// The name a new machine gets from the OS's short id (`debian11`), made unique.
@@ -140,8 +145,38 @@ impl VmPlan {
         self.devices.as_ref().map_or(true, |d| d.q35 || d.virtio1)
     }
 
+    /// A PC (x86_64 or i686): the devices libosinfo lists fit it.
+    fn pc(&self) -> bool {
+        matches!(self.arch.as_str(), "x86_64" | "i686")
+    }
+
+    /// The machine type: the person's, else the usual one of the architecture.
+    fn machine_type(&self) -> String {
+        if let Some(m) = self.machine.as_ref().filter(|m| !m.is_empty()) {
+            return m.clone();
+        }
+        match self.arch.as_str() {
+            "x86_64" | "i686" if self.q35() => "q35",
+            "x86_64" | "i686" => "pc",
+            "ppc64" | "ppc64le" => "pseries",
+            "s390x" => "s390-ccw-virtio",
+            _ => "virt",
+        }
+        .into()
+    }
+
     fn uefi(&self) -> bool {
-        self.platform.as_ref().is_some_and(|p| p.requires_uefi)
+        // 64-bit Arm machines boot UEFI only.
+        self.arch == "aarch64" || self.platform.as_ref().is_some_and(|p| p.requires_uefi)
+    }
+
+    /// The bus of CD-ROM drives: SATA on a PC, SCSI (virtio-scsi) elsewhere.
+    fn cdrom_bus(&self) -> &'static str {
+        if self.pc() {
+            "sata"
+        } else {
+            "scsi"
+        }
     }
 
     /// The domain XML as it stays (what `virsh define` takes): booting its disk, the
@@ -172,7 +207,7 @@ impl VmPlan {
     }
 
     fn xml(&self, install: bool) -> String {
-        let mut d = el("domain").with_attr("type", "qemu");
+        let mut d = el("domain").with_attr("type", if self.accelerated { "kvm" } else { "qemu" });
         d.append_child(el("name").with_text(self.name.trim()));
         if let Some(id) = &self.os_id {
             let mut md = el("metadata");
@@ -194,14 +229,14 @@ impl VmPlan {
         if self.uefi() {
             os.set_attr("firmware", "efi");
         }
-        let machine = if self.q35() { "q35" } else { "pc" };
+        let machine = self.machine_type();
         os.append_child(
             el("type")
                 .with_attr("arch", &self.arch)
-                .with_attr("machine", machine)
+                .with_attr("machine", &machine)
                 .with_text("hvm"),
         );
-        if self.uefi() && self.platform.as_ref().is_some_and(|p| p.secure_boot) {
+        if self.pc() && self.uefi() && self.platform.as_ref().is_some_and(|p| p.secure_boot) {
             os.append_child(
                 el("firmware")
                     .with_child(
@@ -232,12 +267,25 @@ impl VmPlan {
         os.append_child(el("boot").with_attr("dev", "hd"));
         d.append_child(os);
         let mut features = el("features");
-        features.append_child(el("acpi"));
-        features.append_child(el("apic"));
-        if self.uefi() {
-            features.append_child(el("smm").with_attr("state", "on"));
+        if self.pc() {
+            features.append_child(el("acpi"));
+            features.append_child(el("apic"));
+            if self.uefi() {
+                features.append_child(el("smm").with_attr("state", "on"));
+            }
+        } else if self.arch == "aarch64" {
+            features.append_child(el("acpi"));
         }
-        d.append_child(features);
+        if features.elements().next().is_some() {
+            d.append_child(features);
+        }
+        // With KVM the guest sees the host's CPU; emulated, the most QEMU can do
+        // (the default for a PC).
+        if self.accelerated {
+            d.append_child(el("cpu").with_attr("mode", "host-passthrough"));
+        } else if !self.pc() {
+            d.append_child(el("cpu").with_attr("mode", "maximum"));
+        }
         d.append_child(el("clock").with_attr(
             "offset",
             if self.is_windows() {
@@ -283,7 +331,7 @@ impl VmPlan {
                         .with_child(
                             el("target")
                                 .with_attr("dev", "sdb")
-                                .with_attr("bus", "sata"),
+                                .with_attr("bus", self.cdrom_bus()),
                         )
                         .with_child(el("readonly")),
                 );
@@ -304,7 +352,7 @@ impl VmPlan {
             cd.append_child(
                 el("target")
                     .with_attr("dev", "sdb")
-                    .with_attr("bus", "sata"),
+                    .with_attr("bus", self.cdrom_bus()),
             );
             cd.append_child(el("readonly"));
             dev.append_child(cd);
@@ -327,7 +375,7 @@ impl VmPlan {
                     .with_child(
                         el("target")
                             .with_attr("dev", "sdc")
-                            .with_attr("bus", "sata"),
+                            .with_attr("bus", self.cdrom_bus()),
                     )
                     .with_child(el("readonly"))
                     .with_child(el("alias").with_attr("name", super::begin::SCRIPT_DISC_ALIAS)),
@@ -352,11 +400,24 @@ impl VmPlan {
             };
             dev.append_child(iface.with_child(el("model").with_attr("type", model)));
         }
-        dev.append_child(
-            el("input")
-                .with_attr("type", "tablet")
-                .with_attr("bus", "usb"),
-        );
+        if !self.pc()
+            && dev
+                .children_named("disk")
+                .any(|d| d.attr("device") == Some("cdrom"))
+        {
+            dev.append_child(
+                el("controller")
+                    .with_attr("type", "scsi")
+                    .with_attr("model", "virtio-scsi"),
+            );
+        }
+        if self.arch != "s390x" {
+            dev.append_child(
+                el("input")
+                    .with_attr("type", "tablet")
+                    .with_attr("bus", "usb"),
+            );
+        }
         dev.append_child(
             el("graphics")
                 .with_attr("type", "vnc")
@@ -366,6 +427,7 @@ impl VmPlan {
         let video = self
             .devices
             .as_ref()
+            .filter(|_| self.pc())
             .map_or("virtio", |d| d.video_model(false));
         dev.append_child(el("video").with_child(el("model").with_attr("type", video)));
         dev.append_child(
@@ -382,7 +444,7 @@ impl VmPlan {
                 ),
             );
         }
-        if self.platform.as_ref().is_some_and(|p| p.tpm2) {
+        if self.pc() && self.platform.as_ref().is_some_and(|p| p.tpm2) {
             dev.append_child(
                 el("tpm").with_attr("model", "tpm-crb").with_child(
                     el("backend")

@@ -27,6 +27,86 @@ pub struct HostInfo {
     pub memory_kib: u64,
     /// `<host><cpu><arch>` from the capabilities XML, when available.
     pub arch: Option<String>,
+    /// The architectures full-virtualization guests can have here.
+    pub guests: Vec<GuestArch>,
+}
+
+/// An architecture a guest can have on this host (a capabilities `<guest>` of OS type
+/// `hvm`): its machine types and how it runs (`kvm`, `qemu` for emulation).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GuestArch {
+    pub arch: String,
+    /// Machine type names and aliases (`q35`, `pc-q35-7.2`, `virt`…), aliases first.
+    pub machines: Vec<String>,
+    pub domain_types: Vec<String>,
+}
+
+impl GuestArch {
+    /// Whether the host runs it with hardware acceleration.
+    pub fn accelerated(&self) -> bool {
+        self.domain_types.iter().any(|t| t == "kvm")
+    }
+}
+
+/// The `hvm` guests of a capabilities document, one per architecture.
+pub fn guest_arches_from_capabilities(xml: &str) -> Vec<GuestArch> {
+    let Ok(doc) = crate::backend::xml::Document::parse(xml) else {
+        return Vec::new();
+    };
+    let mut out: Vec<GuestArch> = Vec::new();
+    for g in doc.root.children_named("guest") {
+        if g.child("os_type")
+            .map(|t| t.text())
+            .as_deref()
+            .map(str::trim)
+            != Some("hvm")
+        {
+            continue;
+        }
+        let Some(a) = g.child("arch") else { continue };
+        let Some(name) = a.attr("name") else { continue };
+        let mut machines: Vec<String> = Vec::new();
+        let mut aliases: Vec<String> = Vec::new();
+        let add = |m: &crate::backend::xml::Element, list: &mut Vec<String>| {
+            let t = m.text().trim().to_string();
+            if !t.is_empty() && !list.contains(&t) {
+                list.push(t);
+            }
+        };
+        for m in a.children_named("machine") {
+            if m.attr("canonical").is_some() {
+                add(m, &mut aliases);
+            } else {
+                add(m, &mut machines);
+            }
+        }
+        // The domain types may sit on the arch or in a <domain> with its own machines.
+        let mut types: Vec<String> = Vec::new();
+        for d in a.children_named("domain") {
+            if let Some(t) = d.attr("type") {
+                if !types.iter().any(|x| x == t) {
+                    types.push(t.to_string());
+                }
+            }
+            for m in d.children_named("machine") {
+                add(m, &mut machines);
+            }
+        }
+        machines.retain(|m| !aliases.contains(m));
+        aliases.extend(machines);
+        match out.iter_mut().find(|x| x.arch == name) {
+            Some(x) => {
+                x.domain_types.extend(types);
+                x.machines.extend(aliases);
+            }
+            None => out.push(GuestArch {
+                arch: name.to_string(),
+                machines: aliases,
+                domain_types: types,
+            }),
+        }
+    }
+    out
 }
 
 /// Collect [`HostInfo`]. Meant to be called once per connection: on QEMU the
@@ -41,14 +121,17 @@ pub fn host_info(conn: &Connect) -> Result<HostInfo> {
             other => return Err(other),
         },
     };
-    let arch = match conn.capabilities() {
-        Ok(xml) => host_arch_from_capabilities(&xml),
+    let (arch, guests) = match conn.capabilities() {
+        Ok(xml) => (
+            host_arch_from_capabilities(&xml),
+            guest_arches_from_capabilities(&xml),
+        ),
         Err(e) => {
             let err = Error::from_virt(&e);
             if err.is_connection_lost() {
                 return Err(err);
             }
-            None
+            (None, Vec::new())
         }
     };
     Ok(HostInfo {
@@ -62,6 +145,7 @@ pub fn host_info(conn: &Connect) -> Result<HostInfo> {
         mhz: node.mhz,
         memory_kib: node.memory,
         arch,
+        guests,
     })
 }
 

@@ -11,12 +11,14 @@ use gtk::glib;
 
 use crate::backend::create::make::Made;
 use crate::backend::create::plan::{check_vm_name, suggest_vm_name, DiskChoice, Source, VmPlan};
+use crate::backend::domain::host::GuestArch;
 use crate::backend::osinfo::{search, InstallScriptInfo, OsEntry, OsinfoWorker};
 use crate::backend::units::{format_bytes, parse_size};
 use crate::i18n::{gettext, gettext_f};
 use crate::model::{Connection, Network, Vm};
 use crate::ui::create::express_form::ExpressForm;
 
+mod arch;
 mod express;
 mod pages;
 mod source;
@@ -72,6 +74,11 @@ pub struct WizardParts {
     pub manual: gtk::CheckButton,
     pub media_path: adw::EntryRow,
     pub disk_path: adw::EntryRow,
+    pub arch_options: adw::ExpanderRow,
+    pub arch: adw::ComboRow,
+    pub machine: adw::ComboRow,
+    /// The guest architectures of the host, in the order of `arch`'s list.
+    guests: RefCell<Vec<GuestArch>>,
     // OS
     pub detected: gtk::Label,
     pub os_search: gtk::SearchEntry,
@@ -124,6 +131,7 @@ impl NewVmWizard {
         let w = window;
         w.wire();
         w.show_step(0);
+        w.load_arches();
         w.load_os_list();
         w.load_host_choices();
         w
@@ -510,10 +518,11 @@ impl NewVmWizard {
     fn apply_os_defaults(&self, e: &OsEntry) {
         self.load_scripts(&e.id);
         let id = e.id.clone();
+        let arch = self.guest_arch().arch;
         let w = self.downgrade();
         glib::spawn_future_local(async move {
             let r = osinfo()
-                .call(move |db| Ok(db.resources(&id)?.suggest("x86_64", false)))
+                .call(move |db| Ok(db.resources(&id)?.suggest(&arch, false)))
                 .await;
             let Some(w) = w.upgrade() else { return };
             let Ok(s) = r else { return };
@@ -654,13 +663,15 @@ impl NewVmWizard {
             os_id: self.chosen_os.borrow().as_ref().map(|e| e.id.clone()),
             memory_bytes: parse_size(&self.memory.text()).map_err(|e| e.summary())?,
             vcpus: self.vcpus.value() as u32,
-            arch: "x86_64".into(),
+            arch: self.guest_arch().arch,
             source,
             disk,
             network,
             devices: None,
             platform: None,
             unattended: None,
+            accelerated: self.guest_arch().accelerated(),
+            machine: self.chosen_machine(),
         })
     }
 
@@ -679,10 +690,11 @@ impl NewVmWizard {
         let conn = self.conn.clone();
         glib::spawn_future_local(async move {
             if let Some(id) = plan.os_id.clone() {
+                let arch = plan.arch.clone();
                 let r = osinfo()
                     .call(move |db| {
                         let d = db.devices(&id)?;
-                        let p = d.platform("x86_64");
+                        let p = d.platform(&arch);
                         Ok((d, p))
                     })
                     .await;

@@ -138,12 +138,22 @@ impl NewVmWizard {
         g.add(&cloud_user);
         g.add(&cloud_key);
         body.append(&g);
-        let arch = gtk::Label::builder()
-            .label(gettext("Architecture: x86_64"))
-            .xalign(0.0)
-            .css_classes(["caption", "dim-label"])
+        // The architecture and machine type, from the host's capabilities.
+        let arch = adw::ComboRow::builder()
+            .title(gettext("Architecture"))
             .build();
-        body.append(&arch);
+        let machine = adw::ComboRow::builder()
+            .title(gettext("Machine type"))
+            .build();
+        let arch_options = adw::ExpanderRow::builder()
+            .title(gettext("_Architecture options"))
+            .use_underline(true)
+            .build();
+        arch_options.add_row(&arch);
+        arch_options.add_row(&machine);
+        let g = adw::PreferencesGroup::new();
+        g.add(&arch_options);
+        body.append(&g);
         stack.add_named(&p, Some("source"));
 
         // 2. OS
@@ -333,6 +343,10 @@ impl NewVmWizard {
             new_disk,
             no_disk,
             disk_size,
+            arch_options,
+            arch,
+            machine,
+            guests: RefCell::new(Vec::new()),
             express,
             scripts: RefCell::new(Vec::new()),
             media_boot: RefCell::new(None),
@@ -445,6 +459,18 @@ impl NewVmWizard {
                 }
             });
         }
+        let w = self.downgrade();
+        self.arch.connect_selected_notify(move |_| {
+            if let Some(w) = w.upgrade() {
+                w.fill_machines();
+            }
+        });
+        let w = self.downgrade();
+        self.machine.connect_selected_notify(move |_| {
+            if let Some(w) = w.upgrade() {
+                w.show_arch_choice();
+            }
+        });
         let w = self.downgrade();
         self.os_search.connect_search_changed(move |_| {
             if let Some(w) = w.upgrade() {
