@@ -23,7 +23,7 @@ build_pkgs=(
   libvte-2.91-gtk4-dev libgtksourceview-5-dev libsecret-1-dev libglib2.0-dev-bin gettext
   meson ninja-build
   desktop-file-utils appstream-util libvirt-clients
-  libosinfo-1.0-dev osinfo-db xorriso
+  libosinfo-1.0-dev osinfo-db xorriso acl
 )
 test_pkgs=(
   libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86 qemu-utils dnsmasq-base iproute2 iptables

@@ -317,6 +317,9 @@ impl TempDir {
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::SeqCst)
         ));
+        // Test binaries run in a PID namespace: a crashed run's directory of the same
+        // pid and number may still be there.
+        let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("create a temporary directory");
         TempDir(dir)
     }

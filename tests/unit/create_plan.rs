@@ -363,3 +363,45 @@ fn other_architectures_get_their_machine_firmware_and_buses() {
     assert!(xml.starts_with("<domain type='kvm'>"), "{xml}");
     assert!(xml.contains("<cpu mode='host-passthrough'/>"), "{xml}");
 }
+
+#[test]
+fn qemus_user_is_let_in_by_acl_entries_and_nobody_else() {
+    use hangar::backend::create::access::{
+        blocked, let_read, qemu_cannot_read, qemu_uid_from_capabilities, Blocked,
+    };
+    use std::os::unix::fs::PermissionsExt;
+    let caps = "<capabilities><host><secmodel><model>none</model><doi>0</doi></secmodel>\
+        <secmodel><model>dac</model><doi>0</doi>\
+        <baselabel type='kvm'>+64055:+994</baselabel>\
+        <baselabel type='qemu'>+64055:+994</baselabel></secmodel></host></capabilities>";
+    assert_eq!(qemu_uid_from_capabilities(caps), Some(64055));
+    assert_eq!(qemu_uid_from_capabilities("<capabilities/>"), None);
+    let dir = TempDir::new("acl");
+    let outer = dir.path().join("home");
+    let inner = outer.join("isos");
+    std::fs::create_dir_all(&inner).unwrap();
+    let iso = inner.join("disc.iso");
+    std::fs::write(&iso, b"disc").unwrap();
+    for (p, mode) in [(&outer, 0o700), (&inner, 0o750), (&iso, 0o600)] {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    let uid = 64055;
+    assert_eq!(blocked(&iso, Some(uid)), Some(Blocked::Dir(outer.clone())));
+    assert!(qemu_cannot_read(&iso, Some(uid))
+        .unwrap()
+        .contains("Let QEMU read it"));
+    let changed = let_read(&iso, uid).expect("setfacl (the acl package)");
+    assert_eq!(changed, [outer.clone(), inner.clone(), iso.clone()]);
+    assert_eq!(blocked(&iso, Some(uid)), None, "QEMU's user gets through");
+    assert_eq!(
+        blocked(&iso, None),
+        Some(Blocked::Dir(outer.clone())),
+        "and nobody else"
+    );
+    assert_eq!(
+        std::fs::metadata(&outer).unwrap().permissions().mode() & 0o007,
+        0,
+        "the mode bits stay"
+    );
+    assert_eq!(let_read(&iso, uid), Ok(Vec::new()), "nothing more to do");
+}

@@ -18,6 +18,8 @@ const PROGRAMS: &[(&str, &str, Option<&str>)] = &[
     ("qemu-io", "qemu-utils", None),
     ("xorriso", "xorriso", None),
     ("cpio", "cpio", None),
+    ("setfacl", "acl", None),
+    ("getfacl", "acl", None),
     ("osinfo-detect", "libosinfo-bin", None),
     ("/usr/bin/python3", "python3", Some("python3.11-minimal")),
     ("xdotool", "xdotool", None),

@@ -29,6 +29,8 @@ pub struct HostInfo {
     pub arch: Option<String>,
     /// The architectures full-virtualization guests can have here.
     pub guests: Vec<GuestArch>,
+    /// The user id QEMU runs as (the DAC security model's label), when known.
+    pub qemu_uid: Option<u32>,
 }
 
 /// An architecture a guest can have on this host (a capabilities `<guest>` of OS type
@@ -121,17 +123,18 @@ pub fn host_info(conn: &Connect) -> Result<HostInfo> {
             other => return Err(other),
         },
     };
-    let (arch, guests) = match conn.capabilities() {
+    let (arch, guests, qemu_uid) = match conn.capabilities() {
         Ok(xml) => (
             host_arch_from_capabilities(&xml),
             guest_arches_from_capabilities(&xml),
+            crate::backend::create::access::qemu_uid_from_capabilities(&xml),
         ),
         Err(e) => {
             let err = Error::from_virt(&e);
             if err.is_connection_lost() {
                 return Err(err);
             }
-            (None, Vec::new())
+            (None, Vec::new(), None)
         }
     };
     Ok(HostInfo {
@@ -146,6 +149,7 @@ pub fn host_info(conn: &Connect) -> Result<HostInfo> {
         memory_kib: node.memory,
         arch,
         guests,
+        qemu_uid,
     })
 }
 

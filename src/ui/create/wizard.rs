@@ -68,6 +68,9 @@ pub struct WizardParts {
     pub next: gtk::Button,
     pub create: gtk::Button,
     pub message: gtk::Label,
+    /// "Let QEMU Read It", for the file in `grant_path`.
+    pub grant: gtk::Button,
+    grant_path: RefCell<Option<String>>,
     // Source
     pub media: gtk::CheckButton,
     pub import: gtk::CheckButton,
@@ -255,6 +258,7 @@ impl NewVmWizard {
         ] {
             r.remove_css_class("error");
         }
+        self.grant.set_visible(false);
         let problem: Option<(Option<adw::EntryRow>, String)> = match self.step() {
             0 => self.check_source(),
             1 if self.network_install.is_active() && self.tree_files.borrow().is_none() => Some((

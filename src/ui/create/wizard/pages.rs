@@ -298,10 +298,26 @@ impl NewVmWizard {
             .margin_bottom(12)
             .css_classes(["caption"])
             .build();
+        let grant = gtk::Button::builder()
+            .label(gettext("_Let QEMU Read It"))
+            .use_underline(true)
+            .tooltip_text(gettext(
+                "Give QEMU’s user passage through the folders and read access to the file (ACL entries), and nothing more",
+            ))
+            .halign(gtk::Align::End)
+            .margin_end(18)
+            .margin_bottom(12)
+            .visible(false)
+            .build();
+        // Below the message (a wrapping label beside a button asks GTK for a height
+        // it cannot give).
+        let footer = gtk::Box::new(gtk::Orientation::Vertical, 0);
+        footer.append(&message);
+        footer.append(&grant);
         let content = gtk::Box::new(gtk::Orientation::Vertical, 0);
         content.append(&header);
         content.append(&stack);
-        content.append(&message);
+        content.append(&footer);
         window.set_content(Some(&content));
 
         let b = browse.clone();
@@ -329,6 +345,8 @@ impl NewVmWizard {
             next,
             create,
             message,
+            grant,
+            grant_path: RefCell::new(None),
             media,
             import,
             manual,
@@ -459,6 +477,12 @@ impl NewVmWizard {
                 }
             });
         }
+        let w = self.downgrade();
+        self.grant.connect_clicked(move |_| {
+            if let Some(w) = w.upgrade() {
+                w.grant_access();
+            }
+        });
         let w = self.downgrade();
         self.arch.connect_selected_notify(move |_| {
             if let Some(w) = w.upgrade() {

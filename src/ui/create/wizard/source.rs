@@ -2,6 +2,7 @@
 //! QEMU's own user can read a file of this computer.
 
 use super::*;
+use crate::backend::create::access;
 
 impl NewVmWizard {
     pub(super) fn check_source(&self) -> Option<(Option<adw::EntryRow>, String)> {
@@ -113,6 +114,41 @@ impl NewVmWizard {
         if !uri.starts_with("qemu:///system") {
             return None;
         }
-        crate::backend::create::access::others_cannot_read(std::path::Path::new(path))
+        let uid = self.conn.host_info().and_then(|h| h.qemu_uid);
+        let why = access::qemu_cannot_read(std::path::Path::new(path), uid)?;
+        // QEMU's user known: Hangar can let it in (an ACL entry per blocking folder).
+        if uid.is_some() {
+            self.grant_path.replace(Some(path.to_string()));
+            self.grant.set_visible(true);
+        }
+        Some(why)
+    }
+
+    /// "Let QEMU Read It": ACL entries for QEMU's user on what blocks the file, then
+    /// the page is checked again.
+    pub(super) fn grant_access(&self) {
+        let (Some(path), Some(uid)) = (
+            self.grant_path.borrow().clone(),
+            self.conn.host_info().and_then(|h| h.qemu_uid),
+        ) else {
+            return;
+        };
+        self.grant.set_sensitive(false);
+        let w = self.downgrade();
+        glib::spawn_future_local(async move {
+            let p = path.clone();
+            let r =
+                gtk::gio::spawn_blocking(move || access::let_read(std::path::Path::new(&p), uid))
+                    .await
+                    .unwrap_or_else(|_| Err(gettext("setfacl stopped")));
+            let Some(w) = w.upgrade() else { return };
+            w.grant.set_sensitive(true);
+            match r {
+                Ok(_) => {
+                    w.check();
+                }
+                Err(e) => w.say(&e, true),
+            }
+        });
     }
 }
