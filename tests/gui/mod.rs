@@ -75,6 +75,18 @@ pub fn save_png(widget: &impl IsA<gtk::Widget>, name: &str) -> PathBuf {
     path
 }
 
+/// Save `widget` in the light style as `name.png` and in the dark one as
+/// `name-dark.png` (the style is back to the system's after).
+pub fn save_light_and_dark(widget: &impl IsA<gtk::Widget>, name: &str) {
+    let style = adw::StyleManager::default();
+    save_png(widget, name);
+    style.set_color_scheme(adw::ColorScheme::ForceDark);
+    settle(250);
+    save_png(widget, &format!("{name}-dark"));
+    style.set_color_scheme(adw::ColorScheme::Default);
+    settle(100);
+}
+
 thread_local! {
     static APP: std::cell::OnceCell<hangar::application::Application> =
         const { std::cell::OnceCell::new() };

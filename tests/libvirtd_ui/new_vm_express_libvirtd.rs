@@ -164,7 +164,7 @@ fn debian_installs_by_itself_from_a_preseed_in_its_initrd() {
         "{}",
         w.express.note.label()
     );
-    save_png(&w, "newvm-14-express-debian");
+    gui::save_light_and_dark(&w, "newvm-14-express-debian");
     let vm = create_customized(&app, &w, &name);
     let xml = virsh_ok(&uri, &["dumpxml", "--inactive", &name]);
     let images = "/var/lib/libvirt/images";
@@ -249,7 +249,7 @@ fn windows_setup_finds_its_answers_on_a_disc_of_their_own() {
         "{}",
         w.express.note.label()
     );
-    save_png(&w, "newvm-16-express-windows");
+    gui::save_light_and_dark(&w, "newvm-16-express-windows");
     let _vm = create_customized(&app, &w, &name);
     let xml = virsh_ok(&uri, &["dumpxml", "--inactive", &name]);
     let script_disc = format!("/var/lib/libvirt/images/{name}-install-script.iso");

@@ -46,7 +46,7 @@ fn a_machine_is_made_from_the_wizard() {
     gui::type_into_row(&w, "Disc image", "/nowhere/install.iso");
     assert!(w.media_path.has_css_class("error"));
     assert!(!w.next.is_sensitive());
-    save_png(&w, "newvm-01-source");
+    gui::save_light_and_dark(&w, "newvm-01-source");
     w.manual.set_active(true);
     settle(50);
     assert!(w.next.is_sensitive(), "a manual install needs no media");
@@ -69,7 +69,7 @@ fn a_machine_is_made_from_the_wizard() {
     gtk::prelude::WidgetExt::activate(&row);
     wait_for("the OS chosen", 10, || w.next.is_sensitive());
     assert!(w.detected.label().contains("Debian 11"));
-    save_png(&w, "newvm-02-os");
+    gui::save_light_and_dark(&w, "newvm-02-os");
     gui::click(&w.next);
     assert_eq!(visible_step(&w), "resources");
 
@@ -83,11 +83,11 @@ fn a_machine_is_made_from_the_wizard() {
     assert!(w.message.label().contains("host"), "{}", w.message.label());
     gui::type_into_row(&w, "Memory", "1 GiB");
     assert!(w.next.is_sensitive());
-    save_png(&w, "newvm-03-resources");
+    gui::save_light_and_dark(&w, "newvm-03-resources");
     gui::click(&w.next);
     assert_eq!(visible_step(&w), "storage");
     gui::type_into_row(&w, "Size", "8 GiB");
-    save_png(&w, "newvm-04-storage");
+    gui::save_light_and_dark(&w, "newvm-04-storage");
     gui::click(&w.next);
     assert_eq!(visible_step(&w), "finish");
 
@@ -116,7 +116,7 @@ fn a_machine_is_made_from_the_wizard() {
         "{offered:?}"
     );
     assert!(offered.iter().any(|o| o == "No network"), "{offered:?}");
-    save_png(&w, "newvm-05-finish");
+    gui::save_light_and_dark(&w, "newvm-05-finish");
     gui::click(&w.create);
     wait_for("the machine listed", 20, || {
         conn.find_vm("debian11").is_some()

@@ -39,8 +39,13 @@ impl NewVmWizard {
     /// The pages and the header, set as the window's content; their parts.
     pub(super) fn build_parts(&self, conn: &Connection) -> WizardParts {
         let window = self;
+        // The host under the title: a long connection name never hides the title.
         let header = adw::HeaderBar::builder()
             .show_end_title_buttons(false)
+            .title_widget(&adw::WindowTitle::new(
+                &gettext("New Virtual Machine"),
+                &conn.label(),
+            ))
             .build();
         let cancel = gtk::Button::with_mnemonic(&gettext("_Cancel"));
         let back = gtk::Button::with_mnemonic(&gettext("_Back"));
