@@ -30,7 +30,7 @@ test_pkgs=(
   xvfb xauth dbus dbus-x11 at-spi2-core python3 python3-pyatspi python3-gi imagemagick
   libxml2-utils procps psmisc xdotool xclip gnome-keyring
   openssh-server openssh-client netcat-openbsd openbox x11-utils
-  mount e2fsprogs lvm2 libosinfo-bin cpio
+  mount e2fsprogs lvm2 libosinfo-bin cpio ovmf swtpm swtpm-tools
 )
 pkgs=("${build_pkgs[@]}")
 [ "$want_tests" = 1 ] && pkgs+=("${test_pkgs[@]}")

@@ -227,3 +227,65 @@ fn windows_setup_gets_the_script_on_a_disc_of_its_own_for_the_first_boot_only() 
     // The install disc's drive stays, empty.
     assert_eq!(after.matches("device='cdrom'").count(), 1, "{after}");
 }
+
+#[test]
+fn what_the_host_lacks_for_a_machine_is_said_before_it_is_made() {
+    use hangar::backend::create::firmware::{check_platform, parse_domain_capabilities};
+    use hangar::backend::osinfo::PlatformNeeds;
+    // libvirt 9.0's domain capabilities on a host with OVMF and swtpm (abridged).
+    let full = "<domainCapabilities><path>/usr/bin/qemu-system-x86_64</path>\
+        <domain>qemu</domain><machine>pc-q35-7.2</machine><arch>x86_64</arch>\
+        <os supported='yes'><enum name='firmware'><value>efi</value></enum>\
+        <loader supported='yes'><value>/usr/share/OVMF/OVMF_CODE_4M.ms.fd</value>\
+        <enum name='type'><value>rom</value><value>pflash</value></enum>\
+        <enum name='secure'><value>yes</value><value>no</value></enum></loader></os>\
+        <devices><tpm supported='yes'><enum name='model'><value>tpm-tis</value>\
+        <value>tpm-crb</value></enum><enum name='backendModel'><value>passthrough</value>\
+        <value>emulator</value></enum></tpm></devices></domainCapabilities>";
+    let all = parse_domain_capabilities(full);
+    assert!(all.efi && all.secure_boot && all.tpm_emulator, "{all:?}");
+    // Without OVMF and swtpm.
+    let bare = "<domainCapabilities><os supported='yes'><enum name='firmware'/>\
+        <loader supported='yes'><enum name='secure'><value>no</value></enum></loader></os>\
+        <devices><tpm supported='yes'><enum name='backendModel'><value>passthrough</value>\
+        </enum></tpm></devices></domainCapabilities>";
+    let none = parse_domain_capabilities(bare);
+    assert!(
+        !none.efi && !none.secure_boot && !none.tpm_emulator,
+        "{none:?}"
+    );
+    let mut win11 = plan(
+        "http://microsoft.com/win/11",
+        Source::Media {
+            path: "/isos/win11.iso".into(),
+        },
+        unattended(InjectionMethod::Cdrom),
+    );
+    win11.platform = Some(PlatformNeeds {
+        requires_uefi: true,
+        secure_boot: true,
+        tpm2: true,
+        ..Default::default()
+    });
+    assert_eq!(check_platform(&win11, &all), None);
+    let why = check_platform(&win11, &none).expect("refused");
+    assert!(
+        why.contains("apt install ovmf") && why.contains("BIOS"),
+        "{why}"
+    );
+    let no_tpm = hangar::backend::create::firmware::PlatformSupport {
+        tpm_emulator: false,
+        ..all.clone()
+    };
+    let why = check_platform(&win11, &no_tpm).expect("refused");
+    assert!(why.contains("11") && why.contains("swtpm"), "{why}");
+    // BIOS chosen: no firmware needed, the TPM still is.
+    let mut bios = win11.clone();
+    bios.platform = Some(PlatformNeeds {
+        requires_uefi: false,
+        secure_boot: false,
+        tpm2: false,
+        ..Default::default()
+    });
+    assert_eq!(check_platform(&bios, &none), None);
+}

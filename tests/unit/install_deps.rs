@@ -20,6 +20,7 @@ const PROGRAMS: &[(&str, &str, Option<&str>)] = &[
     ("cpio", "cpio", None),
     ("setfacl", "acl", None),
     ("getfacl", "acl", None),
+    ("swtpm", "swtpm", None),
     ("osinfo-detect", "libosinfo-bin", None),
     ("/usr/bin/python3", "python3", Some("python3.11-minimal")),
     ("xdotool", "xdotool", None),
@@ -78,6 +79,8 @@ const RUN_OTHERWISE: &[&str] = &[
     "ninja",
     "timeout",
     "virsh",
+    // By libvirtd, for a guest's emulated TPM.
+    "swtpm",
 ];
 
 fn repo() -> PathBuf {

@@ -151,7 +151,7 @@ impl VmPlan {
     }
 
     /// The machine type: the person's, else the usual one of the architecture.
-    fn machine_type(&self) -> String {
+    pub fn machine_type(&self) -> String {
         if let Some(m) = self.machine.as_ref().filter(|m| !m.is_empty()) {
             return m.clone();
         }

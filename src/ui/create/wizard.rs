@@ -9,6 +9,7 @@ use std::rc::Rc;
 use adw::prelude::*;
 use gtk::glib;
 
+use crate::backend::create::firmware::check_platform;
 use crate::backend::create::make::Made;
 use crate::backend::create::plan::{check_vm_name, suggest_vm_name, DiskChoice, Source, VmPlan};
 use crate::backend::domain::host::GuestArch;
@@ -259,6 +260,7 @@ impl NewVmWizard {
             r.remove_css_class("error");
         }
         self.grant.set_visible(false);
+        self.firmware.remove_css_class("error");
         let problem: Option<(Option<adw::EntryRow>, String)> = match self.step() {
             0 => self.check_source(),
             1 if self.network_install.is_active() && self.tree_files.borrow().is_none() => Some((
@@ -721,6 +723,19 @@ impl NewVmWizard {
                         .requires_uefi = true;
                 }
                 _ => {}
+            }
+            // What the host lacks for it (UEFI firmware, a TPM), refused on the
+            // Firmware row before anything is made.
+            let support = conn.backend().platform_support(plan.clone()).await;
+            let lacking = match &support {
+                Ok(Some(s)) => check_platform(&plan, s),
+                _ => None,
+            };
+            if let (Some(why), Some(wz)) = (lacking, w.upgrade()) {
+                wz.firmware.add_css_class("error");
+                wz.say(&why, true);
+                wz.create.set_sensitive(true);
+                return;
             }
             if let Some(wz) = w.upgrade() {
                 match wz.unattended(&plan).await {

@@ -483,6 +483,12 @@ impl NewVmWizard {
             });
         }
         let w = self.downgrade();
+        self.firmware.connect_selected_notify(move |_| {
+            if let Some(w) = w.upgrade() {
+                w.check();
+            }
+        });
+        let w = self.downgrade();
         self.grant.connect_clicked(move |_| {
             if let Some(w) = w.upgrade() {
                 w.grant_access();
