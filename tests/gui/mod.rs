@@ -367,16 +367,22 @@ fn plain(label: &str) -> String {
 
 /// The button under `root` a person knows by `label` (its text, mnemonic underscores
 /// ignored) or, for an icon button, by its tooltip. Fails when there is none.
+/// When several have the label (rows of which one is shown), the one on screen.
 pub fn button_labelled(root: &impl IsA<gtk::Widget>, label: &str) -> gtk::Button {
-    descendants::<gtk::Button>(root)
+    let all: Vec<gtk::Button> = descendants::<gtk::Button>(root)
         .into_iter()
-        .find(|b| {
+        .filter(|b| {
             b.label().is_some_and(|l| plain(&l) == label)
                 || b.tooltip_text().is_some_and(|t| t == label)
                 || b.child()
                     .and_downcast::<adw::ButtonContent>()
                     .is_some_and(|c| plain(&c.label()) == label)
         })
+        .collect();
+    all.iter()
+        .find(|b| b.is_mapped())
+        .or(all.first())
+        .cloned()
         .unwrap_or_else(|| panic!("no button “{label}”"))
 }
 

@@ -315,10 +315,55 @@ fn windows_11_gets_uefi_secure_boot_and_a_tpm_and_starts_on_them() {
     wait_for("the host facts", 30, || {
         conn.host_info().is_some() && conn.networks_loaded()
     });
+    // The disc is a volume of the default pool, chosen in the volume browser.
+    let images = Path::new("/var/lib/libvirt/images");
+    if !virsh_ok(&uri, &["pool-list", "--all", "--name"])
+        .lines()
+        .any(|l| l.trim() == "default")
+    {
+        std::fs::create_dir_all(images).unwrap();
+        virsh_ok(
+            &uri,
+            &[
+                "pool-define-as",
+                "default",
+                "dir",
+                "--target",
+                images.to_str().unwrap(),
+            ],
+        );
+        virsh_ok(&uri, &["pool-start", "default"]);
+    }
+    let vol = images.join(format!("{name}.iso"));
+    std::fs::copy(&iso, &vol).unwrap();
+    virsh_ok(&uri, &["pool-refresh", "default"]);
     let w = gui::opened_by::<NewVmWizard>("the wizard", || {
         gui::click(&gui::button_labelled(&app.win, "New Virtual Machine"))
     });
-    gui::type_into_row(&w, "Disc image", iso.to_str().unwrap());
+    let browser = gui::opened_by::<hangar::ui::components::volumes::VolumeBrowser>(
+        "the volume browser",
+        || {
+            gui::click(&gui::button_labelled(
+                &w,
+                "Choose a volume of a storage pool",
+            ))
+        },
+    );
+    let row = {
+        let mut found = None;
+        wait_for("the disc's volume listed", 20, || {
+            found = browser
+                .volume_rows()
+                .into_iter()
+                .find(|r| r.title() == format!("{name}.iso"));
+            found.is_some()
+        });
+        found.unwrap()
+    };
+    gtk::prelude::WidgetExt::activate(&row);
+    wait_for("the volume chosen", 10, || {
+        w.media_path.text() == vol.to_str().unwrap()
+    });
     gui::click(&w.next);
     wait_for("libosinfo's answer", 30, || {
         w.detected.label().contains("Windows 11")
@@ -392,6 +437,7 @@ fn windows_11_gets_uefi_secure_boot_and_a_tpm_and_starts_on_them() {
         ],
     );
     let _ = crate::daemon::virsh(&uri, &["undefine", "--nvram", "--tpm", &name]);
+    let _ = crate::daemon::virsh(&uri, &["vol-delete", vol.to_str().unwrap()]);
     conn.backend().shutdown();
     app.win.destroy();
 }

@@ -99,6 +99,28 @@ impl NewVmWizard {
             .title(gettext("Disk image"))
             .visible(false)
             .build();
+        // A volume of any pool, on remote connections too.
+        for row in [&media_path, &disk_path] {
+            let volumes = gtk::Button::builder()
+                .icon_name("drive-multidisk-symbolic")
+                .valign(gtk::Align::Center)
+                .tooltip_text(gettext("Choose a volume of a storage pool"))
+                .css_classes(["flat"])
+                .build();
+            row.add_suffix(&volumes);
+            let entry = row.clone();
+            let c = conn.clone();
+            volumes.connect_clicked(move |btn| {
+                let parent = btn.root().and_downcast::<gtk::Window>();
+                let entry = entry.clone();
+                let pick: crate::ui::components::volumes::OnSource =
+                    std::rc::Rc::new(move |path, _format| entry.set_text(&path));
+                let browser =
+                    crate::ui::components::volumes::VolumeBrowser::new(parent.as_ref(), pick);
+                browser.load(&c);
+                browser.present();
+            });
+        }
         let g = adw::PreferencesGroup::new();
         g.add(&media_path);
         g.add(&disk_path);
