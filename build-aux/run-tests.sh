@@ -6,7 +6,8 @@
 #      cargo clippy --all-targets -- -D warnings
 #   3. the validators: desktop-file-validate, appstream-util validate-relax,
 #      glib-compile-schemas --strict (meson test --suite validate; no cargo build)
-#   4. a private libvirtd with QEMU in a network namespace of its own, then
+#   4. a private libvirtd with QEMU in a network namespace of its own (and a second
+#      host beside it for migrations: build-aux/second-host.sh), then
 #      cargo test --all-targets -- --include-ignored under Xvfb and a D-Bus session
 #      bus, inside that namespace
 #
@@ -128,6 +129,12 @@ EOF
   done
   say "libvirtd: $(virsh -q -c qemu:///system version | sed -n 's/^Running hypervisor: //p'), answering after $((SECONDS - started)) s"
 
+  # A second host (build-aux/second-host.sh), starting while the tests begin; the tests
+  # that migrate wait for its `ready` file.
+  bash "$repo/build-aux/second-host.sh" "$work/host-b"
+  export HANGAR_TEST_HOST_B_DIR="$work/host-b"
+  export HANGAR_TEST_HOST_B_URI="qemu+ssh://root@10.77.0.2/system?keyfile=$work/host-b/client_key&no_verify=1"
+
   export HANGAR_TEST_LIBVIRT_URI=qemu:///system
   export HANGAR_TEST_LIBVIRTD_CMD="libvirtd -d"
   export HANGAR_SCREENSHOT_DIR="$repo/tests/screenshots"
@@ -165,6 +172,7 @@ EOF
 
 keep_logs() {
   cp -r /var/log/libvirt "$1/libvirt-logs" 2>/dev/null || true
+  cp "$1/host-b/"*.log "$1/libvirt-logs/" 2>/dev/null || true
 }
 
 if [ "${1:-}" = "--inside-namespace" ]; then

@@ -12,7 +12,8 @@
 //! - `create`: a new machine, planned and made;
 //! - `console`: graphics and text consoles of a domain, the keymap;
 //! - `osinfo`: operating systems from libosinfo (detection, resources, scripts);
-//! - `storage`: storage pools and volumes, upload and download.
+//! - `storage`: storage pools and volumes, upload and download;
+//! - `migrate`: moving a machine to another host, with its disks.
 
 pub mod clone;
 pub mod conn;
@@ -22,6 +23,7 @@ pub mod domain;
 pub mod domain_xml;
 pub mod error;
 pub mod error_words;
+pub mod migrate;
 pub mod network;
 pub mod osinfo;
 pub mod storage;

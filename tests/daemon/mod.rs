@@ -155,3 +155,25 @@ impl Drop for DomainGuard {
         }
     }
 }
+
+/// The second test host (build-aux/second-host.sh): its `qemu+ssh://` URI, once its
+/// libvirtd and sshd answer.
+pub fn host_b_uri() -> String {
+    let dir = std::path::PathBuf::from(env("HANGAR_TEST_HOST_B_DIR"));
+    let start = std::time::Instant::now();
+    while !dir.join("ready").exists() {
+        if let Ok(why) = std::fs::read_to_string(dir.join("failed")) {
+            panic!(
+                "host B did not start: {why}\n{}",
+                std::fs::read_to_string(dir.join("start.log")).unwrap_or_default()
+            );
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(120),
+            "host B did not start within 120 s: {}",
+            std::fs::read_to_string(dir.join("start.log")).unwrap_or_default()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    env("HANGAR_TEST_HOST_B_URI")
+}

@@ -11,6 +11,7 @@ mod daemon;
 mod backend_libvirtd;
 mod clone_libvirtd;
 mod details_libvirtd;
+mod migrate_libvirtd;
 mod networks_libvirtd;
 mod storage_libvirtd;
 mod storage_pools_libvirtd;

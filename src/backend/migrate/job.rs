@@ -1,0 +1,369 @@
+//! The migration itself, on a thread with its own connections to both hosts (the
+//! lists stay live, however long it takes): the disks' volumes made on the destination
+//! first, a shut-off guest's disks copied through the pools' streams, then
+//! `virDomainMigrate3`. A second thread reads the domain's job (`virDomainGetJobStats`)
+//! for progress and aborts it on Cancel (`virDomainAbortJob`): the guest stays on the
+//! source, whole, and the volumes made on the destination are removed — as on a
+//! failure.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use virt::connect::Connect;
+use virt::storage_vol::StorageVol;
+use virt::sys;
+
+use super::check::{dest_xml, DiskMove};
+use super::options::{uri_host, CopyStorage, MigrateOptions};
+use crate::backend::xml::{Document, Element};
+use crate::i18n::{gettext, gettext_f};
+
+/// What to move where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrateSpec {
+    pub source_uri: String,
+    pub dest_uri: String,
+    pub uuid: String,
+    pub options: MigrateOptions,
+    /// The disks, placed ([`super::check::place_disks`]) when they are copied.
+    pub disks: Vec<DiskMove>,
+    /// Guest network → destination network.
+    pub network_map: Vec<(String, String)>,
+}
+
+/// The domain job's figures, as the progress page shows them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JobFigures {
+    pub elapsed_ms: u64,
+    pub data_total: u64,
+    pub data_processed: u64,
+    pub data_remaining: u64,
+    /// Bytes per second: memory, then disks.
+    pub mem_bps: u64,
+    pub disk_bps: u64,
+    /// Memory pages dirtied per second by the guest.
+    pub dirty_rate: u64,
+    /// Pre-copy passes over memory.
+    pub iteration: u64,
+    pub disk_total: u64,
+    pub disk_processed: u64,
+}
+
+impl JobFigures {
+    fn from_stats(s: &virt::domain::JobStats) -> JobFigures {
+        JobFigures {
+            elapsed_ms: s.time_elapsed.unwrap_or(0),
+            data_total: s.data_total.unwrap_or(0),
+            data_processed: s.data_processed.unwrap_or(0),
+            data_remaining: s.data_remaining.unwrap_or(0),
+            mem_bps: s.mem_bps.unwrap_or(0),
+            disk_bps: s.disk_bps.unwrap_or(0),
+            dirty_rate: s.mem_dirty_rate.unwrap_or(0),
+            iteration: s.mem_iteration.unwrap_or(0),
+            disk_total: s.disk_total.unwrap_or(0),
+            disk_processed: s.disk_processed.unwrap_or(0),
+        }
+    }
+
+    /// How far it is, 0.0 to 1.0.
+    pub fn fraction(&self) -> f64 {
+        if self.data_total == 0 {
+            return 0.0;
+        }
+        (self.data_processed as f64 / self.data_total as f64).clamp(0.0, 1.0)
+    }
+
+    /// Seconds left at the present speed.
+    pub fn eta_secs(&self) -> Option<u64> {
+        let bps = self.mem_bps + self.disk_bps;
+        (bps > 0 && self.data_remaining > 0).then(|| self.data_remaining / bps)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum MigrateProgress {
+    /// A step before the move (making the volumes, copying a disk: done of total).
+    Step {
+        what: String,
+        done: u64,
+        total: u64,
+    },
+    Job(JobFigures),
+    /// Running (or defined) on the destination.
+    Finished {
+        dest_uuid: String,
+    },
+    Failed(String),
+    Cancelled,
+}
+
+pub struct MigrateJob {
+    cancel: Arc<AtomicBool>,
+}
+
+impl MigrateJob {
+    pub fn start(spec: MigrateSpec) -> (MigrateJob, async_channel::Receiver<MigrateProgress>) {
+        let (tx, rx) = async_channel::unbounded();
+        let cancel = Arc::new(AtomicBool::new(false));
+        let flag = cancel.clone();
+        let spawned = std::thread::Builder::new()
+            .name("hangar-migrate".into())
+            .spawn(move || {
+                let end = run(&spec, &flag, &tx);
+                let _ = tx.send_blocking(end);
+            });
+        if let Err(e) = spawned {
+            let (tx, rx) = async_channel::unbounded();
+            let _ = tx.send_blocking(MigrateProgress::Failed(e.to_string()));
+            return (MigrateJob { cancel }, rx);
+        }
+        (MigrateJob { cancel }, rx)
+    }
+
+    /// Abort: the guest stays on the source; what was made on the destination goes.
+    pub fn cancel(&self) {
+        self.cancel.store(true, Ordering::SeqCst);
+    }
+}
+
+fn open(uri: &str) -> Result<Connect, String> {
+    Connect::open(Some(uri)).map_err(|e| e.message().to_string())
+}
+
+fn volume_xml(name: &str, d: &DiskMove) -> String {
+    let mut v = Element::new("volume");
+    v.append_child(Element::new("name").with_text(name));
+    v.append_child(
+        Element::new("capacity")
+            .with_attr("unit", "bytes")
+            .with_text(&d.capacity.to_string()),
+    );
+    v.append_child(Element::new("allocation").with_text("0"));
+    v.append_child(
+        Element::new("target").with_child(Element::new("format").with_attr("type", &d.format)),
+    );
+    Document::new(v).to_xml()
+}
+
+/// The destination's volumes for the disks to copy.
+fn make_volumes(
+    dst: &Connect,
+    disks: &[DiskMove],
+    made: &mut Vec<StorageVol>,
+) -> Result<(), String> {
+    for d in disks {
+        let pool_name = d.dest_pool.as_deref().ok_or_else(|| {
+            gettext_f(
+                "No destination pool for disk {disk}",
+                &[("disk", &d.target)],
+            )
+        })?;
+        let pool = dst
+            .lookup_storage_pool_by_name(pool_name)
+            .map_err(|e| e.message().to_string())?;
+        let name = d.dest_path.rsplit('/').next().unwrap_or_default();
+        if pool.lookup_storage_vol_by_name(name).is_ok() {
+            return Err(gettext_f(
+                "{path} exists on the destination already: it is not overwritten",
+                &[("path", &d.dest_path)],
+            ));
+        }
+        let v = StorageVol::create_xml(&pool, &volume_xml(name, d), 0)
+            .map_err(|e| e.message().to_string())?;
+        made.push(v);
+    }
+    Ok(())
+}
+
+/// A shut-off guest's disks, copied volume to volume through the two hosts' streams.
+fn copy_disks(
+    src: &Connect,
+    dst: &Connect,
+    disks: &[DiskMove],
+    cancel: &AtomicBool,
+    tx: &async_channel::Sender<MigrateProgress>,
+) -> Result<(), MigrateProgress> {
+    let fail = |e: virt::error::Error| MigrateProgress::Failed(e.message().to_string());
+    let total: u64 = disks.iter().map(|d| d.capacity).sum();
+    let mut done = 0u64;
+    let mut buf = vec![0u8; 1 << 20];
+    for d in disks {
+        let from = src.lookup_storage_vol_by_path(&d.source).map_err(fail)?;
+        let to = dst.lookup_storage_vol_by_path(&d.dest_path).map_err(fail)?;
+        let size = from.info().map_err(fail)?.allocation.max(1);
+        let down = virt::stream::Stream::new(src, 0).map_err(fail)?;
+        let up = virt::stream::Stream::new(dst, 0).map_err(fail)?;
+        from.download(&down, 0, 0, 0).map_err(fail)?;
+        to.upload(&up, 0, 0, 0).map_err(fail)?;
+        loop {
+            if cancel.load(Ordering::SeqCst) {
+                let _ = down.abort();
+                let _ = up.abort();
+                return Err(MigrateProgress::Cancelled);
+            }
+            let n = down.recv(&mut buf).map_err(fail)?;
+            if n <= 0 {
+                break;
+            }
+            let chunk = &buf[..n as usize];
+            let mut sent = 0;
+            while sent < chunk.len() {
+                let k = up.send(&chunk[sent..]).map_err(fail)?;
+                if k <= 0 {
+                    return Err(MigrateProgress::Failed(gettext(
+                        "The destination pool stopped taking the disk",
+                    )));
+                }
+                sent += k as usize;
+            }
+            done += n as u64;
+            let _ = tx.send_blocking(MigrateProgress::Step {
+                what: gettext_f("Copying disk {disk}", &[("disk", &d.target)]),
+                done: done.min(total.max(size)),
+                total: total.max(size),
+            });
+        }
+        down.finish().map_err(fail)?;
+        up.finish().map_err(fail)?;
+    }
+    Ok(())
+}
+
+/// Read the job's figures until `done`; abort the job once on Cancel.
+fn watch(
+    source_uri: String,
+    uuid: String,
+    done: Arc<AtomicBool>,
+    cancel: Arc<AtomicBool>,
+    tx: async_channel::Sender<MigrateProgress>,
+) {
+    let Ok(conn) = Connect::open(Some(&source_uri)) else {
+        return;
+    };
+    let Ok(dom) = conn.lookup_domain_by_uuid_string(&uuid) else {
+        return;
+    };
+    let mut aborted = false;
+    while !done.load(Ordering::SeqCst) {
+        if cancel.load(Ordering::SeqCst) && !aborted {
+            // SAFETY: `dom` is a valid domain of an open connection.
+            aborted = unsafe { sys::virDomainAbortJob(dom.as_ptr()) } == 0;
+        }
+        if let Ok(s) = dom.job_stats(0) {
+            if s.r#type != sys::VIR_DOMAIN_JOB_NONE as i32 {
+                let _ = tx.send_blocking(MigrateProgress::Job(JobFigures::from_stats(&s)));
+            }
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+fn run(
+    spec: &MigrateSpec,
+    cancel: &Arc<AtomicBool>,
+    tx: &async_channel::Sender<MigrateProgress>,
+) -> MigrateProgress {
+    let src = match open(&spec.source_uri) {
+        Ok(c) => c,
+        Err(e) => return MigrateProgress::Failed(e),
+    };
+    let dst = match open(&spec.dest_uri) {
+        Ok(c) => c,
+        Err(e) => return MigrateProgress::Failed(e),
+    };
+    let mut made = Vec::new();
+    let end = migrate(spec, &src, &dst, cancel, tx, &mut made);
+    if !matches!(end, MigrateProgress::Finished { .. }) {
+        for v in made {
+            let _ = v.delete(0);
+        }
+    }
+    end
+}
+
+fn migrate(
+    spec: &MigrateSpec,
+    src: &Connect,
+    dst: &Connect,
+    cancel: &Arc<AtomicBool>,
+    tx: &async_channel::Sender<MigrateProgress>,
+    made: &mut Vec<StorageVol>,
+) -> MigrateProgress {
+    let fail = |e: virt::error::Error| MigrateProgress::Failed(e.message().to_string());
+    let dom = match src.lookup_domain_by_uuid_string(&spec.uuid) {
+        Ok(d) => d,
+        Err(e) => return fail(e),
+    };
+    let running = dom.is_active().unwrap_or(false);
+    let mut options = spec.options.clone();
+    options.live = running;
+    let copy = options.copy_storage != CopyStorage::None;
+    if copy && !spec.disks.is_empty() {
+        let _ = tx.send_blocking(MigrateProgress::Step {
+            what: gettext("Making the disks on the destination"),
+            done: 0,
+            total: 0,
+        });
+        if let Err(e) = make_volumes(dst, &spec.disks, made) {
+            return MigrateProgress::Failed(e);
+        }
+        if !running {
+            if let Err(end) = copy_disks(src, dst, &spec.disks, cancel, tx) {
+                return end;
+            }
+        }
+    }
+    if cancel.load(Ordering::SeqCst) {
+        return MigrateProgress::Cancelled;
+    }
+    let live_flags = if running {
+        sys::VIR_DOMAIN_XML_MIGRATABLE
+    } else {
+        sys::VIR_DOMAIN_XML_INACTIVE | sys::VIR_DOMAIN_XML_MIGRATABLE
+    };
+    let xml = match dom.xml_desc(live_flags) {
+        Ok(x) => x,
+        Err(e) => return fail(e),
+    };
+    let persistent = dom
+        .xml_desc(sys::VIR_DOMAIN_XML_INACTIVE | sys::VIR_DOMAIN_XML_MIGRATABLE)
+        .unwrap_or_else(|_| xml.clone());
+    let moved: Vec<DiskMove> = if copy { spec.disks.clone() } else { Vec::new() };
+    let dest = dest_xml(&xml, &moved, &spec.network_map);
+    let persist = dest_xml(&persistent, &moved, &spec.network_map);
+    let targets: Vec<String> = moved.iter().map(|d| d.target.clone()).collect();
+    let host = uri_host(&spec.dest_uri);
+    let params = options.parameters(host.as_deref(), Some(&dest), Some(&persist), &targets);
+    if let Some(ms) = options.max_downtime_ms.filter(|_| running) {
+        let _ = dom.migrate_set_max_downtime(ms, 0);
+    }
+    let done = Arc::new(AtomicBool::new(false));
+    let watcher = running.then(|| {
+        let (uri, uuid, d, c, t) = (
+            spec.source_uri.clone(),
+            spec.uuid.clone(),
+            done.clone(),
+            cancel.clone(),
+            tx.clone(),
+        );
+        std::thread::Builder::new()
+            .name("hangar-migrate-job".into())
+            .spawn(move || watch(uri, uuid, d, c, t))
+            .ok()
+    });
+    let started = Instant::now();
+    let r = dom.migrate3(dst, params, options.flags());
+    done.store(true, Ordering::SeqCst);
+    if let Some(Some(h)) = watcher {
+        let _ = h.join();
+    }
+    tracing::info!("migration of {} took {:?}", spec.uuid, started.elapsed());
+    match r {
+        Ok(d) => MigrateProgress::Finished {
+            dest_uuid: d.uuid_string().unwrap_or_default(),
+        },
+        Err(_) if cancel.load(Ordering::SeqCst) => MigrateProgress::Cancelled,
+        Err(e) => fail(e),
+    }
+}
