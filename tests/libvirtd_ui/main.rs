@@ -11,6 +11,7 @@ mod gui;
 
 mod console_libvirtd;
 mod details_ui_libvirtd;
+mod migrate_ui_libvirtd;
 mod new_vm_express_libvirtd;
 mod new_vm_libvirtd;
 mod storage_ui_libvirtd;

@@ -51,8 +51,21 @@ pub struct GuestFacts {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DestPool {
     pub name: String,
+    /// `dir`, `netfs`, `logical`…
+    pub kind: String,
     pub path: String,
     pub available: u64,
+}
+
+impl DestPool {
+    /// Storage the other hosts may see too (a network file system or cluster
+    /// storage): a disk on the same path there is the same disk, not to be copied.
+    pub fn shared(&self) -> bool {
+        matches!(
+            self.kind.as_str(),
+            "netfs" | "gluster" | "rbd" | "iscsi" | "iscsi-direct" | "sheepdog" | "vstorage"
+        )
+    }
 }
 
 /// What the destination has.
@@ -348,6 +361,7 @@ pub fn dest_facts(w: &mut Worker, cpu_xml: Option<&str>) -> Result<DestFacts> {
         .filter(|p| p.active)
         .map(|p| DestPool {
             name: p.name,
+            kind: p.kind,
             path: p.path,
             available: p.available,
         })

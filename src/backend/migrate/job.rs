@@ -51,27 +51,59 @@ pub struct JobFigures {
 }
 
 impl JobFigures {
-    fn from_stats(s: &virt::domain::JobStats) -> JobFigures {
-        JobFigures {
-            elapsed_ms: s.time_elapsed.unwrap_or(0),
-            data_total: s.data_total.unwrap_or(0),
-            data_processed: s.data_processed.unwrap_or(0),
-            data_remaining: s.data_remaining.unwrap_or(0),
-            mem_bps: s.mem_bps.unwrap_or(0),
-            disk_bps: s.disk_bps.unwrap_or(0),
-            dirty_rate: s.mem_dirty_rate.unwrap_or(0),
-            iteration: s.mem_iteration.unwrap_or(0),
-            disk_total: s.disk_total.unwrap_or(0),
-            disk_processed: s.disk_processed.unwrap_or(0),
+    /// The domain's job now: its type (`VIR_DOMAIN_JOB_*`) and figures; None when
+    /// libvirt cannot say. The virt crate's `job_stats` frees libvirt's array with
+    /// Rust's allocator (and crashes when there is no job): read it here instead.
+    pub fn read(dom: &virt::domain::Domain) -> Option<(i32, JobFigures)> {
+        let mut kind: std::ffi::c_int = 0;
+        let mut params: sys::virTypedParameterPtr = std::ptr::null_mut();
+        let mut n: std::ffi::c_int = 0;
+        // SAFETY: the domain is valid; libvirt allocates `params` (n entries).
+        let r =
+            unsafe { sys::virDomainGetJobStats(dom.as_ptr(), &mut kind, &mut params, &mut n, 0) };
+        if r < 0 {
+            return None;
         }
+        let get = |name: &std::ffi::CStr| -> u64 {
+            let mut v: std::ffi::c_ulonglong = 0;
+            // SAFETY: `params` holds `n` entries from libvirt (or is null with n 0).
+            unsafe { sys::virTypedParamsGetULLong(params, n, name.as_ptr(), &mut v) };
+            v
+        };
+        let f = JobFigures {
+            elapsed_ms: get(sys::VIR_DOMAIN_JOB_TIME_ELAPSED),
+            data_total: get(sys::VIR_DOMAIN_JOB_DATA_TOTAL),
+            data_processed: get(sys::VIR_DOMAIN_JOB_DATA_PROCESSED),
+            data_remaining: get(sys::VIR_DOMAIN_JOB_DATA_REMAINING),
+            mem_bps: get(sys::VIR_DOMAIN_JOB_MEMORY_BPS),
+            disk_bps: get(sys::VIR_DOMAIN_JOB_DISK_BPS),
+            dirty_rate: get(sys::VIR_DOMAIN_JOB_MEMORY_DIRTY_RATE),
+            iteration: get(sys::VIR_DOMAIN_JOB_MEMORY_ITERATION),
+            disk_total: get(sys::VIR_DOMAIN_JOB_DISK_TOTAL),
+            disk_processed: get(sys::VIR_DOMAIN_JOB_DISK_PROCESSED),
+        };
+        // SAFETY: libvirt's array, freed once with libvirt's own function.
+        unsafe { sys::virTypedParamsFree(params, n) };
+        Some((kind, f))
     }
 
     /// How far it is, 0.0 to 1.0.
     pub fn fraction(&self) -> f64 {
-        if self.data_total == 0 {
+        let (done, total) = self.done_of_total();
+        if total == 0 {
             return 0.0;
         }
-        (self.data_processed as f64 / self.data_total as f64).clamp(0.0, 1.0)
+        (done as f64 / total as f64).clamp(0.0, 1.0)
+    }
+
+    /// Bytes moved and to move: all the job's data, or (while the disks are copied
+    /// first, before the memory) the disks'.
+    pub fn done_of_total(&self) -> (u64, u64) {
+        if self.data_total > 0 {
+            (self.data_processed, self.data_total)
+        } else {
+            (self.disk_processed, self.disk_total)
+        }
     }
 
     /// Seconds left at the present speed.
@@ -250,9 +282,9 @@ fn watch(
             // SAFETY: `dom` is a valid domain of an open connection.
             aborted = unsafe { sys::virDomainAbortJob(dom.as_ptr()) } == 0;
         }
-        if let Ok(s) = dom.job_stats(0) {
-            if s.r#type != sys::VIR_DOMAIN_JOB_NONE as i32 {
-                let _ = tx.send_blocking(MigrateProgress::Job(JobFigures::from_stats(&s)));
+        if let Some((kind, f)) = JobFigures::read(&dom) {
+            if kind != sys::VIR_DOMAIN_JOB_NONE as i32 {
+                let _ = tx.send_blocking(MigrateProgress::Job(f));
             }
         }
         std::thread::sleep(Duration::from_millis(250));

@@ -5,6 +5,7 @@
 pub mod clone_dialog;
 pub mod edits;
 pub mod hardware;
+pub mod migrate_dialog;
 pub mod page;
 pub mod tabs;
 pub mod xml;

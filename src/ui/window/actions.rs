@@ -78,6 +78,7 @@ impl Window {
             ("rename", Window::rename_dialog),
             ("delete", Window::delete_dialog),
             ("clone", Window::clone_dialog),
+            ("migrate", Window::migrate_dialog),
             ("new-vm", Window::new_vm_wizard),
             ("add-connection", Window::add_connection_dialog),
             ("connect", Window::connect_selected),
@@ -143,6 +144,7 @@ impl Window {
         enable("rename", vms.len() == 1 && vms[0].1.persistent());
         enable("delete", !vms.is_empty());
         enable("clone", vms.len() == 1 && vms[0].1.persistent());
+        enable("migrate", vms.len() == 1);
         let conns = self.selected_connections();
         let conn = conns.first();
         let status = conn.map(|c| c.status());
@@ -423,6 +425,44 @@ impl Window {
         };
         crate::ui::vm::clone_dialog::CloneDialog::new(Some(self.upcast_ref()), &conn, &vm)
             .present();
+    }
+
+    /// Migrate… for the selected machine, to one of the other connected hosts.
+    fn migrate_dialog(&self) {
+        let Some((conn, vm)) = self.selected_vms().into_iter().next() else {
+            return;
+        };
+        let dests: Vec<Connection> = self
+            .connections()
+            .iter::<Connection>()
+            .flatten()
+            .filter(|c| *c != conn && c.status() == ConnStatus::Connected)
+            .collect();
+        let dialog = crate::ui::vm::migrate_dialog::MigrateDialog::new(
+            Some(self.upcast_ref()),
+            &conn,
+            &vm,
+            dests,
+        );
+        // The machine stays in view: shown on the destination once listed there.
+        let this = self.downgrade();
+        dialog.connect_moved(move |dest, uuid| {
+            let (this, dest, uuid) = (this.clone(), dest.clone(), uuid.to_string());
+            let mut waits = 0;
+            glib::timeout_add_local(std::time::Duration::from_millis(50), move || {
+                waits += 1;
+                let (Some(this), Some(vm)) = (this.upgrade(), dest.vm_by_uuid(&uuid)) else {
+                    return if waits < 200 {
+                        glib::ControlFlow::Continue
+                    } else {
+                        glib::ControlFlow::Break
+                    };
+                };
+                this.select_item(vm.upcast_ref());
+                glib::ControlFlow::Break
+            });
+        });
+        dialog.present();
     }
 
     fn add_connection_dialog(&self) {
