@@ -77,6 +77,15 @@ EOF
   virsh -q -c qemu:///system pool-start default >/dev/null
   virsh -q -c qemu:///system pool-autostart default >/dev/null
 
+  # root's password here only (a private copy of /etc/shadow), for the tests of
+  # password logins.
+  local password hash
+  password="hangar-b-$RANDOM$RANDOM"
+  printf '%s' "$password" > "$dir/password"
+  hash=$(python3 -W ignore -c 'import crypt, sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_SHA512)))' "$password")
+  sed "s|^root:[^:]*:|root:$hash:|" /etc/shadow > "$dir/shadow"
+  chmod 0640 "$dir/shadow"
+  mount --bind "$dir/shadow" /etc/shadow
   ssh-keygen -q -t ed25519 -N "" -f "$dir/host_key"
   cat > "$dir/sshd_config" <<EOF
 ListenAddress $addr_b:22
@@ -84,7 +93,7 @@ HostKey $dir/host_key
 AuthorizedKeysFile $dir/authorized_keys
 StrictModes no
 PermitRootLogin yes
-PasswordAuthentication no
+PasswordAuthentication yes
 KbdInteractiveAuthentication no
 UsePAM no
 PidFile none

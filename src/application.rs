@@ -85,6 +85,11 @@ mod imp {
         fn startup(&self) {
             self.parent_startup();
             crate::ui::components::a11y::install_accessible_name_fix();
+            if let Some(socket) = std::env::var_os(crate::backend::conn::askpass::SOCKET_VAR) {
+                if let Err(e) = crate::ui::window::askpass::start_service(socket.as_ref()) {
+                    tracing::warn!("ssh cannot ask through Hangar: {e}");
+                }
+            }
             self.obj().setup();
         }
 
@@ -110,6 +115,9 @@ mod imp {
         }
 
         fn shutdown(&self) {
+            if let Some(socket) = std::env::var_os(crate::backend::conn::askpass::SOCKET_VAR) {
+                crate::backend::conn::askpass::remove(socket.as_ref());
+            }
             if let Some(store) = self.connections.get() {
                 for c in store.iter::<Connection>().flatten() {
                     c.backend().shutdown();

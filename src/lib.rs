@@ -87,6 +87,10 @@ pub fn run() -> std::process::ExitCode {
     use gtk::prelude::*;
     choose_renderer();
     let args: Vec<String> = std::env::args().collect();
+    // Started by ssh as its askpass: hand the question to the running Hangar.
+    if backend::conn::askpass::is_askpass_call(&args) {
+        return backend::conn::askpass::client_main(&args[1]);
+    }
     let opts = match cli::parse(args.iter().skip(1)) {
         Ok(o) => o,
         Err(e) => {
@@ -112,6 +116,11 @@ pub fn run() -> std::process::ExitCode {
     if !own_default_main_context() {
         eprintln!("hangar: GLib's main context is owned by another thread");
         return std::process::ExitCode::FAILURE;
+    }
+    // ssh (qemu+ssh:// connections, console tunnels) asks through Hangar's dialogs.
+    // Set before any connection starts ssh; the service listens once GTK runs.
+    if let Ok(exe) = std::env::current_exe() {
+        backend::conn::askpass::install_env(&exe, &backend::conn::askpass::socket_path());
     }
     // Start opening the connection named on the command line now, while GTK starts:
     // a big hypervisor takes a while to answer, and the window is not needed for it.

@@ -39,10 +39,11 @@ impl Error {
             Error::InvalidUri { reason, .. } => {
                 gettext_f("The address is not valid: {reason}", &[("reason", reason)])
             }
-            Error::ConnectFailed { uri, .. } => {
-                gettext_f("Could not connect to {uri}", &[("uri", uri)])
+            Error::ConnectFailed { uri, message } => ssh_words(message)
+                .unwrap_or_else(|| gettext_f("Could not connect to {uri}", &[("uri", uri)])),
+            Error::AuthFailed { message, .. } => {
+                ssh_words(message).unwrap_or_else(|| gettext("Authentication failed"))
             }
-            Error::AuthFailed { .. } => gettext("Authentication failed"),
             Error::NotConnected => gettext("Not connected"),
             Error::ConnectionLost(_) => gettext("The connection was lost"),
             Error::NoSuchDomain(_) => gettext("The virtual machine no longer exists"),
@@ -73,6 +74,40 @@ impl Error {
             other => other.to_string(),
         }
     }
+}
+
+/// ssh's refusals, in plain words: a changed host key (never accepted by a click), a
+/// host key not trusted, a login refused.
+pub fn ssh_words(message: &str) -> Option<String> {
+    if message.contains("REMOTE HOST IDENTIFICATION HAS CHANGED") {
+        let host = message
+            .split("Offending ")
+            .nth(1)
+            .and_then(|s| s.split(" in ").nth(1))
+            .map(|s| s.split_whitespace().next().unwrap_or_default().to_string())
+            .unwrap_or_default();
+        return Some(if host.is_empty() {
+            gettext(
+                "The host’s SSH key has changed since the last connection. Someone may be intercepting it, or the host was reinstalled: Hangar does not connect. If you know why it changed, remove the old key (ssh-keygen -R HOST) and connect again.",
+            )
+        } else {
+            gettext_f(
+                "The host’s SSH key has changed since the last connection (the old one is {where}). Someone may be intercepting it, or the host was reinstalled: Hangar does not connect. If you know why it changed, remove the old key (ssh-keygen -R HOST) and connect again.",
+                &[("where", &host)],
+            )
+        });
+    }
+    if message.contains("Host key verification failed") {
+        return Some(gettext(
+            "The host’s SSH key was not trusted, so Hangar did not connect.",
+        ));
+    }
+    if message.contains("Permission denied (") {
+        return Some(gettext(
+            "The SSH server refused the login: the password or key was not accepted.",
+        ));
+    }
+    None
 }
 
 /// A message for people, for libvirt's `message`.

@@ -177,3 +177,9 @@ pub fn host_b_uri() -> String {
     }
     env("HANGAR_TEST_HOST_B_URI")
 }
+
+/// The second test host's directory (its keys, password, logs).
+pub fn host_b_dir() -> std::path::PathBuf {
+    host_b_uri();
+    std::path::PathBuf::from(env("HANGAR_TEST_HOST_B_DIR"))
+}

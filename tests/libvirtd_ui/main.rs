@@ -9,6 +9,7 @@ mod daemon;
 #[path = "../gui/mod.rs"]
 mod gui;
 
+mod askpass_libvirtd;
 mod console_libvirtd;
 mod details_ui_libvirtd;
 mod migrate_ui_libvirtd;

@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod askpass;
 mod backend_ffi;
 mod backend_testdriver;
 mod clone_plan;

@@ -3,6 +3,7 @@
 
 pub mod actions;
 pub mod add_connection;
+pub mod askpass;
 mod delete;
 pub mod list;
 pub mod list_row;
