@@ -267,3 +267,72 @@ fn a_shut_off_guest_moves_with_its_disk_copied() {
     let _ = virsh(&b, &["vol-delete", &disk]);
     let _ = virsh(&a, &["vol-delete", &disk]);
 }
+
+/// The pids of host B's processes whose command line contains `what`.
+fn host_b_pids(what: &str) -> Vec<String> {
+    run_ok("ip", &["netns", "pids", "hangar-host-b"])
+        .lines()
+        .map(str::trim)
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .map(|c| String::from_utf8_lossy(&c).contains(what))
+                .unwrap_or(false)
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+#[ignore = "needs libvirtd: run through build-aux/run-tests.sh"]
+fn a_host_that_drops_off_comes_back_and_the_other_keeps_working() {
+    use hangar::backend::conn::worker::ConnState;
+    let _serial = serial();
+    let (a, b) = (test_uri(), host_b_uri());
+    let dir = crate::daemon::host_b_dir();
+    let (wa, _ua) = common::connected(&a, WAIT);
+    let (wb, mut ub) = common::connected(&b, WAIT);
+    // Host B's sshd and every session it serves: the connection drops.
+    ub.drain();
+    for pid in host_b_pids("sshd") {
+        let _ = run_ok("kill", &[&pid]);
+    }
+    let reason = ub.wait_conn_state("host B lost", WAIT, |s| match s {
+        ConnState::Lost { reason, .. } => Some(reason.clone()),
+        ConnState::Connected => panic!("connected while host B's sshd is down"),
+        _ => None,
+    });
+    assert!(!reason.is_empty(), "the loss says why");
+    // Host A answers all along.
+    let info = block_on(wa.0.host_info()).expect("host A answers");
+    assert!(info.memory_kib > 0);
+    // sshd back (in host B's namespaces): B reconnects by itself.
+    let libvirtd = host_b_pids("libvirtd")
+        .into_iter()
+        .next()
+        .expect("host B's libvirtd");
+    let sshd_config = dir.join("sshd_config");
+    let log = dir.join("sshd.log");
+    run_ok(
+        "nsenter",
+        &[
+            "-t",
+            &libvirtd,
+            "-m",
+            "-n",
+            "-u",
+            "/usr/sbin/sshd",
+            "-f",
+            sshd_config.to_str().unwrap(),
+            "-E",
+            log.to_str().unwrap(),
+        ],
+    );
+    let t0 = Instant::now();
+    ub.wait_conn_state("host B reconnected", WAIT, |s| match s {
+        ConnState::Connected => Some(()),
+        ConnState::Failed(e) => panic!("gave up on host B: {e:?}"),
+        _ => None,
+    });
+    eprintln!("host B back {:?} after its sshd", t0.elapsed());
+    drop(wb);
+}

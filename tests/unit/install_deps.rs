@@ -53,6 +53,8 @@ const PROGRAMS: &[(&str, &str, Option<&str>)] = &[
     ("blkid", ESSENTIAL, None),
     ("vgs", "lvm2", None),
     ("unshare", ESSENTIAL, None),
+    ("nsenter", ESSENTIAL, None),
+    ("kill", "procps", None),
     ("timeout", ESSENTIAL, None),
     ("sha256sum", ESSENTIAL, None),
     ("dpkg-query", ESSENTIAL, None),
