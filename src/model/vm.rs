@@ -47,6 +47,9 @@ mod imp {
         pub max_memory_kib: Cell<u64>,
         #[property(get, set)]
         pub os_type: RefCell<String>,
+        /// libosinfo's id of its system, when its metadata names one.
+        #[property(get, set)]
+        pub os_id: RefCell<String>,
         #[property(get, set)]
         pub hypervisor: RefCell<String>,
         #[property(get, set)]
@@ -153,6 +156,7 @@ impl Vm {
                 info.max_memory_kib,
             );
             set(self, "os-type", self.os_type(), info.os_type.clone());
+            set(self, "os-id", self.os_id(), info.os_id.clone());
             set(
                 self,
                 "hypervisor",

@@ -10,6 +10,7 @@ mod gui;
 
 mod console_display;
 mod details_ui;
+mod fleet;
 mod model;
 mod networks_ui;
 mod new_vm_ui;

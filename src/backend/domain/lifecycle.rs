@@ -72,6 +72,9 @@ pub struct DomainInfo {
     pub memory_kib: u64,
     pub max_memory_kib: u64,
     pub os_type: String,
+    /// libosinfo's id of its system, from the metadata virt-install and Hangar write
+    /// (`http://debian.org/debian/11`), else empty.
+    pub os_id: String,
     /// The `<domain type=…>`: kvm, qemu, test, xen…
     pub hypervisor: String,
     pub arch: String,
@@ -95,6 +98,8 @@ pub struct XmlSummary {
     pub current_memory_kib: u64,
     pub os_type: String,
     pub arch: String,
+    /// See [`DomainInfo::os_id`].
+    pub os_id: String,
 }
 
 fn to_kib(value: u64, unit: &str) -> u64 {
@@ -144,6 +149,17 @@ pub fn parse_summary(xml: &str) -> Result<XmlSummary, String> {
                 path.push(name);
             }
             Ok(XmlEvent::Empty(e)) => {
+                // <metadata><libosinfo:libosinfo><libosinfo:os id='…'/>
+                if e.name().as_ref().ends_with(b":os") && path.len() == 3 && path[1] == "metadata" {
+                    for a in e.attributes().flatten() {
+                        if a.key.as_ref() == b"id" {
+                            s.os_id = a
+                                .unescape_value()
+                                .map(|v| v.into_owned())
+                                .unwrap_or_default();
+                        }
+                    }
+                }
                 if path.is_empty() {
                     let name = e.name();
                     if name.as_ref() == b"domain" {
@@ -232,6 +248,7 @@ impl DomainInfo {
             self.max_memory_kib = s.memory_kib;
         }
         self.os_type = s.os_type;
+        self.os_id = s.os_id;
         self.hypervisor = s.hypervisor;
         self.arch = s.arch;
         self.detailed = true;

@@ -41,13 +41,79 @@ impl StateFilter {
     }
 }
 
-/// Does `vm` match the search text (name or title, any case)?
+/// The tags of a machine: the `#words` of its title and description (libvirt has no
+/// tags; these travel with the machine's XML).
+pub fn tags(title: &str, description: &str) -> Vec<String> {
+    title
+        .split_whitespace()
+        .chain(description.split_whitespace())
+        .filter_map(|w| w.strip_prefix('#'))
+        .map(|t| {
+            t.trim_end_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase()
+        })
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+/// Does a machine match the search, across hosts? Every word must: a plain word
+/// matches the name, title, system (libosinfo id) or a tag; `host:`,
+/// `os:`, `tag:` and `state:` look at that alone. Any case. `host` gives the
+/// machine's host (its connection's name and address), asked only when needed.
+pub fn matches_terms(vm: &Vm, host: impl Fn() -> String, needle: &str) -> bool {
+    let needle = needle.to_lowercase();
+    let mut host_text: Option<String> = None;
+    let mut host_of = || {
+        host_text
+            .get_or_insert_with(|| host().to_lowercase())
+            .clone()
+    };
+    needle.split_whitespace().all(|word| {
+        let (key, value) = match word.split_once(':') {
+            Some((k, v)) if matches!(k, "host" | "os" | "tag" | "state") => (k, v),
+            _ => ("", word),
+        };
+        if value.is_empty() {
+            return true;
+        }
+        let os = || vm.os_id().to_lowercase();
+        let tagged = || {
+            tags(&vm.title(), &vm.description())
+                .iter()
+                .any(|t| t.contains(value))
+        };
+        match key {
+            "host" => host_of().contains(value),
+            "os" => os().contains(value),
+            "tag" => tagged(),
+            "state" => crate::ui::components::state::state_label(vm.domain_state())
+                .to_lowercase()
+                .contains(value),
+            _ => {
+                vm.name().to_lowercase().contains(value)
+                    || vm.title().to_lowercase().contains(value)
+                    || os().contains(value)
+                    || tagged()
+            }
+        }
+    })
+}
+
+/// Does `vm` match the search text? (See [`matches_terms`]; its host is its
+/// connection's name and URI.)
 pub fn matches_search(vm: &Vm, needle: &str) -> bool {
     if needle.is_empty() {
         return true;
     }
-    let needle = needle.to_lowercase();
-    vm.name().to_lowercase().contains(&needle) || vm.title().to_lowercase().contains(&needle)
+    matches_terms(
+        vm,
+        || {
+            crate::model::Connection::of(vm)
+                .map(|c| format!("{} {}", c.label(), c.uri()))
+                .unwrap_or_default()
+        },
+        needle,
+    )
 }
 
 fn state_rank(s: DomainState) -> u8 {
