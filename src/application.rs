@@ -307,6 +307,12 @@ impl Application {
                 }
             }
         }
+        for uri in &o.more_connections {
+            let c = self.add_connection(uri, false, false);
+            if c.status() != ConnStatus::Connected {
+                c.connect_now();
+            }
+        }
         if let Some(uri) = &o.connect {
             let c = self.add_connection(uri, false, false);
             if c.status() != ConnStatus::Connected {

@@ -5,6 +5,9 @@
 pub struct Options {
     /// `-c/--connect URI`: open this connection for this run, without saving it.
     pub connect: Option<String>,
+    /// More `--connect URI`s: every host of a fleet at once (the `--show-…` options
+    /// and `--new-vm` go with the first).
+    pub more_connections: Vec<String>,
     pub debug: bool,
     pub show_domain_editor: Option<String>,
     pub show_domain_performance: Option<String>,
@@ -25,7 +28,8 @@ pub const USAGE: &str = "Usage: hangar [OPTION…]
 Manage virtual machines on libvirt.
 
 Options:
-  -c, --connect URI                  Connect to this hypervisor (not remembered)
+  -c, --connect URI                  Connect to this hypervisor (not remembered;
+                                     repeat it for several)
       --debug                        Print debugging output
       --show-domain-editor NAME|ID|UUID
                                      Show the details of a virtual machine
@@ -61,7 +65,14 @@ where
             }
         };
         match flag.as_str() {
-            "-c" | "--connect" => o.connect = Some(value("--connect")?),
+            "-c" | "--connect" => {
+                let uri = value("--connect")?;
+                if o.connect.is_none() {
+                    o.connect = Some(uri);
+                } else {
+                    o.more_connections.push(uri);
+                }
+            }
             "--debug" => o.debug = true,
             "--show-domain-editor" => o.show_domain_editor = Some(value(&flag)?),
             "--show-domain-performance" => o.show_domain_performance = Some(value(&flag)?),
@@ -96,6 +107,15 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn connects_to_several_hosts() {
+        let o = parse(["-c", "qemu:///system", "--connect", "qemu+ssh://b/system"]).unwrap();
+        assert_eq!(o.connect.as_deref(), Some("qemu:///system"));
+        assert_eq!(o.more_connections, ["qemu+ssh://b/system"]);
+        let o = parse(["--connect=a", "--connect=b", "--connect=c"]).unwrap();
+        assert_eq!(o.more_connections, ["b", "c"]);
+    }
 
     #[test]
     fn parses_the_new_vm_options() {

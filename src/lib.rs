@@ -13,6 +13,24 @@ pub mod settings;
 pub mod ui;
 
 /// Set up logging: warnings by default, debug with `--debug` (or `HANGAR_LOG`).
+/// When this process started (for benchmark marks).
+static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// A benchmark's mark: `HANGAR_BENCH_LOG=FILE` gets a line "MILLISECONDS WHAT" (time
+/// since start). Nothing happens without it.
+pub fn bench_mark(what: &str) {
+    let Some(path) = std::env::var_os("HANGAR_BENCH_LOG") else {
+        return;
+    };
+    let ms = STARTED.get().map_or(0, |t| t.elapsed().as_millis());
+    let line = format!("{ms} {what}\n");
+    let _ = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, line.as_bytes()));
+}
+
 pub fn init_logging(debug: bool) {
     use tracing_subscriber::EnvFilter;
     let filter = if debug {
@@ -85,6 +103,7 @@ pub fn own_default_main_context() -> bool {
 
 pub fn run() -> std::process::ExitCode {
     use gtk::prelude::*;
+    let _ = STARTED.set(std::time::Instant::now());
     choose_renderer();
     let args: Vec<String> = std::env::args().collect();
     // Started by ssh as its askpass: hand the question to the running Hangar.

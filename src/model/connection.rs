@@ -306,6 +306,7 @@ impl Connection {
                 // `loaded` means every domain is in the list (see append_pending).
                 if !self.loaded() && self.imp().pending.borrow().is_empty() {
                     self.set_loaded(true);
+                    crate::bench_mark(&format!("{} loaded {n}", self.uri()));
                 }
             }
             Update::Changed(list) => {
