@@ -151,6 +151,11 @@ EOF
   mkdir -p "$work/xvfb"
   local keep_tmpdir=(-u TMPDIR)
   if [ -n "${TMPDIR:-}" ]; then keep_tmpdir=("TMPDIR=$TMPDIR"); fi
+  # A benchmark in these namespaces instead of the tests (--bench CMD…).
+  if [ "${selection[0]}" = "--bench" ]; then
+    "${selection[@]:1}"
+    exit $?
+  fi
   local timeout=${HANGAR_TEST_TIMEOUT:-3600} status=0
   # In the background, so that a signal reaches the trap above at once.
   (
@@ -181,6 +186,13 @@ if [ "${1:-}" = "--inside-namespace" ]; then
 fi
 
 only=()
+bench=()
+if [ "${1:-}" = "--bench" ]; then
+  # For bench/…: run a benchmark inside the namespaces with both test hosts.
+  bench=("$@")
+  [ "${#bench[@]}" -gt 1 ] || die "--bench needs a command"
+  only=(--bench)
+fi
 if [ "${1:-}" = "--only" ]; then
   shift
   only=("$@")
@@ -289,10 +301,14 @@ fi
 
 selection=(--all-targets)
 [ "${#only[@]}" -gt 0 ] && selection=("${only[@]}")
-phase "build the tests (cargo test ${selection[*]} --no-run)"
-# Outside the namespace, where crates can still be downloaded.
-cargo test "${selection[@]}" --no-run || die "the tests do not build"
-phase_done
+if [ "${#bench[@]}" -gt 0 ]; then
+  only=("${bench[@]}")
+else
+  phase "build the tests (cargo test ${selection[*]} --no-run)"
+  # Outside the namespace, where crates can still be downloaded.
+  cargo test "${selection[@]}" --no-run || die "the tests do not build"
+  phase_done
+fi
 
 phase "tests, with a private libvirtd in network namespace $ns"
 ip netns add "$ns"

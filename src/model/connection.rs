@@ -471,6 +471,7 @@ impl Connection {
         let more = !imp.pending.borrow().is_empty();
         if !more && !self.loaded() && self.status() == ConnStatus::Connected {
             self.set_loaded(true);
+            crate::bench_mark(&format!("{} loaded {}", self.uri(), store.n_items()));
         }
         more
     }
