@@ -171,7 +171,7 @@ fn main() {
             "--live",
             "--copy-storage-all",
             "--persistent",
-            "--undefine-source",
+            "--undefinesource",
             "--migrateuri",
             "tcp://10.77.0.2",
             name,

@@ -22,6 +22,7 @@ use crate::backend::{Error, Result};
 
 mod calls;
 mod lists;
+mod slots;
 
 /// Where a connection stands, as shown to the person.
 #[derive(Debug, Clone, PartialEq)]
@@ -430,7 +431,9 @@ impl Worker {
             auth_callback,
         );
         let t0 = Instant::now();
+        let slot = slots::take(Duration::from_millis(500));
         let opened = Connect::open_auth(Some(&uri), &mut auth, 0);
+        drop(slot);
         tracing::debug!("opened {uri} in {:?}", t0.elapsed());
         AUTH_TARGET.with(|t| *t.borrow_mut() = None);
         if self.disconnected_meanwhile() {

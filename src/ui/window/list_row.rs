@@ -141,6 +141,10 @@ impl ListRow {
         }
         self.sync_icon_slot();
         if let Some(vm) = item.downcast_ref::<Vm>() {
+            thread_local!(static FIRST: std::cell::Cell<bool> = const { std::cell::Cell::new(true) });
+            if FIRST.with(|f| f.replace(false)) {
+                crate::bench_mark(&format!("first row bound: {}", vm.name()));
+            }
             self.remove_css_class("connection-row");
             self.add_css_class("vm-row");
             if let Some(g) = imp.graph.borrow().as_ref() {
