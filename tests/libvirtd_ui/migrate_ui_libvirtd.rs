@@ -56,6 +56,21 @@ fn a_running_guest_is_migrated_from_the_window_with_its_disk() {
     std::fs::write(&f, xml).unwrap();
     virsh_ok(&a, &["define", f.to_str().unwrap()]);
     virsh_ok(&a, &["start", &name]);
+    // A second machine, without disks, moved in the same go.
+    let other = format!("{name}-b");
+    let _go = DomainGuard::new(&a, &other);
+    let _gbo = DomainGuard::new(&b, &other);
+    std::fs::write(
+        &f,
+        format!(
+            "<domain type='qemu'><name>{other}</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>\
+             <os><type arch='x86_64' machine='pc'>hvm</type></os><devices>\
+             <graphics type='vnc' autoport='yes' listen='127.0.0.1'/></devices></domain>"
+        ),
+    )
+    .unwrap();
+    virsh_ok(&a, &["define", f.to_str().unwrap()]);
+    virsh_ok(&a, &["start", &other]);
 
     let app = gui::AppWindow::open_sized(
         &format!("hangar-migrate-{}", std::process::id()),
@@ -70,6 +85,26 @@ fn a_running_guest_is_migrated_from_the_window_with_its_disk() {
     conn_b.connect_now();
     wait_for("host B connected", 60, || conn_b.loaded());
     app.show(&name, "overview");
+    // Both selected, as Ctrl-click leaves them.
+    wait_for("the second machine listed", 30, || {
+        app.conn().find_vm(&other).is_some()
+    });
+    let sel = app.win.selection();
+    for (i, n) in [&name, &other].iter().enumerate() {
+        let vm = app.conn().find_vm(n).unwrap();
+        let pos = (0..sel.n_items())
+            .find(|p| {
+                sel.item(*p)
+                    .and_downcast::<gtk::TreeListRow>()
+                    .and_then(|r| r.item())
+                    .as_ref()
+                    == Some(vm.upcast_ref())
+            })
+            .expect("row");
+        sel.select_item(pos, i == 0);
+    }
+    settle(100);
+    assert_eq!(app.win.selected_vms().len(), 2);
     let dialog = gui::opened_by::<MigrateDialog>("the Migrate dialog", || {
         WidgetExt::activate_action(&app.win, "win.migrate", None).unwrap()
     });
@@ -101,24 +136,31 @@ fn a_running_guest_is_migrated_from_the_window_with_its_disk() {
     });
     settle(300);
     gui::save_png(&dialog, "migrate-02-progress");
-    wait_for("the move done", 120, || !dialog.is_visible());
+    assert_eq!(dialog.title().unwrap_or_default(), "Migrate 2 Machines");
+    wait_for("the moves done", 180, || !dialog.is_visible());
     assert_eq!(virsh_ok(&b, &["domstate", &name]).trim(), "running");
+    assert_eq!(virsh_ok(&b, &["domstate", &other]).trim(), "running");
+    assert!(
+        crate::daemon::virsh(&a, &["domstate", &other]).is_err(),
+        "both moved"
+    );
     wait_for("it joins host B's list", 30, || {
         conn_b.find_vm(&name).is_some()
     });
     wait_for("it leaves host A's list", 30, || {
         app.conn().find_vm(&name).is_none()
     });
-    // Still in view, on its new host.
+    // Still in view, on their new host: the last one moved is shown.
     wait_for("it is shown on host B", 20, || {
         app.win
             .selected_vms()
             .iter()
-            .any(|(c, v)| *c == conn_b && v.name() == name)
+            .any(|(c, v)| *c == conn_b && v.name() == other)
     });
     settle(500);
     gui::save_png(&app.win, "migrate-03-moved");
     let _ = virsh(&b, &["destroy", &name]);
+    let _ = virsh(&b, &["destroy", &other]);
     let _ = virsh(&b, &["vol-delete", &disk]);
     let _ = virsh(&a, &["vol-delete", &disk]);
     conn_b.backend().shutdown();

@@ -143,12 +143,12 @@ pub fn read_guest(xml: &str) -> (Vec<DiskMove>, Vec<String>, Option<String>) {
 }
 
 /// Each disk's destination pool: the one whose directory is the disk's (same path
-/// there), unless the person chose one (`chosen`: target → pool name).
+/// there), unless the person chose one (`chosen`: the disk's path here → pool name).
 pub fn place_disks(disks: &mut [DiskMove], dest: &DestFacts, chosen: &[(String, String)]) {
     for d in disks.iter_mut() {
         let pool = chosen
             .iter()
-            .find(|(t, _)| *t == d.target)
+            .find(|(source, _)| *source == d.source)
             .and_then(|(_, p)| dest.pools.iter().find(|x| &x.name == p))
             .or_else(|| {
                 dest.pools

@@ -51,9 +51,12 @@ pub struct MigrateParts {
     pub cancel: gtk::Button,
     /// The other connected hosts, in the order of `host`'s list.
     dests: Vec<Connection>,
-    guest: RefCell<Option<GuestFacts>>,
+    /// The machines to move (all on `conn`), read.
+    guests: RefCell<Vec<GuestFacts>>,
+    /// The one moving now, when several move one after another.
+    current: std::cell::Cell<usize>,
     dest: RefCell<Option<DestFacts>>,
-    /// Guest network → destination network row; disk target → pool row.
+    /// Guest network → destination network row; disk path here → pool row.
     network_rows: RefCell<Vec<(String, adw::ComboRow)>>,
     pool_rows: RefCell<Vec<(String, adw::ComboRow)>>,
     job: RefCell<Option<MigrateJob>>,
@@ -62,7 +65,7 @@ pub struct MigrateParts {
     /// The form, insensitive while the machine moves.
     form: gtk::Box,
     conn: Connection,
-    vm: Vm,
+    vms: Vec<Vm>,
 }
 
 fn switch_row(group: &impl IsA<gtk::Widget>, title: &str, subtitle: &str, on: bool) -> gtk::Switch {
@@ -86,22 +89,26 @@ fn switch_row(group: &impl IsA<gtk::Widget>, title: &str, subtitle: &str, on: bo
 }
 
 impl MigrateDialog {
-    /// `dests`: the other connected hosts.
+    /// `vms`: the machines to move, all on `conn`; `dests`: the other connected hosts.
     pub fn new(
         parent: Option<&gtk::Window>,
         conn: &Connection,
-        vm: &Vm,
+        vms: &[Vm],
         dests: Vec<Connection>,
     ) -> MigrateDialog {
         let window = MigrateDialog::bare();
         window.set_modal(true);
-        window.set_title(Some(&gettext_f("Migrate {name}", &[("name", &vm.name())])));
+        let what = match vms {
+            [vm] => gettext_f("Migrate {name}", &[("name", &vm.name())]),
+            _ => gettext_f("Migrate {n} Machines", &[("n", &vms.len().to_string())]),
+        };
+        window.set_title(Some(&what));
         window.set_default_size(600, 700);
         window.set_transient_for(parent);
         let header = adw::HeaderBar::builder()
             .show_end_title_buttons(false)
             .title_widget(&adw::WindowTitle::new(
-                &gettext_f("Migrate {name}", &[("name", &vm.name())]),
+                &what,
                 &gettext_f("from {host}", &[("host", &conn.label())]),
             ))
             .build();
@@ -265,7 +272,8 @@ impl MigrateDialog {
             migrate,
             cancel,
             dests,
-            guest: RefCell::new(None),
+            guests: RefCell::new(Vec::new()),
+            current: std::cell::Cell::new(0),
             dest: RefCell::new(None),
             network_rows: RefCell::new(Vec::new()),
             pool_rows: RefCell::new(Vec::new()),
@@ -273,7 +281,7 @@ impl MigrateDialog {
             on_moved: RefCell::new(Vec::new()),
             form,
             conn: conn.clone(),
-            vm: vm.clone(),
+            vms: vms.to_vec(),
         });
         window.wire();
         window.load_guest();
@@ -353,28 +361,35 @@ impl MigrateDialog {
             return;
         }
         let w = self.downgrade();
-        let (conn, uuid) = (self.conn.clone(), self.vm.uuid());
+        let conn = self.conn.clone();
+        let uuids: Vec<String> = self.vms.iter().map(|v| v.uuid()).collect();
         glib::spawn_future_local(async move {
-            let r = conn.backend().guest_facts(uuid).await;
-            let Some(w) = w.upgrade() else { return };
-            match r {
-                Ok(g) => {
-                    w.guest.replace(Some(g));
-                    w.load_dest();
+            let mut guests = Vec::new();
+            for uuid in uuids {
+                match conn.backend().guest_facts(uuid).await {
+                    Ok(g) => guests.push(g),
+                    Err(e) => {
+                        if let Some(w) = w.upgrade() {
+                            w.say(&e.summary(), true);
+                        }
+                        return;
+                    }
                 }
-                Err(e) => w.say(&e.summary(), true),
             }
+            let Some(w) = w.upgrade() else { return };
+            w.guests.replace(guests);
+            w.load_dest();
         });
     }
 
     /// Read what the chosen destination has.
     fn load_dest(&self) {
-        let (Some(dest), Some(cpu)) = (
-            self.dest_conn(),
-            self.guest.borrow().as_ref().map(|g| g.cpu_xml.clone()),
-        ) else {
+        let Some(dest) = self.dest_conn() else { return };
+        if self.guests.borrow().is_empty() {
             return;
-        };
+        }
+        // The first CPU model among them to compare (emulated guests name none).
+        let cpu = self.guests.borrow().iter().find_map(|g| g.cpu_xml.clone());
         self.dest.replace(None);
         self.migrate.set_sensitive(false);
         self.say(
@@ -406,7 +421,8 @@ impl MigrateDialog {
             t.parse::<u64>().ok().filter(|n| *n > 0).map(Some)
         };
         Some(MigrateOptions {
-            live: self.guest.borrow().as_ref().is_some_and(|g| g.running),
+            // Each job moves a running guest live and a shut-off one offline.
+            live: true,
             copy_storage: match self.copy.selected() {
                 1 => CopyStorage::Full,
                 2 => CopyStorage::Incremental,
@@ -442,24 +458,40 @@ impl MigrateDialog {
             self.migrate.set_sensitive(false);
             return false;
         };
-        let (Some(mut guest), Some(dest)) =
-            (self.guest.borrow().clone(), self.dest.borrow().clone())
-        else {
+        let guests = self.guests.borrow().clone();
+        let Some(dest) = self.dest.borrow().clone() else {
             self.migrate.set_sensitive(false);
             return false;
         };
+        if guests.is_empty() {
+            self.migrate.set_sensitive(false);
+            return false;
+        }
         let chosen = self.chosen_pools();
-        place_disks(&mut guest.disks, &dest, &chosen);
         let copy = options.copy_storage != CopyStorage::None;
-        let found = problems(&guest, &dest, copy, &self.network_map());
+        let several = guests.len() > 1;
+        let mut found = Vec::new();
+        let mut disks = 0u64;
+        for mut g in guests.iter().cloned() {
+            place_disks(&mut g.disks, &dest, &chosen);
+            disks += g.disks.iter().map(|d| d.capacity).sum::<u64>();
+            for p in problems(&g, &dest, copy, &self.network_map()) {
+                found.push(if several {
+                    format!("{}: {p}", g.name)
+                } else {
+                    p
+                });
+            }
+        }
         let ok = found.is_empty();
         if ok {
-            let what = if guest.running {
+            let what = if several {
+                gettext("They move one after another: running ones live, shut-off ones with their definitions.")
+            } else if guests[0].running {
                 gettext("It moves while it runs; the pause at the switch is short.")
             } else {
                 gettext("It is shut off: its definition moves, and its disks when copied.")
             };
-            let disks: u64 = guest.disks.iter().map(|d| d.capacity).sum();
             let sized = if copy && disks > 0 {
                 format!(
                     "{what} {}",
@@ -510,11 +542,11 @@ impl MigrateDialog {
             .collect()
     }
 
-    /// The spec of the move as chosen.
-    fn spec(&self) -> Option<MigrateSpec> {
+    /// The spec of moving machine `i` as chosen.
+    fn spec(&self, i: usize) -> Option<MigrateSpec> {
         let options = self.options()?;
         let dest = self.dest_conn()?;
-        let mut guest = self.guest.borrow().clone()?;
+        let mut guest = self.guests.borrow().get(i).cloned()?;
         let facts = self.dest.borrow().clone()?;
         place_disks(&mut guest.disks, &facts, &self.chosen_pools());
         Some(MigrateSpec {
@@ -531,15 +563,22 @@ impl MigrateDialog {
         if !self.check() {
             return;
         }
-        let Some(spec) = self.spec() else { return };
-        let (job, rx) = MigrateJob::start(spec);
-        self.job.replace(Some(job));
         self.migrate.set_sensitive(false);
         self.cancel.set_label(&gettext("_Stop"));
         self.progress.set_visible(true);
         self.figures.set_visible(true);
         self.form.set_sensitive(false);
-        self.say(&gettext("Starting…"), false);
+        self.start_one(0);
+    }
+
+    /// Move machine `i`; the next one follows when it is there.
+    fn start_one(&self, i: usize) {
+        let Some(spec) = self.spec(i) else { return };
+        self.current.set(i);
+        let (job, rx) = MigrateJob::start(spec);
+        self.job.replace(Some(job));
+        self.progress.set_fraction(0.0);
+        self.say(&self.moving_words(&gettext("Starting…")), false);
         let w = self.downgrade();
         glib::spawn_future_local(async move {
             while let Ok(p) = rx.recv().await {
@@ -551,11 +590,35 @@ impl MigrateDialog {
         });
     }
 
+    /// "2 of 3, web-1: Moving…" when several move, else `what`.
+    fn moving_words(&self, what: &str) -> String {
+        let n = self.guests.borrow().len();
+        if n < 2 {
+            return what.to_string();
+        }
+        let i = self.current.get();
+        let name = self
+            .guests
+            .borrow()
+            .get(i)
+            .map(|g| g.name.clone())
+            .unwrap_or_default();
+        gettext_f(
+            "{i} of {n}, {name}: {what}",
+            &[
+                ("i", &(i + 1).to_string()),
+                ("n", &n.to_string()),
+                ("name", &name),
+                ("what", what),
+            ],
+        )
+    }
+
     /// Show one report; true at the end.
     fn show_progress(&self, p: &MigrateProgress) -> bool {
         match p {
             MigrateProgress::Step { what, done, total } => {
-                self.say(what, false);
+                self.say(&self.moving_words(what), false);
                 if *total > 0 {
                     self.progress.set_fraction(*done as f64 / *total as f64);
                     self.figures.set_label(&gettext_f(
@@ -571,13 +634,19 @@ impl MigrateDialog {
                 false
             }
             MigrateProgress::Job(f) => {
-                self.say(&gettext("Moving…"), false);
+                self.say(&self.moving_words(&gettext("Moving…")), false);
                 self.progress.set_fraction(f.fraction());
-                self.figures.set_label(&Self::describe(f));
+                self.figures
+                    .set_label(&self.moving_words(&Self::describe(f)));
                 false
             }
             MigrateProgress::Finished { dest_uuid } => {
                 self.job.replace(None);
+                let next = self.current.get() + 1;
+                if next < self.guests.borrow().len() {
+                    self.start_one(next);
+                    return true;
+                }
                 if let Some(dest) = self.dest_conn() {
                     for f in self.on_moved.borrow().iter() {
                         f(&dest, dest_uuid);

@@ -144,7 +144,7 @@ impl Window {
         enable("rename", vms.len() == 1 && vms[0].1.persistent());
         enable("delete", !vms.is_empty());
         enable("clone", vms.len() == 1 && vms[0].1.persistent());
-        enable("migrate", vms.len() == 1);
+        enable("migrate", !vms.is_empty());
         let conns = self.selected_connections();
         let conn = conns.first();
         let status = conn.map(|c| c.status());
@@ -427,11 +427,18 @@ impl Window {
             .present();
     }
 
-    /// Migrate… for the selected machine, to one of the other connected hosts.
+    /// Migrate… for the selected machines (those on the first one's host), to one of
+    /// the other connected hosts.
     fn migrate_dialog(&self) {
-        let Some((conn, vm)) = self.selected_vms().into_iter().next() else {
+        let selected = self.selected_vms();
+        let Some((conn, _)) = selected.first().cloned() else {
             return;
         };
+        let vms: Vec<Vm> = selected
+            .into_iter()
+            .filter(|(c, _)| *c == conn)
+            .map(|(_, v)| v)
+            .collect();
         let dests: Vec<Connection> = self
             .connections()
             .iter::<Connection>()
@@ -441,7 +448,7 @@ impl Window {
         let dialog = crate::ui::vm::migrate_dialog::MigrateDialog::new(
             Some(self.upcast_ref()),
             &conn,
-            &vm,
+            &vms,
             dests,
         );
         // The machine stays in view: shown on the destination once listed there.

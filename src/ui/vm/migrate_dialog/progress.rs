@@ -7,10 +7,16 @@ use crate::backend::migrate::job::JobFigures;
 impl MigrateDialog {
     /// The destination read: the choices it needs, the copy's default, the checks.
     pub(super) fn show_dest(&self) {
-        let (Some(guest), Some(dest)) = (self.guest.borrow().clone(), self.dest.borrow().clone())
-        else {
+        let guests = self.guests.borrow().clone();
+        let Some(dest) = self.dest.borrow().clone() else {
             return;
         };
+        let mut networks: Vec<String> = Vec::new();
+        for n in guests.iter().flat_map(|g| g.networks.iter()) {
+            if !networks.contains(n) {
+                networks.push(n.clone());
+            }
+        }
         while let Some(row) = self.network_rows.borrow_mut().pop() {
             self.mappings.remove(&row.1);
         }
@@ -24,7 +30,7 @@ impl MigrateDialog {
                 w.check();
             }
         };
-        for n in guest.networks.iter().filter(|n| !dest.networks.contains(n)) {
+        for n in networks.iter().filter(|n| !dest.networks.contains(n)) {
             if dest.networks.is_empty() {
                 continue;
             }
@@ -43,7 +49,7 @@ impl MigrateDialog {
             self.network_rows.borrow_mut().push((n.clone(), row));
             any = true;
         }
-        let mut placed = guest.disks.clone();
+        let mut placed: Vec<_> = guests.iter().flat_map(|g| g.disks.clone()).collect();
         place_disks(&mut placed, &dest, &[]);
         let pools: Vec<&str> = dest.pools.iter().map(|p| p.name.as_str()).collect();
         for d in placed.iter().filter(|d| d.dest_pool.is_none()) {
@@ -61,7 +67,7 @@ impl MigrateDialog {
             let r = recheck.clone();
             row.connect_selected_notify(move |_| r());
             self.mappings.add(&row);
-            self.pool_rows.borrow_mut().push((d.target.clone(), row));
+            self.pool_rows.borrow_mut().push((d.source.clone(), row));
             any = true;
         }
         self.mappings.set_visible(any);
