@@ -86,6 +86,8 @@ fn connect(app: &gui::AppWindow) -> Connection {
 fn ssh_asks_in_hangars_own_dialogs() {
     let _ = adw::init();
     hangar::init_resources();
+    // The askpass service looks for remembered passwords: the tests' own keyring.
+    crate::console_libvirtd::keyring_home();
     let b = host_b_dir();
     let password = std::fs::read_to_string(b.join("password")).unwrap();
     let config = SshConfig::new();

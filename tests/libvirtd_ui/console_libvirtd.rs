@@ -553,9 +553,19 @@ thread_local! {
     static KEYRING: std::cell::OnceCell<Keyring> = const { std::cell::OnceCell::new() };
 }
 
-/// The process's keyring (started on first use); returns its home.
-fn keyring_home() -> std::path::PathBuf {
-    KEYRING.with(|k| k.get_or_init(Keyring::start).home.clone())
+/// The process's keyring (started on first use); returns its home. Every test whose
+/// code may reach the Secret Service calls it first (the SSH askpass test too).
+pub(crate) fn keyring_home() -> std::path::PathBuf {
+    KEYRING.with(|k| {
+        k.get_or_init(|| {
+            let started = Keyring::start();
+            // A session libsecret opened with another service before is let go.
+            libsecret::Service::disconnect();
+            started
+        })
+        .home
+        .clone()
+    })
 }
 
 impl Drop for Keyring {
