@@ -161,6 +161,10 @@ fn a_running_guest_moves_live_with_its_disk() {
     let _gb = DomainGuard::new(&b, &name);
     let disk = guest_with_disk(&a, &name, 64, 8);
     virsh_ok(&a, &["start", &name]);
+    // Its screen before: SeaBIOS finding no bootable disk (it stays so for a minute).
+    std::thread::sleep(Duration::from_secs(4));
+    let before = std::env::temp_dir().join(format!("{name}-a.ppm"));
+    virsh_ok(&a, &["screenshot", &name, before.to_str().unwrap()]);
     let spec = spec_for(
         &name,
         MigrateOptions {
@@ -182,6 +186,26 @@ fn a_running_guest_moves_live_with_its_disk() {
     eprintln!("live migration with a 64 MiB disk (8 MiB data): {took:?}, {jobs} job reports");
     assert_eq!(virsh_ok(&b, &["domstate", &name]).trim(), "running");
     assert!(virsh(&a, &["domstate", &name]).is_err(), "undefined here");
+    // The same screen there (the text cursor may blink between the two).
+    let after = std::env::temp_dir().join(format!("{name}-b.ppm"));
+    virsh_ok(&b, &["screenshot", &name, after.to_str().unwrap()]);
+    let (x, y) = (
+        std::fs::read(&before).unwrap(),
+        std::fs::read(&after).unwrap(),
+    );
+    assert_eq!(x.len(), y.len(), "the same screen size");
+    let differ = x.iter().zip(&y).filter(|(p, q)| p != q).count();
+    assert!(
+        differ * 100 < x.len(),
+        "the guest's screen carried over: {differ} of {} bytes differ",
+        x.len()
+    );
+    assert!(
+        x.iter().filter(|b| **b > 0x40).count() > 1000,
+        "text on the screen"
+    );
+    let _ = std::fs::remove_file(&before);
+    let _ = std::fs::remove_file(&after);
     let def = virsh_ok(&b, &["dumpxml", "--inactive", &name]);
     assert!(
         def.contains(&disk),

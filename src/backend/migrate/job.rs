@@ -399,3 +399,28 @@ fn migrate(
         Err(e) => fail(e),
     }
 }
+
+/// Switch the running migration of `uuid` to post-copy (allowed when it was started
+/// with [`MigrateOptions::postcopy`]): the guest runs on the destination at once,
+/// which fetches the rest of its memory as it needs it.
+pub fn start_postcopy(
+    w: &mut crate::backend::conn::worker::Worker,
+    uuid: &str,
+) -> crate::backend::Result<()> {
+    let d = w.domain(uuid)?;
+    // SAFETY: a valid domain of the worker's open connection.
+    let r = unsafe { sys::virDomainMigrateStartPostCopy(d.as_ptr(), 0) };
+    if r < 0 {
+        return Err(crate::backend::Error::from_virt(
+            &virt::error::Error::last_error(),
+        ));
+    }
+    Ok(())
+}
+
+impl crate::backend::conn::worker::Connection {
+    /// See [`start_postcopy`].
+    pub async fn start_postcopy(&self, uuid: String) -> crate::backend::Result<()> {
+        self.call(move |w| start_postcopy(w, &uuid)).await
+    }
+}

@@ -47,6 +47,8 @@ pub struct MigrateParts {
     pub message: gtk::Label,
     pub progress: gtk::ProgressBar,
     pub figures: gtk::Label,
+    /// Switch to post-copy (shown while a move that allows it runs).
+    pub postcopy_now: gtk::Button,
     pub migrate: gtk::Button,
     pub cancel: gtk::Button,
     /// The other connected hosts, in the order of `host`'s list.
@@ -229,9 +231,19 @@ impl MigrateDialog {
             .margin_start(12)
             .margin_end(12)
             .build();
+        let postcopy_now = gtk::Button::builder()
+            .label(gettext("Switch to _Post-Copy"))
+            .use_underline(true)
+            .tooltip_text(gettext(
+                "Run it on the destination now; the rest of its memory follows as it needs it",
+            ))
+            .halign(gtk::Align::Start)
+            .visible(false)
+            .build();
         // The move's progress on top (in view while it runs), then the form.
         body.append(&progress);
         body.append(&figures);
+        body.append(&postcopy_now);
         let form = gtk::Box::new(gtk::Orientation::Vertical, 18);
         for w in [
             top.upcast_ref::<gtk::Widget>(),
@@ -269,6 +281,7 @@ impl MigrateDialog {
             message,
             progress,
             figures,
+            postcopy_now,
             migrate,
             cancel,
             dests,
@@ -301,6 +314,30 @@ impl MigrateDialog {
             } else {
                 w.close();
             }
+        });
+        let w = self.downgrade();
+        self.postcopy_now.connect_clicked(move |b| {
+            let Some(w) = w.upgrade() else { return };
+            let Some(uuid) = w.guests.borrow().get(w.current.get()).map(|g| g.uuid.clone()) else {
+                return;
+            };
+            b.set_sensitive(false);
+            let conn = w.conn.clone();
+            let w = w.downgrade();
+            glib::spawn_future_local(async move {
+                let r = conn.backend().start_postcopy(uuid).await;
+                let Some(w) = w.upgrade() else { return };
+                match r {
+                    Ok(()) => w.say(
+                        &gettext("Post-copy: it runs on the destination, which fetches the rest of its memory."),
+                        false,
+                    ),
+                    Err(e) => {
+                        w.postcopy_now.set_sensitive(true);
+                        w.say(&e.summary(), true);
+                    }
+                }
+            });
         });
         let w = self.downgrade();
         self.migrate.connect_clicked(move |_| {
@@ -575,6 +612,8 @@ impl MigrateDialog {
     fn start_one(&self, i: usize) {
         let Some(spec) = self.spec(i) else { return };
         self.current.set(i);
+        self.postcopy_now.set_visible(false);
+        self.postcopy_now.set_sensitive(true);
         let (job, rx) = MigrateJob::start(spec);
         self.job.replace(Some(job));
         self.progress.set_fraction(0.0);
@@ -634,6 +673,13 @@ impl MigrateDialog {
                 false
             }
             MigrateProgress::Job(f) => {
+                let running = self
+                    .guests
+                    .borrow()
+                    .get(self.current.get())
+                    .is_some_and(|g| g.running);
+                self.postcopy_now
+                    .set_visible(running && self.postcopy.is_active() && f.data_total > 0);
                 self.say(&self.moving_words(&gettext("Moving…")), false);
                 self.progress.set_fraction(f.fraction());
                 self.figures
@@ -678,6 +724,7 @@ impl MigrateDialog {
 
     fn end(&self, m: &str) {
         self.job.replace(None);
+        self.postcopy_now.set_visible(false);
         self.form.set_sensitive(true);
         self.progress.set_visible(false);
         self.cancel.set_label(&gettext("_Close"));
