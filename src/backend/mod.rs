@@ -12,7 +12,8 @@
 //! - `create`: a new machine, planned and made;
 //! - `console`: graphics and text consoles of a domain, the keymap;
 //! - `osinfo`: operating systems from libosinfo (detection, resources, scripts);
-//! - `storage`: storage pools and volumes, upload and download.
+//! - `storage`: storage pools and volumes, upload and download;
+//! - `snapshot`: snapshots of a domain, their tree, kinds and thumbnails.
 
 pub mod clone;
 pub mod conn;
@@ -24,6 +25,7 @@ pub mod error;
 pub mod error_words;
 pub mod network;
 pub mod osinfo;
+pub mod snapshot;
 pub mod storage;
 pub mod units;
 pub mod xml;
