@@ -6,6 +6,7 @@ pub mod clone_dialog;
 pub mod edits;
 pub mod hardware;
 pub mod page;
+pub mod snapshots;
 pub mod tabs;
 pub mod xml;
 

@@ -244,6 +244,7 @@ impl Window {
             (crate::i18n::gettext("Start at _Host Boot"), "win.autostart"),
             (crate::i18n::gettext("Re_name…"), "win.rename"),
             (crate::i18n::gettext("_Clone…"), "win.clone"),
+            (crate::i18n::gettext("Take _Snapshot"), "win.take-snapshot"),
             (crate::i18n::gettext("_Delete…"), "win.delete"),
         ] {
             more.append_item(&list_menu_item(&label, action));
