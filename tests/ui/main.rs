@@ -13,5 +13,6 @@ mod details_ui;
 mod model;
 mod networks_ui;
 mod new_vm_ui;
+mod snapshots_ui;
 mod storage_ui;
 mod window;

@@ -216,6 +216,9 @@ impl CompareDialog {
                 None => buffer.insert(&mut end, &s),
             }
         }
+        if skipped {
+            buffer.insert_with_tags_by_name(&mut buffer.end_iter(), "  …\n", &["gap"]);
+        }
         let n = removed.len() + added.len();
         self.summary.set_label(&if n == 0 {
             gettext("The two configurations are the same.")

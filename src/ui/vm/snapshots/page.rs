@@ -311,14 +311,10 @@ impl SnapshotsPage {
         self.action_set_enabled("snapshots.delete", !busy && chosen.is_some());
         self.action_set_enabled("snapshots.edit", !busy && chosen.is_some());
         self.action_set_enabled("snapshots.compare", !busy && chosen.is_some());
-        let rename_why = chosen
-            .as_ref()
-            .and_then(|s| rename_refusal(s, &facts.driver));
         imp.revert_button.set_tooltip_text(revert_why.as_deref());
         let note = revert_why.map(|w| format!("{} {w}", gettext("Revert is not offered:")));
         imp.note.set_visible(note.is_some());
         imp.note.set_label(note.as_deref().unwrap_or(""));
-        let _ = rename_why;
     }
 
     /// The reason shown beside the verbs ("" when none).
