@@ -9,7 +9,7 @@
 #   vte291-gtk4-devel gtksourceview5-devel libsecret-devel meson gettext desktop-file-utils \
 #   libappstream-glib libvirt-daemon-kvm qemu-system-x86 qemu-img xorg-x11-server-Xvfb \
 #   python3-pyatspi ImageMagick dbus-daemon iproute gnome-keyring xclip libosinfo-devel \
-#   osinfo-db xorriso libosinfo
+#   osinfo-db xorriso libosinfo edk2-ovmf
 set -euo pipefail
 
 want_tests=0
@@ -30,7 +30,7 @@ test_pkgs=(
   xvfb xauth dbus dbus-x11 at-spi2-core python3 python3-pyatspi python3-gi imagemagick
   libxml2-utils procps psmisc xdotool xclip gnome-keyring
   openssh-server openssh-client netcat-openbsd openbox x11-utils
-  mount e2fsprogs lvm2 libosinfo-bin
+  mount e2fsprogs lvm2 libosinfo-bin ovmf
 )
 pkgs=("${build_pkgs[@]}")
 [ "$want_tests" = 1 ] && pkgs+=("${test_pkgs[@]}")

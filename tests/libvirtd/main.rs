@@ -12,6 +12,7 @@ mod backend_libvirtd;
 mod clone_libvirtd;
 mod details_libvirtd;
 mod networks_libvirtd;
+mod snapshot_libvirtd;
 mod storage_libvirtd;
 mod storage_pools_libvirtd;
 mod storage_transfer;
