@@ -12,4 +12,5 @@ mod gui;
 mod console_libvirtd;
 mod details_ui_libvirtd;
 mod new_vm_libvirtd;
+mod snapshots_ui_libvirtd;
 mod storage_ui_libvirtd;

@@ -200,7 +200,7 @@ pub fn revert_refusal(kind: SnapshotKind, version: u32, driver: &str) -> Option<
         return None;
     }
     Some(gettext_f(
-        "libvirt {version} cannot revert external snapshots (it can from 9.9 on). To go back, shut the machine down and start it from the snapshot's files, or update libvirt.",
+        "libvirt {version} cannot revert external snapshots (it can from 9.9 on). For a snapshot you can go back to here, shut the machine down and take an internal one, or update libvirt.",
         &[("version", &version_text(version))],
     ))
 }
