@@ -23,6 +23,9 @@ pub fn subtitle(s: &SnapshotInfo) -> String {
     if s.has_memory {
         parts.push(gettext("with memory"));
     }
+    if let Some(p) = &s.parent {
+        parts.push(gettext_f("after “{name}”", &[("name", p)]));
+    }
     parts.join(" · ")
 }
 
