@@ -410,4 +410,25 @@ fn a_running_uefi_guest_gets_an_external_snapshot_it_cannot_revert_on_9_0() {
     } else {
         assert!(note.is_none());
     }
+    // An external snapshot can be renamed (libvirt redefines it under the new name);
+    // it stays current, its picture follows.
+    block_on(conn.edit_snapshot(
+        uuid.clone(),
+        made.clone(),
+        "uefi-renamed".into(),
+        "renamed".into(),
+    ))
+    .expect("renamed");
+    let names = virsh_ok(&uri, &["snapshot-list", &name, "--name"]);
+    assert!(
+        names.contains("uefi-renamed") && !names.contains("uefi-ext"),
+        "{names}"
+    );
+    assert_eq!(
+        virsh_ok(&uri, &["snapshot-current", &name, "--name"]).trim(),
+        "uefi-renamed"
+    );
+    assert!(thumbs::path(&uuid, "uefi-renamed").exists());
+    // The pictures kept for this guest go with it.
+    thumbs::prune(&uuid, &[]);
 }

@@ -146,5 +146,8 @@ fn a_running_uefi_guest_shows_virsh_s_snapshot_and_is_offered_external() {
     );
     settle(300);
     save_png(&p, "snapshots-tree-uefi");
+    let uuid = f.conn().find_vm(&name).expect("listed").uuid();
     f.close();
+    // The pictures kept for this guest go with it.
+    hangar::backend::snapshot::thumbs::prune(&uuid, &[]);
 }
