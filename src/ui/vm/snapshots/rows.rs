@@ -32,13 +32,12 @@ pub fn subtitle(s: &SnapshotInfo) -> String {
 struct Parts {
     expander: gtk::TreeExpander,
     picture: gtk::Picture,
-    icon: gtk::Image,
-    name: gtk::Label,
-    badge: gtk::Label,
-    sub: gtk::Label,
-    desc: gtk::Label,
+    text: gtk::Label,
 }
 
+/// A row: the picture (or an icon), and one label of three lines (name with the
+/// current mark, when/state/kind, description). GTK 4.8's list view makes up to 200
+/// rows at once, so each is kept to a few widgets.
 fn make_row() -> gtk::Widget {
     let picture = gtk::Picture::builder()
         .content_fit(gtk::ContentFit::Contain)
@@ -46,91 +45,105 @@ fn make_row() -> gtk::Widget {
         .height_request(60)
         .can_shrink(true)
         .build();
-    picture.add_css_class("card");
-    let icon = gtk::Image::builder()
-        .pixel_size(32)
-        .width_request(96)
-        .build();
-    let name = gtk::Label::builder()
+    let text = gtk::Label::builder()
         .xalign(0.0)
+        // Each line ellipsized, none wrapped: no height-for-width measuring of 200
+        // rows.
         .ellipsize(gtk::pango::EllipsizeMode::End)
-        .css_classes(["heading"])
-        .build();
-    let badge = gtk::Label::builder()
-        .label(gettext("current"))
-        .css_classes(["caption", "accent"])
-        .visible(false)
-        .build();
-    let head = gtk::Box::new(gtk::Orientation::Horizontal, 6);
-    head.append(&name);
-    head.append(&badge);
-    let sub = gtk::Label::builder()
-        .xalign(0.0)
-        .css_classes(["caption", "dim-label"])
-        .build();
-    let desc = gtk::Label::builder()
-        .xalign(0.0)
-        .wrap(true)
-        .lines(2)
-        .ellipsize(gtk::pango::EllipsizeMode::End)
-        .css_classes(["caption"])
-        .build();
-    let texts = gtk::Box::builder()
-        .orientation(gtk::Orientation::Vertical)
-        .spacing(2)
         .valign(gtk::Align::Center)
         .hexpand(true)
         .build();
-    texts.append(&head);
-    texts.append(&sub);
-    texts.append(&desc);
     let row = gtk::Box::builder()
         .spacing(12)
         .margin_top(6)
         .margin_bottom(6)
         .build();
     row.append(&picture);
-    row.append(&icon);
-    row.append(&texts);
+    row.append(&text);
     let expander = gtk::TreeExpander::new();
     expander.set_child(Some(&row));
     expander.upcast()
 }
 
+/// The row's text as Pango markup.
+fn markup(title: &str, mark: Option<&str>, sub: &str, desc: &str) -> String {
+    let e = |t: &str| glib::markup_escape_text(t).to_string();
+    let mut m = format!("<b>{}</b>", e(title));
+    if let Some(mark) = mark {
+        m.push_str(&format!(
+            "  <span size='small' foreground='#1c71d8'>{}</span>",
+            e(mark)
+        ));
+    }
+    m.push_str(&format!(
+        "\n<span size='small' alpha='60%'>{}</span>",
+        e(sub)
+    ));
+    if !desc.is_empty() {
+        m.push_str(&format!("\n<span size='small'>{}</span>", e(desc)));
+    }
+    m
+}
+
+fn icon(widget: &gtk::Picture, name: &str) -> Option<gdk::Paintable> {
+    let theme = gtk::IconTheme::for_display(&widget.display());
+    let p = theme.lookup_icon(
+        name,
+        &[],
+        32,
+        1,
+        gtk::TextDirection::None,
+        gtk::IconLookupFlags::empty(),
+    );
+    Some(p.upcast())
+}
+
 fn bind(p: &Parts, row: &gtk::TreeListRow, s: &Snapshot, uuid: Option<String>) {
     p.expander.set_list_row(Some(row));
     if s.is_now() {
-        p.picture.set_visible(false);
-        p.icon.set_visible(true);
-        p.icon.set_icon_name(Some("media-record-symbolic"));
-        p.name.set_label(&gettext("Now"));
-        p.badge.set_visible(false);
-        p.sub.set_label(&gettext(
-            "The machine as it is, changed since the snapshot above",
+        p.picture.set_content_fit(gtk::ContentFit::ScaleDown);
+        p.picture
+            .set_paintable(icon(&p.picture, "media-record-symbolic").as_ref());
+        p.picture.remove_css_class("card");
+        p.text.set_markup(&markup(
+            &gettext("Now"),
+            None,
+            &gettext("The machine as it is, changed since the snapshot above"),
+            "",
         ));
-        p.desc.set_visible(false);
         p.expander
             .update_property(&[gtk::accessible::Property::Label(&gettext("Now"))]);
         return;
     }
     let Some(info) = s.info() else { return };
-    p.name.set_label(&info.name);
-    p.badge.set_visible(info.current);
-    p.sub.set_label(&subtitle(&info));
-    p.desc.set_label(&info.description);
-    p.desc.set_visible(!info.description.is_empty());
+    let current = gettext("current");
+    p.text.set_markup(&markup(
+        &info.name,
+        info.current.then_some(current.as_str()),
+        &subtitle(&info),
+        &info.description,
+    ));
     let thumb = uuid
         .map(|u| crate::backend::snapshot::thumbs::path(&u, &info.name))
         .filter(|p| p.exists())
         .and_then(|path| gdk::Texture::from_filename(path).ok());
-    p.picture.set_visible(thumb.is_some());
-    p.icon.set_visible(thumb.is_none());
-    p.icon.set_icon_name(Some(if info.was_active() {
-        "computer-symbolic"
-    } else {
-        "system-shutdown-symbolic"
-    }));
-    p.picture.set_paintable(thumb.as_ref());
+    match thumb {
+        Some(t) => {
+            p.picture.set_content_fit(gtk::ContentFit::Contain);
+            p.picture.add_css_class("card");
+            p.picture.set_paintable(Some(&t));
+        }
+        None => {
+            let name = if info.was_active() {
+                "computer-symbolic"
+            } else {
+                "system-shutdown-symbolic"
+            };
+            p.picture.set_content_fit(gtk::ContentFit::ScaleDown);
+            p.picture.remove_css_class("card");
+            p.picture.set_paintable(icon(&p.picture, name).as_ref());
+        }
+    }
     let label = if info.current {
         gettext_f("{name}, current snapshot", &[("name", &info.name)])
     } else {
@@ -174,20 +187,10 @@ fn parts_of(w: &gtk::Widget) -> Option<Parts> {
     let expander = w.clone().downcast::<gtk::TreeExpander>().ok()?;
     let row = expander.child()?;
     let picture = row.first_child()?.downcast::<gtk::Picture>().ok()?;
-    let icon = picture.next_sibling()?.downcast::<gtk::Image>().ok()?;
-    let texts = icon.next_sibling()?;
-    let head = texts.first_child()?;
-    let name = head.first_child()?.downcast::<gtk::Label>().ok()?;
-    let badge = name.next_sibling()?.downcast::<gtk::Label>().ok()?;
-    let sub = head.next_sibling()?.downcast::<gtk::Label>().ok()?;
-    let desc = sub.next_sibling()?.downcast::<gtk::Label>().ok()?;
+    let text = picture.next_sibling()?.downcast::<gtk::Label>().ok()?;
     Some(Parts {
         expander,
         picture,
-        icon,
-        name,
-        badge,
-        sub,
-        desc,
+        text,
     })
 }
