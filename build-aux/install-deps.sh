@@ -9,7 +9,7 @@
 #   vte291-gtk4-devel gtksourceview5-devel libsecret-devel meson gettext desktop-file-utils \
 #   libappstream-glib libvirt-daemon-kvm qemu-system-x86 qemu-img xorg-x11-server-Xvfb \
 #   python3-pyatspi ImageMagick dbus-daemon iproute gnome-keyring xclip libosinfo-devel \
-#   osinfo-db xorriso libosinfo
+#   osinfo-db xorriso libosinfo edk2-ovmf
 set -euo pipefail
 
 want_tests=0

@@ -13,7 +13,8 @@
 //! - `console`: graphics and text consoles of a domain, the keymap;
 //! - `osinfo`: operating systems from libosinfo (detection, resources, scripts);
 //! - `storage`: storage pools and volumes, upload and download;
-//! - `migrate`: moving a machine to another host, with its disks.
+//! - `migrate`: moving a machine to another host, with its disks;
+//! - `snapshot`: snapshots of a domain, their tree, kinds and thumbnails.
 
 pub mod clone;
 pub mod conn;
@@ -26,6 +27,7 @@ pub mod error_words;
 pub mod migrate;
 pub mod network;
 pub mod osinfo;
+pub mod snapshot;
 pub mod storage;
 pub mod units;
 pub mod xml;

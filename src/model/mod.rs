@@ -4,6 +4,7 @@ mod connection;
 mod history;
 mod network;
 mod pool;
+mod snapshot;
 mod vm;
 mod volume;
 
@@ -11,5 +12,6 @@ pub use connection::{ConnStatus, Connection};
 pub use history::History;
 pub use network::Network;
 pub use pool::Pool;
+pub use snapshot::{build_tree, Snapshot};
 pub use vm::Vm;
 pub use volume::Volume;

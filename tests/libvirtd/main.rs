@@ -13,6 +13,7 @@ mod clone_libvirtd;
 mod details_libvirtd;
 mod migrate_libvirtd;
 mod networks_libvirtd;
+mod snapshot_libvirtd;
 mod storage_libvirtd;
 mod storage_pools_libvirtd;
 mod storage_transfer;

@@ -15,4 +15,5 @@ mod details_ui_libvirtd;
 mod migrate_ui_libvirtd;
 mod new_vm_express_libvirtd;
 mod new_vm_libvirtd;
+mod snapshots_ui_libvirtd;
 mod storage_ui_libvirtd;

@@ -14,5 +14,6 @@ mod fleet;
 mod model;
 mod networks_ui;
 mod new_vm_ui;
+mod snapshots_ui;
 mod storage_ui;
 mod window;

@@ -17,4 +17,5 @@ mod install_deps;
 mod networks_testdriver;
 mod osinfo;
 mod potfiles;
+mod snapshot_testdriver;
 mod storage_testdriver;

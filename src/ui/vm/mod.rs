@@ -7,6 +7,7 @@ pub mod edits;
 pub mod hardware;
 pub mod migrate_dialog;
 pub mod page;
+pub mod snapshots;
 pub mod tabs;
 pub mod xml;
 

@@ -79,6 +79,7 @@ impl Window {
             ("delete", Window::delete_dialog),
             ("clone", Window::clone_dialog),
             ("migrate", Window::migrate_dialog),
+            ("take-snapshot", Window::take_snapshot),
             ("new-vm", Window::new_vm_wizard),
             ("add-connection", Window::add_connection_dialog),
             ("connect", Window::connect_selected),
@@ -145,6 +146,10 @@ impl Window {
         enable("delete", !vms.is_empty());
         enable("clone", vms.len() == 1 && vms[0].1.persistent());
         enable("migrate", !vms.is_empty());
+        enable(
+            "take-snapshot",
+            vms.len() == 1 && vms[0].1.persistent() && !vms[0].1.busy(),
+        );
         let conns = self.selected_connections();
         let conn = conns.first();
         let status = conn.map(|c| c.status());
@@ -470,6 +475,29 @@ impl Window {
             });
         });
         dialog.present();
+    }
+
+    /// Take Snapshot in one click for the selected machine; a toast says how it went.
+    fn take_snapshot(&self) {
+        let Some((conn, vm)) = self.selected_vms().into_iter().next() else {
+            return;
+        };
+        let this = self.downgrade();
+        let name = vm.name();
+        crate::ui::vm::snapshots::quick::take_now(&conn, &vm, move |r| {
+            let Some(this) = this.upgrade() else { return };
+            match r {
+                Ok(snap) => this.toast(&gettext_f(
+                    "Snapshot “{snapshot}” of {name} taken",
+                    &[("snapshot", &snap), ("name", &name)],
+                )),
+                Err(e) => error::show_dialog(
+                    &this,
+                    &gettext_f("Could not take a snapshot of {name}", &[("name", &name)]),
+                    &e,
+                ),
+            }
+        });
     }
 
     fn add_connection_dialog(&self) {

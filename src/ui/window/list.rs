@@ -311,6 +311,7 @@ impl Window {
             (crate::i18n::gettext("Re_name…"), "win.rename"),
             (crate::i18n::gettext("_Clone…"), "win.clone"),
             (crate::i18n::gettext("_Migrate…"), "win.migrate"),
+            (crate::i18n::gettext("Take _Snapshot"), "win.take-snapshot"),
             (crate::i18n::gettext("_Delete…"), "win.delete"),
         ] {
             more.append_item(&list_menu_item(&label, action));
