@@ -20,7 +20,7 @@ use crate::gui;
 use daemon::test_uri;
 use gui::{render, save_png, screenshot_dir, settle, wait_for, xdotool};
 
-fn init() {
+pub(crate) fn init() {
     // Tests in this file run one at a time on the GTK thread; nothing else reads the
     // environment concurrently.
     if std::env::var_os("GSETTINGS_BACKEND").is_none() {
@@ -32,7 +32,7 @@ fn init() {
 }
 
 /// RGB pixels of a texture, row by row.
-fn rgb_of(t: &gdk::Texture) -> (usize, usize, Vec<[u8; 3]>) {
+pub(crate) fn rgb_of(t: &gdk::Texture) -> (usize, usize, Vec<[u8; 3]>) {
     let (w, h) = (t.width() as usize, t.height() as usize);
     let mut data = vec![0u8; w * h * 4];
     t.download(&mut data, w * 4);
@@ -87,11 +87,11 @@ fn read_image(path: &std::path::Path) -> (usize, usize, Vec<[u8; 3]>) {
     (w, h, px)
 }
 
-fn virsh(args: &[&str]) -> Result<String, String> {
+pub(crate) fn virsh(args: &[&str]) -> Result<String, String> {
     daemon::virsh(&test_uri(), args)
 }
 
-fn virsh_screenshot(name: &str, tag: &str) -> (usize, usize, Vec<[u8; 3]>) {
+pub(crate) fn virsh_screenshot(name: &str, tag: &str) -> (usize, usize, Vec<[u8; 3]>) {
     let path =
         std::env::temp_dir().join(format!("hangar-console-{}-{tag}.img", std::process::id()));
     virsh(&["screenshot", name, path.to_str().expect("utf-8 path")]).expect("virsh screenshot");
@@ -101,7 +101,7 @@ fn virsh_screenshot(name: &str, tag: &str) -> (usize, usize, Vec<[u8; 3]>) {
 }
 
 /// Mean absolute difference (0–255) of two images of the same size.
-fn mean_diff(a: &[[u8; 3]], b: &[[u8; 3]]) -> f64 {
+pub(crate) fn mean_diff(a: &[[u8; 3]], b: &[[u8; 3]]) -> f64 {
     assert_eq!(a.len(), b.len());
     let sum: u64 = a
         .iter()
@@ -135,7 +135,7 @@ fn widget_at_guest_size(page: &ConsolePage, gw: usize, gh: usize) -> Vec<[u8; 3]
 }
 
 /// A guest that stays on SeaBIOS's boot menu prompt for 30 s.
-fn guest_xml(name: &str, extra_os: &str, extra_dev: &str, graphics: &str) -> String {
+pub(crate) fn guest_xml(name: &str, extra_os: &str, extra_dev: &str, graphics: &str) -> String {
     format!(
         "<domain type='qemu'>
   <name>{name}</name>
@@ -152,10 +152,10 @@ fn guest_xml(name: &str, extra_os: &str, extra_dev: &str, graphics: &str) -> Str
 }
 
 /// A defined guest, destroyed and undefined on drop (also when the test fails).
-struct Guest(String);
+pub(crate) struct Guest(pub(crate) String);
 
 impl Guest {
-    fn define(tag: &str, xml_of: impl Fn(&str) -> String) -> Guest {
+    pub(crate) fn define(tag: &str, xml_of: impl Fn(&str) -> String) -> Guest {
         let name = format!("hangar-test-console-{tag}-{}", std::process::id());
         daemon::define_domain(&test_uri(), &name, &xml_of(&name));
         Guest(name)
@@ -168,7 +168,7 @@ impl Drop for Guest {
     }
 }
 
-struct Fixture(gui::AppWindow);
+pub(crate) struct Fixture(gui::AppWindow);
 
 impl std::ops::Deref for Fixture {
     type Target = gui::AppWindow;
@@ -178,7 +178,7 @@ impl std::ops::Deref for Fixture {
 }
 
 impl Fixture {
-    fn open(title: &str) -> Fixture {
+    pub(crate) fn open(title: &str) -> Fixture {
         Fixture::open_uri(title, &test_uri())
     }
 
@@ -187,7 +187,7 @@ impl Fixture {
         Fixture(gui::AppWindow::open(title, uri))
     }
 
-    fn console(&self) -> ConsolePage {
+    pub(crate) fn console(&self) -> ConsolePage {
         self.win.console_page().expect("the Console tab exists")
     }
 
@@ -197,7 +197,7 @@ impl Fixture {
             .expect("the Serial Console tab exists")
     }
 
-    fn close(self) {
+    pub(crate) fn close(self) {
         self.0.close();
     }
 }
@@ -206,7 +206,7 @@ const VNC: &str = "<graphics type='vnc' listen='127.0.0.1'/>";
 
 /// Wait until the widget shows what `virsh screenshot` shows, within `secs`; returns
 /// the mean difference seen last. The screen must not be blank.
-fn wait_match(page: &ConsolePage, name: &str, secs: u64, tag: &str) -> Vec<[u8; 3]> {
+pub(crate) fn wait_match(page: &ConsolePage, name: &str, secs: u64, tag: &str) -> Vec<[u8; 3]> {
     let start = Instant::now();
     loop {
         settle(200);
@@ -554,7 +554,7 @@ thread_local! {
 }
 
 /// The process's keyring (started on first use); returns its home.
-fn keyring_home() -> std::path::PathBuf {
+pub(crate) fn keyring_home() -> std::path::PathBuf {
     KEYRING.with(|k| k.get_or_init(Keyring::start).home.clone())
 }
 
@@ -1208,7 +1208,7 @@ fn vnc_over_an_ssh_tunnel() {
 
 /// Answer the console's password prompt as a person does: type into its field, tick
 /// Remember or not, click Connect.
-fn type_password(page: &ConsolePage, password: &str, remember: bool) {
+pub(crate) fn type_password(page: &ConsolePage, password: &str, remember: bool) {
     let entry = gui::find::<gtk::PasswordEntry>(page).expect("the password field");
     assert!(entry.is_mapped(), "the password field is on screen");
     entry.set_text(password);

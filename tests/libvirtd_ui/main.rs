@@ -10,6 +10,7 @@ mod daemon;
 mod gui;
 
 mod console_libvirtd;
+mod console_spice_libvirtd;
 mod details_ui_libvirtd;
 mod new_vm_express_libvirtd;
 mod new_vm_libvirtd;

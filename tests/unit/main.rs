@@ -16,4 +16,5 @@ mod install_deps;
 mod networks_testdriver;
 mod osinfo;
 mod potfiles;
+mod spice_usb;
 mod storage_testdriver;

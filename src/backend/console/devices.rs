@@ -29,6 +29,13 @@ pub struct Graphics {
     pub socket: Option<String>,
 }
 
+/// A graphics protocol the console speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Protocol {
+    Vnc,
+    Spice,
+}
+
 /// How to reach a VNC server from this machine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VncTarget {
@@ -60,6 +67,38 @@ impl ConsoleDevices {
 
     pub fn has_spice(&self) -> bool {
         self.graphics.iter().any(|g| g.kind == GraphicsKind::Spice)
+    }
+
+    /// The protocols of the displays the console can show, SPICE first.
+    pub fn protocols(&self) -> Vec<Protocol> {
+        let mut v = Vec::new();
+        if self.has_spice() {
+            v.push(Protocol::Spice);
+        }
+        if self.vnc().is_some() {
+            v.push(Protocol::Vnc);
+        }
+        v
+    }
+
+    /// The display to show: the first of protocol `want` when the guest has one, else
+    /// SPICE (what virt-manager gives new guests, with the agent's features), else VNC.
+    /// With its index for `virDomainOpenGraphicsFD`.
+    pub fn pick(&self, want: Option<Protocol>) -> Option<(usize, &Graphics, Protocol)> {
+        let of = |p: Protocol| {
+            let kind = match p {
+                Protocol::Vnc => GraphicsKind::Vnc,
+                Protocol::Spice => GraphicsKind::Spice,
+            };
+            self.graphics
+                .iter()
+                .enumerate()
+                .find(|(_, g)| g.kind == kind)
+                .map(|(i, g)| (i, g, p))
+        };
+        want.and_then(of)
+            .or_else(|| of(Protocol::Spice))
+            .or_else(|| of(Protocol::Vnc))
     }
 }
 
@@ -281,6 +320,12 @@ mod tests {
         assert_eq!(vnc.port, Some(5900));
         assert_eq!(vnc.listen.as_deref(), Some("127.0.0.1"));
         assert_eq!(d.text, vec!["serial0".to_string()]);
+        // SPICE is preferred; VNC when asked for.
+        assert_eq!(d.protocols(), vec![Protocol::Spice, Protocol::Vnc]);
+        let (i, g, p) = d.pick(None).unwrap();
+        assert_eq!((i, g.port, p), (0, Some(5901), Protocol::Spice));
+        let (i, _, p) = d.pick(Some(Protocol::Vnc)).unwrap();
+        assert_eq!((i, p), (1, Protocol::Vnc));
     }
 
     #[test]
@@ -345,6 +390,7 @@ mod tests {
     fn no_devices_and_bad_xml() {
         let d = parse_devices("<domain><devices/></domain>").unwrap();
         assert!(d.vnc().is_none() && d.text.is_empty());
+        assert!(d.pick(Some(Protocol::Spice)).is_none() && d.protocols().is_empty());
         assert!(parse_devices("<domain><devices><graphics").is_err());
     }
 }

@@ -1,4 +1,4 @@
-//! The Console tab of a VM: the VNC display with its toolbar, and a clear page for
+//! The Console tab of a VM: the SPICE or VNC display with its toolbar, and a clear page for
 //! every other state (not running, connecting, password, disconnected, error).
 
 use std::cell::{Cell, RefCell};
@@ -11,6 +11,7 @@ use gtk::{gio, glib};
 use super::display::{DisplayEvent, Scaling, VncDisplay};
 use crate::backend::conn::worker::VncSocket;
 use crate::backend::console::keymap::evdev;
+use crate::backend::console::Protocol;
 use crate::backend::domain::Action;
 use crate::backend::Error;
 use crate::i18n::{gettext, gettext_f};
@@ -20,6 +21,8 @@ use crate::ui::error;
 mod actions;
 
 mod session;
+
+mod spice;
 
 /// The state the page shows, by stack page name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,6 +106,12 @@ mod imp {
         pub settings: RefCell<Option<gio::Settings>>,
         pub fullscreen_button: gtk::Button,
         pub detach_button: gtk::Button,
+        /// Shows the guest's other display (VNC or SPICE) when it has both.
+        pub switch_button: gtk::Button,
+        /// The protocol asked for (the switch button), the one shown, those offered.
+        pub want_protocol: Cell<Option<Protocol>>,
+        pub protocol: Cell<Option<Protocol>>,
+        pub offered: RefCell<Vec<Protocol>>,
         pub stopped_page: adw::StatusPage,
         pub connecting_page: adw::StatusPage,
         pub password_page: adw::StatusPage,
@@ -382,6 +391,13 @@ impl ConsolePage {
         fs.set_visible(false);
         toolbar.append(fs);
 
+        let sw = &imp.switch_button;
+        sw.set_icon_name("view-dual-symbolic");
+        sw.add_css_class("flat");
+        sw.set_action_name(Some("console.switch-display"));
+        sw.set_visible(false);
+        toolbar.append(sw);
+
         let det = &imp.detach_button;
         det.set_icon_name("window-new-symbolic");
         det.add_css_class("flat");
@@ -464,7 +480,9 @@ impl ConsolePage {
         imp.password_entry.set_show_peek_icon(true);
         imp.password_entry.set_activates_default(false);
         imp.password_entry
-            .update_property(&[gtk::accessible::Property::Label(&gettext("VNC Password"))]);
+            .update_property(&[gtk::accessible::Property::Label(&gettext(
+                "Display Password",
+            ))]);
         let this = self.downgrade();
         imp.password_entry.connect_activate(move |_| {
             if let Some(this) = this.upgrade() {

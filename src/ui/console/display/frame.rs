@@ -36,7 +36,11 @@ impl VncDisplay {
         let Some(fb) = Fb::new(w, h, remote) else {
             return false;
         };
-        if c.set_framebuffer(&fb.obj).is_err() {
+        let installed = match fb.obj.as_ref() {
+            Some(o) => c.set_framebuffer(o).is_ok(),
+            None => false,
+        };
+        if !installed {
             return false;
         }
         let imp = self.imp();

@@ -1,8 +1,12 @@
-//! `VncDisplay`: a GTK 4 widget showing a VNC server through gvnc (gtk-vnc's GTK-free
-//! protocol core, which runs on the GLib main loop without blocking it).
+//! `VncDisplay`: the GTK 4 widget showing a guest's display, over VNC through gvnc
+//! (gtk-vnc's GTK-free protocol core) or over SPICE through spice-client-glib
+//! (spice-gtk's GTK-free core); both run on the GLib main loop without blocking it. The
+//! two differ only in their protocol session ([`session::Session`], `protocol.rs` for
+//! VNC, `spice.rs` for SPICE): the frame path, scaling, keymap, send-keys, pointer
+//! grab, cursor and screenshots are one code path.
 //!
-//! Drawing: gvnc decodes into a framebuffer that we own; update rectangles only mark it
-//! dirty, and at the next frame-clock tick one image is made of it (a memory texture, or
+//! Drawing: gvnc decodes into a framebuffer that we own, spice-client-glib into its
+//! primary surface; update rectangles only mark it dirty, and at the next frame-clock tick one image is made of it (a memory texture, or
 //! for the cairo renderer a cairo surface), so a burst of rectangles costs one image. The next incremental update request goes out
 //! with that tick, so the server never sends faster than we draw.
 //!
@@ -28,7 +32,12 @@ mod grab;
 mod input;
 mod protocol;
 mod resize;
+mod session;
+mod spice;
+mod spice_session;
 pub mod text;
+
+pub use session::{FdRequest, FdSource, SpiceTarget};
 
 use fb::{Fb, Frame};
 
@@ -131,6 +140,16 @@ mod imp {
         pub saved_cursor: RefCell<Option<gdk::Cursor>>,
         /// The SSH tunnel the connection runs through, ended with it.
         pub tunnel: RefCell<Option<crate::backend::conn::ssh_tunnel::SshTunnel>>,
+        /// The SPICE session, when the display speaks SPICE.
+        pub spice: RefCell<Option<spice_session::SpiceSession>>,
+        /// Where the SPICE session connects, kept to connect again with a password.
+        pub spice_target: RefCell<Option<SpiceTarget>>,
+        /// The SPICE server wants a password: waiting for `set_credentials`.
+        pub awaiting_credentials: Cell<bool>,
+        /// The SPICE session was opened with a password.
+        pub spice_password: Cell<bool>,
+        /// SSH tunnels of the SPICE channels, ended with the session.
+        pub spice_tunnels: RefCell<Vec<crate::backend::conn::ssh_tunnel::SshTunnel>>,
         /// Window shortcut controllers switched off while the display has focus.
         pub suspended: RefCell<Vec<(glib::WeakRef<gtk::EventController>, gtk::PropagationPhase)>>,
     }
@@ -286,7 +305,21 @@ impl VncDisplay {
 
     /// Whether a connection is open (handshaking or showing).
     pub fn is_open(&self) -> bool {
-        self.imp().conn.borrow().is_some() || self.imp().probing.borrow().is_some()
+        let imp = self.imp();
+        imp.conn.borrow().is_some()
+            || imp.probing.borrow().is_some()
+            || imp.spice.borrow().is_some()
+            || imp.awaiting_credentials.get()
+    }
+
+    /// The input side of the open session, whichever protocol it speaks.
+    pub(super) fn input_session(&self) -> Option<Box<dyn session::Session>> {
+        let imp = self.imp();
+        if let Some(s) = imp.spice.borrow().clone() {
+            return Some(Box::new(s));
+        }
+        let c = imp.conn.borrow().clone()?;
+        Some(Box::new(c))
     }
 
     /// Whether the screen shows and input goes to the guest.
@@ -350,6 +383,7 @@ impl VncDisplay {
             c.shutdown();
         }
         imp.tunnel.take();
+        self.close_spice();
         imp.initialized.set(false);
         imp.buttons.set(0);
         imp.held.borrow_mut().clear();
@@ -357,6 +391,10 @@ impl VncDisplay {
 
     /// Answer [`DisplayEvent::AuthRequired`].
     pub fn set_credentials(&self, username: Option<&str>, password: &str) {
+        if self.imp().awaiting_credentials.get() {
+            self.spice_credentials(password);
+            return;
+        }
         let Some(c) = self.imp().conn.borrow().clone() else {
             return;
         };

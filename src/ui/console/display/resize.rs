@@ -1,5 +1,5 @@
 //! "Resize the guest to the window": the RFB extended desktop size extension
-//! (SetDesktopSize). Offered only once the server has announced the extension; the
+//! (SetDesktopSize), or over SPICE the agent's monitor configuration. Offered only once the server has announced the extension; the
 //! request goes out when the widget's size has stayed put for a moment, so dragging a
 //! window edge sends one request, not one per pixel.
 
@@ -82,9 +82,7 @@ impl VncDisplay {
         if imp.scaling.get() != Scaling::Resize || !self.is_ready() {
             return;
         }
-        let Some(c) = imp.conn.borrow().clone() else {
-            return;
-        };
+        let conn = imp.conn.borrow().clone();
         // One guest pixel per device pixel.
         let sf = self.scale_factor().max(1);
         let (w, h) = (self.width() * sf, self.height() * sf);
@@ -96,6 +94,12 @@ impl VncDisplay {
             return;
         }
         imp.resize_asked.set(Some(want));
+        if self.is_spice() {
+            let sent = self.spice_guest_size(w, h);
+            tracing::debug!("spice: asked the guest for {w}×{h}: {sent}");
+            return;
+        }
+        let Some(c) = conn else { return };
         match c.set_size(want.0, want.1) {
             gvnc::ConnectionResizeStatus::Unsupported => {
                 imp.resize_supported.set(false);

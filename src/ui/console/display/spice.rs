@@ -1,0 +1,252 @@
+//! The display over SPICE: a [`SpiceSession`] beneath the same widget as VNC. Its
+//! events become the widget's: the primary surface is the framebuffer (drawn in place,
+//! one frame per tick), invalidations mark it dirty, the mouse mode says absolute or
+//! relative, the cursor channel gives the cursor, the agent offers "resize guest".
+//!
+//! Passwords: SPICE has no in-band retry. A server that wants one fails the main
+//! channel with an authentication error; without a password given that is
+//! [`DisplayEvent::AuthRequired`] (the display stays "open", waiting), and
+//! [`VncDisplay::set_credentials`] connects again with it. A refused password is
+//! [`DisplayEvent::AuthFailed`], then `Disconnected`, as with VNC.
+
+use gtk::prelude::*;
+use gtk::subclass::prelude::*;
+use gtk::{gdk, glib};
+
+use super::fb::Fb;
+use super::session::SpiceTarget;
+use super::spice_session::{ChannelKind, ErrorKind, Event, MouseMode, SpiceSession};
+use super::{DisplayEvent, VncDisplay};
+use crate::i18n::{gettext, gettext_f};
+
+impl VncDisplay {
+    /// Connect to a SPICE server (`password`: its ticket, if known). `local`: the
+    /// server is on this machine (for the choice of encodings; unused by SPICE yet).
+    pub fn open_spice(&self, target: SpiceTarget, password: Option<&str>) -> Result<(), String> {
+        self.close();
+        let imp = self.imp();
+        imp.fb.replace(None);
+        imp.frame.replace(None);
+        imp.absolute.set(false);
+        imp.local.set(matches!(target, SpiceTarget::Fds(_)));
+        imp.addr.replace(None);
+        self.reset_guest_resize();
+        let session = SpiceSession::new(password);
+        imp.spice_password.set(password.is_some());
+        imp.spice_target.replace(Some(target.clone()));
+        let this = self.downgrade();
+        session.connect_event(move |e| {
+            if let Some(this) = this.upgrade() {
+                this.spice_event(e);
+            }
+        });
+        imp.spice.replace(Some(session.clone()));
+        tracing::debug!("spice: connecting");
+        session.open(target)
+    }
+
+    /// Whether the display speaks SPICE (connected or connecting).
+    pub fn is_spice(&self) -> bool {
+        self.imp().spice.borrow().is_some() || self.imp().awaiting_credentials.get()
+    }
+
+    /// Keep an SSH tunnel of a SPICE channel open for as long as the session lives.
+    pub fn keep_spice_tunnel(&self, tunnel: crate::backend::conn::ssh_tunnel::SshTunnel) {
+        if self.is_spice() {
+            self.imp().spice_tunnels.borrow_mut().push(tunnel);
+        }
+    }
+
+    /// End the SPICE session, if any (no event follows), and let go of its memory.
+    pub(super) fn close_spice(&self) {
+        let imp = self.imp();
+        imp.awaiting_credentials.set(false);
+        imp.spice_target.replace(None);
+        if let Some(s) = imp.spice.take() {
+            s.close();
+        }
+        imp.spice_tunnels.borrow_mut().clear();
+        self.drop_spice_primary();
+    }
+
+    /// The SPICE surface is going away: no frame may read it afterwards.
+    fn drop_spice_primary(&self) {
+        let imp = self.imp();
+        let spice_owned = imp.fb.borrow().as_ref().is_some_and(|f| f.obj.is_none());
+        if spice_owned {
+            imp.frame.replace(None);
+            imp.fb.replace(None);
+            self.queue_draw();
+        }
+    }
+
+    /// Connect again with the password the server asked for.
+    pub(super) fn spice_credentials(&self, password: &str) {
+        let imp = self.imp();
+        let Some(target) = imp.spice_target.borrow().clone() else {
+            return;
+        };
+        imp.awaiting_credentials.set(false);
+        if let Err(e) = self.open_spice(target, Some(password)) {
+            self.emit(DisplayEvent::Error(e));
+            self.emit(DisplayEvent::Disconnected);
+        }
+    }
+
+    fn spice_event(&self, e: &Event) {
+        let imp = self.imp();
+        let Some(session) = imp.spice.borrow().clone() else {
+            return;
+        };
+        match e {
+            Event::ChannelOpened(ChannelKind::Main) => self.emit(DisplayEvent::Connected),
+            Event::ChannelOpened(k) => tracing::debug!("spice: {k:?} channel open"),
+            Event::PrimaryCreated { width, height } => {
+                self.drop_spice_primary();
+                let fb = session.primary_memory().and_then(|m| {
+                    // SAFETY: the memory is the channel's primary surface, valid until
+                    // `PrimaryDestroyed` (handled below: the Fb is dropped then, or
+                    // when the session is closed).
+                    unsafe { Fb::over_spice_primary(m.data, m.width, m.height, m.stride) }
+                });
+                let Some(fb) = fb else {
+                    let what = session
+                        .primary_format()
+                        .map(|f| format!("{width}×{height}, format {f}"))
+                        .unwrap_or_else(|| format!("{width}×{height}"));
+                    self.spice_failed(gettext_f(
+                        "The guest's screen ({what}) cannot be shown.",
+                        &[("what", &what)],
+                    ));
+                    return;
+                };
+                imp.fb.replace(Some(fb));
+                imp.dirty.set(true);
+                self.queue_resize();
+                self.schedule_frame();
+                if imp.initialized.replace(true) {
+                    self.emit(DisplayEvent::Resized {
+                        width: *width,
+                        height: *height,
+                    });
+                } else {
+                    self.emit(DisplayEvent::Initialized {
+                        width: *width,
+                        height: *height,
+                    });
+                }
+            }
+            Event::PrimaryDestroyed => self.drop_spice_primary(),
+            Event::Mark(_) | Event::CursorMoved { .. } => {}
+            Event::Invalidate(_) => {
+                imp.rects.set(imp.rects.get() + 1);
+                imp.dirty.set(true);
+                self.schedule_frame();
+            }
+            Event::MouseMode(m) => {
+                let absolute = *m == MouseMode::Client;
+                imp.absolute.set(absolute);
+                if absolute {
+                    self.ungrab_pointer();
+                }
+            }
+            Event::Cursor(c) => self.set_cursor_rgba(
+                c.width as i32,
+                c.height as i32,
+                c.hot_x as i32,
+                c.hot_y as i32,
+                &c.rgba,
+            ),
+            Event::CursorHidden => self
+                .show_cursor(Some(&gdk::Cursor::from_name("none", None).unwrap_or_else(
+                    || gdk::Cursor::from_name("default", None).expect("a cursor"),
+                ))),
+            Event::CursorReset => self.show_cursor(None),
+            Event::AgentConnected(on) => {
+                tracing::debug!("spice: agent connected: {on}");
+                imp.resize_supported.set(*on);
+                if *on {
+                    self.emit(DisplayEvent::GuestResizeAvailable);
+                    self.schedule_guest_resize();
+                }
+            }
+            Event::Error {
+                channel: ChannelKind::Main,
+                kind: ErrorKind::Auth,
+                message,
+            } => {
+                if imp.spice_password.get() {
+                    self.emit(DisplayEvent::AuthFailed(
+                        message.clone().unwrap_or_default(),
+                    ));
+                    // `Disconnected` follows.
+                } else {
+                    // Wait for a password, then connect again with it.
+                    let target = imp.spice_target.borrow().clone();
+                    self.close_spice();
+                    imp.spice_target.replace(target);
+                    imp.awaiting_credentials.set(true);
+                    self.emit(DisplayEvent::AuthRequired { username: false });
+                }
+            }
+            Event::Error {
+                channel,
+                kind,
+                message,
+            } => {
+                let text = message.clone().unwrap_or_else(|| match kind {
+                    ErrorKind::Connect => gettext("Could not connect to the display."),
+                    ErrorKind::Tls => gettext("The display's TLS handshake failed."),
+                    ErrorKind::Link => gettext("The display refused the connection."),
+                    ErrorKind::Auth => gettext("The display refused the password."),
+                    ErrorKind::Io => gettext("The connection to the display broke."),
+                });
+                tracing::info!("spice: {channel:?} channel: {kind:?}: {text}");
+                match channel {
+                    // The session ends by itself (Disconnected follows).
+                    ChannelKind::Main => self.emit(DisplayEvent::Error(text)),
+                    // Without its screen or keyboard a console is no use: end it and
+                    // let the page connect again.
+                    ChannelKind::Display | ChannelKind::Inputs => self.spice_failed(text),
+                    _ => {}
+                }
+            }
+            Event::ChannelClosed(k @ (ChannelKind::Display | ChannelKind::Inputs)) => {
+                // Closed by the server while the main channel stays: a channel dropped.
+                let k = *k;
+                let this = self.downgrade();
+                // When the whole session ends, `Disconnected` comes right after the
+                // channels close: only a lone channel closing is an error.
+                glib::timeout_add_local_once(std::time::Duration::from_millis(500), move || {
+                    let Some(this) = this.upgrade() else { return };
+                    if this.imp().spice.borrow().as_ref() == Some(&session) {
+                        this.spice_failed(gettext_f(
+                            "The display closed its {channel} channel.",
+                            &[("channel", &format!("{k:?}").to_lowercase())],
+                        ));
+                    }
+                });
+            }
+            Event::ChannelClosed(_) => {}
+            Event::Disconnected => {
+                self.close_spice();
+                imp.initialized.set(false);
+                self.emit(DisplayEvent::Disconnected);
+            }
+        }
+    }
+
+    /// The session cannot go on: close it and say why (`Disconnected` follows).
+    fn spice_failed(&self, reason: String) {
+        self.close_spice();
+        self.imp().initialized.set(false);
+        self.emit(DisplayEvent::Error(reason));
+        self.emit(DisplayEvent::Disconnected);
+    }
+
+    /// Ask the guest (through its SPICE agent) for a screen of this size.
+    pub(super) fn spice_guest_size(&self, width: i32, height: i32) -> bool {
+        let s = self.imp().spice.borrow().clone();
+        s.is_some_and(|s| s.set_guest_size(width, height))
+    }
+}

@@ -1,0 +1,188 @@
+//! The console over SPICE against real guests (QEMU under TCG, SeaBIOS's boot menu
+//! prompt on a QXL card), the same widget and checks as the VNC tests beside it.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use adw::prelude::*;
+
+use hangar::backend::console::Protocol;
+use hangar::ui::console::ConsoleState;
+
+use crate::console_libvirtd::{
+    guest_xml, keyring_home, mean_diff, type_password, virsh, virsh_screenshot, wait_match,
+    Fixture, Guest,
+};
+use crate::gui;
+use gui::{save_png, settle, wait_for};
+
+const SPICE: &str = "<graphics type='spice' autoport='yes' listen='127.0.0.1'/>\
+                     <video><model type='qxl'/></video>";
+
+/// Press `key` on the test window through X11, so it takes GTK's key path.
+fn xdotool_key(title: &str, key: &str) {
+    let ids = Command::new("xdotool")
+        .args(["search", "--name", title])
+        .output()
+        .expect("xdotool runs (build-aux/install-deps.sh --test installs it)");
+    let id = String::from_utf8_lossy(&ids.stdout)
+        .lines()
+        .next()
+        .map(str::to_string)
+        .expect("xdotool finds the test window");
+    let st = Command::new("xdotool")
+        .args(["windowfocus", "--sync", &id])
+        .status()
+        .expect("xdotool windowfocus");
+    assert!(st.success());
+    settle(200);
+    let st = Command::new("xdotool")
+        .args(["key", key])
+        .status()
+        .expect("xdotool key");
+    assert!(st.success());
+}
+
+#[gtk::test]
+#[ignore = "needs libvirtd: run through build-aux/run-tests.sh"]
+fn spice_shows_seabios_takes_keys_and_reconnects() {
+    let title = "hangar-console-test-spice";
+    let guest = Guest::define("spice", |n| guest_xml(n, "", "", SPICE));
+    let f = Fixture::open(title);
+    f.show(&guest.0, "console");
+    let page = f.console();
+    assert_eq!(page.state(), ConsoleState::NotRunning);
+    virsh(&["start", &guest.0]).expect("guest starts");
+    wait_for("the console to connect", 60, || {
+        page.state() == ConsoleState::Connected
+    });
+    assert_eq!(page.protocol(), Some(Protocol::Spice));
+    assert!(page.display().is_spice(), "the display speaks SPICE");
+    // SeaBIOS's "Press ESC for boot menu." screen: the widget's pixels are QEMU's.
+    let before = wait_match(&page, &guest.0, 40, "spice-boot-prompt");
+    let (frames, rects) = page.display().counters();
+    assert!(frames >= 1 && rects >= 1, "frames {frames}, rects {rects}");
+    save_png(&page, "spice-console-connected");
+
+    // Escape through X11 and GTK's key path, our keymap, the inputs channel.
+    page.display().grab_focus();
+    settle(100);
+    xdotool_key(title, "Escape");
+    let start = Instant::now();
+    loop {
+        settle(300);
+        let (_, _, now) = virsh_screenshot(&guest.0, "spice-menu-probe");
+        if mean_diff(&now, &before) > 0.5 {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the boot menu did not open after Escape"
+        );
+    }
+    let after = wait_match(&page, &guest.0, 20, "spice-boot-menu");
+    assert!(mean_diff(&after, &before) > 0.5);
+    save_png(&page, "spice-console-boot-menu");
+
+    // The screenshot action's file is the guest screen (the shared path).
+    let png = gui::screenshot_dir().join("spice-console-guest-screen.png");
+    page.save_screenshot(&png).expect("screenshot saved");
+    assert!(png.exists());
+
+    // Destroyed and started again: the console follows by itself.
+    virsh(&["destroy", &guest.0]).expect("guest destroyed");
+    wait_for("the not-running page", 30, || {
+        page.state() == ConsoleState::NotRunning
+    });
+    assert!(!page.display().is_open(), "the SPICE session is closed");
+    save_png(&page, "spice-console-after-destroy");
+    virsh(&["start", &guest.0]).expect("guest starts again");
+    wait_for("the console to reconnect by itself", 60, || {
+        page.state() == ConsoleState::Connected
+    });
+    wait_match(&page, &guest.0, 40, "spice-second-boot");
+    save_png(&page, "spice-console-reconnected");
+    f.close();
+}
+
+#[gtk::test]
+#[ignore = "needs libvirtd: run through build-aux/run-tests.sh"]
+fn spice_password_is_asked_and_checked() {
+    crate::console_libvirtd::init();
+    keyring_home(); // the console looks for a remembered password first
+    let guest = Guest::define("spicepw", |n| {
+        guest_xml(
+            n,
+            "",
+            "",
+            "<graphics type='spice' autoport='yes' listen='127.0.0.1' passwd='hangarpw'/>\
+             <video><model type='qxl'/></video>",
+        )
+    });
+    virsh(&["start", &guest.0]).expect("guest starts");
+    let f = Fixture::open("hangar-console-test-spicepw");
+    let page = f.console();
+    // Over TCP, as for a remote hypervisor: the SPICE server asks for the password.
+    page.set_prefer_fd(false);
+    f.show(&guest.0, "console");
+    wait_for("the password prompt", 60, || {
+        page.state() == ConsoleState::Password
+    });
+    save_png(&page, "spice-console-password");
+    type_password(&page, "wrong-password", false);
+    wait_for("the refusal", 30, || !page.password_error().is_empty());
+    wait_for("the prompt again", 30, || {
+        page.state() == ConsoleState::Password
+    });
+    assert!(
+        page.password_error()
+            .starts_with("The password was not accepted"),
+        "says the password was wrong: {}",
+        page.password_error()
+    );
+    save_png(&page, "spice-console-password-wrong");
+    type_password(&page, "hangarpw", false);
+    wait_for("the console to connect", 30, || {
+        page.state() == ConsoleState::Connected
+    });
+    assert_eq!(page.protocol(), Some(Protocol::Spice));
+    wait_match(&page, &guest.0, 40, "spice-after-password");
+    f.close();
+}
+
+#[gtk::test]
+#[ignore = "needs libvirtd: run through build-aux/run-tests.sh"]
+fn a_guest_with_spice_and_vnc_shows_spice_and_switches() {
+    let guest = Guest::define("both", |n| {
+        guest_xml(
+            n,
+            "",
+            "",
+            &format!("{SPICE}<graphics type='vnc' listen='127.0.0.1'/>"),
+        )
+    });
+    virsh(&["start", &guest.0]).expect("guest starts");
+    let f = Fixture::open("hangar-console-test-both");
+    f.show(&guest.0, "console");
+    let page = f.console();
+    wait_for("the console to connect", 60, || {
+        page.state() == ConsoleState::Connected
+    });
+    assert_eq!(page.protocol(), Some(Protocol::Spice), "SPICE is preferred");
+    wait_match(&page, &guest.0, 40, "both-spice");
+    save_png(&page, "spice-console-both-spice");
+    // The toolbar offers the other display, as a person switches.
+    gui::click(&gui::button_labelled(&page, "Show the VNC Display"));
+    wait_for("the VNC display", 60, || {
+        page.protocol() == Some(Protocol::Vnc) && page.state() == ConsoleState::Connected
+    });
+    assert!(!page.display().is_spice());
+    wait_match(&page, &guest.0, 40, "both-vnc");
+    save_png(&page, "spice-console-both-vnc");
+    gui::click(&gui::button_labelled(&page, "Show the SPICE Display"));
+    wait_for("the SPICE display again", 60, || {
+        page.protocol() == Some(Protocol::Spice) && page.state() == ConsoleState::Connected
+    });
+    wait_match(&page, &guest.0, 40, "both-spice-again");
+    f.close();
+}
