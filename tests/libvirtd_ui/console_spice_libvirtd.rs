@@ -186,3 +186,64 @@ fn a_guest_with_spice_and_vnc_shows_spice_and_switches() {
     wait_match(&page, &guest.0, 40, "both-spice-again");
     f.close();
 }
+
+#[gtk::test]
+#[ignore = "needs libvirtd: run through build-aux/run-tests.sh"]
+fn spice_offers_usb_redirection_and_mute() {
+    let guest = Guest::define("spiceusb", |n| {
+        guest_xml(
+            n,
+            "",
+            "<redirdev bus='usb' type='spicevmc'/><sound model='ich6'/>",
+            SPICE,
+        )
+    });
+    virsh(&["start", &guest.0]).expect("guest starts");
+    let f = Fixture::open("hangar-console-test-spiceusb");
+    f.show(&guest.0, "console");
+    let page = f.console();
+    wait_for("the console to connect", 60, || {
+        page.state() == ConsoleState::Connected
+    });
+    // The guest has a USB redirection channel: the toolbar lists this computer's USB
+    // devices (none in the test namespace) in its menu.
+    wait_for("the USB menu", 20, || page.usb_menu_texts().is_some());
+    let usb = gui::descendants::<gtk::MenuButton>(&page)
+        .into_iter()
+        .find(|b| b.tooltip_text().as_deref() == Some("USB Devices"))
+        .expect("the USB Devices button");
+    assert!(usb.is_mapped(), "the USB Devices button is on screen");
+    usb.popup();
+    settle(200);
+    let texts = page.usb_menu_texts().expect("the USB menu");
+    assert_eq!(
+        texts.first().map(String::as_str),
+        Some("Redirect to the Guest")
+    );
+    let has_usb_bus = std::path::Path::new("/dev/bus/usb").exists();
+    if !has_usb_bus {
+        assert_eq!(
+            texts.get(1).map(String::as_str),
+            Some("No USB devices on this computer."),
+            "{texts:?}"
+        );
+    }
+    save_png(&f.win, "spice-console-usb-button");
+    let popover = usb.popover().expect("the USB menu's popover");
+    assert!(popover.is_visible(), "the USB menu opened");
+    save_png(&popover, "spice-console-usb-menu");
+    popover.popdown();
+    // Its sound card plays through SPICE: the toolbar mutes it.
+    wait_for("the mute button", 20, || page.offers_mute());
+    let mute = gui::descendants::<gtk::ToggleButton>(&page)
+        .into_iter()
+        .find(|b| b.tooltip_text().as_deref() == Some("Mute the Guest"))
+        .expect("the mute button");
+    mute.emit_clicked();
+    settle(100);
+    assert!(page.display().audio_muted(), "the guest is muted");
+    mute.emit_clicked();
+    settle(100);
+    assert!(!page.display().audio_muted());
+    f.close();
+}

@@ -22,6 +22,7 @@ mod actions;
 
 mod session;
 
+mod media;
 mod spice;
 
 /// The state the page shows, by stack page name.
@@ -106,6 +107,10 @@ mod imp {
         pub settings: RefCell<Option<gio::Settings>>,
         pub fullscreen_button: gtk::Button,
         pub detach_button: gtk::Button,
+        /// SPICE: the host's USB devices to redirect, and the guest's sound.
+        pub usb_button: gtk::MenuButton,
+        pub usb_list: gtk::Box,
+        pub mute_button: gtk::ToggleButton,
         /// Shows the guest's other display (VNC or SPICE) when it has both.
         pub switch_button: gtk::Button,
         /// The protocol asked for (the switch button), the one shown, those offered.
@@ -390,6 +395,8 @@ impl ConsolePage {
         fs.set_action_name(Some("console.fullscreen"));
         fs.set_visible(false);
         toolbar.append(fs);
+
+        self.build_media_buttons(toolbar);
 
         let sw = &imp.switch_button;
         sw.set_icon_name("view-dual-symbolic");

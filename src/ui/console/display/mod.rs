@@ -38,6 +38,7 @@ mod spice_session;
 pub mod text;
 
 pub use session::{FdRequest, FdSource, SpiceTarget};
+pub use spice_session::UsbDevice;
 
 use fb::{Fb, Frame};
 
@@ -79,6 +80,8 @@ pub enum DisplayEvent {
     },
     /// The server announced that it resizes its screen on request.
     GuestResizeAvailable,
+    /// A channel for USB redirection or sound opened (SPICE).
+    FeaturesChanged,
     /// The pointer was grabbed (relative pointer) or let go.
     PointerGrab(bool),
     /// Something went wrong; `Disconnected` follows.

@@ -15,7 +15,7 @@ use gtk::{gdk, glib};
 
 use super::fb::Fb;
 use super::session::SpiceTarget;
-use super::spice_session::{ChannelKind, ErrorKind, Event, MouseMode, SpiceSession};
+use super::spice_session::{ChannelKind, ErrorKind, Event, MouseMode, SpiceSession, UsbDevice};
 use super::{DisplayEvent, VncDisplay};
 use crate::i18n::{gettext, gettext_f};
 
@@ -100,7 +100,12 @@ impl VncDisplay {
         };
         match e {
             Event::ChannelOpened(ChannelKind::Main) => self.emit(DisplayEvent::Connected),
-            Event::ChannelOpened(k) => tracing::debug!("spice: {k:?} channel open"),
+            Event::ChannelOpened(k) => {
+                tracing::debug!("spice: {k:?} channel open");
+                if matches!(k, ChannelKind::Usbredir | ChannelKind::Playback) {
+                    self.emit(DisplayEvent::FeaturesChanged);
+                }
+            }
             Event::PrimaryCreated { width, height } => {
                 self.drop_spice_primary();
                 let fb = session.primary_memory().and_then(|m| {
@@ -162,8 +167,12 @@ impl VncDisplay {
                     || gdk::Cursor::from_name("default", None).expect("a cursor"),
                 ))),
             Event::CursorReset => self.show_cursor(None),
+            Event::ClipboardGrabbed { .. }
+            | Event::ClipboardText(_)
+            | Event::ClipboardRequested => self.spice_clipboard(e),
             Event::AgentConnected(on) => {
                 tracing::debug!("spice: agent connected: {on}");
+                self.spice_clipboard(e);
                 imp.resize_supported.set(*on);
                 if *on {
                     self.emit(DisplayEvent::GuestResizeAvailable);
@@ -248,5 +257,52 @@ impl VncDisplay {
     pub(super) fn spice_guest_size(&self, width: i32, height: i32) -> bool {
         let s = self.imp().spice.borrow().clone();
         s.is_some_and(|s| s.set_guest_size(width, height))
+    }
+
+    /// Whether the guest takes USB devices from this computer (SPICE redirection).
+    pub fn has_usb_redirection(&self) -> bool {
+        let s = self.imp().spice.borrow().clone();
+        s.is_some_and(|s| s.has_usb_redirection())
+    }
+
+    /// The host's USB devices, and whether each is redirected to the guest.
+    pub fn usb_devices(&self) -> Result<Vec<UsbDevice>, String> {
+        let s = self.imp().spice.borrow().clone();
+        match s {
+            Some(s) => s.usb_devices(),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Redirect a host USB device to the guest, or give it back.
+    pub fn redirect_usb(
+        &self,
+        device: &UsbDevice,
+        on: bool,
+        done: impl FnOnce(Result<(), String>) + 'static,
+    ) {
+        let s = self.imp().spice.borrow().clone();
+        match s {
+            Some(s) => s.redirect_usb(&device.device, on, done),
+            None => done(Err(gettext("The display is not connected."))),
+        }
+    }
+
+    /// Whether the guest plays sound through the display.
+    pub fn has_audio(&self) -> bool {
+        let s = self.imp().spice.borrow().clone();
+        s.is_some_and(|s| s.has_audio())
+    }
+
+    /// Mute or unmute the guest's sound.
+    pub fn set_audio_muted(&self, mute: bool) {
+        if let Some(s) = self.imp().spice.borrow().clone() {
+            s.set_muted(mute);
+        }
+    }
+
+    pub fn audio_muted(&self) -> bool {
+        let s = self.imp().spice.borrow().clone();
+        s.is_some_and(|s| s.is_muted())
     }
 }

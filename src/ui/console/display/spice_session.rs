@@ -25,6 +25,8 @@ use glib::translate::ToGlibPtr;
 use spice::prelude::*;
 
 mod channels;
+mod clipboard;
+mod media;
 
 /// The kinds of SPICE channel a console cares about (others are `Other(type)`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -122,6 +124,14 @@ pub struct Rect {
     pub height: i32,
 }
 
+/// A host USB device, as the console's menu shows it.
+#[derive(Clone)]
+pub struct UsbDevice {
+    pub device: spice::UsbDevice,
+    pub label: String,
+    pub redirected: bool,
+}
+
 /// The guest's cursor image: RGBA bytes (straight alpha), `width * height * 4` long.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CursorImage {
@@ -163,6 +173,15 @@ pub enum Event {
     },
     /// The SPICE agent (spice-vdagent) in the guest came or went.
     AgentConnected(bool),
+    /// The guest's clipboard changed (`text`: it holds text to ask for).
+    ClipboardGrabbed {
+        text: bool,
+    },
+    /// The guest's clipboard text, asked for with [`SpiceSession::clipboard_request`].
+    ClipboardText(String),
+    /// The guest pastes the desktop's clipboard: answer with
+    /// [`SpiceSession::clipboard_notify`].
+    ClipboardRequested,
     /// A channel failed; for the main channel the session is over and `Disconnected`
     /// follows. `message` is spice-client-glib's own text, where it has one.
     Error {
@@ -250,6 +269,8 @@ struct Inner {
     buttons: Cell<i32>,
     /// The buttons as the display widget last gave them (VNC's mask layout).
     mask: Cell<u8>,
+    /// The person muted the guest's sound.
+    muted: Cell<bool>,
     closed: Cell<bool>,
     /// Channels seen (for the count the tests check and for `close`).
     channels: RefCell<Vec<spice::Channel>>,
@@ -276,11 +297,11 @@ impl SpiceSession {
     /// A new session (not yet connected). `password`: the SPICE ticket, if any.
     pub fn new(password: Option<&str>) -> SpiceSession {
         let session = spice::Session::new();
-        // No 3D: the 2D primary surface is what we draw. No audio, USB or smartcard
-        // channels unless asked for.
+        // No 3D: the 2D primary surface is what we draw. Audio and USB redirection
+        // when the guest has the channels; no smartcard.
         session.set_gl_scanout(false);
-        session.set_enable_audio(false);
-        session.set_enable_usbredir(false);
+        session.set_enable_audio(true);
+        session.set_enable_usbredir(true);
         session.set_enable_smartcard(false);
         if let Some(p) = password {
             session.set_password(Some(p));
@@ -295,6 +316,7 @@ impl SpiceSession {
             fd_source: RefCell::default(),
             buttons: Cell::new(0),
             mask: Cell::new(0),
+            muted: Cell::new(false),
             closed: Cell::new(false),
             channels: RefCell::default(),
         });
@@ -342,6 +364,7 @@ impl SpiceSession {
                 s.set_port(port.map(|p| p.to_string()).as_deref());
                 s.set_tls_port(tls_port.map(|p| p.to_string()).as_deref());
                 if s.connect() {
+                    self.start_audio();
                     Ok(())
                 } else {
                     Err("spice-client-glib refused to connect".into())
@@ -351,6 +374,7 @@ impl SpiceSession {
                 self.inner.fd_source.replace(Some(source));
                 // -1: every channel, the main one first, asks through `open-fd`.
                 if s.open_fd(-1) {
+                    self.start_audio();
                     Ok(())
                 } else {
                     Err("spice-client-glib refused the socket".into())

@@ -273,10 +273,12 @@ impl ConsolePage {
                 if let Some((pw, true)) = imp.pending_password.take() {
                     self.remember_password(pw);
                 }
+                self.update_media_buttons();
                 self.set_state(ConsoleState::Connected);
             }
             DisplayEvent::Resized { .. } => {}
             DisplayEvent::GuestResizeAvailable => imp.resize_button.set_visible(true),
+            DisplayEvent::FeaturesChanged => self.update_media_buttons(),
             DisplayEvent::PointerGrab(on) => imp.grab_hint.set_label(&if *on {
                 gettext("Ctrl+Alt releases the pointer and keyboard")
             } else {

@@ -81,6 +81,7 @@ impl Inner {
                         inner.emit(Event::AgentConnected(m.is_agent_connected()));
                     }
                 });
+                Inner::watch_clipboard(this, &main);
                 this.main.replace(Some(main));
                 // The session connects the main channel itself.
             }
@@ -166,6 +167,11 @@ impl Inner {
                 });
                 this.cursor.replace(Some(c.clone()));
                 ChannelExt::connect(&c);
+            }
+            ChannelKind::Playback => {
+                if let Ok(p) = channel.clone().downcast::<spice::PlaybackChannel>() {
+                    p.set_mute(this.muted.get());
+                }
             }
             // Playback/record are connected by `spice_audio_get`, usbredir channels by
             // the USB device manager; the rest are not a console's.
