@@ -247,3 +247,41 @@ fn spice_offers_usb_redirection_and_mute() {
     assert!(!page.display().audio_muted());
     f.close();
 }
+
+#[gtk::test]
+#[ignore = "needs libvirtd: run through build-aux/run-tests.sh"]
+fn a_spice_display_without_a_port_is_reached_through_libvirt_only() {
+    // `listen type='none'`: QEMU's SPICE server has no socket of its own; only
+    // libvirt's virDomainOpenGraphicsFD reaches it.
+    let guest = Guest::define("spicenone", |n| {
+        guest_xml(
+            n,
+            "",
+            "",
+            "<graphics type='spice'><listen type='none'/></graphics>\
+             <video><model type='qxl'/></video>",
+        )
+    });
+    virsh(&["start", &guest.0]).expect("guest starts");
+    let f = Fixture::open("hangar-console-test-spicenone");
+    let page = f.console();
+    // As a remote console would: over TCP there is nothing to reach.
+    page.set_prefer_fd(false);
+    f.show(&guest.0, "console");
+    wait_for("the error page", 60, || page.state() == ConsoleState::Error);
+    assert!(
+        page.error_text().contains("cannot reach"),
+        "says why: {}",
+        page.error_text()
+    );
+    save_png(&page, "spice-console-unreachable");
+    // Through libvirt's sockets (one per channel) it shows.
+    page.set_prefer_fd(true);
+    gui::click(&gui::button_labelled(&page, "Try Again"));
+    wait_for("the console to connect", 60, || {
+        page.state() == ConsoleState::Connected
+    });
+    assert_eq!(page.protocol(), Some(Protocol::Spice));
+    wait_match(&page, &guest.0, 40, "spice-listen-none");
+    f.close();
+}
