@@ -131,13 +131,15 @@ fn spice_silent_server_waits_without_freezing_and_closes() {
         "main loop stalled {worst:?}"
     );
     assert!(!ended(&events) && d.is_open(), "{:?}", events.borrow());
-    // Closed on purpose: no event follows.
+    // Closed on purpose: no event follows, and spice-client-glib's session is freed.
+    let session = d.spice_session_ref().expect("a SPICE session");
     d.close();
     let n = events.borrow().len();
     wait_for("a quiet moment", 5, || {
         start.elapsed() > Duration::from_secs(3)
     });
     assert_eq!(events.borrow().len(), n, "no event after close");
+    assert!(session.upgrade().is_none(), "the closed session is freed");
     assert!(!d.is_open() && !d.is_spice());
     win.close();
 }

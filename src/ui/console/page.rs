@@ -111,6 +111,9 @@ mod imp {
         pub usb_button: gtk::MenuButton,
         pub usb_list: gtk::Box,
         pub mute_button: gtk::ToggleButton,
+        /// A passing word in the toolbar (files copied into the guest, or why not).
+        pub status_label: gtk::Label,
+        pub status_timer: RefCell<Option<glib::SourceId>>,
         /// Shows the guest's other display (VNC or SPICE) when it has both.
         pub switch_button: gtk::Button,
         /// The protocol asked for (the switch button), the one shown, those offered.

@@ -82,6 +82,8 @@ pub enum DisplayEvent {
     GuestResizeAvailable,
     /// A channel for USB redirection or sound opened (SPICE).
     FeaturesChanged,
+    /// Files dropped on the display went to the guest (how many), or why not.
+    FilesCopied(Result<usize, String>),
     /// The pointer was grabbed (relative pointer) or let go.
     PointerGrab(bool),
     /// Something went wrong; `Disconnected` follows.
@@ -175,6 +177,7 @@ mod imp {
             fb::keep_frame_memory();
             self.obj().setup();
             self.obj().setup_clipboard();
+            self.obj().setup_file_drop();
         }
 
         fn dispose(&self) {

@@ -305,4 +305,48 @@ impl VncDisplay {
         let s = self.imp().spice.borrow().clone();
         s.is_some_and(|s| s.is_muted())
     }
+
+    /// Drops of files on the display go to a SPICE guest's agent.
+    pub(super) fn setup_file_drop(&self) {
+        let target = gtk::DropTarget::new(gdk::FileList::static_type(), gdk::DragAction::COPY);
+        let this = self.downgrade();
+        target.connect_drop(move |_, value, _, _| {
+            let Some(this) = this.upgrade() else {
+                return false;
+            };
+            let Ok(list) = value.get::<gdk::FileList>() else {
+                return false;
+            };
+            this.copy_files_to_guest(list.files());
+            true
+        });
+        self.add_controller(target);
+    }
+
+    /// Copy files into the guest (SPICE with its agent); the result comes as
+    /// [`DisplayEvent::FilesCopied`].
+    pub fn copy_files_to_guest(&self, files: Vec<gtk::gio::File>) {
+        let n = files.len();
+        let s = self.imp().spice.borrow().clone();
+        let this = self.downgrade();
+        let started = s.is_some_and(|s| {
+            s.copy_files(&files, move |r| {
+                if let Some(this) = this.upgrade() {
+                    this.emit(DisplayEvent::FilesCopied(r.map(|()| n)));
+                }
+            })
+        });
+        if !started {
+            self.emit(DisplayEvent::FilesCopied(Err(gettext(
+                "Dropping files needs the SPICE agent (spice-vdagent) in the guest.",
+            ))));
+        }
+    }
+
+    /// A weak reference on spice-client-glib's session object (tests check that a
+    /// closed session is freed).
+    pub fn spice_session_ref(&self) -> Option<glib::WeakRef<glib::Object>> {
+        let s = self.imp().spice.borrow().clone()?;
+        Some(s.raw().upcast_ref::<glib::Object>().downgrade())
+    }
 }

@@ -597,11 +597,6 @@ impl SpiceSession {
     pub fn is_closed(&self) -> bool {
         self.inner.closed.get()
     }
-
-    /// A weak handle on the spice-client-glib session, to prove it is freed.
-    pub fn downgrade_raw(&self) -> glib::WeakRef<spice::Session> {
-        self.inner.session.downgrade()
-    }
 }
 
 impl Drop for Inner {

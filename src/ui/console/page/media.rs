@@ -2,6 +2,7 @@
 //! guest (when it has USB redirection channels) and the guest's sound (mute).
 
 use super::*;
+use crate::i18n::ngettext_f;
 use crate::ui::console::display::UsbDevice;
 
 impl ConsolePage {
@@ -44,6 +45,58 @@ impl ConsolePage {
             });
         });
         toolbar.append(mute);
+
+        let status = &imp.status_label;
+        status.add_css_class("caption");
+        status.set_ellipsize(gtk::pango::EllipsizeMode::End);
+        status.set_visible(false);
+        toolbar.append(status);
+    }
+
+    /// Say for a few seconds how the files dropped on the display went.
+    pub(super) fn files_copied(&self, r: &Result<usize, String>) {
+        let imp = self.imp();
+        let (text, error) = match r {
+            Ok(n) => (
+                ngettext_f(
+                    "Copied {n} file into the guest",
+                    "Copied {n} files into the guest",
+                    *n as u32,
+                    &[("n", &n.to_string())],
+                ),
+                false,
+            ),
+            Err(e) if e.is_empty() => (
+                gettext("The files could not be copied into the guest."),
+                true,
+            ),
+            Err(e) => (e.clone(), true),
+        };
+        let l = &imp.status_label;
+        l.set_label(&text);
+        l.set_tooltip_text(Some(&text));
+        if error {
+            l.add_css_class("error");
+        } else {
+            l.remove_css_class("error");
+        }
+        l.set_visible(true);
+        let this = self.downgrade();
+        let id = glib::timeout_add_local_once(std::time::Duration::from_secs(8), move || {
+            if let Some(this) = this.upgrade() {
+                this.imp().status_timer.replace(None);
+                this.imp().status_label.set_visible(false);
+            }
+        });
+        if let Some(old) = imp.status_timer.replace(Some(id)) {
+            old.remove();
+        }
+    }
+
+    /// What the toolbar says for a moment (for tests), when it says something.
+    pub fn status_text(&self) -> Option<String> {
+        let l = &self.imp().status_label;
+        l.is_visible().then(|| l.label().to_string())
     }
 
     /// Show the USB and sound buttons when the guest has the channels.

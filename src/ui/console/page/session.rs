@@ -279,6 +279,7 @@ impl ConsolePage {
             DisplayEvent::Resized { .. } => {}
             DisplayEvent::GuestResizeAvailable => imp.resize_button.set_visible(true),
             DisplayEvent::FeaturesChanged => self.update_media_buttons(),
+            DisplayEvent::FilesCopied(r) => self.files_copied(r),
             DisplayEvent::PointerGrab(on) => imp.grab_hint.set_label(&if *on {
                 gettext("Ctrl+Alt releases the pointer and keyboard")
             } else {

@@ -80,7 +80,7 @@ impl Inner {
 }
 
 impl SpiceSession {
-    fn agent_main(&self) -> Option<spice::MainChannel> {
+    pub(super) fn agent_main(&self) -> Option<spice::MainChannel> {
         self.main_channel().filter(|m| m.is_agent_connected())
     }
 

@@ -2,7 +2,8 @@
 //! lists the host's USB devices and redirects one to a free `usbredir` channel of the
 //! guest (`<redirdev bus='usb' type='spicevmc'/>`); the channel asks for its socket
 //! then (see `FdRequest`). Audio: spice-client-glib's GStreamer backend plays the
-//! guest's playback channel and records into its record channel.
+//! guest's playback channel and records into its record channel. Files dropped on the
+//! display go to the guest through its agent.
 
 use super::*;
 
@@ -104,5 +105,86 @@ impl SpiceSession {
 
     pub fn is_muted(&self) -> bool {
         self.inner.muted.get()
+    }
+}
+
+type CopyDone = Box<dyn FnOnce(Result<(), String>)>;
+
+/// What the file copy's callback gets back: the caller's closure and what must live
+/// until the copy ends.
+struct CopyData {
+    done: CopyDone,
+    _files: Vec<gio::File>,
+    _ptrs: Vec<*mut gio::ffi::GFile>,
+}
+
+unsafe extern "C" fn copy_ready(
+    source: *mut glib::gobject_ffi::GObject,
+    res: *mut gio::ffi::GAsyncResult,
+    user: glib::ffi::gpointer,
+) {
+    // SAFETY: `user` is the box made in `copy_files`, given to this callback once.
+    let data = unsafe { Box::from_raw(user as *mut CopyData) };
+    let mut err: *mut glib::ffi::GError = std::ptr::null_mut();
+    // SAFETY: `source` is the main channel the copy was started on, `res` its result.
+    let ok = unsafe {
+        spice::ffi::spice_main_channel_file_copy_finish(
+            source as *mut spice::ffi::SpiceMainChannel,
+            res,
+            &mut err,
+        )
+    };
+    let r = if ok != 0 {
+        Ok(())
+    } else if err.is_null() {
+        Err(String::new())
+    } else {
+        // SAFETY: a GError we own (transfer full).
+        let e: glib::Error = unsafe { glib::translate::from_glib_full(err) };
+        Err(e.message().to_string())
+    };
+    (data.done)(r);
+}
+
+impl SpiceSession {
+    /// Copy files into the guest through its agent (it saves them in the guest's
+    /// download folder). False, and `done` is not called, without an agent.
+    pub fn copy_files(
+        &self,
+        files: &[gio::File],
+        done: impl FnOnce(Result<(), String>) + 'static,
+    ) -> bool {
+        let Some(main) = self.agent_main() else {
+            return false;
+        };
+        if files.is_empty() {
+            return false;
+        }
+        let files = files.to_vec();
+        let mut ptrs: Vec<*mut gio::ffi::GFile> =
+            files.iter().map(|f| f.to_glib_none().0).collect();
+        ptrs.push(std::ptr::null_mut());
+        let sources = ptrs.as_mut_ptr();
+        let data = Box::new(CopyData {
+            done: Box::new(done),
+            _files: files,
+            _ptrs: ptrs,
+        });
+        // The crate does not wrap this call (pointer arguments).
+        // SAFETY: `sources` is a NULL-terminated array of GFiles kept alive (with the
+        // array) in `data` until the callback, which frees `data` exactly once.
+        unsafe {
+            spice::ffi::spice_main_channel_file_copy_async(
+                main.to_glib_none().0,
+                sources,
+                gio::ffi::G_FILE_COPY_NONE,
+                std::ptr::null_mut(),
+                None,
+                std::ptr::null_mut(),
+                Some(copy_ready),
+                Box::into_raw(data) as glib::ffi::gpointer,
+            );
+        }
+        true
     }
 }
