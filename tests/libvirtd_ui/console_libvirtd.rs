@@ -182,7 +182,7 @@ impl Fixture {
         Fixture::open_uri(title, &test_uri())
     }
 
-    fn open_uri(title: &str, uri: &str) -> Fixture {
+    pub(crate) fn open_uri(title: &str, uri: &str) -> Fixture {
         init();
         Fixture(gui::AppWindow::open(title, uri))
     }
@@ -721,7 +721,7 @@ fn vnc_password_is_remembered_in_the_keyring_only_when_asked() {
 }
 
 /// Click into the middle of the console's guest screen, through the X server.
-fn click_into(page: &ConsolePage, title: &str) {
+pub(crate) fn click_into(page: &ConsolePage, title: &str) {
     let (x, y) = gui::screen_centre(page.display(), title);
     xdotool(&["mousemove", &x.to_string(), &y.to_string(), "click", "1"]);
 }
@@ -1038,14 +1038,14 @@ fn list_thumbnails_for_rows_in_view_only() {
 /// and an `authorized_keys` of its own (all in a temporary directory). The client's
 /// known hosts go there too: `/etc/ssh/ssh_config` is bind-mounted over inside this
 /// private mount namespace, so nothing is written to the machine's `~/.ssh`.
-struct Sshd {
+pub(crate) struct Sshd {
     dir: std::path::PathBuf,
     child: std::process::Child,
     port: u16,
 }
 
 impl Sshd {
-    fn start() -> Sshd {
+    pub(crate) fn start() -> Sshd {
         let dir = std::env::temp_dir().join(format!("hangar-sshd-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("sshd dir");
@@ -1112,7 +1112,7 @@ impl Sshd {
         Sshd { dir, child, port }
     }
 
-    fn uri(&self) -> String {
+    pub(crate) fn uri(&self) -> String {
         format!(
             "qemu+ssh://root@127.0.0.1:{}/system?keyfile={}/client_key&no_verify=1",
             self.port,
@@ -1125,7 +1125,7 @@ impl Sshd {
         std::fs::write(self.dir.join("authorized_keys"), "").expect("authorized_keys");
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join("sshd.log")).unwrap_or_default()
     }
 }

@@ -296,3 +296,61 @@ fn a_spice_display_without_a_port_is_reached_through_libvirt_only() {
     wait_match(&page, &guest.0, 40, "spice-listen-none");
     f.close();
 }
+
+#[gtk::test]
+#[ignore = "needs libvirtd: run through build-aux/run-tests.sh"]
+fn spice_over_an_ssh_tunnel_per_channel() {
+    let sshd = crate::console_libvirtd::Sshd::start();
+    let guest = Guest::define("spicessh", |n| guest_xml(n, "", "", SPICE));
+    virsh(&["start", &guest.0]).expect("guest starts");
+    let f = Fixture::open_uri("hangar-console-test-spicessh", &sshd.uri());
+    f.show(&guest.0, "console");
+    let page = f.console();
+    wait_for("the console over SSH", 90, || {
+        assert_ne!(
+            page.state(),
+            ConsoleState::Error,
+            "{} (sshd: {})",
+            page.error_text(),
+            sshd.log()
+        );
+        page.state() == ConsoleState::Connected
+    });
+    assert_eq!(page.protocol(), Some(Protocol::Spice));
+    assert!(page.display().is_tunnelled(), "through SSH tunnels");
+    wait_match(&page, &guest.0, 60, "spice-ssh");
+    save_png(&f.win, "spice-console-ssh");
+    // libvirt's connection, and a tunnel for each channel: main, display, inputs,
+    // cursor (and sound, which libvirt gives every SPICE guest).
+    let logins = sshd.log().matches("Accepted publickey").count();
+    assert!(logins >= 5, "{logins} logins: {}", sshd.log());
+    f.close();
+}
+
+#[gtk::test]
+#[ignore = "needs libvirtd: run through build-aux/run-tests.sh"]
+fn spice_grabs_the_pointer_of_a_guest_without_a_tablet() {
+    // SPICE's server mouse mode (QEMU's PS/2 mouse): a click grabs, Ctrl+Alt lets go.
+    let guest = Guest::define("spicemouse", |n| guest_xml(n, "", "", SPICE));
+    virsh(&["start", &guest.0]).expect("guest starts");
+    let title = "hangar-console-test-spicemouse";
+    let f = Fixture::open(title);
+    f.show(&guest.0, "console");
+    let page = f.console();
+    wait_for("the console to connect", 60, || {
+        page.state() == ConsoleState::Connected
+    });
+    settle(500);
+    crate::console_libvirtd::click_into(&page, title);
+    wait_for("the pointer grab", 10, || page.display().pointer_grabbed());
+    assert_eq!(
+        page.grab_hint(),
+        "Ctrl+Alt releases the pointer and keyboard"
+    );
+    save_png(&page, "spice-console-pointer-grabbed");
+    gui::xdotool(&["key", "ctrl+alt"]);
+    wait_for("the pointer to be let go", 10, || {
+        !page.display().pointer_grabbed()
+    });
+    f.close();
+}

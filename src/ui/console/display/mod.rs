@@ -364,7 +364,8 @@ impl VncDisplay {
 
     /// Whether the connection runs through an SSH tunnel.
     pub fn is_tunnelled(&self) -> bool {
-        self.is_open() && self.imp().tunnel.borrow().is_some()
+        let imp = self.imp();
+        self.is_open() && (imp.tunnel.borrow().is_some() || !imp.spice_tunnels.borrow().is_empty())
     }
 
     /// Connect to `host`:`port`.

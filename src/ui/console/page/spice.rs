@@ -86,7 +86,7 @@ impl ConsolePage {
         Rc::new(move |req: FdRequest| {
             let (spec, this) = (spec.clone(), this.clone());
             glib::spawn_future_local(async move {
-                let r = gio::spawn_blocking(move || spec.open()).await;
+                let r = gio::spawn_blocking(move || spec.open_client_first()).await;
                 let Some(this) = this.upgrade() else { return };
                 if this.imp().attempt.get() != attempt {
                     return;
