@@ -276,3 +276,32 @@ impl Drop for Fb {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spice_surface_is_taken_only_when_it_is_sane() {
+        let mut mem = vec![0u32; 64 * 48];
+        let p = mem.as_mut_ptr().cast::<u8>();
+        // SAFETY (all calls): `mem` holds 64×48 words and outlives every Fb made here.
+        let fb = unsafe { Fb::over_spice_primary(p, 64, 48, 256) }.expect("a 64×48 screen");
+        assert_eq!((fb.width, fb.height), (64, 48));
+        mem[47 * 64 + 63] = 0x00ff_8000;
+        let copy = fb.opaque_copy().expect("pixels");
+        assert_eq!(copy.len(), 64 * 48 * 4);
+        let last = u32::from_ne_bytes(copy[copy.len() - 4..].try_into().unwrap());
+        assert_eq!(last & 0x00ff_ffff, 0x00ff_8000, "the pixel, made opaque");
+        drop(fb);
+        // A surface bigger than any monitor, a stride shorter than a row, memory not
+        // aligned to a pixel: refused, not read.
+        assert!(unsafe { Fb::over_spice_primary(p, 20000, 2, 80000) }.is_none());
+        assert!(unsafe { Fb::over_spice_primary(p, 64, 48, 200) }.is_none());
+        assert!(unsafe { Fb::over_spice_primary(p.wrapping_add(1), 8, 8, 32) }.is_none());
+        assert!(unsafe { Fb::over_spice_primary(p, 0, 48, 256) }.is_none());
+        // Rows wider than the screen (a stride with padding) are read row by row.
+        let fb = unsafe { Fb::over_spice_primary(p, 32, 48, 256) }.expect("padded rows");
+        assert_eq!(fb.opaque_copy().map(|c| c.len()), Some(32 * 48 * 4));
+    }
+}
