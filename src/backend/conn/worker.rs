@@ -246,6 +246,9 @@ pub struct DisplayWay {
     pub index: u32,
     pub socket: VncSocket,
     pub offered: Vec<crate::backend::console::Protocol>,
+    /// SPICE over TCP: the TLS port, if any. When the display has no plain port,
+    /// `socket`'s port is this one.
+    pub tls_port: Option<u16>,
 }
 
 /// A way to the VNC or SPICE server of a domain, ready for the console widget.

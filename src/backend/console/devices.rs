@@ -23,6 +23,8 @@ pub struct Graphics {
     /// The TCP port QEMU listens on (`port`, filled in by libvirt when `autoport`);
     /// `None` when it listens on a UNIX socket only or not at all.
     pub port: Option<u16>,
+    /// SPICE's TLS port (`tlsPort`), when it has one.
+    pub tls_port: Option<u16>,
     /// The address it listens on (`listen` or `<listen address=…>`).
     pub listen: Option<String>,
     /// A UNIX socket path (`<listen type='socket' socket=…>`).
@@ -140,13 +142,16 @@ pub fn parse_devices(xml: &str) -> std::result::Result<ConsoleDevices, String> {
                 Some("spice") => GraphicsKind::Spice,
                 other => GraphicsKind::Other(other.unwrap_or_default().to_string()),
             };
-            let port = attr(&e, b"port")
-                .and_then(|p| p.parse::<i32>().ok())
-                .filter(|p| *p > 0 && *p <= u16::MAX as i32)
-                .map(|p| p as u16);
+            let port_of = |name: &[u8]| {
+                attr(&e, name)
+                    .and_then(|p| p.parse::<i32>().ok())
+                    .filter(|p| *p > 0 && *p <= u16::MAX as i32)
+                    .map(|p| p as u16)
+            };
             out.graphics.push(Graphics {
                 kind,
-                port,
+                port: port_of(b"port"),
+                tls_port: port_of(b"tlsPort"),
                 listen: attr(&e, b"listen").filter(|l| !l.is_empty()),
                 socket: attr(&e, b"socket"),
             });
@@ -302,7 +307,7 @@ mod tests {
       <alias name='serial0'/>
     </console>
     <serial type='file'><source path='/tmp/x'/><alias name='serial1'/></serial>
-    <graphics type='spice' port='5901' autoport='yes'/>
+    <graphics type='spice' port='5901' tlsPort='5902' autoport='yes'/>
     <graphics type='vnc' port='5900' autoport='yes' listen='127.0.0.1'>
       <listen type='address' address='127.0.0.1'/>
     </graphics>
@@ -324,6 +329,7 @@ mod tests {
         assert_eq!(d.protocols(), vec![Protocol::Spice, Protocol::Vnc]);
         let (i, g, p) = d.pick(None).unwrap();
         assert_eq!((i, g.port, p), (0, Some(5901), Protocol::Spice));
+        assert_eq!(g.tls_port, Some(5902));
         let (i, _, p) = d.pick(Some(Protocol::Vnc)).unwrap();
         assert_eq!((i, p), (1, Protocol::Vnc));
     }

@@ -117,14 +117,21 @@ impl Connection {
                         spice: devices.has_spice(),
                     },
                     offered,
+                    tls_port: None,
                 });
             };
+            let tls_port = g.tls_port.filter(|_| protocol == console::Protocol::Spice);
             let way = |socket| DisplayWay {
                 protocol,
                 index: idx as u32,
                 socket,
                 offered: offered.clone(),
+                tls_port,
             };
+            // A SPICE display with a TLS port only is reached on that one.
+            let mut g = g.clone();
+            g.port = g.port.or(tls_port);
+            let g = &g;
             if prefer_fd && uri_host.is_none() {
                 match graphics_fd(&d, idx as u32) {
                     Ok(fd) => return Ok(way(VncSocket::Fd(fd))),

@@ -20,8 +20,8 @@ use super::{DisplayEvent, VncDisplay};
 use crate::i18n::{gettext, gettext_f};
 
 impl VncDisplay {
-    /// Connect to a SPICE server (`password`: its ticket, if known). `local`: the
-    /// server is on this machine (for the choice of encodings; unused by SPICE yet).
+    /// Connect to a SPICE server (`password`: its ticket, if known). Errors come as
+    /// events; `Err` only when spice-client-glib refuses to start at all.
     pub fn open_spice(&self, target: SpiceTarget, password: Option<&str>) -> Result<(), String> {
         self.close();
         let imp = self.imp();

@@ -363,6 +363,12 @@ impl SpiceSession {
                 s.set_host(Some(&host));
                 s.set_port(port.map(|p| p.to_string()).as_deref());
                 s.set_tls_port(tls_port.map(|p| p.to_string()).as_deref());
+                // The CA libvirt's own TLS clients trust (spice-client-glib's default
+                // is ~/.spicec/spice_truststore.pem, tried when this one is missing).
+                let ca = std::path::Path::new("/etc/pki/CA/cacert.pem");
+                if tls_port.is_some() && s.ca_file().is_none() && ca.exists() {
+                    s.set_ca_file(ca.to_str());
+                }
                 if s.connect() {
                     self.start_audio();
                     Ok(())

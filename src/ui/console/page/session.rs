@@ -147,17 +147,18 @@ impl ConsolePage {
                 imp.protocol.set(Some(way.protocol));
                 imp.offered.replace(way.offered);
                 this.update_switch_button();
-                (way.protocol, way.index, way.socket)
+                (way.protocol, way.index, way.socket, way.tls_port)
             });
             let opened = match r {
                 Ok((
                     Protocol::Spice,
                     index,
                     socket @ (VncSocket::Fd(_) | VncSocket::Tcp { .. } | VncSocket::Ssh(_)),
-                )) => this.open_spice(&conn, &vm, index, socket),
-                Ok((_, _, VncSocket::Fd(fd))) => imp.display.open_fd(fd),
-                Ok((_, _, VncSocket::Tcp { host, port })) => imp.display.open_host(&host, port),
-                Ok((_, _, VncSocket::Ssh(spec))) => {
+                    tls,
+                )) => this.open_spice(&conn, &vm, index, socket, tls),
+                Ok((_, _, VncSocket::Fd(fd), _)) => imp.display.open_fd(fd),
+                Ok((_, _, VncSocket::Tcp { host, port }, _)) => imp.display.open_host(&host, port),
+                Ok((_, _, VncSocket::Ssh(spec), _)) => {
                     // ssh connects and authenticates on a thread of its own.
                     let r = gio::spawn_blocking(move || spec.open()).await;
                     if imp.attempt.get() != attempt {
@@ -172,14 +173,14 @@ impl ConsolePage {
                         Err(_) => Err(gettext("The SSH tunnel to the display failed.")),
                     }
                 }
-                Ok((_, _, VncSocket::NoDisplay { .. })) => {
+                Ok((_, _, VncSocket::NoDisplay { .. }, _)) => {
                     this.show_error(&gettext(
                         "This virtual machine has no display. Add a SPICE or VNC display \
                          to its hardware to see it here.",
                     ));
                     return;
                 }
-                Ok((_, _, VncSocket::Unreachable)) => {
+                Ok((_, _, VncSocket::Unreachable, _)) => {
                     this.show_error(&gettext(
                         "The display listens only where Hangar cannot reach it.",
                     ));

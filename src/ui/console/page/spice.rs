@@ -19,16 +19,18 @@ impl ConsolePage {
         vm: &Vm,
         index: u32,
         socket: VncSocket,
+        tls_port: Option<u16>,
     ) -> Result<(), String> {
         let attempt = self.imp().attempt.get();
         let target = match socket {
             VncSocket::Fd(fd) => {
                 SpiceTarget::Fds(self.libvirt_sockets(conn, vm, index, fd, attempt))
             }
+            // With a TLS port only, `port` is that one.
             VncSocket::Tcp { host, port } => SpiceTarget::Host {
                 host,
-                port: Some(port),
-                tls_port: None,
+                port: Some(port).filter(|p| Some(*p) != tls_port),
+                tls_port,
             },
             VncSocket::Ssh(spec) => SpiceTarget::Fds(self.tunnelled_sockets(spec, attempt)),
             VncSocket::NoDisplay { .. } | VncSocket::Unreachable => {
