@@ -23,6 +23,7 @@ impl VncDisplay {
     /// Connect to a SPICE server (`password`: its ticket, if known). Errors come as
     /// events; `Err` only when spice-client-glib refuses to start at all.
     pub fn open_spice(&self, target: SpiceTarget, password: Option<&str>) -> Result<(), String> {
+        quiet_spice_warnings();
         self.close();
         let imp = self.imp();
         imp.fb.replace(None);
@@ -349,4 +350,27 @@ impl VncDisplay {
         let s = self.imp().spice.borrow().clone()?;
         Some(s.raw().upcast_ref::<glib::Object>().downgrade())
     }
+}
+
+/// spice-client-glib warns on stderr about what the widget already reports (a peer
+/// that hangs up mid-handshake: "incomplete link header"): its warnings and chatter go
+/// to our log instead. Criticals stay where GLib puts them.
+fn quiet_spice_warnings() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        use glib::{LogLevel, LogLevels};
+        glib::log_set_handler(
+            Some("GSpice"),
+            LogLevels::LEVEL_WARNING
+                | LogLevels::LEVEL_MESSAGE
+                | LogLevels::LEVEL_INFO
+                | LogLevels::LEVEL_DEBUG,
+            false,
+            false,
+            |_, level, message| match level {
+                LogLevel::Warning => tracing::info!("spice-client-glib: {message}"),
+                _ => tracing::debug!("spice-client-glib: {message}"),
+            },
+        );
+    });
 }
