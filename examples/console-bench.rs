@@ -10,7 +10,7 @@ use gtk::prelude::*;
 use hangar::backend::conn::worker::{Connection, VncSocket};
 use hangar::backend::console::Protocol;
 use hangar::ui::console::display::{FdRequest, SpiceTarget};
-use hangar::ui::console::VncDisplay;
+use hangar::ui::console::GuestDisplay;
 
 fn arg(args: &[String], name: &str) -> Option<String> {
     args.iter()
@@ -41,7 +41,7 @@ fn main() -> glib::ExitCode {
     let win = gtk::Window::new();
     win.set_title(Some("hangar-console-bench"));
     win.set_default_size(720, 400);
-    let display = VncDisplay::new();
+    let display = GuestDisplay::new();
     win.set_child(Some(&display));
     win.present();
     let d = display.clone();

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use gtk::glib;
 use gtk::prelude::*;
 
-use hangar::ui::console::{DisplayEvent, VncDisplay};
+use hangar::ui::console::{DisplayEvent, GuestDisplay};
 
 use crate::common;
 use crate::gui;
@@ -59,9 +59,9 @@ pub(crate) fn server(serve: impl FnOnce(TcpStream) + Send + 'static) -> u16 {
 }
 
 /// A display in a window, connected to 127.0.0.1:`port`, with its events recorded.
-fn display(port: u16) -> (gtk::Window, VncDisplay, Rc<RefCell<Vec<DisplayEvent>>>) {
+fn display(port: u16) -> (gtk::Window, GuestDisplay, Rc<RefCell<Vec<DisplayEvent>>>) {
     init();
-    let d = VncDisplay::new();
+    let d = GuestDisplay::new();
     let events: Rc<RefCell<Vec<DisplayEvent>>> = Rc::default();
     let e = events.clone();
     d.connect_event(move |_, ev| e.borrow_mut().push(ev.clone()));

@@ -13,14 +13,14 @@ use gtk::glib;
 use gtk::prelude::*;
 
 use hangar::ui::console::display::SpiceTarget;
-use hangar::ui::console::{DisplayEvent, VncDisplay};
+use hangar::ui::console::{DisplayEvent, GuestDisplay};
 
 use crate::console_display::{ended, init, server, wait_for};
 
 /// A display in a window, connected over SPICE to 127.0.0.1:`port`.
-fn spice_display(port: u16) -> (gtk::Window, VncDisplay, Rc<RefCell<Vec<DisplayEvent>>>) {
+fn spice_display(port: u16) -> (gtk::Window, GuestDisplay, Rc<RefCell<Vec<DisplayEvent>>>) {
     init();
-    let d = VncDisplay::new();
+    let d = GuestDisplay::new();
     let events: Rc<RefCell<Vec<DisplayEvent>>> = Rc::default();
     let e = events.clone();
     d.connect_event(move |_, ev| e.borrow_mut().push(ev.clone()));

@@ -1,5 +1,5 @@
-//! The Console tab of a VM: the SPICE or VNC display with its toolbar, and a clear page for
-//! every other state (not running, connecting, password, disconnected, error).
+//! The Console tab of a VM: the SPICE or VNC display with its toolbar, and a clear page
+//! for every other state (not running, connecting, password, disconnected, error).
 
 use std::cell::{Cell, RefCell};
 use std::time::Duration;
@@ -8,7 +8,7 @@ use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::{gio, glib};
 
-use super::display::{DisplayEvent, Scaling, VncDisplay};
+use super::display::{DisplayEvent, GuestDisplay, Scaling};
 use crate::backend::conn::worker::VncSocket;
 use crate::backend::console::keymap::evdev;
 use crate::backend::console::Protocol;
@@ -96,7 +96,7 @@ mod imp {
     #[derive(Default)]
     pub struct ConsolePage {
         pub stack: gtk::Stack,
-        pub display: VncDisplay,
+        pub display: GuestDisplay,
         pub scroller: gtk::ScrolledWindow,
         pub toolbar: gtk::Box,
         pub fit_button: gtk::ToggleButton,
@@ -257,7 +257,7 @@ impl ConsolePage {
         p
     }
 
-    pub fn display(&self) -> &VncDisplay {
+    pub fn display(&self) -> &GuestDisplay {
         &self.imp().display
     }
 

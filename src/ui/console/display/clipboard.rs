@@ -9,9 +9,9 @@ use gtk::{gdk, glib};
 
 use super::spice_session::Event;
 use super::text::{latin1_to_string, string_arg, string_to_latin1};
-use super::VncDisplay;
+use super::GuestDisplay;
 
-impl VncDisplay {
+impl GuestDisplay {
     /// Share the clipboard with the guest (off until switched on).
     pub fn set_clipboard_sharing(&self, on: bool) {
         let imp = self.imp();

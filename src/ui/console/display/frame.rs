@@ -8,9 +8,9 @@ use gtk::subclass::prelude::*;
 use gtk::{gdk, glib};
 
 use super::fb::*;
-use super::VncDisplay;
+use super::GuestDisplay;
 
-impl VncDisplay {
+impl GuestDisplay {
     /// The guest screen as it is now, as a texture (for screenshots).
     pub fn current_texture(&self) -> Option<gdk::Texture> {
         let fb = self.imp().fb.borrow();

@@ -10,7 +10,7 @@ use gtk::subclass::prelude::*;
 use gtk::{gdk, glib};
 
 use super::session::Pointer;
-use super::VncDisplay;
+use super::GuestDisplay;
 use crate::backend::console::keymap;
 
 fn is_ctrl_or_alt(k: gdk::Key) -> bool {
@@ -20,7 +20,7 @@ fn is_ctrl_or_alt(k: gdk::Key) -> bool {
     )
 }
 
-impl VncDisplay {
+impl GuestDisplay {
     /// Ctrl+Alt alone releases the keyboard: remember when both are down and nothing
     /// else was pressed with them (Ctrl+Alt+F2 still reaches the guest).
     fn track_release_combo(&self, keyval: gdk::Key, state: gdk::ModifierType) {

@@ -1,4 +1,4 @@
-//! `VncDisplay`: the GTK 4 widget showing a guest's display, over VNC through gvnc
+//! `GuestDisplay`: the GTK 4 widget showing a guest's display, over VNC through gvnc
 //! (gtk-vnc's GTK-free protocol core) or over SPICE through spice-client-glib
 //! (spice-gtk's GTK-free core); both run on the GLib main loop without blocking it. The
 //! two differ only in their protocol session ([`session::Session`], `protocol.rs` for
@@ -61,7 +61,7 @@ pub enum DisplayEvent {
     /// The socket is open; the RFB handshake goes on.
     Connected,
     /// The server wants a password (and maybe a user name): answer with
-    /// [`VncDisplay::set_credentials`] or [`VncDisplay::close`].
+    /// [`GuestDisplay::set_credentials`] or [`GuestDisplay::close`].
     AuthRequired {
         username: bool,
     },
@@ -91,13 +91,13 @@ pub enum DisplayEvent {
     Disconnected,
 }
 
-type Listener = Rc<dyn Fn(&VncDisplay, &DisplayEvent)>;
+type Listener = Rc<dyn Fn(&GuestDisplay, &DisplayEvent)>;
 
 mod imp {
     use super::*;
 
     #[derive(Default)]
-    pub struct VncDisplay {
+    pub struct GuestDisplay {
         pub conn: RefCell<Option<gvnc::Connection>>,
         pub fb: RefCell<Option<Fb>>,
         pub frame: RefCell<Option<Frame>>,
@@ -160,18 +160,18 @@ mod imp {
     }
 
     #[glib::object_subclass]
-    impl ObjectSubclass for VncDisplay {
-        const NAME: &'static str = "HangarVncDisplay";
-        type Type = super::VncDisplay;
+    impl ObjectSubclass for GuestDisplay {
+        const NAME: &'static str = "HangarGuestDisplay";
+        type Type = super::GuestDisplay;
         type ParentType = gtk::Widget;
 
         fn class_init(klass: &mut Self::Class) {
-            klass.set_css_name("vnc-display");
+            klass.set_css_name("guest-display");
             klass.set_accessible_role(gtk::AccessibleRole::Img);
         }
     }
 
-    impl ObjectImpl for VncDisplay {
+    impl ObjectImpl for GuestDisplay {
         fn constructed(&self) {
             self.parent_constructed();
             fb::keep_frame_memory();
@@ -193,7 +193,7 @@ mod imp {
         }
     }
 
-    impl WidgetImpl for VncDisplay {
+    impl WidgetImpl for GuestDisplay {
         fn measure(&self, orientation: gtk::Orientation, _for_size: i32) -> (i32, i32, i32, i32) {
             let fb = self.fb.borrow();
             let Some(fb) = fb.as_ref() else {
@@ -280,24 +280,24 @@ mod imp {
 }
 
 glib::wrapper! {
-    pub struct VncDisplay(ObjectSubclass<imp::VncDisplay>)
+    pub struct GuestDisplay(ObjectSubclass<imp::GuestDisplay>)
         @extends gtk::Widget,
         @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget;
 }
 
-impl Default for VncDisplay {
+impl Default for GuestDisplay {
     fn default() -> Self {
         glib::Object::new()
     }
 }
 
-impl VncDisplay {
-    pub fn new() -> VncDisplay {
-        VncDisplay::default()
+impl GuestDisplay {
+    pub fn new() -> GuestDisplay {
+        GuestDisplay::default()
     }
 
     /// Be told what happens on the connection.
-    pub fn connect_event(&self, f: impl Fn(&VncDisplay, &DisplayEvent) + 'static) {
+    pub fn connect_event(&self, f: impl Fn(&GuestDisplay, &DisplayEvent) + 'static) {
         self.imp().listeners.borrow_mut().push(Rc::new(f));
     }
 

@@ -9,7 +9,7 @@ use gtk::glib;
 use gtk::prelude::*;
 use gtk::subclass::prelude::*;
 
-use super::{DisplayEvent, Scaling, VncDisplay};
+use super::{DisplayEvent, GuestDisplay, Scaling};
 
 /// How long the widget's size must stay the same before the guest is asked to follow.
 pub const RESIZE_DEBOUNCE: Duration = Duration::from_millis(300);
@@ -17,7 +17,7 @@ pub const RESIZE_DEBOUNCE: Duration = Duration::from_millis(300);
 /// How many framebuffer updates of a connection may show the server's announcement.
 const PROBES: u32 = 64;
 
-impl VncDisplay {
+impl GuestDisplay {
     /// Whether the server can resize its screen on request (extended desktop size).
     pub fn can_resize_guest(&self) -> bool {
         self.imp().resize_supported.get()

@@ -6,7 +6,7 @@
 //! Passwords: SPICE has no in-band retry. A server that wants one fails the main
 //! channel with an authentication error; without a password given that is
 //! [`DisplayEvent::AuthRequired`] (the display stays "open", waiting), and
-//! [`VncDisplay::set_credentials`] connects again with it. A refused password is
+//! [`GuestDisplay::set_credentials`] connects again with it. A refused password is
 //! [`DisplayEvent::AuthFailed`], then `Disconnected`, as with VNC.
 
 use gtk::prelude::*;
@@ -16,10 +16,10 @@ use gtk::{gdk, glib};
 use super::fb::Fb;
 use super::session::SpiceTarget;
 use super::spice_session::{ChannelKind, ErrorKind, Event, MouseMode, SpiceSession, UsbDevice};
-use super::{DisplayEvent, VncDisplay};
+use super::{DisplayEvent, GuestDisplay};
 use crate::i18n::{gettext, gettext_f};
 
-impl VncDisplay {
+impl GuestDisplay {
     /// Connect to a SPICE server (`password`: its ticket, if known). Errors come as
     /// events; `Err` only when spice-client-glib refuses to start at all.
     pub fn open_spice(&self, target: SpiceTarget, password: Option<&str>) -> Result<(), String> {
