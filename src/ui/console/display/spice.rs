@@ -168,6 +168,10 @@ impl GuestDisplay {
                     || gdk::Cursor::from_name("default", None).expect("a cursor"),
                 ))),
             Event::CursorReset => self.show_cursor(None),
+            Event::Playback(on) => {
+                tracing::debug!("spice: playback {on}");
+                self.emit(DisplayEvent::FeaturesChanged);
+            }
             Event::ClipboardGrabbed { .. }
             | Event::ClipboardText(_)
             | Event::ClipboardRequested => self.spice_clipboard(e),
@@ -300,6 +304,12 @@ impl GuestDisplay {
         if let Some(s) = self.imp().spice.borrow().clone() {
             s.set_muted(mute);
         }
+    }
+
+    /// Whether the guest plays sound now (through the SPICE playback channel).
+    pub fn audio_playing(&self) -> bool {
+        let s = self.imp().spice.borrow().clone();
+        s.is_some_and(|s| s.is_playing())
     }
 
     pub fn audio_muted(&self) -> bool {

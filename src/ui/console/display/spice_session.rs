@@ -182,6 +182,8 @@ pub enum Event {
     /// The guest pastes the desktop's clipboard: answer with
     /// [`SpiceSession::clipboard_notify`].
     ClipboardRequested,
+    /// The guest started (`true`) or stopped playing sound.
+    Playback(bool),
     /// A channel failed; for the main channel the session is over and `Disconnected`
     /// follows. `message` is spice-client-glib's own text, where it has one.
     Error {
@@ -271,6 +273,8 @@ struct Inner {
     mask: Cell<u8>,
     /// The person muted the guest's sound.
     muted: Cell<bool>,
+    /// The guest plays sound now (between playback start and stop).
+    playing: Cell<bool>,
     closed: Cell<bool>,
     /// Channels seen (for the count the tests check and for `close`).
     channels: RefCell<Vec<spice::Channel>>,
@@ -317,6 +321,7 @@ impl SpiceSession {
             buttons: Cell::new(0),
             mask: Cell::new(0),
             muted: Cell::new(false),
+            playing: Cell::new(false),
             closed: Cell::new(false),
             channels: RefCell::default(),
         });

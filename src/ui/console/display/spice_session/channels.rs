@@ -171,6 +171,20 @@ impl Inner {
             ChannelKind::Playback => {
                 if let Ok(p) = channel.clone().downcast::<spice::PlaybackChannel>() {
                     p.set_mute(this.muted.get());
+                    let w = weak_of(this);
+                    p.connect_playback_start(move |_, _format, _channels, _rate| {
+                        if let Some(inner) = w.upgrade() {
+                            inner.playing.set(true);
+                            inner.emit(Event::Playback(true));
+                        }
+                    });
+                    let w = weak_of(this);
+                    p.connect_playback_stop(move |_| {
+                        if let Some(inner) = w.upgrade() {
+                            inner.playing.set(false);
+                            inner.emit(Event::Playback(false));
+                        }
+                    });
                 }
             }
             // Playback/record are connected by `spice_audio_get`, usbredir channels by

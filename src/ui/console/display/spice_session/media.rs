@@ -106,6 +106,11 @@ impl SpiceSession {
     pub fn is_muted(&self) -> bool {
         self.inner.muted.get()
     }
+
+    /// Whether the guest plays sound now.
+    pub fn is_playing(&self) -> bool {
+        self.inner.playing.get()
+    }
 }
 
 type CopyDone = Box<dyn FnOnce(Result<(), String>)>;
