@@ -19,6 +19,19 @@ use gui::{save_png, settle, wait_for};
 const SPICE: &str = "<graphics type='spice' autoport='yes' listen='127.0.0.1'/>\
                      <video><model type='qxl'/></video>";
 
+/// The button labelled (or with the tooltip) `label` that is on screen: the switch
+/// between displays is both in the toolbar and on the error page.
+fn shown_button(page: &hangar::ui::console::ConsolePage, label: &str) -> gtk::Button {
+    gui::descendants::<gtk::Button>(page)
+        .into_iter()
+        .find(|b| {
+            b.is_mapped()
+                && (b.label().is_some_and(|l| l == label)
+                    || b.tooltip_text().is_some_and(|t| t == label))
+        })
+        .unwrap_or_else(|| panic!("no button “{label}” on screen"))
+}
+
 /// Press `key` on the test window through X11, so it takes GTK's key path.
 fn xdotool_key(title: &str, key: &str) {
     let ids = Command::new("xdotool")
@@ -172,14 +185,14 @@ fn a_guest_with_spice_and_vnc_shows_spice_and_switches() {
     wait_match(&page, &guest.0, 40, "both-spice");
     save_png(&page, "spice-console-both-spice");
     // The toolbar offers the other display, as a person switches.
-    gui::click(&gui::button_labelled(&page, "Show the VNC Display"));
+    gui::click(&shown_button(&page, "Show the VNC Display"));
     wait_for("the VNC display", 60, || {
         page.protocol() == Some(Protocol::Vnc) && page.state() == ConsoleState::Connected
     });
     assert!(!page.display().is_spice());
     wait_match(&page, &guest.0, 40, "both-vnc");
     save_png(&page, "spice-console-both-vnc");
-    gui::click(&gui::button_labelled(&page, "Show the SPICE Display"));
+    gui::click(&shown_button(&page, "Show the SPICE Display"));
     wait_for("the SPICE display again", 60, || {
         page.protocol() == Some(Protocol::Spice) && page.state() == ConsoleState::Connected
     });
@@ -263,20 +276,21 @@ fn spice_offers_usb_redirection_and_mute() {
 #[ignore = "needs libvirtd: run through build-aux/run-tests.sh"]
 fn a_spice_display_without_a_port_is_reached_through_libvirt_only() {
     // `listen type='none'`: QEMU's SPICE server has no socket of its own; only
-    // libvirt's virDomainOpenGraphicsFD reaches it.
+    // libvirt's virDomainOpenGraphicsFD reaches it. The guest has VNC as well.
     let guest = Guest::define("spicenone", |n| {
         guest_xml(
             n,
             "",
             "",
             "<graphics type='spice'><listen type='none'/></graphics>\
+             <graphics type='vnc' listen='127.0.0.1'/>\
              <video><model type='qxl'/></video>",
         )
     });
     virsh(&["start", &guest.0]).expect("guest starts");
     let f = Fixture::open("hangar-console-test-spicenone");
     let page = f.console();
-    // As a remote console would: over TCP there is nothing to reach.
+    // As a remote console would: over TCP there is no way to the SPICE display.
     page.set_prefer_fd(false);
     f.show(&guest.0, "console");
     wait_for("the error page", 60, || page.state() == ConsoleState::Error);
@@ -286,13 +300,18 @@ fn a_spice_display_without_a_port_is_reached_through_libvirt_only() {
         page.error_text()
     );
     save_png(&page, "spice-console-unreachable");
-    // Through libvirt's sockets (one per channel) it shows.
-    page.set_prefer_fd(true);
-    gui::click(&gui::button_labelled(&page, "Try Again"));
-    wait_for("the console to connect", 60, || {
-        page.state() == ConsoleState::Connected
+    // The error page offers the guest's other display.
+    gui::click(&shown_button(&page, "Show the VNC Display"));
+    wait_for("the VNC display", 60, || {
+        page.protocol() == Some(Protocol::Vnc) && page.state() == ConsoleState::Connected
     });
-    assert_eq!(page.protocol(), Some(Protocol::Spice));
+    wait_match(&page, &guest.0, 40, "spice-none-vnc");
+    // Through libvirt's sockets (one per SPICE channel) the SPICE display shows.
+    page.set_prefer_fd(true);
+    gui::click(&shown_button(&page, "Show the SPICE Display"));
+    wait_for("the SPICE display", 60, || {
+        page.protocol() == Some(Protocol::Spice) && page.state() == ConsoleState::Connected
+    });
     wait_match(&page, &guest.0, 40, "spice-listen-none");
     f.close();
 }

@@ -116,6 +116,7 @@ mod imp {
         pub status_timer: RefCell<Option<glib::SourceId>>,
         /// Shows the guest's other display (VNC or SPICE) when it has both.
         pub switch_button: gtk::Button,
+        pub error_switch_button: gtk::Button,
         /// The protocol asked for (the switch button), the one shown, those offered.
         pub want_protocol: Cell<Option<Protocol>>,
         pub protocol: Cell<Option<Protocol>>,
@@ -550,7 +551,16 @@ impl ConsolePage {
             }
         });
         retry.update_property(&[gtk::accessible::Property::Label(&gettext("Try Again"))]);
-        imp.error_page.set_child(Some(&retry));
+        // A guest with both displays: the other one, when this one fails.
+        let other = &imp.error_switch_button;
+        other.set_action_name(Some("console.switch-display"));
+        other.add_css_class("pill");
+        other.set_halign(gtk::Align::Center);
+        other.set_visible(false);
+        let buttons = gtk::Box::new(gtk::Orientation::Vertical, 12);
+        buttons.append(&retry);
+        buttons.append(other);
+        imp.error_page.set_child(Some(&buttons));
         stack.add_named(&imp.error_page, Some("error"));
 
         imp.detached_page.set_icon_name(Some("window-new-symbolic"));

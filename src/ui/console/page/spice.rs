@@ -151,8 +151,13 @@ impl ConsolePage {
                 b.set_tooltip_text(Some(&label));
                 b.update_property(&[gtk::accessible::Property::Label(&label)]);
                 b.set_visible(true);
+                imp.error_switch_button.set_label(&label);
+                imp.error_switch_button.set_visible(true);
             }
-            None => b.set_visible(false),
+            None => {
+                b.set_visible(false);
+                imp.error_switch_button.set_visible(false);
+            }
         }
     }
 
