@@ -202,15 +202,28 @@ pub enum Event {
 /// the channel.
 pub struct FdRequest {
     channel: Option<spice::Channel>,
+    /// The session the channel belongs to: a channel does not keep its session alive,
+    /// so the request does (`_raw`, dropped after the channel), and once the session is
+    /// closed the channel is left alone.
+    session: Weak<Inner>,
+    _raw: spice::Session,
     pub kind: ChannelKind,
     /// The channel wants a TLS connection.
     pub tls: bool,
 }
 
 impl FdRequest {
-    /// Hand the channel its connected socket (it takes the descriptor over).
+    /// The channel, while its session is open.
+    fn live_channel(&mut self) -> Option<spice::Channel> {
+        let channel = self.channel.take()?;
+        let inner = self.session.upgrade()?;
+        (!inner.closed.get()).then_some(channel)
+    }
+
+    /// Hand the channel its connected socket (it takes the descriptor over). False,
+    /// and the socket closed, when the session is gone meanwhile.
     pub fn provide(mut self, fd: OwnedFd) -> bool {
-        let Some(channel) = self.channel.take() else {
+        let Some(channel) = self.live_channel() else {
             return false;
         };
         // spice-client-glib makes a GSocket of the descriptor and closes it with it.
@@ -219,7 +232,7 @@ impl FdRequest {
 
     /// No socket can be had: the channel fails with [`ErrorKind::Connect`].
     pub fn fail(mut self) {
-        if let Some(c) = self.channel.take() {
+        if let Some(c) = self.live_channel() {
             ChannelExt::disconnect(&c, spice::ChannelEvent::ErrorConnect);
         }
     }
@@ -227,9 +240,11 @@ impl FdRequest {
 
 impl Drop for FdRequest {
     fn drop(&mut self) {
-        if let Some(c) = self.channel.take() {
+        if let Some(c) = self.live_channel() {
             ChannelExt::disconnect(&c, spice::ChannelEvent::ErrorConnect);
         }
+        // The channel (if still held) goes before the session (`_raw`, a field).
+        self.channel.take();
     }
 }
 
@@ -615,6 +630,14 @@ impl Drop for Inner {
         if !self.closed.get() {
             self.session.disconnect();
         }
+        // The channels go before the session (fields drop in declaration order, the
+        // session first): a channel does not keep its session alive.
+        self.main.take();
+        self.display.take();
+        self.inputs.take();
+        self.cursor.take();
+        self.channels.get_mut().clear();
+        self.fd_source.take();
     }
 }
 

@@ -58,6 +58,8 @@ impl Inner {
                 };
                 source(FdRequest {
                     channel: Some(c.clone()),
+                    session: Rc::downgrade(&inner),
+                    _raw: inner.session.clone(),
                     kind: ChannelKind::of(c.upcast_ref()),
                     tls: tls != 0,
                 });
