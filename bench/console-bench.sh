@@ -14,12 +14,15 @@
 #   sudo bench/console-bench.sh [PATTERN_IMG]
 #
 # BENCH_VIEWERS="hangar remote-viewer" (the default) picks the viewers to measure.
+# BENCH_PROTOCOL=spice shows the guest over SPICE with QXL video instead of VNC with
+# VGA (Hangar through libvirt's sockets, remote-viewer over TCP as with VNC).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 img=${1:-$repo/../shared/bench/guests/pattern.img}
 seconds=${BENCH_SECONDS:-20}
 viewers=" ${BENCH_VIEWERS:-hangar remote-viewer} "
+protocol=${BENCH_PROTOCOL:-vnc}
 warmup=5
 self="$repo/bench/console-bench.sh"
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$repo/target}
@@ -75,17 +78,26 @@ cat > /run/bench/guest.xml <<'EOF'
       <source file='/var/lib/libvirt/images/pattern.img'/>
       <target dev='hda' bus='ide'/>
     </disk>
-    <graphics type='vnc' listen='127.0.0.1'/>
-    <video><model type='vga'/></video>
+    GRAPHICS
   </devices>
 </domain>
 EOF
+if [ "$protocol" = spice ]; then
+  graphics="<graphics type='spice' autoport='yes' listen='127.0.0.1'/><video><model type='qxl'/></video>"
+else
+  graphics="<graphics type='vnc' listen='127.0.0.1'/><video><model type='vga'/></video>"
+fi
+sed -i "s|GRAPHICS|$graphics|" /run/bench/guest.xml
 virsh -q -c qemu:///system define /run/bench/guest.xml >/dev/null
 virsh -q -c qemu:///system start hangar-bench-pattern >/dev/null
 sleep 3
 # remote-viewer wants the TCP port in its URI (virsh domdisplay gives a display number).
-vncnum=$(virsh -q -c qemu:///system vncdisplay hangar-bench-pattern | sed 's/.*://')
-display="vnc://127.0.0.1:$((5900 + vncnum))"
+if [ "$protocol" = spice ]; then
+  display=$(virsh -q -c qemu:///system domdisplay --type spice hangar-bench-pattern)
+else
+  vncnum=$(virsh -q -c qemu:///system vncdisplay hangar-bench-pattern | sed 's/.*://')
+  display="vnc://127.0.0.1:$((5900 + vncnum))"
+fi
 
 hz=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -124,7 +136,7 @@ out=$logs/hangar.log
 h_cpu=n/a h_rss=n/a h_fps=n/a h_flt=n/a
 if [[ "$viewers" == *" hangar "* ]]; then
 run_x dbus-run-session -- "$CARGO_TARGET_DIR/release/examples/console-bench" \
-  --connect qemu:///system --domain hangar-bench-pattern \
+  --connect qemu:///system --domain hangar-bench-pattern --protocol "$protocol" \
   --seconds $((warmup + seconds + 2)) >"$out" 2>&1 &
 sleep 1
 hpid=$(pgrep -x console-bench | head -n 1)
@@ -151,7 +163,7 @@ fi
 
 virsh -q -c qemu:///system destroy hangar-bench-pattern >/dev/null 2>&1 || true
 echo ""
-echo "console benchmark: pattern.img (320x200 VGA, every pixel changes every frame), ${seconds} s after ${warmup} s warm-up"
+echo "console benchmark ($protocol): pattern.img (320x200 VGA, every pixel changes every frame), ${seconds} s after ${warmup} s warm-up"
 printf '%-16s %12s %14s %10s %16s\n' viewer "CPU % core" "frames/s" "RSS MiB" "page faults/s"
 printf '%-16s %12s %14s %10s %16s\n' hangar "$h_cpu" "$h_fps" "$h_rss" "$h_flt"
 printf '%-16s %12s %14s %10s %16s\n' remote-viewer "$r_cpu" "n/a" "$r_rss" "$r_flt"

@@ -24,6 +24,13 @@ build_pkgs=(
   meson ninja-build
   desktop-file-utils appstream-util libvirt-clients
   libosinfo-1.0-dev osinfo-db xorriso acl
+  libspice-client-glib-2.0-dev
+  # Without it libusb1-sys (under spice-client-glib's crate) builds a static libusb of
+  # its own whose symbols interpose the system one: SPICE USB redirection then fails.
+  libusb-1.0-0-dev
+  # SPICE audio: spice-client-glib's GStreamer pipeline (appsrc, audioconvert,
+  # autoaudiosink); only suggested by the library, so named here.
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good
 )
 test_pkgs=(
   libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86 qemu-utils dnsmasq-base iproute2 iptables

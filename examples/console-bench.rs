@@ -1,5 +1,5 @@
-//! Shows one guest's VNC console in a bare window, for bench/console-bench.sh:
-//! `console-bench --connect URI --domain NAME [--seconds N]`. Prints the frames drawn
+//! Shows one guest's console in a bare window, for bench/console-bench.sh:
+//! `console-bench --connect URI --domain NAME [--protocol vnc|spice] [--seconds N]`. Prints the frames drawn
 //! and update rectangles received, once a second and at the end.
 
 use std::time::{Duration, Instant};
@@ -8,7 +8,9 @@ use gtk::glib;
 use gtk::prelude::*;
 
 use hangar::backend::conn::worker::{Connection, VncSocket};
-use hangar::ui::console::VncDisplay;
+use hangar::backend::console::Protocol;
+use hangar::ui::console::display::{FdRequest, SpiceTarget};
+use hangar::ui::console::GuestDisplay;
 
 fn arg(args: &[String], name: &str) -> Option<String> {
     args.iter()
@@ -25,6 +27,10 @@ fn main() -> glib::ExitCode {
     let seconds: u64 = arg(&args, "--seconds")
         .and_then(|s| s.parse().ok())
         .unwrap_or(30);
+    let protocol = match arg(&args, "--protocol").as_deref() {
+        Some("spice") => Protocol::Spice,
+        _ => Protocol::Vnc,
+    };
     if gtk::init().is_err() {
         eprintln!("console-bench: no display");
         return glib::ExitCode::FAILURE;
@@ -35,7 +41,7 @@ fn main() -> glib::ExitCode {
     let win = gtk::Window::new();
     win.set_title(Some("hangar-console-bench"));
     win.set_default_size(720, 400);
-    let display = VncDisplay::new();
+    let display = GuestDisplay::new();
     win.set_child(Some(&display));
     win.present();
     let d = display.clone();
@@ -45,14 +51,42 @@ fn main() -> glib::ExitCode {
         let uuid = backend
             .call(move |w| Ok(w.conn()?.lookup_domain_by_name(&n)?.uuid_string()?))
             .await;
-        let socket = match uuid {
-            Ok(u) => backend.open_vnc(u, true).await,
-            Err(e) => Err(e),
+        let uuid = match uuid {
+            Ok(u) => u,
+            Err(e) => {
+                eprintln!("console-bench: {e}");
+                ml.quit();
+                return;
+            }
         };
-        let opened = match socket {
-            Ok(VncSocket::Fd(fd)) => d.open_fd(fd),
-            Ok(VncSocket::Tcp { host, port }) => d.open_host(&host, port),
-            Ok(other) => Err(format!("no VNC display: {other:?}")),
+        let way = backend
+            .open_display(uuid.clone(), true, Some(protocol))
+            .await;
+        let opened = match way {
+            Ok(w) if w.protocol != protocol => Err(format!("no {protocol:?} display")),
+            Ok(w) => match (w.protocol, w.socket) {
+                (Protocol::Vnc, VncSocket::Fd(fd)) => d.open_fd(fd),
+                (Protocol::Vnc, VncSocket::Tcp { host, port }) => d.open_host(&host, port),
+                (Protocol::Spice, VncSocket::Fd(fd)) => {
+                    // A socket from libvirt per channel, the first one already open.
+                    let first = std::cell::Cell::new(Some(fd));
+                    let (b, index) = (backend.clone(), w.index);
+                    let source = move |req: FdRequest| {
+                        if let Some(fd) = first.take() {
+                            req.provide(fd);
+                            return;
+                        }
+                        let (b, uuid) = (b.clone(), uuid.clone());
+                        glib::spawn_future_local(async move {
+                            if let Ok(fd) = b.graphics_fd(uuid, index).await {
+                                req.provide(fd);
+                            }
+                        });
+                    };
+                    d.open_spice(SpiceTarget::Fds(std::rc::Rc::new(source)), None)
+                }
+                (_, other) => Err(format!("no display to open: {other:?}")),
+            },
             Err(e) => Err(e.to_string()),
         };
         if let Err(e) = opened {

@@ -172,6 +172,14 @@ impl Application {
             .connect_changed(Some("color-scheme"), move |s, _| apply_scheme(s));
         let _ = style;
 
+        // The display new machines get (the wizard's plan reads it).
+        let new_vm_display = |s: &gio::Settings| {
+            crate::backend::create::plan::set_new_vm_display(s.boolean("new-vm-spice"))
+        };
+        new_vm_display(self.settings());
+        self.settings()
+            .connect_changed(Some("new-vm-spice"), move |s, _| new_vm_display(s));
+
         // The app icons ship in the resources too, for runs without an install.
         if let Some(display) = gtk::gdk::Display::default() {
             gtk::IconTheme::for_display(&display)

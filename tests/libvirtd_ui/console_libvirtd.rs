@@ -20,7 +20,7 @@ use crate::gui;
 use daemon::test_uri;
 use gui::{render, save_png, screenshot_dir, settle, wait_for, xdotool};
 
-fn init() {
+pub(crate) fn init() {
     // Tests in this file run one at a time on the GTK thread; nothing else reads the
     // environment concurrently.
     if std::env::var_os("GSETTINGS_BACKEND").is_none() {
@@ -32,7 +32,7 @@ fn init() {
 }
 
 /// RGB pixels of a texture, row by row.
-fn rgb_of(t: &gdk::Texture) -> (usize, usize, Vec<[u8; 3]>) {
+pub(crate) fn rgb_of(t: &gdk::Texture) -> (usize, usize, Vec<[u8; 3]>) {
     let (w, h) = (t.width() as usize, t.height() as usize);
     let mut data = vec![0u8; w * h * 4];
     t.download(&mut data, w * 4);
@@ -87,11 +87,11 @@ fn read_image(path: &std::path::Path) -> (usize, usize, Vec<[u8; 3]>) {
     (w, h, px)
 }
 
-fn virsh(args: &[&str]) -> Result<String, String> {
+pub(crate) fn virsh(args: &[&str]) -> Result<String, String> {
     daemon::virsh(&test_uri(), args)
 }
 
-fn virsh_screenshot(name: &str, tag: &str) -> (usize, usize, Vec<[u8; 3]>) {
+pub(crate) fn virsh_screenshot(name: &str, tag: &str) -> (usize, usize, Vec<[u8; 3]>) {
     let path =
         std::env::temp_dir().join(format!("hangar-console-{}-{tag}.img", std::process::id()));
     virsh(&["screenshot", name, path.to_str().expect("utf-8 path")]).expect("virsh screenshot");
@@ -101,7 +101,7 @@ fn virsh_screenshot(name: &str, tag: &str) -> (usize, usize, Vec<[u8; 3]>) {
 }
 
 /// Mean absolute difference (0–255) of two images of the same size.
-fn mean_diff(a: &[[u8; 3]], b: &[[u8; 3]]) -> f64 {
+pub(crate) fn mean_diff(a: &[[u8; 3]], b: &[[u8; 3]]) -> f64 {
     assert_eq!(a.len(), b.len());
     let sum: u64 = a
         .iter()
@@ -135,7 +135,7 @@ fn widget_at_guest_size(page: &ConsolePage, gw: usize, gh: usize) -> Vec<[u8; 3]
 }
 
 /// A guest that stays on SeaBIOS's boot menu prompt for 30 s.
-fn guest_xml(name: &str, extra_os: &str, extra_dev: &str, graphics: &str) -> String {
+pub(crate) fn guest_xml(name: &str, extra_os: &str, extra_dev: &str, graphics: &str) -> String {
     format!(
         "<domain type='qemu'>
   <name>{name}</name>
@@ -152,10 +152,10 @@ fn guest_xml(name: &str, extra_os: &str, extra_dev: &str, graphics: &str) -> Str
 }
 
 /// A defined guest, destroyed and undefined on drop (also when the test fails).
-struct Guest(String);
+pub(crate) struct Guest(pub(crate) String);
 
 impl Guest {
-    fn define(tag: &str, xml_of: impl Fn(&str) -> String) -> Guest {
+    pub(crate) fn define(tag: &str, xml_of: impl Fn(&str) -> String) -> Guest {
         let name = format!("hangar-test-console-{tag}-{}", std::process::id());
         daemon::define_domain(&test_uri(), &name, &xml_of(&name));
         Guest(name)
@@ -168,7 +168,7 @@ impl Drop for Guest {
     }
 }
 
-struct Fixture(gui::AppWindow);
+pub(crate) struct Fixture(gui::AppWindow);
 
 impl std::ops::Deref for Fixture {
     type Target = gui::AppWindow;
@@ -178,16 +178,16 @@ impl std::ops::Deref for Fixture {
 }
 
 impl Fixture {
-    fn open(title: &str) -> Fixture {
+    pub(crate) fn open(title: &str) -> Fixture {
         Fixture::open_uri(title, &test_uri())
     }
 
-    fn open_uri(title: &str, uri: &str) -> Fixture {
+    pub(crate) fn open_uri(title: &str, uri: &str) -> Fixture {
         init();
         Fixture(gui::AppWindow::open(title, uri))
     }
 
-    fn console(&self) -> ConsolePage {
+    pub(crate) fn console(&self) -> ConsolePage {
         self.win.console_page().expect("the Console tab exists")
     }
 
@@ -197,7 +197,7 @@ impl Fixture {
             .expect("the Serial Console tab exists")
     }
 
-    fn close(self) {
+    pub(crate) fn close(self) {
         self.0.close();
     }
 }
@@ -206,7 +206,7 @@ const VNC: &str = "<graphics type='vnc' listen='127.0.0.1'/>";
 
 /// Wait until the widget shows what `virsh screenshot` shows, within `secs`; returns
 /// the mean difference seen last. The screen must not be blank.
-fn wait_match(page: &ConsolePage, name: &str, secs: u64, tag: &str) -> Vec<[u8; 3]> {
+pub(crate) fn wait_match(page: &ConsolePage, name: &str, secs: u64, tag: &str) -> Vec<[u8; 3]> {
     let start = Instant::now();
     loop {
         settle(200);
@@ -731,7 +731,7 @@ fn vnc_password_is_remembered_in_the_keyring_only_when_asked() {
 }
 
 /// Click into the middle of the console's guest screen, through the X server.
-fn click_into(page: &ConsolePage, title: &str) {
+pub(crate) fn click_into(page: &ConsolePage, title: &str) {
     let (x, y) = gui::screen_centre(page.display(), title);
     xdotool(&["mousemove", &x.to_string(), &y.to_string(), "click", "1"]);
 }
@@ -1048,14 +1048,14 @@ fn list_thumbnails_for_rows_in_view_only() {
 /// and an `authorized_keys` of its own (all in a temporary directory). The client's
 /// known hosts go there too: `/etc/ssh/ssh_config` is bind-mounted over inside this
 /// private mount namespace, so nothing is written to the machine's `~/.ssh`.
-struct Sshd {
+pub(crate) struct Sshd {
     dir: std::path::PathBuf,
     child: std::process::Child,
     port: u16,
 }
 
 impl Sshd {
-    fn start() -> Sshd {
+    pub(crate) fn start() -> Sshd {
         let dir = std::env::temp_dir().join(format!("hangar-sshd-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("sshd dir");
@@ -1122,7 +1122,7 @@ impl Sshd {
         Sshd { dir, child, port }
     }
 
-    fn uri(&self) -> String {
+    pub(crate) fn uri(&self) -> String {
         format!(
             "qemu+ssh://root@127.0.0.1:{}/system?keyfile={}/client_key&no_verify=1",
             self.port,
@@ -1135,7 +1135,7 @@ impl Sshd {
         std::fs::write(self.dir.join("authorized_keys"), "").expect("authorized_keys");
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join("sshd.log")).unwrap_or_default()
     }
 }
@@ -1218,7 +1218,7 @@ fn vnc_over_an_ssh_tunnel() {
 
 /// Answer the console's password prompt as a person does: type into its field, tick
 /// Remember or not, click Connect.
-fn type_password(page: &ConsolePage, password: &str, remember: bool) {
+pub(crate) fn type_password(page: &ConsolePage, password: &str, remember: bool) {
     let entry = gui::find::<gtk::PasswordEntry>(page).expect("the password field");
     assert!(entry.is_mapped(), "the password field is on screen");
     entry.set_text(password);

@@ -11,6 +11,7 @@ mod gui;
 
 mod askpass_libvirtd;
 mod console_libvirtd;
+mod console_spice_libvirtd;
 mod details_ui_libvirtd;
 mod migrate_ui_libvirtd;
 mod new_vm_express_libvirtd;

@@ -13,20 +13,20 @@ use std::time::{Duration, Instant};
 use gtk::glib;
 use gtk::prelude::*;
 
-use hangar::ui::console::{DisplayEvent, VncDisplay};
+use hangar::ui::console::{DisplayEvent, GuestDisplay};
 
 use crate::common;
 use crate::gui;
 use gui::xdotool;
 
-fn init() {
+pub(crate) fn init() {
     let _ = gtk::init();
     hangar::init_resources();
 }
 
 /// Run the main loop until `f` holds, or fail after `secs`; returns the longest time
 /// one pass of the loop took (a frozen main loop shows here).
-fn wait_for(what: &str, secs: u64, mut f: impl FnMut() -> bool) -> Duration {
+pub(crate) fn wait_for(what: &str, secs: u64, mut f: impl FnMut() -> bool) -> Duration {
     let ctx = glib::MainContext::default();
     let start = Instant::now();
     let mut worst = Duration::ZERO;
@@ -46,7 +46,7 @@ fn wait_for(what: &str, secs: u64, mut f: impl FnMut() -> bool) -> Duration {
 }
 
 /// A server on 127.0.0.1 that runs `serve` on the first client, in a thread.
-fn server(serve: impl FnOnce(TcpStream) + Send + 'static) -> u16 {
+pub(crate) fn server(serve: impl FnOnce(TcpStream) + Send + 'static) -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").expect("listen on loopback");
     let port = l.local_addr().expect("local address").port();
     std::thread::spawn(move || {
@@ -59,9 +59,9 @@ fn server(serve: impl FnOnce(TcpStream) + Send + 'static) -> u16 {
 }
 
 /// A display in a window, connected to 127.0.0.1:`port`, with its events recorded.
-fn display(port: u16) -> (gtk::Window, VncDisplay, Rc<RefCell<Vec<DisplayEvent>>>) {
+fn display(port: u16) -> (gtk::Window, GuestDisplay, Rc<RefCell<Vec<DisplayEvent>>>) {
     init();
-    let d = VncDisplay::new();
+    let d = GuestDisplay::new();
     let events: Rc<RefCell<Vec<DisplayEvent>>> = Rc::default();
     let e = events.clone();
     d.connect_event(move |_, ev| e.borrow_mut().push(ev.clone()));
@@ -74,7 +74,7 @@ fn display(port: u16) -> (gtk::Window, VncDisplay, Rc<RefCell<Vec<DisplayEvent>>
     (win, d, events)
 }
 
-fn ended(events: &RefCell<Vec<DisplayEvent>>) -> bool {
+pub(crate) fn ended(events: &RefCell<Vec<DisplayEvent>>) -> bool {
     events
         .borrow()
         .iter()

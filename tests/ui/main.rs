@@ -9,6 +9,7 @@ mod common;
 mod gui;
 
 mod console_display;
+mod console_spice_display;
 mod details_ui;
 mod fleet;
 mod model;

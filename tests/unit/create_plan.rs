@@ -105,10 +105,16 @@ fn a_linux_guest_gets_virtio_and_boots_its_disc_first() {
         r.find(&["os"]).and_then(|o| o.attr("firmware")).is_none(),
         "BIOS"
     );
+    // SPICE with the agent's channel by default (what the console supports best).
     assert_eq!(
         r.find(&["devices", "graphics"])
             .and_then(|g| g.attr("type")),
-        Some("vnc")
+        Some("spice")
+    );
+    assert_eq!(
+        r.find(&["devices", "channel", "target"])
+            .and_then(|t| t.attr("name")),
+        Some("com.redhat.spice.0")
     );
 }
 

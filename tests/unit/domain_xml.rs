@@ -527,6 +527,31 @@ fn what_hangar_writes_validates_against_libvirts_schema() {
 }
 
 #[test]
+fn new_spice_devices() {
+    let d = dom(&fixture("domain-uefi.xml"));
+    // The SPICE display comes first; VNC stays on offer.
+    let g = NewDevice::Graphics.element(&d);
+    assert_eq!(
+        (g.name.as_str(), g.attr("type")),
+        ("graphics", Some("spice"))
+    );
+    assert_eq!(NewDevice::VncGraphics.element(&d).attr("type"), Some("vnc"));
+    let v = NewDevice::Video.element(&d);
+    assert_eq!(v.child("model").and_then(|m| m.attr("type")), Some("qxl"));
+    let c = NewDevice::SpiceChannel.element(&d);
+    assert_eq!(c.attr("type"), Some("spicevmc"));
+    assert_eq!(
+        c.child("target").and_then(|t| t.attr("name")),
+        Some("com.redhat.spice.0")
+    );
+    let r = NewDevice::Redirdev.element(&d);
+    assert_eq!(
+        (r.attr("bus"), r.attr("type")),
+        (Some("usb"), Some("spicevmc"))
+    );
+}
+
+#[test]
 fn new_devices_fit_the_domain() {
     let d = dom(&fixture("domain-rich.xml"));
     let disk = NewDevice::Disk.element(&d);

@@ -18,4 +18,5 @@ mod networks_testdriver;
 mod osinfo;
 mod potfiles;
 mod snapshot_testdriver;
+mod spice_usb;
 mod storage_testdriver;

@@ -151,6 +151,47 @@ impl TunnelSpec {
     /// Start ssh and wait until the display speaks through it (a VNC server greets
     /// first), or ssh ends: then the error is what it said. Blocks: call it on a thread.
     pub fn open(&self) -> Result<SshTunnel, String> {
+        let (tunnel, said) = self.spawn()?;
+        let start = Instant::now();
+        loop {
+            match tunnel.wait_readable(Duration::from_millis(100)) {
+                Readable::Data => return Ok(tunnel),
+                Readable::Closed => break,
+                Readable::Nothing => {}
+            }
+            if tunnel.exited() {
+                // Give the stderr reader a moment to catch the last words.
+                std::thread::sleep(Duration::from_millis(50));
+                break;
+            }
+            if start.elapsed() > OPEN_TIMEOUT {
+                return Err(gettext("the display did not answer through the SSH tunnel"));
+            }
+        }
+        // Let the reader finish the last line before taking the words.
+        std::thread::sleep(Duration::from_millis(50));
+        let said = said.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        Err(reason(&said))
+    }
+
+    /// Start ssh for a protocol whose client speaks first (SPICE): nothing comes
+    /// through before the client's first message, so this does not wait for it. ssh
+    /// failing closes the socket, which the client sees as the connection ending.
+    pub fn open_client_first(&self) -> Result<SshTunnel, String> {
+        let (tunnel, said) = self.spawn()?;
+        // ssh refusing at once (bad options, no such binary behaviour) is said here.
+        std::thread::sleep(Duration::from_millis(20));
+        if tunnel.exited() {
+            std::thread::sleep(Duration::from_millis(50));
+            let said = said.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            return Err(reason(&said));
+        }
+        Ok(tunnel)
+    }
+
+    /// Start ssh with one end of a socket pair as its stdin and stdout; what it says
+    /// on stderr is collected.
+    fn spawn(&self) -> Result<(SshTunnel, Arc<Mutex<String>>), String> {
         let (ours, theirs) = UnixStream::pair().map_err(|e| e.to_string())?;
         let theirs_out = theirs.try_clone().map_err(|e| e.to_string())?;
         let mut child = Command::new(&self.params.binary)
@@ -189,26 +230,7 @@ impl TunnelSpec {
             fd: Some(OwnedFd::from(ours)),
             child,
         };
-        let start = Instant::now();
-        loop {
-            match tunnel.wait_readable(Duration::from_millis(100)) {
-                Readable::Data => return Ok(tunnel),
-                Readable::Closed => break,
-                Readable::Nothing => {}
-            }
-            if tunnel.exited() {
-                // Give the stderr reader a moment to catch the last words.
-                std::thread::sleep(Duration::from_millis(50));
-                break;
-            }
-            if start.elapsed() > OPEN_TIMEOUT {
-                return Err(gettext("the display did not answer through the SSH tunnel"));
-            }
-        }
-        // Let the reader finish the last line before taking the words.
-        std::thread::sleep(Duration::from_millis(50));
-        let said = said.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        Err(reason(&said))
+        Ok((tunnel, said))
     }
 }
 

@@ -238,7 +238,21 @@ impl Connection {
     }
 }
 
-/// A way to the VNC server of a domain, ready for the console widget.
+/// The display a console shows: which protocol, its index among the domain's
+/// `<graphics>` (for [`Connection::graphics_fd`]), the way to it, and every protocol
+/// the domain offers (to switch between VNC and SPICE).
+#[derive(Debug)]
+pub struct DisplayWay {
+    pub protocol: crate::backend::console::Protocol,
+    pub index: u32,
+    pub socket: VncSocket,
+    pub offered: Vec<crate::backend::console::Protocol>,
+    /// SPICE over TCP: the TLS port, if any. When the display has no plain port,
+    /// `socket`'s port is this one.
+    pub tls_port: Option<u16>,
+}
+
+/// A way to the VNC or SPICE server of a domain, ready for the console widget.
 #[derive(Debug)]
 pub enum VncSocket {
     /// A connected socket from `virDomainOpenGraphicsFD` (authentication skipped).
@@ -249,7 +263,8 @@ pub enum VncSocket {
     },
     /// Through an SSH tunnel (a `qemu+ssh://` connection): open it on a thread.
     Ssh(crate::backend::conn::ssh_tunnel::TunnelSpec),
-    /// The domain has no VNC display (`spice`: it has a SPICE one instead).
+    /// The domain has no display the console can show (`spice`: it has a SPICE one,
+    /// but VNC was asked for).
     NoDisplay {
         spice: bool,
     },

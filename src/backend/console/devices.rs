@@ -23,10 +23,19 @@ pub struct Graphics {
     /// The TCP port QEMU listens on (`port`, filled in by libvirt when `autoport`);
     /// `None` when it listens on a UNIX socket only or not at all.
     pub port: Option<u16>,
+    /// SPICE's TLS port (`tlsPort`), when it has one.
+    pub tls_port: Option<u16>,
     /// The address it listens on (`listen` or `<listen address=…>`).
     pub listen: Option<String>,
     /// A UNIX socket path (`<listen type='socket' socket=…>`).
     pub socket: Option<String>,
+}
+
+/// A graphics protocol the console speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Protocol {
+    Vnc,
+    Spice,
 }
 
 /// How to reach a VNC server from this machine.
@@ -60,6 +69,38 @@ impl ConsoleDevices {
 
     pub fn has_spice(&self) -> bool {
         self.graphics.iter().any(|g| g.kind == GraphicsKind::Spice)
+    }
+
+    /// The protocols of the displays the console can show, SPICE first.
+    pub fn protocols(&self) -> Vec<Protocol> {
+        let mut v = Vec::new();
+        if self.has_spice() {
+            v.push(Protocol::Spice);
+        }
+        if self.vnc().is_some() {
+            v.push(Protocol::Vnc);
+        }
+        v
+    }
+
+    /// The display to show: the first of protocol `want` when the guest has one, else
+    /// SPICE (what virt-manager gives new guests, with the agent's features), else VNC.
+    /// With its index for `virDomainOpenGraphicsFD`.
+    pub fn pick(&self, want: Option<Protocol>) -> Option<(usize, &Graphics, Protocol)> {
+        let of = |p: Protocol| {
+            let kind = match p {
+                Protocol::Vnc => GraphicsKind::Vnc,
+                Protocol::Spice => GraphicsKind::Spice,
+            };
+            self.graphics
+                .iter()
+                .enumerate()
+                .find(|(_, g)| g.kind == kind)
+                .map(|(i, g)| (i, g, p))
+        };
+        want.and_then(of)
+            .or_else(|| of(Protocol::Spice))
+            .or_else(|| of(Protocol::Vnc))
     }
 }
 
@@ -101,13 +142,16 @@ pub fn parse_devices(xml: &str) -> std::result::Result<ConsoleDevices, String> {
                 Some("spice") => GraphicsKind::Spice,
                 other => GraphicsKind::Other(other.unwrap_or_default().to_string()),
             };
-            let port = attr(&e, b"port")
-                .and_then(|p| p.parse::<i32>().ok())
-                .filter(|p| *p > 0 && *p <= u16::MAX as i32)
-                .map(|p| p as u16);
+            let port_of = |name: &[u8]| {
+                attr(&e, name)
+                    .and_then(|p| p.parse::<i32>().ok())
+                    .filter(|p| *p > 0 && *p <= u16::MAX as i32)
+                    .map(|p| p as u16)
+            };
             out.graphics.push(Graphics {
                 kind,
-                port,
+                port: port_of(b"port"),
+                tls_port: port_of(b"tlsPort"),
                 listen: attr(&e, b"listen").filter(|l| !l.is_empty()),
                 socket: attr(&e, b"socket"),
             });
@@ -263,7 +307,7 @@ mod tests {
       <alias name='serial0'/>
     </console>
     <serial type='file'><source path='/tmp/x'/><alias name='serial1'/></serial>
-    <graphics type='spice' port='5901' autoport='yes'/>
+    <graphics type='spice' port='5901' tlsPort='5902' autoport='yes'/>
     <graphics type='vnc' port='5900' autoport='yes' listen='127.0.0.1'>
       <listen type='address' address='127.0.0.1'/>
     </graphics>
@@ -281,6 +325,13 @@ mod tests {
         assert_eq!(vnc.port, Some(5900));
         assert_eq!(vnc.listen.as_deref(), Some("127.0.0.1"));
         assert_eq!(d.text, vec!["serial0".to_string()]);
+        // SPICE is preferred; VNC when asked for.
+        assert_eq!(d.protocols(), vec![Protocol::Spice, Protocol::Vnc]);
+        let (i, g, p) = d.pick(None).unwrap();
+        assert_eq!((i, g.port, p), (0, Some(5901), Protocol::Spice));
+        assert_eq!(g.tls_port, Some(5902));
+        let (i, _, p) = d.pick(Some(Protocol::Vnc)).unwrap();
+        assert_eq!((i, p), (1, Protocol::Vnc));
     }
 
     #[test]
@@ -345,6 +396,7 @@ mod tests {
     fn no_devices_and_bad_xml() {
         let d = parse_devices("<domain><devices/></domain>").unwrap();
         assert!(d.vnc().is_none() && d.text.is_empty());
+        assert!(d.pick(Some(Protocol::Spice)).is_none() && d.protocols().is_empty());
         assert!(parse_devices("<domain><devices><graphics").is_err());
     }
 }

@@ -1,11 +1,21 @@
 //! A new machine as the wizard settles it, and its domain XML: devices chosen for the
 //! OS (virtio where it has drivers, else emulated ones), firmware as it needs (UEFI
-//! with Secure Boot and a TPM for Windows 11), a VNC display (what Hangar's console
-//! shows), the install media on a CD-ROM booted first.
+//! with Secure Boot and a TPM for Windows 11), a SPICE display with the agent's channel
+//! (or VNC, as the person prefers: [`set_new_vm_display`]), the install media on a
+//! CD-ROM booted first.
 
 use crate::backend::osinfo::{InjectionMethod, OsDevices, PlatformNeeds};
 use crate::backend::xml::{Document, Element};
 use crate::i18n::{gettext, gettext_f};
+
+/// New machines get a SPICE display (and the SPICE agent's channel) unless the person
+/// prefers VNC (Preferences; set by the application at start and on change).
+static NEW_VM_SPICE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// The display new machines get: SPICE (`true`, the default) or VNC.
+pub fn set_new_vm_display(spice: bool) {
+    NEW_VM_SPICE.store(spice, std::sync::atomic::Ordering::Relaxed);
+}
 
 /// Where the new machine's disk comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -418,17 +428,28 @@ impl VmPlan {
                     .with_attr("bus", "usb"),
             );
         }
+        let spice = NEW_VM_SPICE.load(std::sync::atomic::Ordering::Relaxed);
         dev.append_child(
             el("graphics")
-                .with_attr("type", "vnc")
+                .with_attr("type", if spice { "spice" } else { "vnc" })
                 .with_attr("autoport", "yes")
                 .with_attr("listen", "127.0.0.1"),
         );
+        if spice {
+            // spice-vdagent's channel: clipboard and resizing with the window.
+            dev.append_child(
+                el("channel").with_attr("type", "spicevmc").with_child(
+                    el("target")
+                        .with_attr("type", "virtio")
+                        .with_attr("name", "com.redhat.spice.0"),
+                ),
+            );
+        }
         let video = self
             .devices
             .as_ref()
             .filter(|_| self.pc())
-            .map_or("virtio", |d| d.video_model(false));
+            .map_or("virtio", |d| d.video_model(spice));
         dev.append_child(el("video").with_child(el("model").with_attr("type", video)));
         dev.append_child(
             el("console")

@@ -12,9 +12,16 @@ pub enum NewDevice {
     Disk,
     Cdrom,
     Interface,
+    /// A SPICE display (what virt-manager gives new guests).
     Graphics,
+    /// A VNC display (also for SPICE guests, for VNC clients).
+    VncGraphics,
+    /// A video card (QXL for SPICE, virtio).
+    Video,
     Serial,
     Channel,
+    /// The SPICE agent's channel (clipboard, resize with the window, file transfer).
+    SpiceChannel,
     Redirdev,
     Rng,
     Watchdog,
@@ -29,13 +36,16 @@ pub enum NewDevice {
 }
 
 impl NewDevice {
-    pub const ALL: [NewDevice; 17] = [
+    pub const ALL: [NewDevice; 20] = [
         NewDevice::Disk,
         NewDevice::Cdrom,
         NewDevice::Interface,
         NewDevice::Graphics,
+        NewDevice::VncGraphics,
+        NewDevice::Video,
         NewDevice::Serial,
         NewDevice::Channel,
+        NewDevice::SpiceChannel,
         NewDevice::Redirdev,
         NewDevice::Rng,
         NewDevice::Watchdog,
@@ -54,10 +64,13 @@ impl NewDevice {
             NewDevice::Disk => gettext("Storage Disk"),
             NewDevice::Cdrom => gettext("CD-ROM Drive"),
             NewDevice::Interface => gettext("Network Interface"),
-            NewDevice::Graphics => gettext("Graphics (VNC or SPICE)"),
+            NewDevice::Graphics => gettext("SPICE Display"),
+            NewDevice::VncGraphics => gettext("VNC Display"),
+            NewDevice::Video => gettext("Video Card (QXL or virtio)"),
             NewDevice::Serial => gettext("Serial Port"),
             NewDevice::Channel => gettext("Guest Agent Channel"),
-            NewDevice::Redirdev => gettext("USB Redirection"),
+            NewDevice::SpiceChannel => gettext("SPICE Agent Channel"),
+            NewDevice::Redirdev => gettext("USB Redirection (SPICE)"),
             NewDevice::Rng => gettext("Random Number Generator"),
             NewDevice::Watchdog => gettext("Watchdog"),
             NewDevice::Tpm => gettext("TPM"),
@@ -135,8 +148,15 @@ impl NewDevice {
                 .with_attr("type", "network")
                 .with_child(Element::new("source").with_attr("network", "default"))
                 .with_child(Element::new("model").with_attr("type", "virtio")),
-            NewDevice::Graphics => Element::new("graphics")
-                .with_attr("type", "vnc")
+            NewDevice::Graphics | NewDevice::VncGraphics => Element::new("graphics")
+                .with_attr(
+                    "type",
+                    if self == NewDevice::Graphics {
+                        "spice"
+                    } else {
+                        "vnc"
+                    },
+                )
                 .with_attr("port", "-1")
                 .with_attr("autoport", "yes")
                 .with_child(
@@ -144,6 +164,11 @@ impl NewDevice {
                         .with_attr("type", "address")
                         .with_attr("address", "127.0.0.1"),
                 ),
+            NewDevice::Video => Element::new("video").with_child(
+                Element::new("model")
+                    .with_attr("type", "qxl")
+                    .with_attr("heads", "1"),
+            ),
             NewDevice::Serial => Element::new("serial").with_attr("type", "pty"),
             NewDevice::Channel => Element::new("channel")
                 .with_attr("type", "unix")
@@ -151,6 +176,13 @@ impl NewDevice {
                     Element::new("target")
                         .with_attr("type", "virtio")
                         .with_attr("name", "org.qemu.guest_agent.0"),
+                ),
+            NewDevice::SpiceChannel => Element::new("channel")
+                .with_attr("type", "spicevmc")
+                .with_child(
+                    Element::new("target")
+                        .with_attr("type", "virtio")
+                        .with_attr("name", "com.redhat.spice.0"),
                 ),
             NewDevice::Redirdev => Element::new("redirdev")
                 .with_attr("bus", "usb")

@@ -1,5 +1,5 @@
-//! The Console tab of a VM: the VNC display with its toolbar, and a clear page for
-//! every other state (not running, connecting, password, disconnected, error).
+//! The Console tab of a VM: the SPICE or VNC display with its toolbar, and a clear page
+//! for every other state (not running, connecting, password, disconnected, error).
 
 use std::cell::{Cell, RefCell};
 use std::time::Duration;
@@ -8,9 +8,10 @@ use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::{gio, glib};
 
-use super::display::{DisplayEvent, Scaling, VncDisplay};
+use super::display::{DisplayEvent, GuestDisplay, Scaling};
 use crate::backend::conn::worker::VncSocket;
 use crate::backend::console::keymap::evdev;
+use crate::backend::console::Protocol;
 use crate::backend::domain::Action;
 use crate::backend::Error;
 use crate::i18n::{gettext, gettext_f};
@@ -20,6 +21,9 @@ use crate::ui::error;
 mod actions;
 
 mod session;
+
+mod media;
+mod spice;
 
 /// The state the page shows, by stack page name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,7 +96,7 @@ mod imp {
     #[derive(Default)]
     pub struct ConsolePage {
         pub stack: gtk::Stack,
-        pub display: VncDisplay,
+        pub display: GuestDisplay,
         pub scroller: gtk::ScrolledWindow,
         pub toolbar: gtk::Box,
         pub fit_button: gtk::ToggleButton,
@@ -103,6 +107,20 @@ mod imp {
         pub settings: RefCell<Option<gio::Settings>>,
         pub fullscreen_button: gtk::Button,
         pub detach_button: gtk::Button,
+        /// SPICE: the host's USB devices to redirect, and the guest's sound.
+        pub usb_button: gtk::MenuButton,
+        pub usb_list: gtk::Box,
+        pub mute_button: gtk::ToggleButton,
+        /// A passing word in the toolbar (files copied into the guest, or why not).
+        pub status_label: gtk::Label,
+        pub status_timer: RefCell<Option<glib::SourceId>>,
+        /// Shows the guest's other display (VNC or SPICE) when it has both.
+        pub switch_button: gtk::Button,
+        pub error_switch_button: gtk::Button,
+        /// The protocol asked for (the switch button), the one shown, those offered.
+        pub want_protocol: Cell<Option<Protocol>>,
+        pub protocol: Cell<Option<Protocol>>,
+        pub offered: RefCell<Vec<Protocol>>,
         pub stopped_page: adw::StatusPage,
         pub connecting_page: adw::StatusPage,
         pub password_page: adw::StatusPage,
@@ -240,7 +258,7 @@ impl ConsolePage {
         p
     }
 
-    pub fn display(&self) -> &VncDisplay {
+    pub fn display(&self) -> &GuestDisplay {
         &self.imp().display
     }
 
@@ -382,6 +400,15 @@ impl ConsolePage {
         fs.set_visible(false);
         toolbar.append(fs);
 
+        self.build_media_buttons(toolbar);
+
+        let sw = &imp.switch_button;
+        sw.set_icon_name("view-dual-symbolic");
+        sw.add_css_class("flat");
+        sw.set_action_name(Some("console.switch-display"));
+        sw.set_visible(false);
+        toolbar.append(sw);
+
         let det = &imp.detach_button;
         det.set_icon_name("window-new-symbolic");
         det.add_css_class("flat");
@@ -464,7 +491,9 @@ impl ConsolePage {
         imp.password_entry.set_show_peek_icon(true);
         imp.password_entry.set_activates_default(false);
         imp.password_entry
-            .update_property(&[gtk::accessible::Property::Label(&gettext("VNC Password"))]);
+            .update_property(&[gtk::accessible::Property::Label(&gettext(
+                "Display Password",
+            ))]);
         let this = self.downgrade();
         imp.password_entry.connect_activate(move |_| {
             if let Some(this) = this.upgrade() {
@@ -522,7 +551,16 @@ impl ConsolePage {
             }
         });
         retry.update_property(&[gtk::accessible::Property::Label(&gettext("Try Again"))]);
-        imp.error_page.set_child(Some(&retry));
+        // A guest with both displays: the other one, when this one fails.
+        let other = &imp.error_switch_button;
+        other.set_action_name(Some("console.switch-display"));
+        other.add_css_class("pill");
+        other.set_halign(gtk::Align::Center);
+        other.set_visible(false);
+        let buttons = gtk::Box::new(gtk::Orientation::Vertical, 12);
+        buttons.append(&retry);
+        buttons.append(other);
+        imp.error_page.set_child(Some(&buttons));
         stack.add_named(&imp.error_page, Some("error"));
 
         imp.detached_page.set_icon_name(Some("window-new-symbolic"));

@@ -14,7 +14,7 @@ use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::{gdk, gio, glib};
 
-use super::display::VncDisplay;
+use super::display::GuestDisplay;
 use crate::i18n::gettext;
 use crate::model::{Connection, Vm};
 
@@ -32,7 +32,7 @@ mod imp {
         pub vm: RefCell<Option<Vm>>,
         pub source: RefCell<Option<glib::SourceId>>,
         /// A console display of the same VM whose frames can be used instead.
-        pub display: glib::WeakRef<VncDisplay>,
+        pub display: glib::WeakRef<GuestDisplay>,
         pub busy: Cell<bool>,
         pub generation: Cell<u64>,
         /// Pictures shown so far (for tests).
@@ -145,7 +145,7 @@ impl Thumbnail {
     }
 
     /// Use the frames of this console display when it shows the same VM.
-    pub fn set_display(&self, display: &VncDisplay) {
+    pub fn set_display(&self, display: &GuestDisplay) {
         self.imp().display.set(Some(display));
     }
 
@@ -229,7 +229,7 @@ impl Thumbnail {
     /// Refresh now, from `display` when it is open on the same VM (a small thumbnail's
     /// owner calls this on its own schedule). True when a screenshot was asked of
     /// libvirt.
-    pub fn refresh_from(&self, display: Option<&VncDisplay>) -> bool {
+    pub fn refresh_from(&self, display: Option<&GuestDisplay>) -> bool {
         self.imp().display.set(display);
         let before = self.screenshots();
         self.refresh();

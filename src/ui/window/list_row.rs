@@ -11,7 +11,7 @@ use crate::i18n::gettext;
 use crate::model::{ConnStatus, Connection, Vm};
 use crate::ui::components::graph::Graph;
 use crate::ui::components::state::{state_css, state_icon, state_label};
-use crate::ui::console::{Thumbnail, VncDisplay};
+use crate::ui::console::{GuestDisplay, Thumbnail};
 
 /// The size of a guest screen in a row, in logical pixels: 16:10, as tall as the name
 /// and the subtitle together, so rows do not grow.
@@ -261,7 +261,7 @@ impl ListRow {
     /// Fetch the guest screen again (the window calls this for the rows in view): from
     /// `display` when it is an open console of this VM, else a screenshot of its
     /// connection (then true).
-    pub fn refresh_thumbnail(&self, display: Option<&VncDisplay>) -> bool {
+    pub fn refresh_thumbnail(&self, display: Option<&GuestDisplay>) -> bool {
         let Some(vm) = self.vm() else { return false };
         let Some(t) = self.thumbnail() else {
             return false;

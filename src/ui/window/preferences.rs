@@ -112,6 +112,19 @@ pub fn window(parent: &impl IsA<gtk::Window>, settings: &gio::Settings) -> adw::
     ));
     page.add(&stats);
 
+    let new_vm = adw::PreferencesGroup::builder()
+        .title(gettext("New Virtual Machines"))
+        .build();
+    new_vm.add(&switch_row(
+        settings,
+        "new-vm-spice",
+        &gettext("SPICE Display"),
+        &gettext(
+            "With clipboard sharing and resizing through the guest's agent; off, a VNC display",
+        ),
+    ));
+    page.add(&new_vm);
+
     let confirm = adw::PreferencesGroup::builder()
         .title(gettext("Confirmations"))
         .description(gettext("Ask before these actions"))

@@ -11,7 +11,7 @@ use gtk::{gdk, glib};
 use super::Window;
 use crate::backend::domain::stats::StatKinds;
 use crate::model::{ConnStatus, Connection, Vm};
-use crate::ui::console::{ConsolePage, VncDisplay};
+use crate::ui::console::{ConsolePage, GuestDisplay};
 use crate::ui::window::list_row::ListRow;
 
 /// How often the guest screens in the list are refreshed. A screenshot costs QEMU a
@@ -149,7 +149,7 @@ impl Window {
     }
 
     /// The console display showing `vm`, when one is open and showing.
-    fn open_console(&self, vm: &Vm) -> Option<VncDisplay> {
+    fn open_console(&self, vm: &Vm) -> Option<GuestDisplay> {
         let page = self.imp().vm_page.get()?;
         let console = page.page("console").and_downcast::<ConsolePage>()?;
         let (_, shown) = console.current()?;

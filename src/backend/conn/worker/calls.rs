@@ -89,9 +89,16 @@ impl Connection {
         .await
     }
 
-    /// Open the way to the domain's first VNC display: on a local connection a socket
-    /// from libvirt when `prefer_fd` (no password needed), else the TCP address.
-    pub async fn open_vnc(&self, uuid: String, prefer_fd: bool) -> Result<VncSocket> {
+    /// Open the way to the domain's display — SPICE when it has one, unless `want`
+    /// names a protocol it also has: on a local connection a socket from libvirt when
+    /// `prefer_fd` (no password needed; for SPICE the main channel's, the others ask
+    /// [`Connection::graphics_fd`]), else the TCP address or an SSH tunnel.
+    pub async fn open_display(
+        &self,
+        uuid: String,
+        prefer_fd: bool,
+        want: Option<console::Protocol>,
+    ) -> Result<DisplayWay> {
         let parsed = crate::backend::conn::uri::LibvirtUri::parse(&self.uri).ok();
         let ssh = parsed
             .as_ref()
@@ -101,40 +108,60 @@ impl Connection {
             let d = w.domain(&uuid)?;
             let xml = d.xml_desc(0)?;
             let devices = console::parse_devices(&xml).map_err(Error::InvalidInput)?;
-            let Some((idx, g)) = devices.vnc() else {
-                return Ok(VncSocket::NoDisplay {
-                    spice: devices.has_spice(),
+            let offered = devices.protocols();
+            let Some((idx, g, protocol)) = devices.pick(want) else {
+                return Ok(DisplayWay {
+                    protocol: want.unwrap_or(console::Protocol::Vnc),
+                    index: 0,
+                    socket: VncSocket::NoDisplay {
+                        spice: devices.has_spice(),
+                    },
+                    offered,
+                    tls_port: None,
                 });
             };
+            let tls_port = g.tls_port.filter(|_| protocol == console::Protocol::Spice);
+            let way = |socket| DisplayWay {
+                protocol,
+                index: idx as u32,
+                socket,
+                offered: offered.clone(),
+                tls_port,
+            };
+            // A SPICE display with a TLS port only is reached on that one.
+            let mut g = g.clone();
+            g.port = g.port.or(tls_port);
+            let g = &g;
             if prefer_fd && uri_host.is_none() {
-                match d.open_graphics_fd(idx as u32, sys::VIR_DOMAIN_OPEN_GRAPHICS_SKIPAUTH) {
-                    Ok(fd) => {
-                        use std::os::fd::FromRawFd;
-                        // SAFETY: libvirt hands over a new descriptor that nothing
-                        // else owns; OwnedFd closes it once.
-                        let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as i32) };
-                        return Ok(VncSocket::Fd(fd));
-                    }
+                match graphics_fd(&d, idx as u32) {
+                    Ok(fd) => return Ok(way(VncSocket::Fd(fd))),
                     Err(e) => tracing::debug!("graphics fd of {uuid}: {e}; trying TCP"),
                 }
             }
             // Over SSH the display is reached from the far end, wherever it listens
             // there (loopback, all addresses, a UNIX socket), and encrypted on the way.
             if let Some(params) = ssh {
-                return Ok(match console::tunnel_target(g) {
+                return Ok(way(match console::tunnel_target(g) {
                     Some(target) => VncSocket::Ssh(crate::backend::conn::ssh_tunnel::TunnelSpec {
                         params,
                         target,
                     }),
                     None => VncSocket::Unreachable,
-                });
+                }));
             }
-            match console::tcp_target(g, uri_host.as_deref()) {
-                Some(console::VncTarget::Tcp { host, port }) => Ok(VncSocket::Tcp { host, port }),
-                _ => Ok(VncSocket::Unreachable),
-            }
+            Ok(way(match console::tcp_target(g, uri_host.as_deref()) {
+                Some(console::VncTarget::Tcp { host, port }) => VncSocket::Tcp { host, port },
+                _ => VncSocket::Unreachable,
+            }))
         })
         .await
+    }
+
+    /// One more socket to the domain's display number `index` (authentication
+    /// skipped): SPICE opens one per channel.
+    pub async fn graphics_fd(&self, uuid: String, index: u32) -> Result<std::os::fd::OwnedFd> {
+        self.call(move |w| graphics_fd(&w.domain(&uuid)?, index))
+            .await
     }
 
     /// A screenshot of the domain's first screen: (MIME type, image bytes).
@@ -346,4 +373,13 @@ impl Worker {
         }
         Ok(reply)
     }
+}
+
+/// `virDomainOpenGraphicsFD` with authentication skipped.
+fn graphics_fd(d: &virt::domain::Domain, index: u32) -> Result<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+    let fd = d.open_graphics_fd(index, sys::VIR_DOMAIN_OPEN_GRAPHICS_SKIPAUTH)?;
+    // SAFETY: libvirt hands over a new descriptor that nothing else owns; OwnedFd
+    // closes it once.
+    Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as i32) })
 }

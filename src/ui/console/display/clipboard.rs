@@ -1,16 +1,17 @@
-//! The clipboard, both ways, through RFB cut text — only while the person has switched
-//! sharing on for this display. Text only; the wire carries Latin-1, so what Latin-1
-//! cannot hold is dropped on the way to the guest.
+//! The clipboard, both ways, through RFB cut text or the SPICE agent — only while the
+//! person has switched sharing on for this display. Text only; RFB carries Latin-1, so
+//! what Latin-1 cannot hold is dropped on the way to a VNC guest (SPICE carries UTF-8).
 
 use gtk::glib::translate::ToGlibPtr;
 use gtk::prelude::*;
 use gtk::subclass::prelude::*;
 use gtk::{gdk, glib};
 
+use super::spice_session::Event;
 use super::text::{latin1_to_string, string_arg, string_to_latin1};
-use super::VncDisplay;
+use super::GuestDisplay;
 
-impl VncDisplay {
+impl GuestDisplay {
     /// Share the clipboard with the guest (off until switched on).
     pub fn set_clipboard_sharing(&self, on: bool) {
         let imp = self.imp();
@@ -64,6 +65,35 @@ impl VncDisplay {
         });
     }
 
+    /// The SPICE agent's side of the clipboard.
+    pub(super) fn spice_clipboard(&self, e: &Event) {
+        let imp = self.imp();
+        let Some(s) = imp.spice.borrow().clone() else {
+            return;
+        };
+        match e {
+            Event::AgentConnected(true) => self.connected_clipboard(),
+            Event::ClipboardGrabbed { text: true } if imp.clipboard_sharing.get() => {
+                s.clipboard_request()
+            }
+            Event::ClipboardText(text) => self.server_cut_text(text),
+            Event::ClipboardRequested => {
+                // Answered in any case (the agent waits); with the text only when shared.
+                let clipboard = self.clipboard();
+                let shared = imp.clipboard_sharing.get();
+                glib::spawn_future_local(async move {
+                    let text = if shared {
+                        clipboard.read_text_future().await.ok().flatten()
+                    } else {
+                        None
+                    };
+                    s.clipboard_notify(text.as_deref().unwrap_or(""));
+                });
+            }
+            _ => {}
+        }
+    }
+
     fn server_cut_text(&self, text: &str) {
         let imp = self.imp();
         if !imp.clipboard_sharing.get() || !self.is_ready() {
@@ -101,7 +131,14 @@ impl VncDisplay {
                 return; // our own echo of the guest's text
             }
             imp.clipboard_from_guest.replace(None);
-            this.client_cut_text(&text);
+            let spice = imp.spice.borrow().clone();
+            match spice {
+                // The guest asks for the text when something is pasted there.
+                Some(s) => {
+                    s.clipboard_grab();
+                }
+                None => this.client_cut_text(&text),
+            }
         });
     }
 

@@ -1,4 +1,5 @@
-//! The framebuffer gvnc decodes into, and the memory it lives in.
+//! The framebuffer a protocol session writes into (gvnc decodes into memory of ours;
+//! spice-client-glib into its own primary surface), and the memory frames live in.
 
 use gtk::gdk;
 use gtk::glib::translate::{from_glib_full, ToGlibPtr};
@@ -110,19 +111,25 @@ impl Frame {
 /// surface over that memory lives.
 static FB_OWNER: gtk::cairo::UserDataKey<gvnc::BaseFramebuffer> = gtk::cairo::UserDataKey::new();
 
-/// The framebuffer gvnc draws into. The pixel memory is owned by the gvnc object (it
-/// is dropped with it), so gvnc can never write into freed memory.
+/// The guest screen's pixels: 0x00RRGGBB words, `stride` bytes a row. For VNC the
+/// memory is ours, owned by the gvnc object (dropped with it, so gvnc never writes
+/// into freed memory); for SPICE it is spice-client-glib's primary surface, lent until
+/// the surface is destroyed (see [`Fb::over_spice_primary`]).
 pub struct Fb {
     /// A cairo surface over the same memory (RGB24 is 0x00RRGGBB in native order,
     /// exactly our pixels, the padding byte ignored), for the cairo renderer: no copy
     /// of our own per frame. GTK 4.8's cairo node records the paint, and cairo holds a
     /// copy-on-write snapshot of the source; `flush` before the next frame hands that
-    /// snapshot its own pixels only while the previous node still lives. gvnc writes
-    /// and GTK renders on the main thread, so a frame never shows half an update.
+    /// snapshot its own pixels only while the previous node still lives. The sessions
+    /// write and GTK renders on the main thread, so a frame never shows half an update.
     pub(super) surface: Option<gtk::cairo::ImageSurface>,
-    pub(super) obj: gvnc::BaseFramebuffer,
+    /// gvnc's framebuffer object (VNC only).
+    pub(super) obj: Option<gvnc::BaseFramebuffer>,
+    ptr: *const u32,
     pub(super) width: i32,
     pub(super) height: i32,
+    /// Bytes from one row to the next.
+    stride: i32,
 }
 
 /// Largest framebuffer side we accept (what QEMU allows, with room).
@@ -173,17 +180,65 @@ impl Fb {
         });
         Some(Fb {
             surface,
-            obj,
+            obj: Some(obj),
+            ptr: ptr.cast::<u32>(),
             width,
             height,
+            stride: width * 4,
         })
     }
 
-    /// A copy of the pixels with the padding byte made opaque, as texture bytes.
+    /// A framebuffer over a SPICE primary surface (32-bit xRGB).
+    ///
+    /// # Safety
+    /// `data` must hold `stride * height` bytes, 4-aligned, valid until this `Fb` is
+    /// dropped: drop it (which finishes the cairo surface over it, so no frame still
+    /// held by GTK reads it afterwards) when the surface is destroyed or the session
+    /// closed.
+    pub(super) unsafe fn over_spice_primary(
+        data: *mut u8,
+        width: i32,
+        height: i32,
+        stride: i32,
+    ) -> Option<Fb> {
+        if width <= 0
+            || height <= 0
+            || width > MAX_SIDE
+            || height > MAX_SIDE
+            || stride < width * 4
+            || stride % 4 != 0
+            || (data as usize) % 4 != 0
+        {
+            return None;
+        }
+        // SAFETY: the caller vouches for the memory; see above.
+        let surface = unsafe {
+            gtk::cairo::ImageSurface::create_for_data_unsafe(
+                data,
+                gtk::cairo::Format::Rgb24,
+                width,
+                height,
+                stride,
+            )
+        }
+        .ok();
+        Some(Fb {
+            surface,
+            obj: None,
+            ptr: data.cast::<u32>(),
+            width,
+            height,
+            stride,
+        })
+    }
+
+    /// A copy of the pixels with the padding byte made opaque, as texture bytes
+    /// (`width * 4` a row).
     pub(super) fn opaque_copy(&self) -> Option<Vec<u8>> {
         let words = self.words();
-        let n = self.width as usize * self.height as usize;
-        if words.len() < n {
+        let (w, h) = (self.width as usize, self.height as usize);
+        let row = self.stride as usize / 4;
+        if words.len() < row * (h - 1) + w {
             return None;
         }
         let opaque = if cfg!(target_endian = "little") {
@@ -191,23 +246,62 @@ impl Fb {
         } else {
             0x0000_00ffu32
         };
-        let mut data = pooled(n * 4);
-        for (d, w) in data.chunks_exact_mut(4).zip(&words[..n]) {
-            d.copy_from_slice(&(w | opaque).to_ne_bytes());
+        let mut data = pooled(w * h * 4);
+        for (y, out) in data.chunks_exact_mut(w * 4).enumerate() {
+            let src = &words[y * row..y * row + w];
+            for (d, px) in out.chunks_exact_mut(4).zip(src) {
+                d.copy_from_slice(&(px | opaque).to_ne_bytes());
+            }
         }
         Some(data)
     }
 
-    /// The pixels, as 0x00RRGGBB words.
+    /// The pixels, as 0x00RRGGBB words, `stride / 4` a row.
     pub(super) fn words(&self) -> &[u32] {
-        let bytes = gvnc::FramebufferManualExt::buffer(&self.obj);
-        // SAFETY: the buffer was allocated as a `[u32]` (so it is aligned) and is kept
-        // alive by `self.obj`.
-        let (pre, words, _) = unsafe { bytes.align_to::<u32>() };
-        if pre.is_empty() {
-            words
-        } else {
-            &[]
+        let n = self.stride as usize / 4 * (self.height as usize - 1) + self.width as usize;
+        // SAFETY: `ptr` is 4-aligned and holds the rows (checked when made); the memory
+        // lives as long as `self` (gvnc's object, or the SPICE surface until dropped).
+        unsafe { std::slice::from_raw_parts(self.ptr, n) }
+    }
+}
+
+impl Drop for Fb {
+    fn drop(&mut self) {
+        if self.obj.is_none() {
+            // SPICE's memory goes away after this: cairo copies what snapshots still
+            // need and never reads the memory again.
+            if let Some(s) = &self.surface {
+                s.finish();
+            }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spice_surface_is_taken_only_when_it_is_sane() {
+        let mut mem = vec![0u32; 64 * 48];
+        let p = mem.as_mut_ptr().cast::<u8>();
+        // SAFETY (all calls): `mem` holds 64×48 words and outlives every Fb made here.
+        let fb = unsafe { Fb::over_spice_primary(p, 64, 48, 256) }.expect("a 64×48 screen");
+        assert_eq!((fb.width, fb.height), (64, 48));
+        mem[47 * 64 + 63] = 0x00ff_8000;
+        let copy = fb.opaque_copy().expect("pixels");
+        assert_eq!(copy.len(), 64 * 48 * 4);
+        let last = u32::from_ne_bytes(copy[copy.len() - 4..].try_into().unwrap());
+        assert_eq!(last & 0x00ff_ffff, 0x00ff_8000, "the pixel, made opaque");
+        drop(fb);
+        // A surface bigger than any monitor, a stride shorter than a row, memory not
+        // aligned to a pixel: refused, not read.
+        assert!(unsafe { Fb::over_spice_primary(p, 20000, 2, 80000) }.is_none());
+        assert!(unsafe { Fb::over_spice_primary(p, 64, 48, 200) }.is_none());
+        assert!(unsafe { Fb::over_spice_primary(p.wrapping_add(1), 8, 8, 32) }.is_none());
+        assert!(unsafe { Fb::over_spice_primary(p, 0, 48, 256) }.is_none());
+        // Rows wider than the screen (a stride with padding) are read row by row.
+        let fb = unsafe { Fb::over_spice_primary(p, 32, 48, 256) }.expect("padded rows");
+        assert_eq!(fb.opaque_copy().map(|c| c.len()), Some(32 * 48 * 4));
     }
 }

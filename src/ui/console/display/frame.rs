@@ -8,9 +8,9 @@ use gtk::subclass::prelude::*;
 use gtk::{gdk, glib};
 
 use super::fb::*;
-use super::VncDisplay;
+use super::GuestDisplay;
 
-impl VncDisplay {
+impl GuestDisplay {
     /// The guest screen as it is now, as a texture (for screenshots).
     pub fn current_texture(&self) -> Option<gdk::Texture> {
         let fb = self.imp().fb.borrow();
@@ -36,7 +36,11 @@ impl VncDisplay {
         let Some(fb) = Fb::new(w, h, remote) else {
             return false;
         };
-        if c.set_framebuffer(&fb.obj).is_err() {
+        let installed = match fb.obj.as_ref() {
+            Some(o) => c.set_framebuffer(o).is_ok(),
+            None => false,
+        };
+        if !installed {
             return false;
         }
         let imp = self.imp();

@@ -14,7 +14,7 @@ use gtk::prelude::*;
 use gtk::subclass::prelude::*;
 use gtk::{gdk, graphene};
 
-use super::{DisplayEvent, VncDisplay};
+use super::{DisplayEvent, GuestDisplay};
 
 type XDisplay = c_void;
 type XWindow = c_ulong;
@@ -69,7 +69,7 @@ fn x11_target(w: &gtk::Widget) -> Option<(*mut XDisplay, XWindow)> {
     Some((dpy as *mut XDisplay, xsurface.xid()))
 }
 
-impl VncDisplay {
+impl GuestDisplay {
     /// Whether the pointer is grabbed (relative pointer, X11).
     pub fn pointer_grabbed(&self) -> bool {
         self.imp().grabbed.get()

@@ -9,7 +9,8 @@ use gtk::prelude::*;
 use gtk::subclass::prelude::*;
 use gtk::{gdk, glib};
 
-use super::VncDisplay;
+use super::session::Pointer;
+use super::GuestDisplay;
 use crate::backend::console::keymap;
 
 fn is_ctrl_or_alt(k: gdk::Key) -> bool {
@@ -19,7 +20,7 @@ fn is_ctrl_or_alt(k: gdk::Key) -> bool {
     )
 }
 
-impl VncDisplay {
+impl GuestDisplay {
     /// Ctrl+Alt alone releases the keyboard: remember when both are down and nothing
     /// else was pressed with them (Ctrl+Alt+F2 still reaches the guest).
     fn track_release_combo(&self, keyval: gdk::Key, state: gdk::ModifierType) {
@@ -205,25 +206,34 @@ impl VncDisplay {
     }
 
     pub(super) fn set_remote_cursor(&self, cursor: Option<&gvnc::Cursor>) {
-        let Some(c) = cursor else {
-            self.show_cursor(None);
-            return;
-        };
-        let (w, h) = (c.width() as i32, c.height() as i32);
-        let data = c.data();
-        if w <= 0 || h <= 0 || data.len() < (w * h * 4) as usize {
+        match cursor {
+            Some(c) => self.set_cursor_rgba(
+                c.width() as i32,
+                c.height() as i32,
+                c.hotx() as i32,
+                c.hoty() as i32,
+                c.data(),
+            ),
+            None => self.show_cursor(None),
+        }
+    }
+
+    /// The guest's cursor shape: RGBA bytes (straight alpha), `w * h * 4` of them.
+    pub(super) fn set_cursor_rgba(&self, w: i32, h: i32, hot_x: i32, hot_y: i32, rgba: &[u8]) {
+        if w <= 0 || h <= 0 || w > 512 || h > 512 || rgba.len() < (w * h * 4) as usize {
             self.show_cursor(None);
             return;
         }
-        let bytes = glib::Bytes::from(data);
+        let bytes = glib::Bytes::from(&rgba[..(w * h * 4) as usize]);
         let tex =
             gdk::MemoryTexture::new(w, h, gdk::MemoryFormat::R8g8b8a8, &bytes, w as usize * 4);
-        let cur = gdk::Cursor::from_texture(&tex, c.hotx() as i32, c.hoty() as i32, None);
+        let cur =
+            gdk::Cursor::from_texture(&tex, hot_x.clamp(0, w - 1), hot_y.clamp(0, h - 1), None);
         self.show_cursor(Some(&cur));
     }
 
     /// The guest's cursor, kept hidden (for later) while the pointer is grabbed.
-    fn show_cursor(&self, cursor: Option<&gdk::Cursor>) {
+    pub(super) fn show_cursor(&self, cursor: Option<&gdk::Cursor>) {
         if self.imp().grabbed.get() {
             self.imp().saved_cursor.replace(cursor.cloned());
         } else {
@@ -238,8 +248,9 @@ impl VncDisplay {
 
     pub(super) fn send_scancode(&self, down: bool, keysym: u32, scancode: u16) {
         let imp = self.imp();
-        let conn = imp.conn.borrow().clone();
-        let Some(c) = conn else { return };
+        let Some(c) = self.input_session() else {
+            return;
+        };
         if !imp.initialized.get() {
             return;
         }
@@ -255,7 +266,7 @@ impl VncDisplay {
                 held.retain(|(_, s)| *s != scancode);
             }
         }
-        let _ = c.key_event(down, keysym, scancode);
+        c.key(down, keysym, scancode);
     }
 
     /// Release every key held, so none sticks in the guest when focus leaves.
@@ -298,26 +309,22 @@ impl VncDisplay {
 
     pub(super) fn send_pointer(&self, last: Option<(f64, f64)>) {
         let imp = self.imp();
-        let conn = imp.conn.borrow().clone();
-        let Some(c) = conn else { return };
+        let Some(c) = self.input_session() else {
+            return;
+        };
         let Some((x, y)) = imp.last_pos.get() else {
             return;
         };
         if imp.absolute.get() {
             if let Some((gx, gy)) = self.to_guest(x, y) {
-                let _ = c.pointer_event(imp.buttons.get(), gx, gy);
+                c.pointer(imp.buttons.get(), Pointer::Absolute(gx, gy));
             }
         } else {
-            // Relative mode: QEMU takes 0x7FFF + delta as a movement.
             let (lx, ly) = last.unwrap_or((x, y));
             let s = self.placement().map(|p| p.2).unwrap_or(1.0);
             let dx = ((x - lx) / s).round().clamp(-0x7000 as f64, 0x7000 as f64) as i32;
             let dy = ((y - ly) / s).round().clamp(-0x7000 as f64, 0x7000 as f64) as i32;
-            let _ = c.pointer_event(
-                imp.buttons.get(),
-                (0x7fff + dx) as u16,
-                (0x7fff + dy) as u16,
-            );
+            c.pointer(imp.buttons.get(), Pointer::Relative(dx, dy));
         }
     }
 

@@ -1,8 +1,12 @@
-//! `VncDisplay`: a GTK 4 widget showing a VNC server through gvnc (gtk-vnc's GTK-free
-//! protocol core, which runs on the GLib main loop without blocking it).
+//! `GuestDisplay`: the GTK 4 widget showing a guest's display, over VNC through gvnc
+//! (gtk-vnc's GTK-free protocol core) or over SPICE through spice-client-glib
+//! (spice-gtk's GTK-free core); both run on the GLib main loop without blocking it. The
+//! two differ only in their protocol session ([`session::Session`], `protocol.rs` for
+//! VNC, `spice.rs` for SPICE): the frame path, scaling, keymap, send-keys, pointer
+//! grab, cursor and screenshots are one code path.
 //!
-//! Drawing: gvnc decodes into a framebuffer that we own; update rectangles only mark it
-//! dirty, and at the next frame-clock tick one image is made of it (a memory texture, or
+//! Drawing: gvnc decodes into a framebuffer that we own, spice-client-glib into its
+//! primary surface; update rectangles only mark it dirty, and at the next frame-clock tick one image is made of it (a memory texture, or
 //! for the cairo renderer a cairo surface), so a burst of rectangles costs one image. The next incremental update request goes out
 //! with that tick, so the server never sends faster than we draw.
 //!
@@ -28,7 +32,13 @@ mod grab;
 mod input;
 mod protocol;
 mod resize;
+mod session;
+mod spice;
+mod spice_session;
 pub mod text;
+
+pub use session::{FdRequest, FdSource, SpiceTarget};
+pub use spice_session::UsbDevice;
 
 use fb::{Fb, Frame};
 
@@ -51,7 +61,7 @@ pub enum DisplayEvent {
     /// The socket is open; the RFB handshake goes on.
     Connected,
     /// The server wants a password (and maybe a user name): answer with
-    /// [`VncDisplay::set_credentials`] or [`VncDisplay::close`].
+    /// [`GuestDisplay::set_credentials`] or [`GuestDisplay::close`].
     AuthRequired {
         username: bool,
     },
@@ -70,6 +80,10 @@ pub enum DisplayEvent {
     },
     /// The server announced that it resizes its screen on request.
     GuestResizeAvailable,
+    /// A channel for USB redirection or sound opened (SPICE).
+    FeaturesChanged,
+    /// Files dropped on the display went to the guest (how many), or why not.
+    FilesCopied(Result<usize, String>),
     /// The pointer was grabbed (relative pointer) or let go.
     PointerGrab(bool),
     /// Something went wrong; `Disconnected` follows.
@@ -77,13 +91,13 @@ pub enum DisplayEvent {
     Disconnected,
 }
 
-type Listener = Rc<dyn Fn(&VncDisplay, &DisplayEvent)>;
+type Listener = Rc<dyn Fn(&GuestDisplay, &DisplayEvent)>;
 
 mod imp {
     use super::*;
 
     #[derive(Default)]
-    pub struct VncDisplay {
+    pub struct GuestDisplay {
         pub conn: RefCell<Option<gvnc::Connection>>,
         pub fb: RefCell<Option<Fb>>,
         pub frame: RefCell<Option<Frame>>,
@@ -131,28 +145,39 @@ mod imp {
         pub saved_cursor: RefCell<Option<gdk::Cursor>>,
         /// The SSH tunnel the connection runs through, ended with it.
         pub tunnel: RefCell<Option<crate::backend::conn::ssh_tunnel::SshTunnel>>,
+        /// The SPICE session, when the display speaks SPICE.
+        pub spice: RefCell<Option<spice_session::SpiceSession>>,
+        /// Where the SPICE session connects, kept to connect again with a password.
+        pub spice_target: RefCell<Option<SpiceTarget>>,
+        /// The SPICE server wants a password: waiting for `set_credentials`.
+        pub awaiting_credentials: Cell<bool>,
+        /// The SPICE session was opened with a password.
+        pub spice_password: Cell<bool>,
+        /// SSH tunnels of the SPICE channels, ended with the session.
+        pub spice_tunnels: RefCell<Vec<crate::backend::conn::ssh_tunnel::SshTunnel>>,
         /// Window shortcut controllers switched off while the display has focus.
         pub suspended: RefCell<Vec<(glib::WeakRef<gtk::EventController>, gtk::PropagationPhase)>>,
     }
 
     #[glib::object_subclass]
-    impl ObjectSubclass for VncDisplay {
-        const NAME: &'static str = "HangarVncDisplay";
-        type Type = super::VncDisplay;
+    impl ObjectSubclass for GuestDisplay {
+        const NAME: &'static str = "HangarGuestDisplay";
+        type Type = super::GuestDisplay;
         type ParentType = gtk::Widget;
 
         fn class_init(klass: &mut Self::Class) {
-            klass.set_css_name("vnc-display");
+            klass.set_css_name("guest-display");
             klass.set_accessible_role(gtk::AccessibleRole::Img);
         }
     }
 
-    impl ObjectImpl for VncDisplay {
+    impl ObjectImpl for GuestDisplay {
         fn constructed(&self) {
             self.parent_constructed();
             fb::keep_frame_memory();
             self.obj().setup();
             self.obj().setup_clipboard();
+            self.obj().setup_file_drop();
         }
 
         fn dispose(&self) {
@@ -168,7 +193,7 @@ mod imp {
         }
     }
 
-    impl WidgetImpl for VncDisplay {
+    impl WidgetImpl for GuestDisplay {
         fn measure(&self, orientation: gtk::Orientation, _for_size: i32) -> (i32, i32, i32, i32) {
             let fb = self.fb.borrow();
             let Some(fb) = fb.as_ref() else {
@@ -255,24 +280,24 @@ mod imp {
 }
 
 glib::wrapper! {
-    pub struct VncDisplay(ObjectSubclass<imp::VncDisplay>)
+    pub struct GuestDisplay(ObjectSubclass<imp::GuestDisplay>)
         @extends gtk::Widget,
         @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget;
 }
 
-impl Default for VncDisplay {
+impl Default for GuestDisplay {
     fn default() -> Self {
         glib::Object::new()
     }
 }
 
-impl VncDisplay {
-    pub fn new() -> VncDisplay {
-        VncDisplay::default()
+impl GuestDisplay {
+    pub fn new() -> GuestDisplay {
+        GuestDisplay::default()
     }
 
     /// Be told what happens on the connection.
-    pub fn connect_event(&self, f: impl Fn(&VncDisplay, &DisplayEvent) + 'static) {
+    pub fn connect_event(&self, f: impl Fn(&GuestDisplay, &DisplayEvent) + 'static) {
         self.imp().listeners.borrow_mut().push(Rc::new(f));
     }
 
@@ -286,7 +311,21 @@ impl VncDisplay {
 
     /// Whether a connection is open (handshaking or showing).
     pub fn is_open(&self) -> bool {
-        self.imp().conn.borrow().is_some() || self.imp().probing.borrow().is_some()
+        let imp = self.imp();
+        imp.conn.borrow().is_some()
+            || imp.probing.borrow().is_some()
+            || imp.spice.borrow().is_some()
+            || imp.awaiting_credentials.get()
+    }
+
+    /// The input side of the open session, whichever protocol it speaks.
+    pub(super) fn input_session(&self) -> Option<Box<dyn session::Session>> {
+        let imp = self.imp();
+        if let Some(s) = imp.spice.borrow().clone() {
+            return Some(Box::new(s));
+        }
+        let c = imp.conn.borrow().clone()?;
+        Some(Box::new(c))
     }
 
     /// Whether the screen shows and input goes to the guest.
@@ -325,7 +364,8 @@ impl VncDisplay {
 
     /// Whether the connection runs through an SSH tunnel.
     pub fn is_tunnelled(&self) -> bool {
-        self.is_open() && self.imp().tunnel.borrow().is_some()
+        let imp = self.imp();
+        self.is_open() && (imp.tunnel.borrow().is_some() || !imp.spice_tunnels.borrow().is_empty())
     }
 
     /// Connect to `host`:`port`.
@@ -350,6 +390,7 @@ impl VncDisplay {
             c.shutdown();
         }
         imp.tunnel.take();
+        self.close_spice();
         imp.initialized.set(false);
         imp.buttons.set(0);
         imp.held.borrow_mut().clear();
@@ -357,6 +398,10 @@ impl VncDisplay {
 
     /// Answer [`DisplayEvent::AuthRequired`].
     pub fn set_credentials(&self, username: Option<&str>, password: &str) {
+        if self.imp().awaiting_credentials.get() {
+            self.spice_credentials(password);
+            return;
+        }
         let Some(c) = self.imp().conn.borrow().clone() else {
             return;
         };

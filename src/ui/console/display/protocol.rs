@@ -8,10 +8,10 @@ use gtk::{gio, glib};
 
 use super::fb::local_format;
 use super::text::{reason_text, string_arg};
-use super::{DisplayEvent, VncDisplay};
+use super::{DisplayEvent, GuestDisplay};
 use crate::i18n::{gettext, gettext_f};
 
-impl VncDisplay {
+impl GuestDisplay {
     pub(super) fn new_connection(&self) -> gvnc::Connection {
         self.close();
         let imp = self.imp();
@@ -293,7 +293,7 @@ impl VncDisplay {
     }
 }
 
-impl VncDisplay {
+impl GuestDisplay {
     /// The server refused the connection and gvnc lost its reason: over TCP, hear the
     /// refusal again on a connection of our own (off the main thread), then report it.
     fn refused(&self, c: &gvnc::Connection) {

@@ -1,5 +1,5 @@
 //! "Resize the guest to the window": the RFB extended desktop size extension
-//! (SetDesktopSize). Offered only once the server has announced the extension; the
+//! (SetDesktopSize), or over SPICE the agent's monitor configuration. Offered only once the server has announced the extension; the
 //! request goes out when the widget's size has stayed put for a moment, so dragging a
 //! window edge sends one request, not one per pixel.
 
@@ -9,7 +9,7 @@ use gtk::glib;
 use gtk::prelude::*;
 use gtk::subclass::prelude::*;
 
-use super::{DisplayEvent, Scaling, VncDisplay};
+use super::{DisplayEvent, GuestDisplay, Scaling};
 
 /// How long the widget's size must stay the same before the guest is asked to follow.
 pub const RESIZE_DEBOUNCE: Duration = Duration::from_millis(300);
@@ -17,7 +17,7 @@ pub const RESIZE_DEBOUNCE: Duration = Duration::from_millis(300);
 /// How many framebuffer updates of a connection may show the server's announcement.
 const PROBES: u32 = 64;
 
-impl VncDisplay {
+impl GuestDisplay {
     /// Whether the server can resize its screen on request (extended desktop size).
     pub fn can_resize_guest(&self) -> bool {
         self.imp().resize_supported.get()
@@ -82,9 +82,7 @@ impl VncDisplay {
         if imp.scaling.get() != Scaling::Resize || !self.is_ready() {
             return;
         }
-        let Some(c) = imp.conn.borrow().clone() else {
-            return;
-        };
+        let conn = imp.conn.borrow().clone();
         // One guest pixel per device pixel.
         let sf = self.scale_factor().max(1);
         let (w, h) = (self.width() * sf, self.height() * sf);
@@ -96,6 +94,12 @@ impl VncDisplay {
             return;
         }
         imp.resize_asked.set(Some(want));
+        if self.is_spice() {
+            let sent = self.spice_guest_size(w, h);
+            tracing::debug!("spice: asked the guest for {w}×{h}: {sent}");
+            return;
+        }
+        let Some(c) = conn else { return };
         match c.set_size(want.0, want.1) {
             gvnc::ConnectionResizeStatus::Unsupported => {
                 imp.resize_supported.set(false);

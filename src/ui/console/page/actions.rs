@@ -123,6 +123,14 @@ impl ConsolePage {
             }
         });
         group.add_action(&detach);
+        let switch = gio::SimpleAction::new("switch-display", None);
+        let this = self.downgrade();
+        switch.connect_activate(move |_, _| {
+            if let Some(this) = this.upgrade() {
+                this.switch_protocol();
+            }
+        });
+        group.add_action(&switch);
         let fs = gio::SimpleAction::new("fullscreen", None);
         let this = self.downgrade();
         fs.connect_activate(move |_, _| {

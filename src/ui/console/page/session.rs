@@ -34,6 +34,10 @@ impl ConsolePage {
         imp.using_stored.set(false);
         imp.pending_password.replace(None);
         imp.remember_check.set_active(false);
+        imp.want_protocol.set(None);
+        imp.protocol.set(None);
+        imp.offered.borrow_mut().clear();
+        self.update_switch_button();
         self.notify("vm");
         let Some(vm) = vm else {
             self.set_state(ConsoleState::NoVm);
@@ -127,18 +131,34 @@ impl ConsolePage {
         imp.auth_failed.set(false);
         self.set_state(ConsoleState::Connecting);
         let prefer_fd = imp.prefer_fd.get();
+        let want = imp.want_protocol.get();
         let this = self.downgrade();
         glib::spawn_future_local(async move {
-            let r = conn.backend().open_vnc(vm.uuid(), prefer_fd).await;
+            let r = conn
+                .backend()
+                .open_display(vm.uuid(), prefer_fd, want)
+                .await;
             let Some(this) = this.upgrade() else { return };
             let imp = this.imp();
             if imp.attempt.get() != attempt {
                 return; // superseded (another VM, closed, reconnecting)
             }
+            let r = r.map(|way| {
+                imp.protocol.set(Some(way.protocol));
+                imp.offered.replace(way.offered);
+                this.update_switch_button();
+                (way.protocol, way.index, way.socket, way.tls_port)
+            });
             let opened = match r {
-                Ok(VncSocket::Fd(fd)) => imp.display.open_fd(fd),
-                Ok(VncSocket::Tcp { host, port }) => imp.display.open_host(&host, port),
-                Ok(VncSocket::Ssh(spec)) => {
+                Ok((
+                    Protocol::Spice,
+                    index,
+                    socket @ (VncSocket::Fd(_) | VncSocket::Tcp { .. } | VncSocket::Ssh(_)),
+                    tls,
+                )) => this.open_spice(&conn, &vm, index, socket, tls),
+                Ok((_, _, VncSocket::Fd(fd), _)) => imp.display.open_fd(fd),
+                Ok((_, _, VncSocket::Tcp { host, port }, _)) => imp.display.open_host(&host, port),
+                Ok((_, _, VncSocket::Ssh(spec), _)) => {
                     // ssh connects and authenticates on a thread of its own.
                     let r = gio::spawn_blocking(move || spec.open()).await;
                     if imp.attempt.get() != attempt {
@@ -153,20 +173,16 @@ impl ConsolePage {
                         Err(_) => Err(gettext("The SSH tunnel to the display failed.")),
                     }
                 }
-                Ok(VncSocket::NoDisplay { spice }) => {
-                    this.show_error(&if spice {
-                        gettext(
-                            "This virtual machine has a SPICE display only. Add a VNC \
-                             display to its hardware to see it here.",
-                        )
-                    } else {
-                        gettext("This virtual machine has no VNC display.")
-                    });
+                Ok((_, _, VncSocket::NoDisplay { .. }, _)) => {
+                    this.show_error(&gettext(
+                        "This virtual machine has no display. Add a SPICE or VNC display \
+                         to its hardware to see it here.",
+                    ));
                     return;
                 }
-                Ok(VncSocket::Unreachable) => {
+                Ok((_, _, VncSocket::Unreachable, _)) => {
                     this.show_error(&gettext(
-                        "The VNC display listens only where Hangar cannot reach it.",
+                        "The display listens only where Hangar cannot reach it.",
                     ));
                     return;
                 }
@@ -258,10 +274,13 @@ impl ConsolePage {
                 if let Some((pw, true)) = imp.pending_password.take() {
                     self.remember_password(pw);
                 }
+                self.update_media_buttons();
                 self.set_state(ConsoleState::Connected);
             }
             DisplayEvent::Resized { .. } => {}
             DisplayEvent::GuestResizeAvailable => imp.resize_button.set_visible(true),
+            DisplayEvent::FeaturesChanged => self.update_media_buttons(),
+            DisplayEvent::FilesCopied(r) => self.files_copied(r),
             DisplayEvent::PointerGrab(on) => imp.grab_hint.set_label(&if *on {
                 gettext("Ctrl+Alt releases the pointer and keyboard")
             } else {

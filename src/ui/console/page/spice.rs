@@ -1,0 +1,168 @@
+//! The way to a SPICE display. SPICE opens a socket per channel (main, display,
+//! inputs, cursor, later USB and audio), so the display asks for each: on a local
+//! connection libvirt hands one over per request (`virDomainOpenGraphicsFD`, on the
+//! connection's worker thread), over `qemu+ssh://` each channel gets a tunnel of its
+//! own, else spice-client-glib connects over TCP itself.
+
+use std::os::fd::OwnedFd;
+use std::rc::Rc;
+
+use super::*;
+use crate::backend::conn::ssh_tunnel::TunnelSpec;
+use crate::ui::console::display::{FdRequest, FdSource, SpiceTarget};
+
+impl ConsolePage {
+    /// Open the SPICE display reached by `socket` (display number `index` of `vm`).
+    pub(super) fn open_spice(
+        &self,
+        conn: &Connection,
+        vm: &Vm,
+        index: u32,
+        socket: VncSocket,
+        tls_port: Option<u16>,
+    ) -> Result<(), String> {
+        let attempt = self.imp().attempt.get();
+        let target = match socket {
+            VncSocket::Fd(fd) => {
+                SpiceTarget::Fds(self.libvirt_sockets(conn, vm, index, fd, attempt))
+            }
+            // With a TLS port only, `port` is that one.
+            VncSocket::Tcp { host, port } => SpiceTarget::Host {
+                host,
+                port: Some(port).filter(|p| Some(*p) != tls_port),
+                tls_port,
+            },
+            VncSocket::Ssh(spec) => SpiceTarget::Fds(self.tunnelled_sockets(spec, attempt)),
+            VncSocket::NoDisplay { .. } | VncSocket::Unreachable => {
+                return Err(gettext(
+                    "The SPICE display listens only where Hangar cannot reach it.",
+                ))
+            }
+        };
+        self.imp().display.open_spice(target, None)
+    }
+
+    /// Sockets from libvirt: `first` for the main channel, a new one for each other.
+    fn libvirt_sockets(
+        &self,
+        conn: &Connection,
+        vm: &Vm,
+        index: u32,
+        first: OwnedFd,
+        attempt: u64,
+    ) -> FdSource {
+        let first = std::cell::Cell::new(Some(first));
+        let backend = conn.backend().clone();
+        let uuid = vm.uuid();
+        let this = self.downgrade();
+        Rc::new(move |req: FdRequest| {
+            tracing::debug!("spice: socket for the {:?} channel", req.kind);
+            if let Some(fd) = first.take() {
+                req.provide(fd);
+                return;
+            }
+            let (backend, uuid, this) = (backend.clone(), uuid.clone(), this.clone());
+            glib::spawn_future_local(async move {
+                let r = backend.graphics_fd(uuid, index).await;
+                let Some(this) = this.upgrade() else { return };
+                if this.imp().attempt.get() != attempt {
+                    return; // the request's session is gone: it fails quietly
+                }
+                match r {
+                    Ok(fd) => {
+                        req.provide(fd);
+                    }
+                    Err(e) => {
+                        tracing::info!("spice: no socket for the {:?} channel: {e}", req.kind);
+                        req.fail();
+                    }
+                }
+            });
+        })
+    }
+
+    /// A tunnel per channel, opened on a thread of its own (ssh connects and
+    /// authenticates there); the display keeps them open with the session.
+    fn tunnelled_sockets(&self, spec: TunnelSpec, attempt: u64) -> FdSource {
+        let this = self.downgrade();
+        Rc::new(move |req: FdRequest| {
+            let (spec, this) = (spec.clone(), this.clone());
+            glib::spawn_future_local(async move {
+                let r = gio::spawn_blocking(move || spec.open_client_first()).await;
+                let Some(this) = this.upgrade() else { return };
+                if this.imp().attempt.get() != attempt {
+                    return;
+                }
+                match r {
+                    Ok(Ok(mut tunnel)) => match tunnel.take_fd() {
+                        Some(fd) => {
+                            this.imp().display.keep_spice_tunnel(tunnel);
+                            req.provide(fd);
+                        }
+                        None => req.fail(),
+                    },
+                    Ok(Err(reason)) => {
+                        tracing::info!("spice: SSH tunnel for {:?}: {reason}", req.kind);
+                        this.imp().last_error.replace(Some(gettext_f(
+                            "The SSH tunnel to the display failed: {reason}",
+                            &[("reason", &reason)],
+                        )));
+                        req.fail();
+                    }
+                    Err(_) => req.fail(),
+                }
+            });
+        })
+    }
+
+    /// Show the guest's other display (SPICE or VNC), when it has both.
+    pub(super) fn switch_protocol(&self) {
+        let imp = self.imp();
+        let current = imp.protocol.get();
+        let other = imp
+            .offered
+            .borrow()
+            .iter()
+            .copied()
+            .find(|p| Some(*p) != current);
+        if let Some(p) = other {
+            imp.want_protocol.set(Some(p));
+            self.reconnect();
+        }
+    }
+
+    /// The switch button says which other display the guest has.
+    pub(super) fn update_switch_button(&self) {
+        let imp = self.imp();
+        let current = imp.protocol.get();
+        let other = imp
+            .offered
+            .borrow()
+            .iter()
+            .copied()
+            .find(|p| Some(*p) != current);
+        let b = &imp.switch_button;
+        match other {
+            Some(p) => {
+                let label = match p {
+                    Protocol::Vnc => gettext("Show the VNC Display"),
+                    Protocol::Spice => gettext("Show the SPICE Display"),
+                };
+                b.set_tooltip_text(Some(&label));
+                b.update_property(&[gtk::accessible::Property::Label(&label)]);
+                b.set_visible(true);
+                imp.error_switch_button.set_label(&label);
+                imp.error_switch_button.set_visible(true);
+            }
+            None => {
+                b.set_visible(false);
+                imp.error_switch_button.set_visible(false);
+            }
+        }
+    }
+
+    /// The protocol of the display shown (or being connected).
+    pub fn protocol(&self) -> Option<Protocol> {
+        self.imp().protocol.get()
+    }
+}
