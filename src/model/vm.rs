@@ -115,55 +115,48 @@ impl Vm {
         vm
     }
 
-    /// Bring the properties in line with `info`; only changed values notify.
+    /// Bring the properties in line with `info`; only changed values notify. The
+    /// values are compared on the fields themselves: the property getters go through
+    /// GValues, and thousands of machines are updated at once when a host connects.
     pub fn update(&self, info: &DomainInfo) {
-        fn set<T: PartialEq + Into<glib::Value>>(vm: &Vm, name: &str, old: T, new: T) {
-            if old != new {
-                vm.set_property(name, new);
-            }
+        let imp = self.imp();
+        macro_rules! cell {
+            ($field:ident, $prop:literal, $new:expr) => {{
+                let new = $new;
+                if imp.$field.get() != new {
+                    self.set_property($prop, new);
+                }
+            }};
         }
-        if self.name() != info.name {
-            self.imp()
-                .sort_name
+        macro_rules! text {
+            ($field:ident, $prop:literal, $new:expr) => {{
+                let changed = *imp.$field.borrow() != $new;
+                if changed {
+                    self.set_property($prop, $new.clone());
+                }
+            }};
+        }
+        if *imp.name.borrow() != info.name {
+            imp.sort_name
                 .replace((info.name.to_lowercase(), info.name.clone()));
             self.set_name(info.name.clone());
         }
-        set(self, "state", self.state(), info.state.to_raw());
-        set(self, "reason", self.reason(), info.reason);
-        set(self, "id", self.id(), info.id.map(i64::from).unwrap_or(-1));
-        set(self, "persistent", self.persistent(), info.persistent);
-        set(self, "autostart", self.autostart(), info.autostart);
-        set(
-            self,
-            "has-managed-save",
-            self.has_managed_save(),
-            info.has_managed_save,
-        );
+        cell!(state, "state", info.state.to_raw());
+        cell!(reason, "reason", info.reason);
+        cell!(id, "id", info.id.map(i64::from).unwrap_or(-1));
+        cell!(persistent, "persistent", info.persistent);
+        cell!(autostart, "autostart", info.autostart);
+        cell!(has_managed_save, "has-managed-save", info.has_managed_save);
         if info.detailed {
-            set(self, "title", self.title(), info.title.clone());
-            set(
-                self,
-                "description",
-                self.description(),
-                info.description.clone(),
-            );
-            set(self, "vcpus", self.vcpus(), info.vcpus);
-            set(self, "memory-kib", self.memory_kib(), info.memory_kib);
-            set(
-                self,
-                "max-memory-kib",
-                self.max_memory_kib(),
-                info.max_memory_kib,
-            );
-            set(self, "os-type", self.os_type(), info.os_type.clone());
-            set(self, "os-id", self.os_id(), info.os_id.clone());
-            set(
-                self,
-                "hypervisor",
-                self.hypervisor(),
-                info.hypervisor.clone(),
-            );
-            set(self, "arch", self.arch(), info.arch.clone());
+            text!(title, "title", info.title);
+            text!(description, "description", info.description);
+            cell!(vcpus, "vcpus", info.vcpus);
+            cell!(memory_kib, "memory-kib", info.memory_kib);
+            cell!(max_memory_kib, "max-memory-kib", info.max_memory_kib);
+            text!(os_type, "os-type", info.os_type);
+            text!(os_id, "os-id", info.os_id);
+            text!(hypervisor, "hypervisor", info.hypervisor);
+            text!(arch, "arch", info.arch);
         }
         if !self.domain_state().is_active() {
             self.clear_stats();
@@ -176,7 +169,7 @@ impl Vm {
     }
 
     pub fn domain_state(&self) -> DomainState {
-        DomainState::from_raw(self.state())
+        DomainState::from_raw(self.imp().state.get())
     }
 
     /// Record one statistics sample.
@@ -226,10 +219,10 @@ impl Vm {
             h.borrow_mut().clear();
         }
         imp.last_usage.set(Usage::default());
-        if self.cpu_percent() != 0.0 {
+        if self.imp().cpu_percent.get() != 0.0 {
             self.set_cpu_percent(0.0);
         }
-        if self.memory_percent() != 0.0 {
+        if self.imp().memory_percent.get() != 0.0 {
             self.set_memory_percent(0.0);
         }
         if had {
