@@ -156,16 +156,11 @@ fn upload_bytes(w: &mut Worker, pool: &str, name: &str, bytes: &[u8]) -> Result<
     let v = virt::storage_vol::StorageVol::create_xml(&p, &xml, 0)?;
     let stream = virt::stream::Stream::new(conn, 0)?;
     v.upload(&stream, 0, bytes.len() as u64, 0)?;
-    let mut sent = 0;
-    while sent < bytes.len() {
-        let k = stream.send(&bytes[sent..])?;
-        if k <= 0 {
-            let _ = v.delete(0);
-            return Err(crate::backend::Error::InvalidState(crate::i18n::gettext(
-                "The pool stopped taking the upload",
-            )));
-        }
-        sent += k as usize;
+    if !crate::backend::storage::transfer::send_all(&stream, bytes)? {
+        let _ = v.delete(0);
+        return Err(crate::backend::Error::InvalidState(crate::i18n::gettext(
+            "The pool stopped taking the upload",
+        )));
     }
     stream.finish()?;
     Ok(v.path()?)

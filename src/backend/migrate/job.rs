@@ -16,6 +16,8 @@ use virt::sys;
 
 use super::check::{dest_xml, DiskMove};
 use super::options::{uri_host, CopyStorage, MigrateOptions};
+use crate::backend::domain::job::job_counters;
+use crate::backend::storage::transfer::send_all;
 use crate::backend::xml::{Document, Element};
 use crate::i18n::{gettext, gettext_f};
 
@@ -51,25 +53,10 @@ pub struct JobFigures {
 }
 
 impl JobFigures {
-    /// The domain's job now: its type (`VIR_DOMAIN_JOB_*`) and figures; None when
-    /// libvirt cannot say. The virt crate's `job_stats` frees libvirt's array with
-    /// Rust's allocator (and crashes when there is no job): read it here instead.
-    pub fn read(dom: &virt::domain::Domain) -> Option<(i32, JobFigures)> {
-        let mut kind: std::ffi::c_int = 0;
-        let mut params: sys::virTypedParameterPtr = std::ptr::null_mut();
-        let mut n: std::ffi::c_int = 0;
-        // SAFETY: the domain is valid; libvirt allocates `params` (n entries).
-        let r =
-            unsafe { sys::virDomainGetJobStats(dom.as_ptr(), &mut kind, &mut params, &mut n, 0) };
-        if r < 0 {
-            return None;
-        }
-        let get = |name: &std::ffi::CStr| -> u64 {
-            let mut v: std::ffi::c_ulonglong = 0;
-            // SAFETY: `params` holds `n` entries from libvirt (or is null with n 0).
-            unsafe { sys::virTypedParamsGetULLong(params, n, name.as_ptr(), &mut v) };
-            v
-        };
+    /// The domain's job now: whether one runs, and its figures.
+    pub fn read(dom: &virt::domain::Domain) -> Option<(bool, JobFigures)> {
+        let job = job_counters(dom)?;
+        let get = |name: &std::ffi::CStr| job.get(&name.to_string_lossy()).unwrap_or(0);
         let f = JobFigures {
             elapsed_ms: get(sys::VIR_DOMAIN_JOB_TIME_ELAPSED),
             data_total: get(sys::VIR_DOMAIN_JOB_DATA_TOTAL),
@@ -82,9 +69,7 @@ impl JobFigures {
             disk_total: get(sys::VIR_DOMAIN_JOB_DISK_TOTAL),
             disk_processed: get(sys::VIR_DOMAIN_JOB_DISK_PROCESSED),
         };
-        // SAFETY: libvirt's array, freed once with libvirt's own function.
-        unsafe { sys::virTypedParamsFree(params, n) };
-        Some((kind, f))
+        Some((job.is_job(), f))
     }
 
     /// How far it is, 0.0 to 1.0.
@@ -238,16 +223,10 @@ fn copy_disks(
             if n <= 0 {
                 break;
             }
-            let chunk = &buf[..n as usize];
-            let mut sent = 0;
-            while sent < chunk.len() {
-                let k = up.send(&chunk[sent..]).map_err(fail)?;
-                if k <= 0 {
-                    return Err(MigrateProgress::Failed(gettext(
-                        "The destination pool stopped taking the disk",
-                    )));
-                }
-                sent += k as usize;
+            if !send_all(&up, &buf[..n as usize]).map_err(fail)? {
+                return Err(MigrateProgress::Failed(gettext(
+                    "The destination pool stopped taking the disk",
+                )));
             }
             done += n as u64;
             let _ = tx.send_blocking(MigrateProgress::Step {
@@ -282,10 +261,8 @@ fn watch(
             // SAFETY: `dom` is a valid domain of an open connection.
             aborted = unsafe { sys::virDomainAbortJob(dom.as_ptr()) } == 0;
         }
-        if let Some((kind, f)) = JobFigures::read(&dom) {
-            if kind != sys::VIR_DOMAIN_JOB_NONE as i32 {
-                let _ = tx.send_blocking(MigrateProgress::Job(f));
-            }
+        if let Some((true, f)) = JobFigures::read(&dom) {
+            let _ = tx.send_blocking(MigrateProgress::Job(f));
         }
         std::thread::sleep(Duration::from_millis(250));
     }

@@ -14,6 +14,7 @@ use super::ops::facts_of;
 use super::plan::{blocked_reason, check_name, revert_refusal, snapshot_request, TakeSpec};
 use super::{info::parse_snapshot_xml, thumbs};
 use crate::backend::conn::worker::Connection;
+use crate::backend::domain::job::job_counters;
 use crate::backend::{Error, Result};
 
 /// How the machine comes back after a revert.
@@ -52,48 +53,13 @@ pub enum JobProgress {
     Failed(crate::backend::Error),
 }
 
-/// The domain job's counters by name (`virDomainGetJobStats`), and its type.
-/// virt 0.5's `Domain::job_stats` takes ownership of libvirt's array with Rust's
-/// allocator (and of a null one when there is no job): read it here and free it with
-/// `virTypedParamsFree`.
-fn job_counters(d: &Domain) -> Option<(i32, Vec<(String, u64)>)> {
-    let mut kind: libc::c_int = 0;
-    let mut params: sys::virTypedParameterPtr = std::ptr::null_mut();
-    let mut n: libc::c_int = 0;
-    // SAFETY: `d` is a valid domain; the out-pointers point to live locals.
-    let r = unsafe { sys::virDomainGetJobStats(d.as_ptr(), &mut kind, &mut params, &mut n, 0) };
-    if r < 0 {
-        return None;
-    }
-    let mut out = Vec::new();
-    if !params.is_null() && n > 0 {
-        // SAFETY: libvirt returned `n` initialised parameters at `params`.
-        let list = unsafe { std::slice::from_raw_parts(params, n as usize) };
-        for p in list {
-            if p.type_ != sys::VIR_TYPED_PARAM_ULLONG as i32 {
-                continue;
-            }
-            // SAFETY: `field` is a NUL-terminated string within its 80 bytes.
-            let name = unsafe { std::ffi::CStr::from_ptr(p.field.as_ptr()) };
-            // SAFETY: the type says the union holds an unsigned long long.
-            let v = unsafe { p.value.ul };
-            out.push((name.to_string_lossy().into_owned(), v));
-        }
-    }
-    if !params.is_null() {
-        // SAFETY: `params` and `n` are what libvirt allocated; freed once.
-        unsafe { sys::virTypedParamsFree(params, n) };
-    }
-    Some((kind, out))
-}
-
 /// The fraction done of the domain's current job, if it has one that says.
 fn job_fraction(d: &Domain) -> Option<f64> {
-    let (kind, counters) = job_counters(d)?;
-    if kind == sys::VIR_DOMAIN_JOB_NONE as i32 {
+    let job = job_counters(d)?;
+    if !job.is_job() {
         return None;
     }
-    let get = |k: &str| counters.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
+    let get = |k: &str| job.get(k);
     [
         ("data_processed", "data_total"),
         ("memory_processed", "memory_total"),

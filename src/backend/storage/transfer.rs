@@ -441,13 +441,8 @@ impl Job {
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                     Err(e) => return Err(Stop::Failed(e.to_string())),
                 };
-                let mut sent = 0;
-                while sent < n {
-                    let k = stream.send(&buf[sent..n])?;
-                    if k <= 0 {
-                        return Err(Stop::Failed(gettext("the stream refused more data")));
-                    }
-                    sent += k as usize;
+                if !send_all(stream, &buf[..n])? {
+                    return Err(Stop::Failed(gettext("the stream refused more data")));
                 }
                 self.wire.fetch_add(n as u64, Ordering::Relaxed);
                 pos += n as u64;
@@ -626,6 +621,20 @@ impl Job {
         file.set_len(pos).map_err(io_stop)?;
         Ok(pos)
     }
+}
+
+/// Send all of `data`; false when the stream stops taking data (a short send of
+/// nothing).
+pub fn send_all(stream: &Stream, data: &[u8]) -> std::result::Result<bool, virt::error::Error> {
+    let mut sent = 0;
+    while sent < data.len() {
+        let k = stream.send(&data[sent..])?;
+        if k <= 0 {
+            return Ok(false);
+        }
+        sent += k as usize;
+    }
+    Ok(true)
 }
 
 /// Send a hole of `len` bytes.
