@@ -127,8 +127,11 @@ fn a_running_uefi_guest_shows_virsh_s_snapshot_and_is_offered_external() {
     save_png(&d, "snapshots-take-uefi");
     gui::click(&d.take_button);
     drop(d);
-    wait_for("Hangar's snapshot in the tree", 60, || {
-        p.snapshots().items.len() == 2
+    // libvirt lists a snapshot while it is still being written and marks it
+    // current only when done: wait for the finished state, not the count.
+    wait_for("Hangar's snapshot in the tree, current", 90, || {
+        let list = p.snapshots();
+        list.items.len() == 2 && list.current().is_some_and(|s| s.name == "from-hangar")
     });
     let list = p.snapshots();
     assert!(
