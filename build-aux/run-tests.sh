@@ -7,7 +7,8 @@
 #   3. the validators: desktop-file-validate, appstream-util validate-relax,
 #      glib-compile-schemas --strict (meson test --suite validate; no cargo build)
 #   4. a private libvirtd with QEMU in a network namespace of its own (and a second
-#      host beside it for migrations: build-aux/second-host.sh), then
+#      host beside it for migrations: build-aux/second-host.sh; a test LAN with
+#      NetworkManager on a private system bus: build-aux/test-lan.sh), then
 #      cargo test --all-targets -- --include-ignored under Xvfb and a D-Bus session
 #      bus, inside that namespace
 #
@@ -135,6 +136,12 @@ EOF
   export HANGAR_TEST_HOST_B_DIR="$work/host-b"
   export HANGAR_TEST_HOST_B_URI="qemu+ssh://root@10.77.0.2/system?keyfile=$work/host-b/client_key&no_verify=1"
 
+  # The test LAN: NetworkManager on a private system bus, hlan0 as the physical NIC
+  # with dnsmasq behind it (build-aux/test-lan.sh), for the host-bridge tests.
+  bash "$repo/build-aux/test-lan.sh" start "$work/lan" || { keep_logs "$work"; exit 1; }
+  export HANGAR_TEST_LAN_DIR="$work/lan"
+  export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$work/lan/bus"
+
   export HANGAR_TEST_LIBVIRT_URI=qemu:///system
   export HANGAR_TEST_LIBVIRTD_CMD="libvirtd -d"
   export HANGAR_SCREENSHOT_DIR="$repo/tests/screenshots"
@@ -178,6 +185,7 @@ EOF
 keep_logs() {
   cp -r /var/log/libvirt "$1/libvirt-logs" 2>/dev/null || true
   cp "$1/host-b/"*.log "$1/libvirt-logs/" 2>/dev/null || true
+  cp "$1/lan/nm.log" "$1/lan/dnsmasq.log" "$1/libvirt-logs/" 2>/dev/null || true
 }
 
 if [ "${1:-}" = "--inside-namespace" ]; then

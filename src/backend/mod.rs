@@ -9,6 +9,7 @@
 //! - `xml` (the lossless tree) and `domain_xml` (the domain's typed views, a file a
 //!   kind of device);
 //! - `network`: virtual networks, the creation form and its checks, the topology;
+//! - `hostnet`: the host's own interfaces, and host bridges through NetworkManager;
 //! - `create`: a new machine, planned and made;
 //! - `console`: graphics and text consoles of a domain, the keymap;
 //! - `osinfo`: operating systems from libosinfo (detection, resources, scripts);
@@ -24,6 +25,7 @@ pub mod domain;
 pub mod domain_xml;
 pub mod error;
 pub mod error_words;
+pub mod hostnet;
 pub mod migrate;
 pub mod network;
 pub mod osinfo;

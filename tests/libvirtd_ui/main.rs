@@ -10,6 +10,7 @@ mod daemon;
 mod gui;
 
 mod askpass_libvirtd;
+mod bridges_ui_libvirtd;
 mod console_libvirtd;
 mod console_spice_libvirtd;
 mod details_ui_libvirtd;

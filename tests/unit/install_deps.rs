@@ -58,6 +58,11 @@ const PROGRAMS: &[(&str, &str, Option<&str>)] = &[
     ("timeout", ESSENTIAL, None),
     ("sha256sum", ESSENTIAL, None),
     ("dpkg-query", ESSENTIAL, None),
+    ("nmcli", "network-manager", None),
+    ("NetworkManager", "network-manager", None),
+    ("dnsmasq", "dnsmasq-base", None),
+    ("dbus-daemon", "dbus", Some("dbus-daemon")),
+    ("bash", ESSENTIAL, None),
 ];
 
 const ESSENTIAL: &str = "(essential)";
@@ -83,6 +88,10 @@ const RUN_OTHERWISE: &[&str] = &[
     "virsh",
     // By libvirtd, for a guest's emulated TPM.
     "swtpm",
+    // By build-aux/test-lan.sh, for the host-bridge tests.
+    "NetworkManager",
+    "dnsmasq",
+    "dbus-daemon",
 ];
 
 fn repo() -> PathBuf {

@@ -7,6 +7,7 @@ use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::glib;
 
+use super::interfaces::InterfacesView;
 use super::labels::summary_line;
 use super::wizard;
 use crate::backend::network::{Lease, NetworkInfo};
@@ -39,6 +40,8 @@ mod imp {
         pub selected: RefCell<Option<String>>,
         pub new_button: gtk::Button,
         pub detail_state: RefCell<super::DetailState>,
+        pub interfaces: super::InterfacesView,
+        pub views: gtk::Stack,
     }
 
     #[glib::object_subclass]
@@ -92,6 +95,12 @@ impl NetworksPage {
                 this.open_wizard();
             }
         });
+        // Virtual networks, or the host's own interfaces.
+        let switcher = gtk::StackSwitcher::new();
+        switcher.set_stack(Some(&imp.views));
+        switcher.set_hexpand(true);
+        switcher.set_halign(gtk::Align::Start);
+        bar.append(&switcher);
         bar.append(&imp.new_button);
         self.append(&bar);
 
@@ -147,7 +156,24 @@ impl NetworksPage {
         imp.stack.add_named(&paned, Some("list"));
         imp.stack.add_named(&empty, Some("empty"));
         imp.stack.set_vexpand(true);
-        self.append(&imp.stack);
+        imp.views.set_vexpand(true);
+        imp.views
+            .add_titled(&imp.stack, Some("virtual"), &gettext("Virtual Networks"));
+        imp.views.add_titled(
+            imp.interfaces.widget(),
+            Some("interfaces"),
+            &gettext("Host Interfaces"),
+        );
+        let button = imp.new_button.clone();
+        imp.views.connect_visible_child_name_notify(move |v| {
+            button.set_visible(v.visible_child_name().as_deref() == Some("virtual"));
+        });
+        self.append(&imp.views);
+    }
+
+    /// Show the virtual networks ("virtual") or the host's interfaces ("interfaces").
+    pub fn show_view(&self, name: &str) {
+        self.imp().views.set_visible_child_name(name);
     }
 
     /// Follow this connection (or none).
@@ -157,6 +183,7 @@ impl NetworksPage {
             old.disconnect(h);
         }
         imp.current.replace(conn.cloned());
+        imp.interfaces.set_connection(conn);
         let Some(conn) = conn else {
             imp.list.bind_model(None::<&gtk::gio::ListModel>, |_| {
                 gtk::Label::new(None).upcast()
