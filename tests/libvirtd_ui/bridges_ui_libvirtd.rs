@@ -4,6 +4,7 @@
 //! host's network run one at a time, and each leaves it as it found it.
 
 use adw::prelude::*;
+use hangar::backend::network::topology::NodeKind;
 
 use crate::daemon::{self, run, run_ok, DomainGuard};
 use crate::gui::{self, click, save_png, settle, wait_for, AppWindow};
@@ -227,6 +228,61 @@ fn a_bridge_made_from_the_nic_keeps_the_hosts_address_carries_a_guest_and_is_und
     let links = run_ok("ip", &["-o", "link", "show", "master", "hbr0"]);
     assert!(links.contains(&tap) && links.contains(NIC), "{links}");
 
+    // The topology draws the path hlan0 → hbr0 → tap → guest, with the address the
+    // guest has on the LAN as the host's neighbour table knows it (as after the guest
+    // talked to the host).
+    let mac = daemon::virsh_ok(&uri, &["domiflist", &name])
+        .lines()
+        .find(|l| l.contains("hbr0"))
+        .and_then(|l| l.split_whitespace().last())
+        .expect("the guest's MAC")
+        .to_string();
+    run_ok(
+        "ip",
+        &[
+            "neigh",
+            "replace",
+            "10.88.0.77",
+            "lladdr",
+            &mac,
+            "dev",
+            "hbr0",
+            "nud",
+            "permanent",
+        ],
+    );
+    let topo = f.win.topology_view().expect("a Topology tab");
+    let loads = topo.loads();
+    f.win.host_page().show_page("topology");
+    wait_for("the topology", 30, || topo.loads() > loads);
+    let layout = topo.layout();
+    let node = |kind: NodeKind, title: &str| {
+        layout
+            .nodes
+            .iter()
+            .find(|n| n.kind == kind && n.title == title)
+            .cloned()
+    };
+    let port = node(NodeKind::Iface, NIC).expect("hlan0 drawn");
+    assert!(
+        port.lines.iter().any(|l| l.contains("port of hbr0")),
+        "{port:?}"
+    );
+    assert!(
+        node(NodeKind::Switch, "hbr0").is_some(),
+        "{:?}",
+        layout.nodes
+    );
+    let guest = node(NodeKind::Guest, &name).expect("the guest drawn");
+    let words = guest.lines.join(" ");
+    assert!(
+        words.contains("10.88.0.77") && words.contains(&tap),
+        "{guest:?}"
+    );
+    settle(200);
+    save_png(&f.win, "topology-host-bridge");
+    let view = open_interfaces(&f);
+
     // Undo: the NIC back on its own connection, with the host's address.
     select(&view, "hbr0");
     wait_for("the guest's tap among the bridge's ports", 20, || {
@@ -252,6 +308,7 @@ fn a_bridge_made_from_the_nic_keeps_the_hosts_address_carries_a_guest_and_is_und
     click(&gui::button_labelled(&u, "Keep Changes"));
     wait_for("the undo kept", 30, || stack_page(&u) == "done");
     u.close();
+    let _ = run("ip", &["neigh", "del", "10.88.0.77", "dev", NIC]);
     wait_for("the state from before", 30, || net_state() == before);
     assert_eq!(master_of(NIC), None);
     f.close();

@@ -530,10 +530,16 @@ pub fn guest_addresses(w: &mut Worker, uuid: &str) -> Result<Vec<(String, Vec<St
         return Ok(Vec::new());
     }
     let mut out: Vec<(String, Vec<String>)> = Vec::new();
-    for source in [
+    // The network's leases, the host's neighbour table (guests on a host bridge get
+    // their address from the LAN's router), and the guest agent when it answers.
+    let mut sources = vec![
         sys::VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE,
         sys::VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_ARP,
-    ] {
+    ];
+    if agent_connected(&d) {
+        sources.push(sys::VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT);
+    }
+    for source in sources {
         let mut ifaces: *mut sys::virDomainInterfacePtr = std::ptr::null_mut();
         // SAFETY: `d` is a valid domain; `ifaces` receives an array libvirt allocates,
         // which is read and freed below (each entry with virDomainInterfaceFree, the
@@ -585,6 +591,27 @@ pub fn guest_addresses(w: &mut Worker, uuid: &str) -> Result<Vec<(String, Vec<St
         unsafe { libc::free(ifaces.cast()) };
     }
     Ok(out)
+}
+
+/// Whether the guest agent is connected (the live XML's channel says so): only then
+/// is it asked, so a guest without one never holds up the worker.
+fn agent_connected(d: &Domain) -> bool {
+    let Ok(xml) = d.xml_desc(0) else {
+        return false;
+    };
+    let Ok(doc) = crate::backend::xml::Document::parse(&xml) else {
+        return false;
+    };
+    let connected = doc
+        .root
+        .child("devices")
+        .into_iter()
+        .flat_map(|d| d.children_named("channel"))
+        .filter_map(|c| c.child("target"))
+        .any(|t| {
+            t.attr("name") == Some("org.qemu.guest_agent.0") && t.attr("state") == Some("connected")
+        });
+    connected
 }
 
 /// A USB or PCI device of the host, to pass through.

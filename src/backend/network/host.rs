@@ -190,6 +190,26 @@ pub fn libvirt_interfaces(conn: &Connect) -> Vec<HostIface> {
     out
 }
 
+/// The host's IPv4 neighbours (`/proc/net/arp`) as (MAC, address): where a guest on a
+/// host bridge or macvtap shows its LAN address once it has talked to the host.
+/// Local connections only; libvirt's own ARP source serves remote ones.
+pub fn local_neighbours() -> Vec<(String, String)> {
+    parse_arp(&std::fs::read_to_string("/proc/net/arp").unwrap_or_default())
+}
+
+/// `/proc/net/arp`'s table: complete entries only (flags other than 0x0).
+pub fn parse_arp(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            // IP address, HW type, Flags, HW address, Mask, Device
+            (f.len() >= 6 && f[2] != "0x0" && f[3] != "00:00:00:00:00:00")
+                .then(|| (f[3].to_ascii_lowercase(), f[0].to_string()))
+        })
+        .collect()
+}
+
 /// A C string libvirt owns, copied; `NULL` gives "".
 ///
 /// # Safety
@@ -200,5 +220,21 @@ pub(super) unsafe fn c_string(p: *const c_char) -> String {
     } else {
         // SAFETY: non-null and NUL-terminated by the caller's contract.
         unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_arp;
+
+    #[test]
+    fn complete_neighbours_only() {
+        let t = "IP address       HW type     Flags       HW address            Mask     Device\n\
+                 10.88.0.77       0x1         0x6         52:54:00:95:56:9A     *        br0\n\
+                 10.88.0.78       0x1         0x0         00:00:00:00:00:00     *        br0\n";
+        assert_eq!(
+            parse_arp(t),
+            vec![("52:54:00:95:56:9a".to_string(), "10.88.0.77".to_string())]
+        );
     }
 }

@@ -182,7 +182,41 @@ impl Connection {
         self.call(|w| {
             let local = w.is_local();
             let guests = w.guest_nics()?;
-            network::topology(w.conn()?, local, guests)
+            let mut t = network::topology(w.conn()?, local, guests)?;
+            // Guests on a host bridge or macvtap get their address from the LAN: from
+            // the host's neighbour table and the guest agent.
+            let neighbours = if local {
+                network::local_neighbours()
+            } else {
+                Vec::new()
+            };
+            for g in &mut t.guests {
+                for nic in g.nics.iter_mut().filter(|n| n.ip.is_none()) {
+                    nic.ip = neighbours
+                        .iter()
+                        .find(|(mac, _)| mac.eq_ignore_ascii_case(&nic.mac))
+                        .map(|(_, ip)| ip.clone());
+                }
+                if g.nics.iter().all(|n| n.ip.is_some()) {
+                    continue;
+                }
+                let Ok(found) = crate::backend::domain::hardware::guest_addresses(w, &g.uuid)
+                else {
+                    continue;
+                };
+                for nic in g.nics.iter_mut().filter(|n| n.ip.is_none()) {
+                    nic.ip = found
+                        .iter()
+                        .find(|(mac, _)| mac.eq_ignore_ascii_case(&nic.mac))
+                        .and_then(|(_, a)| {
+                            a.iter()
+                                .find(|x| !x.contains(':'))
+                                .or(a.first())
+                                .map(|x| x.split('/').next().unwrap_or(x).to_string())
+                        });
+                }
+            }
+            Ok(t)
         })
         .await
     }

@@ -333,7 +333,18 @@ pub fn layout(t: &Topology) -> Layout {
         active: true,
         target: None,
     }];
-    for i in &t.host {
+    // A bridge's ports right after it, so the wire between them stays short.
+    let mut host_ifaces: Vec<&crate::backend::network::HostIface> = Vec::new();
+    for i in t.host.iter().filter(|i| i.master.is_none()) {
+        host_ifaces.push(i);
+        host_ifaces.extend(t.host.iter().filter(|p| p.master.as_ref() == Some(&i.name)));
+    }
+    host_ifaces.extend(t.host.iter().filter(|p| {
+        p.master
+            .as_ref()
+            .is_some_and(|m| !t.host.iter().any(|i| &i.name == m))
+    }));
+    for i in host_ifaces {
         if matches!(i.kind.as_str(), "loopback" | "tap")
             || libvirt_bridges.contains(&i.name.as_str())
             || i.name.starts_with("vnet")
@@ -486,6 +497,29 @@ pub fn layout(t: &Topology) -> Layout {
             active: out.nodes[from].active,
         });
     }
+    // A port to its bridge (a physical NIC to br0), over the host row.
+    let host_row: Vec<LNode> = out.nodes[host_start..].to_vec();
+    let mut wires = 0;
+    for i in &t.host {
+        let Some(m) = &i.master else { continue };
+        let at = |name: &str| {
+            host_row
+                .iter()
+                .find(|n| n.kind == NodeKind::Iface && n.title == name)
+        };
+        let (Some(port), Some(bridge)) = (at(&i.name), at(m)) else {
+            continue;
+        };
+        let lane = HOST_Y - 6.0 - (wires % 3) as f64 * 5.0;
+        wires += 1;
+        let bx = bridge.x + bridge.w * 0.75;
+        let px = port.x + port.w * 0.25;
+        out.edges.push(Edge {
+            points: vec![(bx, HOST_Y), (bx, lane), (px, lane), (px, HOST_Y)],
+            label: None,
+            active: i.up,
+        });
+    }
     out.width = cols_width.max(host_width).max(NODE_W + 2.0 * MARGIN) + MARGIN;
     out.height = bottom + MARGIN;
     out
@@ -496,6 +530,42 @@ mod tests {
     use super::*;
     use crate::backend::network::check::HostAddr;
     use crate::backend::network::{GuestNics, HostIface, NetworkInfo};
+
+    #[test]
+    fn a_bridge_s_port_sits_after_it_with_a_wire_between() {
+        let iface = |name: &str, kind: &str, master: Option<&str>| HostIface {
+            name: name.into(),
+            kind: kind.into(),
+            up: true,
+            master: master.map(str::to_string),
+            ..Default::default()
+        };
+        let t = Topology {
+            hostname: "h".into(),
+            host: vec![
+                iface("br0", "bridge", None),
+                iface("eth0", "ethernet", Some("br0")),
+                iface("dummy0", "virtual", None),
+            ],
+            ..Default::default()
+        };
+        let l = layout(&t);
+        let x = |name: &str| {
+            l.nodes
+                .iter()
+                .find(|n| n.kind == NodeKind::Iface && n.title == name)
+                .map(|n| n.x)
+                .unwrap()
+        };
+        assert!(x("br0") < x("eth0") && x("eth0") < x("dummy0"));
+        let wire = l
+            .edges
+            .iter()
+            .find(|e| e.points.iter().all(|p| p.1 <= HOST_Y))
+            .expect("a wire over the host row");
+        assert_eq!(wire.points.first().unwrap().0, x("br0") + NODE_W * 0.75);
+        assert_eq!(wire.points.last().unwrap().0, x("eth0") + NODE_W * 0.25);
+    }
 
     fn net(name: &str, xml_extra: &str, active: bool) -> NetworkInfo {
         let mut n = NetworkInfo::from_xml(&format!(
