@@ -417,3 +417,38 @@ fn a_port_and_a_host_without_networkmanager_are_refused_where_chosen() {
     assert_eq!(after.addrs, before.addrs);
     assert_eq!(after.default_route, before.default_route);
 }
+
+#[gtk::test]
+#[ignore = "needs build-aux/run-tests.sh (NetworkManager and the test LAN)"]
+fn the_network_wizard_offers_to_make_the_missing_bridge() {
+    crate::console_libvirtd::init();
+    let _one = daemon::serial();
+    let uri = daemon::test_uri();
+    let f = AppWindow::open_sized("Hangar bridge from the wizard", &uri, 1280, 800);
+    assert!(f.win.select_item(f.conn().upcast_ref()));
+    f.win.host_page().show_page("networks");
+    let page = f.win.networks_page().expect("a Networks tab");
+    let w: hangar::ui::host::networks::NetworkWizard = gui::opened_by("the network wizard", || {
+        click(&gui::button_labelled(&page, "New Network…"))
+    });
+    gui::pick(&w, "Mode", "Host bridge");
+    wait_for("the offer to make a bridge", 20, || w.shows_bridge_help());
+    let d: adw::Window = gui::opened_by("the bridge dialog", || {
+        click(&gui::button_labelled(&w, "Make a Bridge…"))
+    });
+    // The NIC with the host's address is the one offered.
+    let chosen = gui::descendants::<adw::ComboRow>(&d)
+        .into_iter()
+        .next()
+        .and_then(|r| {
+            r.selected_item()
+                .and_downcast::<gtk::StringObject>()
+                .map(|s| s.string().to_string())
+        });
+    assert_eq!(chosen.as_deref(), Some(NIC));
+    assert!(gui::button_labelled(&d, "Create Bridge").is_sensitive());
+    save_png(&w, "net-wizard-make-bridge");
+    click(&gui::button_labelled(&d, "Cancel"));
+    click(&gui::button_labelled(&w, "Cancel"));
+    f.close();
+}

@@ -84,6 +84,11 @@ fn is_veth(sys: &Path) -> bool {
     !uevent.contains("DEVTYPE=") && read("iflink") != read("ifindex") && read("type") == "1"
 }
 
+/// This computer's interfaces an IPv4 default route leaves through.
+pub fn local_default_route_ifaces() -> Vec<String> {
+    default_route_ifaces(&std::fs::read_to_string("/proc/net/route").unwrap_or_default())
+}
+
 /// The interfaces an IPv4 default route leaves through (`/proc/net/route`).
 pub fn default_route_ifaces(route: &str) -> Vec<String> {
     route

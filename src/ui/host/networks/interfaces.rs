@@ -84,6 +84,49 @@ pub fn summary(i: &Iface) -> String {
     parts.join(" · ")
 }
 
+/// Whether the connection's host is this computer (its bridges can be made here).
+pub fn is_local(c: &Connection) -> bool {
+    matches!(
+        classify(&c.uri()),
+        UriLabel::QemuSystem { host: None } | UriLabel::QemuSession { host: None }
+    )
+}
+
+/// Open the bridge dialog for `nic` on a fresh look at this computer; `on_done` after
+/// any change. Where NetworkManager cannot be used, the dialog says why.
+pub fn open_make_bridge(
+    parent: Option<&gtk::Window>,
+    conn: &Connection,
+    nic: String,
+    on_done: impl Fn() + 'static,
+) {
+    let conn = conn.clone();
+    let parent = parent.cloned();
+    glib::spawn_future_local(async move {
+        let (inv, nm) = crate::backend::hostnet::local_inventory().await;
+        match nm {
+            Some(nm) => bridge_dialog::open(
+                parent.as_ref(),
+                &conn,
+                Mode::Create { nic },
+                inv,
+                nm,
+                on_done,
+            ),
+            None => {
+                let why = rules::check_nic(&inv, &nic).err().unwrap_or_default();
+                if let Some(p) = parent {
+                    crate::ui::error::show_dialog(
+                        &p,
+                        &gettext("Cannot Make a Bridge"),
+                        &crate::backend::Error::InvalidState(why),
+                    );
+                }
+            }
+        }
+    });
+}
+
 impl Default for InterfacesView {
     fn default() -> Self {
         Self::new()
@@ -185,12 +228,7 @@ impl InterfacesView {
     }
 
     fn is_local(&self) -> bool {
-        self.0.conn.borrow().as_ref().is_some_and(|c| {
-            matches!(
-                classify(&c.uri()),
-                UriLabel::QemuSystem { host: None } | UriLabel::QemuSession { host: None }
-            )
-        })
+        self.0.conn.borrow().as_ref().is_some_and(is_local)
     }
 
     fn start_watching(&self) {
@@ -512,6 +550,19 @@ impl InterfacesView {
 
     /// Open the bridge dialog on a fresh look at the host (not the last one shown).
     fn open_dialog(&self, mode: Mode) {
+        if let Mode::Create { nic } = &mode {
+            let Some(conn) = self.0.conn.borrow().clone() else {
+                return;
+            };
+            let parent = self.0.root.root().and_downcast::<gtk::Window>();
+            let weak = Rc::downgrade(&self.0);
+            open_make_bridge(parent.as_ref(), &conn, nic.clone(), move || {
+                if let Some(inner) = weak.upgrade() {
+                    InterfacesView(inner).reload();
+                }
+            });
+            return;
+        }
         let Some(conn) = self.0.conn.borrow().clone() else {
             return;
         };

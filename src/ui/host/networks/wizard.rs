@@ -90,6 +90,8 @@ pub struct Inner {
     /// The summary's rows: what will be made, in words.
     summary_rows: gtk::ListBox,
     bridge_help: gtk::Label,
+    /// Make a bridge here (local connections): the safe way, not the commands.
+    bridge_make: gtk::Button,
     problems: RefCell<Vec<FieldProblem>>,
     spec: RefCell<Option<NetworkSpec>>,
     step_titles: Vec<String>,
@@ -283,6 +285,13 @@ impl NetworkWizard {
                 .selection_mode(gtk::SelectionMode::None)
                 .css_classes(["boxed-list"])
                 .build(),
+            bridge_make: gtk::Button::builder()
+                .label(gettext("_Make a Bridge…"))
+                .use_underline(true)
+                .halign(gtk::Align::Start)
+                .visible(false)
+                .css_classes(["pill"])
+                .build(),
             bridge_help: gtk::Label::builder()
                 .xalign(0.0)
                 .wrap(true)
@@ -397,6 +406,19 @@ impl NetworkWizard {
         let (db, derr) = field_box(&gettext("Host Interface"), &i.device, None);
         p.append(&db);
         db.append(&i.bridge_help);
+        db.append(&i.bridge_make);
+        let this = self.downgrade();
+        i.bridge_make.connect_clicked(move |b| {
+            let Some(w) = this.upgrade() else { return };
+            let nic = w.bridge_candidate();
+            let parent = b.root().and_downcast::<gtk::Window>();
+            let again = w.downgrade();
+            super::interfaces::open_make_bridge(parent.as_ref(), &w.conn, nic, move || {
+                if let Some(w) = again.upgrade() {
+                    w.load_host();
+                }
+            });
+        });
         // The device's problem shows under the dropdown.
         let dd = i.device.clone();
         let names = self.downgrade();

@@ -30,6 +30,28 @@ impl NetworkWizard {
         self.revalidate();
     }
 
+    /// The wired interface a new host bridge would take: the one the default route
+    /// leaves through first, then one with an address.
+    pub(super) fn bridge_candidate(&self) -> String {
+        let host = self.host.borrow();
+        let default = if super::super::interfaces::is_local(&self.conn) {
+            crate::backend::hostnet::kernel::local_default_route_ifaces()
+        } else {
+            Vec::new()
+        };
+        host.iter()
+            .filter(|i| matches!(i.kind.as_str(), "ethernet" | "virtual") && i.master.is_none())
+            .max_by_key(|i| {
+                (
+                    default.contains(&i.name),
+                    i.addrs.iter().any(|a| a.addr.is_ipv4()),
+                    i.kind == "ethernet",
+                )
+            })
+            .map(|i| i.name.clone())
+            .unwrap_or_else(|| "eth0".into())
+    }
+
     pub(super) fn mode(&self) -> NetworkMode {
         MODES
             .get(self.mode.selected() as usize)
@@ -70,17 +92,22 @@ impl NetworkWizard {
                 labels.push(format!("{}{addr}", i.name));
             }
         }
-        // Bridge mode with no host bridge: say how to make one.
+        // Bridge mode with no host bridge: make one here (this computer), or say how.
         let show = matches!(mode, NetworkMode::Bridge) && names.is_empty();
+        let local = super::super::interfaces::is_local(&self.conn);
         if show {
-            let dev = host
-                .iter()
-                .find(|i| i.kind == "ethernet" && i.master.is_none())
-                .map(|i| i.name.clone())
-                .unwrap_or_else(|| "eth0".into());
-            self.bridge_help.set_markup(&bridge_help_text(&dev));
+            let dev = self.bridge_candidate();
+            if local {
+                self.bridge_help.set_markup(&glib::markup_escape_text(&gettext_f(
+                    "This host has no bridge. Hangar can make one from {dev}: the host keeps its address, and if anything goes wrong everything goes back as it was by itself.",
+                    &[("dev", &dev)],
+                )));
+            } else {
+                self.bridge_help.set_markup(&bridge_help_text(&dev));
+            }
         }
         self.bridge_help.set_visible(show);
+        self.bridge_make.set_visible(show && local);
         if names.is_empty() {
             names.push(None);
             labels.push(if matches!(mode, NetworkMode::Isolated) {
