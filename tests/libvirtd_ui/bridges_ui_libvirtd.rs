@@ -4,6 +4,7 @@
 //! host's network run one at a time, and each leaves it as it found it.
 
 use adw::prelude::*;
+use gtk::glib;
 use hangar::backend::network::topology::NodeKind;
 
 use crate::daemon::{self, run, run_ok, DomainGuard};
@@ -384,6 +385,26 @@ fn a_port_and_a_host_without_networkmanager_are_refused_where_chosen() {
         refusal(&view).contains("already a port of hbr9")
     });
     assert!(!gui::button_labelled(&view, "Make Bridge…").is_sensitive());
+    // A bridge name that is taken: said under the name, nothing can be created.
+    select(&view, NIC);
+    let d: adw::Window = gui::opened_by("the bridge dialog", || {
+        click(&gui::button_labelled(&view, "Make Bridge…"))
+    });
+    gui::type_into_row(&d, "Bridge Name", "hlan8");
+    let error = gui::descendants::<gtk::Label>(&d)
+        .into_iter()
+        .find(|l| l.widget_name() == "bridge-error")
+        .expect("the error label");
+    assert!(error.is_visible() && error.label().contains("already has an interface"));
+    assert!(!gui::button_labelled(&d, "Create Bridge").is_sensitive());
+    gui::type_into_row(&d, "Bridge Name", "br 0");
+    assert!(
+        error.label().contains("letters, digits"),
+        "{}",
+        error.label()
+    );
+    save_png(&d, "bridge-dialog-name-taken");
+    click(&gui::button_labelled(&d, "Cancel"));
 
     // NetworkManager stops: said so, with the commands to do it by hand.
     let _back = NmBack;
@@ -451,4 +472,43 @@ fn the_network_wizard_offers_to_make_the_missing_bridge() {
     click(&gui::button_labelled(&d, "Cancel"));
     click(&gui::button_labelled(&w, "Cancel"));
     f.close();
+}
+
+/// Hangar gone while the change waits for an answer (crashed, killed, the person's
+/// session cut): nobody keeps or reverts, and NetworkManager rolls back by itself.
+#[gtk::test]
+#[ignore = "needs build-aux/run-tests.sh (NetworkManager and the test LAN)"]
+fn networkmanager_rolls_back_by_itself_when_hangar_is_gone() {
+    use hangar::backend::hostnet::{bridge, rules};
+    crate::console_libvirtd::init();
+    let _one = daemon::serial();
+    let before = net_state();
+    let ctx = glib::MainContext::default();
+    let (inv, nm) = ctx.block_on(hangar::backend::hostnet::local_inventory());
+    let nm = nm.expect("NetworkManager on the test bus");
+    let plan = rules::plan(
+        &inv,
+        &rules::BridgeRequest {
+            nic: NIC.into(),
+            name: "hbr2".into(),
+            stp: false,
+            forward_delay: 0,
+        },
+    )
+    .expect("a plan");
+    let pending = ctx
+        .block_on(bridge::create(&nm, &plan, |_| {}))
+        .expect("the bridge made");
+    assert_eq!(master_of(NIC).as_deref(), Some("hbr2"));
+    // Hangar forgets it: no keep, no revert.
+    drop(pending);
+    drop(nm);
+    let limit = u64::from(rules::CONFIRM_SECONDS) + 15 + 30;
+    wait_for("NetworkManager's own rollback", limit, || {
+        master_of(NIC).is_none() && net_state() == before
+    });
+    assert!(
+        run("ip", &["link", "show", "hbr2"]).is_err(),
+        "the bridge is gone"
+    );
 }

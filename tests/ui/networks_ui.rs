@@ -768,3 +768,48 @@ fn the_topology_follows_a_real_guest_starting() {
     win.destroy();
     settle(50);
 }
+
+/// A host that is not this computer (here the test driver): its interfaces as libvirt
+/// reads them, and no way to make a bridge there, said where the person looks.
+#[gtk::test]
+fn host_interfaces_of_another_host_are_read_only() {
+    init();
+    let app = app();
+    let settings = hangar::settings::settings();
+    let store = gio::ListStore::new::<Connection>();
+    let win = Window::new(&app, &settings, &store);
+    win.set_default_size(1280, 800);
+    win.set_title(Some(&format!("hangar-host-ifaces-{}", std::process::id())));
+    win.present();
+    let conn = Connection::new("test:///default", false, false);
+    win.watch_connection(&conn);
+    store.append(&conn);
+    conn.connect_now();
+    wait_for("the connection to load", 30, || conn.loaded());
+    assert!(win.select_item(conn.upcast_ref()));
+    win.host_page().show_page("networks");
+    settle(100);
+    let page = win.networks_page().expect("a Networks tab");
+    let toggle = descendants::<gtk::ToggleButton>(&page)
+        .into_iter()
+        .find(|b| label_texts(b, false).iter().any(|t| t == "Host Interfaces"))
+        .expect("the Host Interfaces switch");
+    toggle.set_active(true);
+    wait_for("the test driver's eth1", 20, || {
+        descendants::<gtk::ListBoxRow>(&page)
+            .iter()
+            .any(|r| r.widget_name() == "eth1" && r.is_mapped())
+    });
+    let words = label_texts(&page, true);
+    assert!(
+        words
+            .iter()
+            .any(|t| t.contains("Hangar makes bridges on this computer only")),
+        "{words:?}"
+    );
+    assert!(!gui::button(&page, "Make Bridge…").is_some_and(|b| b.is_mapped()));
+    save_png(&win, "host-interfaces-remote");
+    conn.backend().shutdown();
+    win.destroy();
+    settle(50);
+}
