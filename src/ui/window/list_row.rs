@@ -144,6 +144,25 @@ impl ListRow {
             thread_local!(static FIRST: std::cell::Cell<bool> = const { std::cell::Cell::new(true) });
             if FIRST.with(|f| f.replace(false)) {
                 crate::bench_mark(&format!("first row bound: {}", vm.name()));
+                // And when it is on screen: the next frame painted after it.
+                if std::env::var_os("HANGAR_BENCH_LOG").is_some() {
+                    let w = self.downgrade();
+                    glib::idle_add_local_once(move || {
+                        let Some(fc) = w.upgrade().and_then(|w| w.frame_clock()) else {
+                            return;
+                        };
+                        let id: std::rc::Rc<std::cell::Cell<Option<glib::SignalHandlerId>>> =
+                            Default::default();
+                        let own = id.clone();
+                        let h = fc.connect_after_paint(move |fc| {
+                            crate::bench_mark("first row painted");
+                            if let Some(h) = own.take() {
+                                fc.disconnect(h);
+                            }
+                        });
+                        id.set(Some(h));
+                    });
+                }
             }
             self.remove_css_class("connection-row");
             self.add_css_class("vm-row");
