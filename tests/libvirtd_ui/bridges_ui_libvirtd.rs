@@ -195,6 +195,17 @@ fn a_bridge_made_from_the_nic_keeps_the_hosts_address_carries_a_guest_and_is_und
         .lines()
         .any(|l| l == "hbr0"));
 
+    // A libvirt network on it.
+    click(&gui::button_labelled(&d, "New Virtual Network on It"));
+    wait_for("the network host-hbr0", 30, || {
+        daemon::virsh(&uri, &["net-dumpxml", "host-hbr0"]).is_ok_and(|x| {
+            x.contains("<forward mode='bridge'/>") && x.contains("<bridge name='hbr0'/>")
+        })
+    });
+    assert!(daemon::virsh_ok(&uri, &["net-info", "host-hbr0"]).contains("Active:         yes"));
+    let _ = daemon::virsh(&uri, &["net-destroy", "host-hbr0"]);
+    let _ = daemon::virsh(&uri, &["net-undefine", "host-hbr0"]);
+
     // A guest on it.
     let g: adw::Window = gui::opened_by("the guests chooser", || {
         click(&gui::button_labelled(&d, "Put Guests on It…"))
