@@ -31,12 +31,22 @@ start_nm() {
       >>"$dir/nm.log" 2>&1 &
     echo $! >"$dir/nm.pid"
   )
-  local tries=0
-  until nmcli -t -f RUNNING general status 2>/dev/null | grep -q running; do
+  wait_until 100 "NetworkManager did not start" nm_running
+}
+
+nm_running() { nmcli -t -f RUNNING general status 2>/dev/null | grep -q running; }
+lan_address() { ip -4 addr show dev hlan0 | grep -q 'inet 10\.88\.0\.'; }
+
+# wait_until TENTHS WHY CMD…: CMD until it succeeds, at most TENTHS tenths of a second;
+# else WHY and NetworkManager's last words.
+wait_until() {
+  local limit=$1 why=$2 tries=0
+  shift 2
+  until "$@"; do
     tries=$((tries + 1))
-    if [ "$tries" -gt 100 ]; then
-      echo "test-lan: NetworkManager did not start" >&2
-      tail -n 20 "$dir/nm.log" >&2 || true
+    if [ "$tries" -gt "$limit" ]; then
+      echo "test-lan: $why" >&2
+      tail -n 30 "$dir/nm.log" >&2 || true
       return 1
     fi
     sleep 0.1
@@ -125,16 +135,7 @@ method=ignore
 EOF
   chmod 0600 "$dir/system-connections/"*.nmconnection
   start_nm
-  tries=0
-  until ip -4 addr show dev hlan0 | grep -q 'inet 10\.88\.0\.'; do
-    tries=$((tries + 1))
-    if [ "$tries" -gt 300 ]; then
-      echo "test-lan: hlan0 got no address from the test LAN" >&2
-      tail -n 30 "$dir/nm.log" >&2 || true
-      exit 1
-    fi
-    sleep 0.1
-  done
+  wait_until 300 "hlan0 got no address from the test LAN" lan_address
   touch "$dir/ready"
   ;;
 start-nm)

@@ -94,30 +94,36 @@ fn open(guests: usize) -> Fixture {
 }
 
 fn open_sized(guests: usize, width: i32) -> Fixture {
-    init();
-    let app = app();
-    let settings = hangar::settings::settings();
-    let store = gio::ListStore::new::<Connection>();
-    let win = Window::new(&app, &settings, &store);
-    win.set_default_size(width, 800);
-    let title = format!("hangar-networks-{}", std::process::id());
-    win.set_title(Some(&title));
-    win.present();
     let (dir, uri) = node_file(guests);
-    let conn = Connection::new(&uri, false, false);
-    win.watch_connection(&conn);
-    store.append(&conn);
-    conn.connect_now();
-    wait_for("the connection to load", 30, || conn.loaded());
+    let title = format!("hangar-networks-{}", std::process::id());
+    let (win, conn) = open_window(&uri, &title, width);
     wait_for("the networks", 30, || conn.networks_loaded());
-    assert!(win.select_item(conn.upcast_ref()));
-    settle(100);
     Fixture {
         win,
         conn,
         title,
         _dir: dir,
     }
+}
+
+/// A presented window titled `title` on `uri`, loaded, with the connection selected.
+fn open_window(uri: &str, title: &str, width: i32) -> (Window, Connection) {
+    init();
+    let app = app();
+    let settings = hangar::settings::settings();
+    let store = gio::ListStore::new::<Connection>();
+    let win = Window::new(&app, &settings, &store);
+    win.set_default_size(width, 800);
+    win.set_title(Some(title));
+    win.present();
+    let conn = Connection::new(uri, false, false);
+    win.watch_connection(&conn);
+    store.append(&conn);
+    conn.connect_now();
+    wait_for("the connection to load", 30, || conn.loaded());
+    assert!(win.select_item(conn.upcast_ref()));
+    settle(100);
+    (win, conn)
 }
 
 impl Fixture {
@@ -773,20 +779,8 @@ fn the_topology_follows_a_real_guest_starting() {
 /// reads them, and no way to make a bridge there, said where the person looks.
 #[gtk::test]
 fn host_interfaces_of_another_host_are_read_only() {
-    init();
-    let app = app();
-    let settings = hangar::settings::settings();
-    let store = gio::ListStore::new::<Connection>();
-    let win = Window::new(&app, &settings, &store);
-    win.set_default_size(1280, 800);
-    win.set_title(Some(&format!("hangar-host-ifaces-{}", std::process::id())));
-    win.present();
-    let conn = Connection::new("test:///default", false, false);
-    win.watch_connection(&conn);
-    store.append(&conn);
-    conn.connect_now();
-    wait_for("the connection to load", 30, || conn.loaded());
-    assert!(win.select_item(conn.upcast_ref()));
+    let title = format!("hangar-host-ifaces-{}", std::process::id());
+    let (win, conn) = open_window("test:///default", &title, 1280);
     win.host_page().show_page("networks");
     settle(100);
     let page = win.networks_page().expect("a Networks tab");

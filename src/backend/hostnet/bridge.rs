@@ -134,18 +134,7 @@ pub async fn create(nm: &Nm, plan: &Plan, step: impl Fn(&str)) -> Result<Pending
         .await
     }
     .await;
-    match r {
-        Ok(()) => {
-            // The person's turn: the countdown, and NetworkManager's own a little later.
-            let _ = nm.extend_checkpoint(&cp, CONFIRM_SECONDS + 15).await;
-            Ok(Pending {
-                checkpoint: cp,
-                carrier: plan.bridge_name.clone(),
-                delete_on_keep: Vec::new(),
-            })
-        }
-        Err(e) => Err(undo_after(nm, &cp, e).await),
-    }
+    pending(nm, cp, r, &plan.bridge_name, Vec::new()).await
 }
 
 /// Undo the bridge of `plan`: the NIC back on its own profile. The bridge's profiles
@@ -174,16 +163,30 @@ pub async fn undo(nm: &Nm, plan: &UndoPlan, step: impl Fn(&str)) -> Result<Pendi
         wait_for_carrier(&plan.nic, &plan.expect, plan.expect_default, None).await
     }
     .await;
+    pending(nm, cp, r, &plan.nic, plan.delete.clone()).await
+}
+
+/// After the change: live and waiting for the person (NetworkManager's own rollback
+/// moved to a little after the countdown), or rolled back with the reason.
+async fn pending(
+    nm: &Nm,
+    checkpoint: String,
+    r: Result<(), Error>,
+    carrier: &str,
+    delete_on_keep: Vec<String>,
+) -> Result<Pending, Error> {
     match r {
         Ok(()) => {
-            let _ = nm.extend_checkpoint(&cp, CONFIRM_SECONDS + 15).await;
+            let _ = nm
+                .extend_checkpoint(&checkpoint, CONFIRM_SECONDS + 15)
+                .await;
             Ok(Pending {
-                checkpoint: cp,
-                carrier: plan.nic.clone(),
-                delete_on_keep: plan.delete.clone(),
+                checkpoint,
+                carrier: carrier.to_string(),
+                delete_on_keep,
             })
         }
-        Err(e) => Err(undo_after(nm, &cp, e).await),
+        Err(e) => Err(undo_after(nm, &checkpoint, e).await),
     }
 }
 
