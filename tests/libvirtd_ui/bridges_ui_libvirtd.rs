@@ -307,7 +307,7 @@ fn a_bridge_made_from_the_nic_keeps_the_hosts_address_carries_a_guest_and_is_und
     });
     let words = gui::label_texts(&u, true).join(" ");
     assert!(
-        words.contains("Wired LAN") && words.contains(&tap),
+        words.contains("Wired LAN") && words.contains(&format!("{name} ({tap})")),
         "names the NIC's own connection and the guest that loses its network: {words}"
     );
     save_png(&u, "bridge-undo");

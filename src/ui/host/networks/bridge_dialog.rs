@@ -21,8 +21,14 @@ use crate::model::{Connection, Vm};
 /// What the dialog does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mode {
-    Create { nic: String },
-    Undo { bridge: String },
+    Create {
+        nic: String,
+    },
+    /// `guests`: the running guests' names by their tap device.
+    Undo {
+        bridge: String,
+        guests: Vec<(String, String)>,
+    },
 }
 
 struct State {
@@ -127,6 +133,7 @@ pub fn open(
     group.add(&stp_row);
     group.add(&delay_row);
     let error = wrap_label("");
+    error.set_visible(false);
     error.set_widget_name("bridge-error");
     error.add_css_class("error");
     let explain = wrap_label("");
@@ -142,7 +149,7 @@ pub fn open(
             ));
             form.append(&group);
         }
-        Mode::Undo { bridge } => {
+        Mode::Undo { bridge, guests } => {
             let text = match rules::plan_undo(&inv, bridge) {
                 Ok(p) => {
                     let own = match &p.own {
@@ -164,14 +171,23 @@ pub fn open(
                         ],
                     );
                     if !p.guests.is_empty() {
+                        // "name (tap)" where the guest is known, the tap alone where not.
+                        let named: Vec<String> = p
+                            .guests
+                            .iter()
+                            .map(|tap| match guests.iter().find(|(t, _)| t == tap) {
+                                Some((_, name)) => format!("{name} ({tap})"),
+                                None => tap.clone(),
+                            })
+                            .collect();
                         t.push_str("\n\n");
                         t.push_str(&ngettext_f(
-                            "A guest is on {bridge} ({taps}): it loses its network.",
-                            "{n} guests are on {bridge} ({taps}): they lose their network.",
+                            "A guest is on {bridge} and loses its network: {guests}.",
+                            "{n} guests are on {bridge} and lose their network: {guests}.",
                             p.guests.len() as u32,
                             &[
                                 ("bridge", bridge),
-                                ("taps", &p.guests.join(", ")),
+                                ("guests", &named.join(", ")),
                                 ("n", &p.guests.len().to_string()),
                             ],
                         ));
@@ -365,7 +381,7 @@ pub fn open(
                     }
                 }
             }
-            Mode::Undo { bridge } => match rules::plan_undo(&inv, bridge) {
+            Mode::Undo { bridge, .. } => match rules::plan_undo(&inv, bridge) {
                 Ok(p) => Work::Undo(p),
                 Err(why) => {
                     explain.set_label(&why);

@@ -500,7 +500,10 @@ impl InterfacesView {
             let br = i.name.clone();
             undo.connect_clicked(move |_| {
                 if let Some(inner) = this.upgrade() {
-                    InterfacesView(inner).open_dialog(Mode::Undo { bridge: br.clone() });
+                    InterfacesView(inner).open_dialog(Mode::Undo {
+                        bridge: br.clone(),
+                        guests: Vec::new(),
+                    });
                 }
             });
             if let Err(why) = rules::plan_undo(&inv, &i.name) {
@@ -570,6 +573,29 @@ impl InterfacesView {
         let weak = Rc::downgrade(&self.0);
         glib::spawn_future_local(async move {
             let (inv, nm) = crate::backend::hostnet::local_inventory().await;
+            // The guests that would lose their network, by name.
+            let mode = match mode {
+                Mode::Undo { bridge, .. } => {
+                    let guests = conn
+                        .backend()
+                        .topology()
+                        .await
+                        .map(|t| {
+                            t.guests
+                                .into_iter()
+                                .flat_map(|g| {
+                                    g.nics
+                                        .into_iter()
+                                        .filter_map(|n| n.target)
+                                        .map(move |tap| (tap, g.name.clone()))
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    Mode::Undo { bridge, guests }
+                }
+                other => other,
+            };
             let Some(nm) = nm else {
                 if let Some(inner) = weak.upgrade() {
                     InterfacesView(inner).reload();
