@@ -14,8 +14,8 @@ use super::plan::{clone_xml, plan_disks, suggest_name, DiskAction, DiskPlan};
 use crate::backend::conn::uri::{classify, UriLabel};
 use crate::backend::conn::worker::{raw_state, Connection, Worker};
 use crate::backend::domain::DomainState;
-use crate::backend::storage::volumes::parse_volume_xml;
-use crate::backend::xml::{Document, Element};
+use crate::backend::storage::volumes::{parse_volume_xml, VolumeSpec};
+use crate::backend::xml::Document;
 use crate::backend::Result;
 use crate::i18n::{gettext, gettext_f};
 
@@ -163,23 +163,6 @@ impl Made {
     }
 }
 
-fn new_volume_xml(name: &str, d: &DiskPlan) -> String {
-    let mut v = Element::new("volume");
-    v.append_child(Element::new("name").with_text(name));
-    v.append_child(
-        Element::new("capacity")
-            .with_attr("unit", "bytes")
-            .with_text(&d.capacity.to_string()),
-    );
-    v.append_child(Element::new("allocation").with_text("0"));
-    if !d.format.is_empty() {
-        v.append_child(
-            Element::new("target").with_child(Element::new("format").with_attr("type", &d.format)),
-        );
-    }
-    Document::new(v).to_xml()
-}
-
 fn run(
     spec: &CloneSpec,
     cancel: &AtomicBool,
@@ -239,7 +222,7 @@ fn clone(
         });
         let (pool_name, vol_name) = plan.pool.clone().expect("filtered");
         let pool = conn.lookup_storage_pool_by_name(&pool_name).map_err(fail)?;
-        let xml = new_volume_xml(&plan.new_volume, plan);
+        let xml = VolumeSpec::sparse(&plan.new_volume, &plan.format, plan.capacity).to_xml();
         let v = if plan.action == DiskAction::Copy {
             let src = pool.lookup_storage_vol_by_name(&vol_name).map_err(fail)?;
             StorageVol::create_xml_from(&pool, &xml, &src, 0)

@@ -487,19 +487,9 @@ pub fn create_volume(
     if let Some(why) = check_new_volume(&current, name, bytes) {
         return Err(Error::InvalidInput(why));
     }
-    let mut vol = crate::backend::xml::Element::new("volume");
-    vol.append_child(crate::backend::xml::Element::new("name").with_text(name.trim()));
-    vol.append_child(
-        crate::backend::xml::Element::new("capacity")
-            .with_attr("unit", "bytes")
-            .with_text(&bytes.to_string()),
-    );
-    vol.append_child(crate::backend::xml::Element::new("allocation").with_text("0"));
-    vol.append_child(
-        crate::backend::xml::Element::new("target")
-            .with_child(crate::backend::xml::Element::new("format").with_attr("type", format)),
-    );
-    let v = virt::storage_vol::StorageVol::create_xml(&p, &vol.to_xml(), 0)?;
+    let xml =
+        crate::backend::storage::volumes::VolumeSpec::sparse(name.trim(), format, bytes).to_xml();
+    let v = virt::storage_vol::StorageVol::create_xml(&p, &xml, 0)?;
     Ok(v.path()?)
 }
 

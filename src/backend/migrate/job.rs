@@ -18,7 +18,7 @@ use super::check::{dest_xml, DiskMove};
 use super::options::{uri_host, CopyStorage, MigrateOptions};
 use crate::backend::domain::job::job_counters;
 use crate::backend::storage::transfer::send_all;
-use crate::backend::xml::{Document, Element};
+use crate::backend::storage::volumes::VolumeSpec;
 use crate::i18n::{gettext, gettext_f};
 
 /// What to move where.
@@ -148,21 +148,6 @@ fn open(uri: &str) -> Result<Connect, String> {
     Connect::open(Some(uri)).map_err(|e| e.message().to_string())
 }
 
-fn volume_xml(name: &str, d: &DiskMove) -> String {
-    let mut v = Element::new("volume");
-    v.append_child(Element::new("name").with_text(name));
-    v.append_child(
-        Element::new("capacity")
-            .with_attr("unit", "bytes")
-            .with_text(&d.capacity.to_string()),
-    );
-    v.append_child(Element::new("allocation").with_text("0"));
-    v.append_child(
-        Element::new("target").with_child(Element::new("format").with_attr("type", &d.format)),
-    );
-    Document::new(v).to_xml()
-}
-
 /// The destination's volumes for the disks to copy.
 fn make_volumes(
     dst: &Connect,
@@ -186,8 +171,12 @@ fn make_volumes(
                 &[("path", &d.dest_path)],
             ));
         }
-        let v = StorageVol::create_xml(&pool, &volume_xml(name, d), 0)
-            .map_err(|e| e.message().to_string())?;
+        let v = StorageVol::create_xml(
+            &pool,
+            &VolumeSpec::sparse(name, &d.format, d.capacity).to_xml(),
+            0,
+        )
+        .map_err(|e| e.message().to_string())?;
         made.push(v);
     }
     Ok(())

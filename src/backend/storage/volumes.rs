@@ -286,6 +286,17 @@ pub fn space_warning(spec: &VolumeSpec, available: u64) -> Option<String> {
 }
 
 impl VolumeSpec {
+    /// A sparse volume `name` of `capacity` bytes in `format` (none when empty): what a
+    /// clone, a migration or a new disk makes before filling it.
+    pub fn sparse(name: &str, format: &str, capacity: u64) -> VolumeSpec {
+        VolumeSpec {
+            name: name.to_string(),
+            format: format.to_string(),
+            capacity,
+            ..Default::default()
+        }
+    }
+
     /// The volume's XML (storagevol.rng).
     pub fn to_xml(&self) -> String {
         let mut vol = Element::new("volume");
