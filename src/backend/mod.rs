@@ -15,7 +15,8 @@
 //! - `osinfo`: operating systems from libosinfo (detection, resources, scripts);
 //! - `storage`: storage pools and volumes, upload and download;
 //! - `migrate`: moving a machine to another host, with its disks;
-//! - `snapshot`: snapshots of a domain, their tree, kinds and thumbnails.
+//! - `snapshot`: snapshots of a domain, their tree, kinds and thumbnails;
+//! - `thread_job`: a long operation on a thread of its own, with a stop flag.
 
 pub mod clone;
 pub mod conn;
@@ -31,6 +32,7 @@ pub mod network;
 pub mod osinfo;
 pub mod snapshot;
 pub mod storage;
+pub mod thread_job;
 pub mod units;
 pub mod xml;
 

@@ -15,6 +15,7 @@ use crate::backend::conn::uri::{classify, UriLabel};
 use crate::backend::conn::worker::{raw_state, Connection, Worker};
 use crate::backend::domain::DomainState;
 use crate::backend::storage::volumes::{parse_volume_xml, VolumeSpec};
+use crate::backend::thread_job;
 use crate::backend::xml::Document;
 use crate::backend::Result;
 use crate::i18n::{gettext, gettext_f};
@@ -122,20 +123,10 @@ pub struct CloneJob {
 
 impl CloneJob {
     pub fn start(spec: CloneSpec) -> (CloneJob, async_channel::Receiver<CloneProgress>) {
-        let (tx, rx) = async_channel::unbounded();
-        let cancel = Arc::new(AtomicBool::new(false));
-        let flag = cancel.clone();
-        let spawned = std::thread::Builder::new()
-            .name("hangar-clone".into())
-            .spawn(move || {
-                let end = run(&spec, &flag, &tx);
-                let _ = tx.send_blocking(end);
+        let (cancel, rx) =
+            thread_job::spawn("hangar-clone", CloneProgress::Failed, move |flag, tx| {
+                run(&spec, flag, tx)
             });
-        if let Err(e) = spawned {
-            let (tx, rx) = async_channel::unbounded();
-            let _ = tx.send_blocking(CloneProgress::Failed(e.to_string()));
-            return (CloneJob { cancel }, rx);
-        }
         (CloneJob { cancel }, rx)
     }
 

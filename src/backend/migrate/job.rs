@@ -19,6 +19,7 @@ use super::options::{uri_host, CopyStorage, MigrateOptions};
 use crate::backend::domain::job::job_counters;
 use crate::backend::storage::transfer::send_all;
 use crate::backend::storage::volumes::VolumeSpec;
+use crate::backend::thread_job;
 use crate::i18n::{gettext, gettext_f};
 
 /// What to move where.
@@ -121,20 +122,11 @@ pub struct MigrateJob {
 
 impl MigrateJob {
     pub fn start(spec: MigrateSpec) -> (MigrateJob, async_channel::Receiver<MigrateProgress>) {
-        let (tx, rx) = async_channel::unbounded();
-        let cancel = Arc::new(AtomicBool::new(false));
-        let flag = cancel.clone();
-        let spawned = std::thread::Builder::new()
-            .name("hangar-migrate".into())
-            .spawn(move || {
-                let end = run(&spec, &flag, &tx);
-                let _ = tx.send_blocking(end);
-            });
-        if let Err(e) = spawned {
-            let (tx, rx) = async_channel::unbounded();
-            let _ = tx.send_blocking(MigrateProgress::Failed(e.to_string()));
-            return (MigrateJob { cancel }, rx);
-        }
+        let (cancel, rx) = thread_job::spawn(
+            "hangar-migrate",
+            MigrateProgress::Failed,
+            move |flag, tx| run(&spec, flag, tx),
+        );
         (MigrateJob { cancel }, rx)
     }
 
