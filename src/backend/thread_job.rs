@@ -35,17 +35,13 @@ mod tests {
 
     #[test]
     fn progress_then_the_result_and_the_flag_reaches_the_thread() {
-        let (cancel, rx) = super::spawn(
-            "test-job",
-            Err,
-            |flag, tx| {
-                let _ = tx.send_blocking(Ok(1));
-                while !flag.load(Ordering::SeqCst) {
-                    std::thread::yield_now();
-                }
-                Ok(2)
-            },
-        );
+        let (cancel, rx) = super::spawn("test-job", Err, |flag, tx| {
+            let _ = tx.send_blocking(Ok(1));
+            while !flag.load(Ordering::SeqCst) {
+                std::thread::yield_now();
+            }
+            Ok(2)
+        });
         assert_eq!(rx.recv_blocking(), Ok(Ok(1)));
         cancel.store(true, Ordering::SeqCst);
         assert_eq!(rx.recv_blocking(), Ok(Ok::<i32, String>(2)));

@@ -11,6 +11,7 @@ use crate::backend::clone::plan::{check_clone_name, new_volume_name, DiskAction,
 use crate::backend::units::format_bytes;
 use crate::i18n::{gettext, gettext_f};
 use crate::model::{Connection, Vm};
+use crate::ui::components::form_dialog;
 
 dialog_window!(
     /// The Clone dialog of a virtual machine.
@@ -44,15 +45,8 @@ impl CloneDialog {
         window.set_title(Some(&gettext_f("Clone {name}", &[("name", &vm.name())])));
         window.set_default_size(560, -1);
         window.set_transient_for(parent);
-        let header = adw::HeaderBar::builder()
-            .show_end_title_buttons(false)
-            .build();
-        let cancel = gtk::Button::with_mnemonic(&gettext("_Cancel"));
-        let clone_button = gtk::Button::with_mnemonic(&gettext("C_lone"));
-        clone_button.add_css_class("suggested-action");
+        let (header, cancel, clone_button) = form_dialog::header(&gettext("C_lone"));
         clone_button.set_sensitive(false);
-        header.pack_start(&cancel);
-        header.pack_end(&clone_button);
         let name = adw::EntryRow::builder()
             .title(gettext("_Name"))
             .use_underline(true)
@@ -73,22 +67,12 @@ impl CloneDialog {
             .build();
         let progress = gtk::ProgressBar::builder().visible(false).build();
         progress.update_property(&[gtk::accessible::Property::Label(&gettext("Clone progress"))]);
-        let body = gtk::Box::builder()
-            .orientation(gtk::Orientation::Vertical)
-            .spacing(12)
-            .margin_top(18)
-            .margin_bottom(18)
-            .margin_start(12)
-            .margin_end(12)
-            .build();
+        let body = form_dialog::body(12);
         body.append(&top);
         body.append(&disks);
         body.append(&progress);
         body.append(&message);
-        let content = gtk::Box::new(gtk::Orientation::Vertical, 0);
-        content.append(&header);
-        content.append(&body);
-        window.set_content(Some(&content));
+        form_dialog::set_content(&window, &header, &body);
         window.set_parts(CloneParts {
             name,
             disks,

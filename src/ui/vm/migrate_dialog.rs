@@ -16,6 +16,7 @@ use crate::backend::migrate::options::{CopyStorage, MigrateOptions};
 use crate::backend::units::format_bytes;
 use crate::i18n::{gettext, gettext_f};
 use crate::model::{Connection, Vm};
+use crate::ui::components::form_dialog;
 
 mod progress;
 
@@ -107,19 +108,12 @@ impl MigrateDialog {
         window.set_title(Some(&what));
         window.set_default_size(600, 700);
         window.set_transient_for(parent);
-        let header = adw::HeaderBar::builder()
-            .show_end_title_buttons(false)
-            .title_widget(&adw::WindowTitle::new(
-                &what,
-                &gettext_f("from {host}", &[("host", &conn.label())]),
-            ))
-            .build();
-        let cancel = gtk::Button::with_mnemonic(&gettext("_Cancel"));
-        let migrate = gtk::Button::with_mnemonic(&gettext("_Migrate"));
-        migrate.add_css_class("suggested-action");
+        let (header, cancel, migrate) = form_dialog::header(&gettext("_Migrate"));
+        header.set_title_widget(Some(&adw::WindowTitle::new(
+            &what,
+            &gettext_f("from {host}", &[("host", &conn.label())]),
+        )));
         migrate.set_sensitive(false);
-        header.pack_start(&cancel);
-        header.pack_end(&migrate);
 
         let labels: Vec<String> = dests.iter().map(|c| c.label()).collect();
         let labels: Vec<&str> = labels.iter().map(String::as_str).collect();
@@ -223,14 +217,7 @@ impl MigrateDialog {
             .visible(false)
             .css_classes(["caption", "numeric"])
             .build();
-        let body = gtk::Box::builder()
-            .orientation(gtk::Orientation::Vertical)
-            .spacing(18)
-            .margin_top(18)
-            .margin_bottom(18)
-            .margin_start(12)
-            .margin_end(12)
-            .build();
+        let body = form_dialog::body(18);
         let postcopy_now = gtk::Button::builder()
             .label(gettext("Switch to _Post-Copy"))
             .use_underline(true)
@@ -260,10 +247,7 @@ impl MigrateDialog {
             .vexpand(true)
             .hscrollbar_policy(gtk::PolicyType::Never)
             .build();
-        let content = gtk::Box::new(gtk::Orientation::Vertical, 0);
-        content.append(&header);
-        content.append(&scroller);
-        window.set_content(Some(&content));
+        form_dialog::set_content(&window, &header, &scroller);
         window.set_parts(MigrateParts {
             host,
             copy,

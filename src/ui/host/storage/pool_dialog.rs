@@ -14,6 +14,7 @@ use crate::backend::storage::pools::{
 };
 use crate::i18n::{gettext, gettext_f};
 use crate::model::{Connection, Pool};
+use crate::ui::components::form_dialog;
 
 dialog_window!(
     /// The New Pool dialog (an `adw::Window`, kept alive by GTK while shown).
@@ -59,15 +60,8 @@ impl NewPoolDialog {
         window.set_title(Some(&gettext("New Storage Pool")));
         window.set_default_size(520, -1);
         window.set_transient_for(parent);
-        let header = adw::HeaderBar::builder()
-            .show_end_title_buttons(false)
-            .build();
-        let cancel = gtk::Button::with_mnemonic(&gettext("_Cancel"));
-        let create = gtk::Button::with_mnemonic(&gettext("C_reate"));
-        create.add_css_class("suggested-action");
+        let (header, cancel, create) = form_dialog::header(&gettext("C_reate"));
         create.set_sensitive(false);
-        header.pack_start(&cancel);
-        header.pack_end(&create);
 
         let kinds: Vec<(&'static str, Option<bool>)> =
             POOL_KINDS.iter().map(|k| (*k, None)).collect();
@@ -112,24 +106,14 @@ impl NewPoolDialog {
             .visible(false)
             .build();
         found.update_property(&[gtk::accessible::Property::Label(&gettext("Sources found"))]);
-        let body = gtk::Box::builder()
-            .orientation(gtk::Orientation::Vertical)
-            .spacing(12)
-            .margin_top(18)
-            .margin_bottom(18)
-            .margin_start(12)
-            .margin_end(12)
-            .build();
+        let body = form_dialog::body(12);
         body.append(&group);
         body.append(&find);
         body.append(&found);
         body.append(&build);
         body.append(&autostart);
         body.append(&message);
-        let content = gtk::Box::new(gtk::Orientation::Vertical, 0);
-        content.append(&header);
-        content.append(&body);
-        window.set_content(Some(&content));
+        form_dialog::set_content(&window, &header, &body);
         window.set_parts(PoolParts {
             kind,
             name,

@@ -14,6 +14,7 @@ use crate::backend::storage::volumes::{
 use crate::backend::units::{format_bytes, parse_size};
 use crate::i18n::{gettext, gettext_f};
 use crate::model::{Connection, Pool, Volume};
+use crate::ui::components::form_dialog;
 
 dialog_window!(
     /// The New Volume dialog of the Storage tab.
@@ -63,14 +64,7 @@ impl NewVolumeDialog {
         )));
         window.set_default_size(500, -1);
         window.set_transient_for(parent);
-        let header = adw::HeaderBar::builder()
-            .show_end_title_buttons(false)
-            .build();
-        let cancel = gtk::Button::with_mnemonic(&gettext("_Cancel"));
-        let create = gtk::Button::with_mnemonic(&gettext("C_reate"));
-        create.add_css_class("suggested-action");
-        header.pack_start(&cancel);
-        header.pack_end(&create);
+        let (header, cancel, create) = form_dialog::header(&gettext("C_reate"));
 
         let formats: Vec<&'static str> = formats_for(&pool.kind()).to_vec();
         let existing: Vec<_> = volumes.iter().map(|v| v.info()).collect();
@@ -133,20 +127,10 @@ impl NewVolumeDialog {
             .wrap(true)
             .css_classes(["caption"])
             .build();
-        let body = gtk::Box::builder()
-            .orientation(gtk::Orientation::Vertical)
-            .spacing(12)
-            .margin_top(18)
-            .margin_bottom(18)
-            .margin_start(12)
-            .margin_end(12)
-            .build();
+        let body = form_dialog::body(12);
         body.append(&group);
         body.append(&message);
-        let content = gtk::Box::new(gtk::Orientation::Vertical, 0);
-        content.append(&header);
-        content.append(&body);
-        window.set_content(Some(&content));
+        form_dialog::set_content(&window, &header, &body);
         window.set_parts(VolumeParts {
             name,
             format,

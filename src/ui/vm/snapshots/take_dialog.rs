@@ -14,6 +14,7 @@ use crate::backend::snapshot::ops::TakeOffer;
 use crate::backend::snapshot::plan::{check_name, choose_kind, revert_refusal, TakeSpec};
 use crate::i18n::{gettext, gettext_f};
 use crate::model::{Connection, Vm};
+use crate::ui::components::form_dialog;
 
 dialog_window!(
     /// The Take Snapshot dialog of a virtual machine.
@@ -65,15 +66,8 @@ impl TakeDialog {
         )));
         window.set_default_size(560, -1);
         window.set_transient_for(parent);
-        let header = adw::HeaderBar::builder()
-            .show_end_title_buttons(false)
-            .build();
-        let cancel = gtk::Button::with_mnemonic(&gettext("_Cancel"));
-        let take_button = gtk::Button::with_mnemonic(&gettext("_Take Snapshot"));
-        take_button.add_css_class("suggested-action");
+        let (header, cancel, take_button) = form_dialog::header(&gettext("_Take Snapshot"));
         take_button.set_sensitive(false);
-        header.pack_start(&cancel);
-        header.pack_end(&take_button);
         let name = adw::EntryRow::builder()
             .title(gettext("_Name"))
             .use_underline(true)
@@ -124,23 +118,13 @@ impl TakeDialog {
             .css_classes(["caption"])
             .label(gettext("Reading the machine…"))
             .build();
-        let body = gtk::Box::builder()
-            .orientation(gtk::Orientation::Vertical)
-            .spacing(12)
-            .margin_top(18)
-            .margin_bottom(18)
-            .margin_start(12)
-            .margin_end(12)
-            .build();
+        let body = form_dialog::body(12);
         body.append(&top);
         body.append(&name_error);
         body.append(&how);
         body.append(&revert_note);
         body.append(&message);
-        let content = gtk::Box::new(gtk::Orientation::Vertical, 0);
-        content.append(&header);
-        content.append(&body);
-        window.set_content(Some(&content));
+        form_dialog::set_content(&window, &header, &body);
         window.set_parts(TakeParts {
             name,
             name_error,
