@@ -30,6 +30,29 @@ pub enum ConnStatus {
     Failed,
 }
 
+/// The start's hold (see `append_in_steps`): rows beyond the first screenful wait this
+/// long after the first list arrives.
+const STARTUP_HOLD: std::time::Duration = std::time::Duration::from_millis(500);
+
+thread_local! {
+    /// When the first list arrived.
+    static FIRST_LIST: std::cell::Cell<Option<std::time::Instant>> = const { std::cell::Cell::new(None) };
+    /// Rows put in during the hold, across all connections: one screenful in all.
+    static SHOWN_IN_HOLD: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Whether the start's hold still holds rows back: within `STARTUP_HOLD` of the first
+/// list (which starts it).
+fn startup_holding(now: std::time::Instant) -> bool {
+    let first = FIRST_LIST.with(|f| {
+        f.get().unwrap_or_else(|| {
+            f.set(Some(now));
+            now
+        })
+    });
+    now.saturating_duration_since(first) < STARTUP_HOLD
+}
+
 mod imp {
     use super::*;
     use glib::subclass::Signal;
@@ -418,37 +441,61 @@ impl Connection {
         self.append_in_steps(added);
     }
 
-    /// Append to the list: a first screenful at once, the rest at idle priority, so the
-    /// first frame is drawn before GTK builds rows for everything after it. (The list
-    /// view builds about 200 rows ahead of what it shows, at ~1 ms each.)
+    /// Append to the list: a first screenful at once, the rest a little later, so the
+    /// first frame is drawn before GTK builds rows for everything after it. (GTK 4.8's
+    /// list view builds about 200 rows ahead of what it shows, 0.5–1.5 ms each, more
+    /// with assistive technologies on: 100–350 ms in one go.)
+    ///
+    /// At start the rest waits longer (`startup_holding`), and all connections share
+    /// one first screenful: the window's first screen, the person's first input and a
+    /// screen reader's first look at the window come before rows nobody sees yet, and
+    /// GTK builds its rows ahead once, not once per host as their lists arrive.
     fn append_in_steps(&self, mut added: Vec<Vm>) {
-        const FIRST_FRAME: std::time::Duration = std::time::Duration::from_millis(60);
         const FIRST: usize = 40;
         if added.is_empty() {
             return;
         }
+        let holding = startup_holding(std::time::Instant::now());
+        let first = if holding {
+            FIRST.saturating_sub(SHOWN_IN_HOLD.with(|s| s.get()))
+        } else {
+            FIRST
+        };
         // Name order, the list's default, so the first screenful is the top of it.
         added.sort_by(|a, b| a.sort_name().cmp(&b.sort_name()));
         let store = self.domains();
-        let rest = added.split_off(added.len().min(FIRST));
-        store.splice(store.n_items(), 0, &added);
+        let rest = added.split_off(added.len().min(first));
+        if holding {
+            SHOWN_IN_HOLD.with(|s| s.set(s.get() + added.len()));
+        }
+        if !added.is_empty() {
+            store.splice(store.n_items(), 0, &added);
+        }
         if rest.is_empty() {
             return;
         }
         let imp = self.imp();
         imp.pending.borrow_mut().extend(rest);
-        if imp.pending_source.borrow().is_some() {
-            return;
+        if imp.pending_source.borrow().is_none() {
+            self.append_pending_later();
         }
-        // The rest waits for the first screenful to be painted: an idle source would
-        // run before the frame clock's next frame (a timer) and make GTK build ~200
-        // more rows first. 40 rows bind in ~15 ms; the frame follows within one
-        // refresh interval.
+    }
+
+    /// Append the pending rows once the first screenful is painted (and the start's
+    /// hold is over): an idle source would run before the frame clock's next frame (a
+    /// timer) and make GTK build ~200 more rows first. 40 rows bind in ~15 ms; the
+    /// frame follows within one refresh interval.
+    fn append_pending_later(&self) {
+        const FIRST_FRAME: std::time::Duration = std::time::Duration::from_millis(60);
         let weak = self.downgrade();
         let id = glib::timeout_add_local_once(FIRST_FRAME, move || {
             let Some(this) = weak.upgrade() else {
                 return;
             };
+            if startup_holding(std::time::Instant::now()) {
+                this.append_pending_later();
+                return;
+            }
             let weak = this.downgrade();
             let id = glib::idle_add_local(move || {
                 let Some(this) = weak.upgrade() else {
@@ -463,7 +510,7 @@ impl Connection {
             });
             this.imp().pending_source.replace(Some(id));
         });
-        imp.pending_source.replace(Some(id));
+        self.imp().pending_source.replace(Some(id));
     }
 
     /// Move up to `n` pending domains (still known) into the list; true if more wait.
