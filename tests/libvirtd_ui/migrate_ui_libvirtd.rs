@@ -167,3 +167,78 @@ fn a_running_guest_is_migrated_from_the_window_with_its_disk() {
     app.conn().backend().shutdown();
     app.win.destroy();
 }
+
+/// Host A's QEMU runs as Debian's libvirt-qemu user, host B's too, and the kernel keeps
+/// userfaultfd to privileged processes (vm.unprivileged_userfaultfd=0, the default):
+/// host B cannot take a post-copy migration. That is said in the dialog, in words, and
+/// the machine stays here, running.
+#[gtk::test]
+#[ignore = "needs libvirtd: run through build-aux/run-tests.sh"]
+fn post_copy_the_destination_cannot_take_is_said_and_the_machine_stays() {
+    let _ = adw::init();
+    hangar::init_resources();
+    let _serial = crate::daemon::serial();
+    let (a, b) = (test_uri(), host_b_uri());
+    let name = unique_name("migrate-postcopy");
+    let _ga = DomainGuard::new(&a, &name);
+    let _gb = DomainGuard::new(&b, &name);
+    let f = std::env::temp_dir().join(format!("{name}.xml"));
+    std::fs::write(
+        &f,
+        format!(
+            "<domain type='qemu'><name>{name}</name><memory unit='MiB'>32</memory><vcpu>1</vcpu>\
+             <os><type arch='x86_64' machine='pc'>hvm</type></os><devices>\
+             <graphics type='vnc' autoport='yes' listen='127.0.0.1'/></devices></domain>"
+        ),
+    )
+    .unwrap();
+    virsh_ok(&a, &["define", f.to_str().unwrap()]);
+    virsh_ok(&a, &["start", &name]);
+    let _ = std::fs::remove_file(&f);
+
+    let app = gui::AppWindow::open_sized(
+        &format!("hangar-postcopy-{}", std::process::id()),
+        &a,
+        1280,
+        800,
+    );
+    let conn_b = Connection::new(&b, false, false);
+    app.win.watch_connection(&conn_b);
+    app.store.append(&conn_b);
+    conn_b.connect_now();
+    wait_for("host B connected", 60, || conn_b.loaded());
+    app.show(&name, "overview");
+    let dialog = gui::opened_by::<MigrateDialog>("the Migrate dialog", || {
+        WidgetExt::activate_action(&app.win, "win.migrate", None).unwrap()
+    });
+    wait_for("the checks passed", 60, || dialog.migrate.is_sensitive());
+    gui::descendants::<adw::ExpanderRow>(&dialog)
+        .into_iter()
+        .find(|e| e.title().replace('_', "") == "Advanced")
+        .expect("the Advanced expander")
+        .set_expanded(true);
+    settle(300);
+    gui::flip(&gui::switch_of_row(&dialog, "Allow post-copy"));
+    assert!(dialog.postcopy.is_active());
+    gui::click(&dialog.migrate);
+    wait_for("the move ends", 120, || !dialog.is_moving());
+    settle(300);
+    let said = dialog.message.label().to_string();
+    assert!(
+        said.contains("cannot take post-copy") && said.contains("still on this host"),
+        "the reason stays on screen: {said}"
+    );
+    assert!(dialog.message.has_css_class("error"));
+    assert!(
+        dialog.is_visible() && dialog.migrate.is_sensitive(),
+        "try again"
+    );
+    gui::save_png(&dialog, "migrate-04-postcopy-refused");
+    assert_eq!(virsh_ok(&a, &["domstate", &name]).trim(), "running");
+    assert!(virsh(&b, &["domstate", &name]).is_err(), "nothing there");
+    dialog.close();
+    let _ = virsh(&a, &["destroy", &name]);
+    conn_b.backend().shutdown();
+    app.conn().backend().shutdown();
+    app.win.destroy();
+}

@@ -354,8 +354,21 @@ fn migrate(
             dest_uuid: d.uuid_string().unwrap_or_default(),
         },
         Err(_) if cancel.load(Ordering::SeqCst) => MigrateProgress::Cancelled,
-        Err(e) => fail(e),
+        Err(e) => MigrateProgress::Failed(explain(e.message())),
     }
+}
+
+/// libvirt's reason for a failed move, in words where QEMU's are cryptic.
+pub fn explain(message: &str) -> String {
+    if message.contains("Postcopy is not supported") {
+        // QEMU checks for userfaultfd on the destination when post-copy is allowed.
+        return gettext(
+            "the destination cannot take post-copy: its QEMU may not use userfaultfd (root may; \
+             everyone may with the kernel setting vm.unprivileged_userfaultfd=1). Move it without \
+             post-copy",
+        );
+    }
+    message.to_string()
 }
 
 /// Switch the running migration of `uuid` to post-copy (allowed when it was started
@@ -380,5 +393,23 @@ impl crate::backend::conn::worker::Connection {
     /// See [`start_postcopy`].
     pub async fn start_postcopy(&self, uuid: String) -> crate::backend::Result<()> {
         self.call(move |w| start_postcopy(w, &uuid)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::explain;
+
+    #[test]
+    fn qemu_s_post_copy_refusal_is_put_in_words() {
+        let m = explain(
+            "internal error: unable to execute QEMU command 'migrate-set-capabilities': \
+             Postcopy is not supported",
+        );
+        assert!(
+            m.contains("cannot take post-copy") && m.contains("userfaultfd"),
+            "{m}"
+        );
+        assert_eq!(explain("Connection reset"), "Connection reset");
     }
 }

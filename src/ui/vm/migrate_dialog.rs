@@ -227,10 +227,13 @@ impl MigrateDialog {
             .halign(gtk::Align::Start)
             .visible(false)
             .build();
-        // The move's progress on top (in view while it runs), then the form.
+        // The move's progress on top (in view while it runs), and what the checks or the
+        // move's end say (in view after a failure, however far the form was scrolled),
+        // then the form.
         body.append(&progress);
         body.append(&figures);
         body.append(&postcopy_now);
+        body.append(&message);
         let form = gtk::Box::new(gtk::Orientation::Vertical, 18);
         for w in [
             top.upcast_ref::<gtk::Widget>(),
@@ -241,7 +244,6 @@ impl MigrateDialog {
             form.append(w);
         }
         body.append(&form);
-        body.append(&message);
         let scroller = gtk::ScrolledWindow::builder()
             .child(&adw::Clamp::builder().maximum_size(640).child(&body).build())
             .vexpand(true)
@@ -707,13 +709,22 @@ impl MigrateDialog {
     }
 
     fn end(&self, m: &str) {
+        if let Some(s) = self
+            .message
+            .ancestor(gtk::ScrolledWindow::static_type())
+            .and_downcast::<gtk::ScrolledWindow>()
+        {
+            s.vadjustment().set_value(0.0);
+        }
         self.job.replace(None);
         self.postcopy_now.set_visible(false);
         self.form.set_sensitive(true);
         self.progress.set_visible(false);
         self.cancel.set_label(&gettext("_Close"));
-        self.say(m, true);
+        self.figures.set_label("");
+        // The checks first (they say their own line), so the reason is what stays.
         self.check();
+        self.say(m, true);
     }
 
     /// The figures shown last (tests read them).
