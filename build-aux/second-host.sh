@@ -59,6 +59,13 @@ EOF
 namespaces = [ ]
 security_driver = "none"
 cgroup_controllers = [ ]
+# Post-copy migration into this host: the incoming QEMU (7.2) needs a userfaultfd,
+# which the kernel gives only with CAP_SYS_PTRACE while vm.unprivileged_userfaultfd
+# is 0 (the default) - so root, with its capabilities kept. Host A keeps Debian's
+# libvirt-qemu user, which cannot: both kinds of destination are tested.
+user = "root"
+group = "root"
+clear_emulator_capabilities = 0
 EOF
   : > "$conf/libvirt.conf"
   mount --bind "$conf" /etc/libvirt
