@@ -1,13 +1,14 @@
 #!/usr/bin/python3
 """Print the accessible tree of one process, as a screen reader sees it.
 
-Usage: atspi_tree.py PID [ROOT-NAME]
+Usage: atspi_tree.py PID [ROOT-NAME] [--all]
 
 One line per object on screen (GTK 4.8 marks only windows "showing": visible objects
 with a size are taken instead): depth, role, name and description, separated by
 tabs (tabs and newlines in texts become spaces). With ROOT-NAME only the subtree of the
 first window of that name is printed. Run by tests/gui/mod.rs while the test's GTK main
-loop keeps answering.
+loop keeps answering. With --all every object the application presents is printed,
+on screen or not, as a screen reader walking the tree meets them.
 """
 import sys
 
@@ -16,6 +17,9 @@ import pyatspi
 
 def clean(text):
     return (text or "").replace("\t", " ").replace("\n", " ")
+
+
+EVERY = "--all" in sys.argv[1:]
 
 
 def walk(obj, depth, out, seen):
@@ -27,11 +31,11 @@ def walk(obj, depth, out, seen):
     seen.add(key)
     try:
         states = obj.getState()
-        if not states.contains(pyatspi.STATE_VISIBLE):
+        if not EVERY and not states.contains(pyatspi.STATE_VISIBLE):
             return
         # What is not on screen (a hidden page of a stack) has no size. Objects that
         # are not drawn themselves (a stack's pages) have no extents at all.
-        if depth > 0:
+        if depth > 0 and not EVERY:
             try:
                 component = obj.queryComponent()
             except NotImplementedError:
@@ -48,8 +52,9 @@ def walk(obj, depth, out, seen):
 
 
 def main():
-    pid = int(sys.argv[1])
-    root_name = sys.argv[2] if len(sys.argv) > 2 else None
+    args = [a for a in sys.argv[1:] if a != "--all"]
+    pid = int(args[0])
+    root_name = args[1] if len(args) > 1 else None
     desktop = pyatspi.Registry.getDesktop(0)
     for app in desktop:
         if app is None:

@@ -276,11 +276,22 @@ pub struct AccessibleNode {
 /// The accessible tree of this process's window titled `title`, read over AT-SPI by
 /// `tests/gui/atspi_tree.py` (python3-pyatspi) while this thread's main loop answers.
 pub fn accessible_tree(title: &str) -> Vec<AccessibleNode> {
+    atspi_walk(title, false)
+}
+
+/// Every object of the window titled `title` that GTK presents over AT-SPI, on screen
+/// or not: what a screen reader walking the tree meets.
+pub fn presented_tree(title: &str) -> Vec<AccessibleNode> {
+    atspi_walk(title, true)
+}
+
+fn atspi_walk(title: &str, every: bool) -> Vec<AccessibleNode> {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/gui/atspi_tree.py");
     let child = std::process::Command::new("/usr/bin/python3")
         .arg(script)
         .arg(std::process::id().to_string())
         .arg(title)
+        .args(every.then_some("--all"))
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

@@ -682,3 +682,46 @@ fn list_shortcuts_never_take_keys_from_text_fields() {
     );
     f.close();
 }
+
+/// A screen reader hears what is on screen: the closed search bar and the pages of the
+/// window's stacks that are not shown stay out of the accessible tree (GTK 4.8 presents
+/// them), and the search entry joins it when the search opens.
+#[gtk::test]
+fn hidden_parts_of_the_window_are_not_read_out() {
+    let (dir, uri) = node_file(3);
+    let f = open(&uri, Some(dir));
+    let title = format!("hangar-a11y-hidden-{}", std::process::id());
+    f.win.set_title(Some(&title));
+    settle(200);
+    let names = |tree: &[gui::AccessibleNode]| -> Vec<String> {
+        tree.iter().map(|n| n.name.clone()).collect()
+    };
+    let tree = names(&gui::presented_tree(&title));
+    assert!(
+        tree.iter().any(|n| n == "vm-00000"),
+        "the list is read: {tree:?}"
+    );
+    for hidden in [
+        "Search virtual machines",
+        "No Results",
+        "The actions in the header bar apply to every selected virtual machine.",
+    ] {
+        assert!(
+            !tree.iter().any(|n| n == hidden),
+            "“{hidden}” read out while hidden"
+        );
+    }
+    gui::click(
+        &gui::descendants::<gtk::ToggleButton>(&f.win)
+            .into_iter()
+            .find(|b| b.tooltip_text().is_some_and(|t| t.starts_with("Search")))
+            .expect("the Search button"),
+    );
+    settle(200);
+    let tree = names(&gui::presented_tree(&title));
+    assert!(
+        tree.iter().any(|n| n == "Search virtual machines"),
+        "the open search is read: {tree:?}"
+    );
+    f.close();
+}

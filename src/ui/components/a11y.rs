@@ -102,3 +102,30 @@ pub fn install_accessible_name_fix() {
         }
     });
 }
+
+/// Show assistive technologies only the page of `stack` that is shown. GTK 4.8 presents
+/// a stack's hidden pages too: a screen reader reads them out, and every walk of the
+/// window's tree crosses them.
+pub fn present_shown_page_only(stack: &gtk::Stack) {
+    use gtk::prelude::*;
+    fn sync(stack: &gtk::Stack) {
+        let shown = stack.visible_child();
+        let mut child = stack.first_child();
+        while let Some(c) = child {
+            c.update_state(&[gtk::accessible::State::Hidden(Some(&c) != shown.as_ref())]);
+            child = c.next_sibling();
+        }
+    }
+    sync(stack);
+    stack.connect_visible_child_notify(sync);
+}
+
+/// The same for a search bar while it is closed (GTK 4.8 presents its hidden entry).
+pub fn present_open_search_bar_only(bar: &gtk::SearchBar) {
+    use gtk::prelude::*;
+    fn sync(bar: &gtk::SearchBar) {
+        bar.update_state(&[gtk::accessible::State::Hidden(!bar.is_search_mode())]);
+    }
+    sync(bar);
+    bar.connect_search_mode_enabled_notify(sync);
+}

@@ -264,6 +264,9 @@ impl Window {
         // Search and state filter.
         imp.search_bar.connect_entry(&imp.search_entry.get());
         imp.search_bar.set_key_capture_widget(Some(self));
+        crate::ui::components::a11y::present_open_search_bar_only(&imp.search_bar);
+        crate::ui::components::a11y::present_shown_page_only(&imp.sidebar_stack);
+        crate::ui::components::a11y::present_shown_page_only(&imp.content_stack);
         let f = filter.clone();
         imp.search_entry.connect_search_changed(move |_| {
             f.changed(gtk::FilterChange::Different);
