@@ -4,7 +4,6 @@
 //! leaves it running here and nothing there; a shut-off guest moves with its disk
 //! copied through the pools' streams.
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::common::{self, block_on};
@@ -146,9 +145,16 @@ fn spec_for(name: &str, options: MigrateOptions) -> MigrateSpec {
     }
 }
 
-/// The disk as host B has it, downloaded here.
-fn download_from_b(path: &str, to: &Path) {
-    virsh_ok(&host_b_uri(), &["vol-download", path, to.to_str().unwrap()]);
+/// Host B's copy of `disk` (the same path there) holds what host A's does, by
+/// `qemu-img compare` on a download of it; then both volumes are deleted.
+fn assert_copied_to_b_and_delete(disk: &str, name: &str) {
+    let (a, b) = (test_uri(), host_b_uri());
+    let copy = std::env::temp_dir().join(format!("{name}-b.qcow2"));
+    virsh_ok(&b, &["vol-download", disk, copy.to_str().unwrap()]);
+    run_ok("qemu-img", &["compare", "-q", disk, copy.to_str().unwrap()]);
+    let _ = std::fs::remove_file(&copy);
+    let _ = virsh(&b, &["vol-delete", disk]);
+    let _ = virsh(&a, &["vol-delete", disk]);
 }
 
 #[test]
@@ -212,15 +218,7 @@ fn a_running_guest_moves_live_with_its_disk() {
         "persistent there, on the same path: {def}"
     );
     virsh_ok(&b, &["destroy", &name]);
-    let copy = std::env::temp_dir().join(format!("{name}-b.qcow2"));
-    download_from_b(&disk, &copy);
-    run_ok(
-        "qemu-img",
-        &["compare", "-q", &disk, copy.to_str().unwrap()],
-    );
-    let _ = std::fs::remove_file(&copy);
-    let _ = virsh(&b, &["vol-delete", &disk]);
-    let _ = virsh(&a, &["vol-delete", &disk]);
+    assert_copied_to_b_and_delete(&disk, &name);
 }
 
 #[test]
@@ -281,15 +279,7 @@ fn a_shut_off_guest_moves_with_its_disk_copied() {
     );
     assert_eq!(virsh_ok(&b, &["domstate", &name]).trim(), "shut off");
     assert!(virsh(&a, &["domstate", &name]).is_err(), "undefined here");
-    let copy = std::env::temp_dir().join(format!("{name}-b.qcow2"));
-    download_from_b(&disk, &copy);
-    run_ok(
-        "qemu-img",
-        &["compare", "-q", &disk, copy.to_str().unwrap()],
-    );
-    let _ = std::fs::remove_file(&copy);
-    let _ = virsh(&b, &["vol-delete", &disk]);
-    let _ = virsh(&a, &["vol-delete", &disk]);
+    assert_copied_to_b_and_delete(&disk, &name);
 }
 
 /// The pids of host B's processes whose command line contains `what`.
