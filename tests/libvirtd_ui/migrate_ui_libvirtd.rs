@@ -60,30 +60,9 @@ fn a_running_guest_is_migrated_from_the_window_with_its_disk() {
     let other = format!("{name}-b");
     let _go = DomainGuard::new(&a, &other);
     let _gbo = DomainGuard::new(&b, &other);
-    std::fs::write(
-        &f,
-        format!(
-            "<domain type='qemu'><name>{other}</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>\
-             <os><type arch='x86_64' machine='pc'>hvm</type></os><devices>\
-             <graphics type='vnc' autoport='yes' listen='127.0.0.1'/></devices></domain>"
-        ),
-    )
-    .unwrap();
-    virsh_ok(&a, &["define", f.to_str().unwrap()]);
-    virsh_ok(&a, &["start", &other]);
+    diskless_guest(&a, &other, None);
 
-    let app = gui::AppWindow::open_sized(
-        &format!("hangar-migrate-{}", std::process::id()),
-        &a,
-        1280,
-        800,
-    );
-    // Host B beside it, as Add Connection leaves it.
-    let conn_b = Connection::new(&b, false, false);
-    app.win.watch_connection(&conn_b);
-    app.store.append(&conn_b);
-    conn_b.connect_now();
-    wait_for("host B connected", 60, || conn_b.loaded());
+    let (app, conn_b) = window_with_host_b("migrate");
     app.show(&name, "overview");
     // Both selected, as Ctrl-click leaves them.
     wait_for("the second machine listed", 30, || {
@@ -115,13 +94,7 @@ fn a_running_guest_is_migrated_from_the_window_with_its_disk() {
         "the disks are copied: host B's pool is its own"
     );
     assert!(dialog.persist.is_active() && dialog.undefine.is_active());
-    // Advanced, opened as a person does.
-    gui::descendants::<adw::ExpanderRow>(&dialog)
-        .into_iter()
-        .find(|e| e.title().replace('_', "") == "Advanced")
-        .expect("the Advanced expander")
-        .set_expanded(true);
-    settle(300);
+    open_advanced(&dialog);
     // A bandwidth that is not a number is refused where typed.
     gui::type_into_row(&dialog, "Bandwidth limit (MiB/s, empty: none)", "fast");
     assert!(dialog.bandwidth.has_css_class("error") && !dialog.migrate.is_sensitive());
@@ -199,15 +172,20 @@ fn migrate_dialog_with_post_copy(
         WidgetExt::activate_action(&app.win, "win.migrate", None).unwrap()
     });
     wait_for("the checks passed", 60, || dialog.migrate.is_sensitive());
-    gui::descendants::<adw::ExpanderRow>(&dialog)
+    open_advanced(&dialog);
+    assert!(!dialog.postcopy.is_active(), "off by default");
+    gui::flip(&gui::switch_of_row(&dialog, "Allow post-copy"));
+    dialog
+}
+
+/// The dialog's Advanced section, opened as a person does.
+fn open_advanced(dialog: &MigrateDialog) {
+    gui::descendants::<adw::ExpanderRow>(dialog)
         .into_iter()
         .find(|e| e.title().replace('_', "") == "Advanced")
         .expect("the Advanced expander")
         .set_expanded(true);
     settle(300);
-    assert!(!dialog.postcopy.is_active(), "off by default");
-    gui::flip(&gui::switch_of_row(&dialog, "Allow post-copy"));
-    dialog
 }
 
 /// Define and start on `uri` a diskless guest whose firmware is `rom` (or SeaBIOS).
@@ -219,7 +197,7 @@ fn diskless_guest(uri: &str, name: &str, rom: Option<&std::path::Path>) {
     std::fs::write(
         &f,
         format!(
-            "<domain type='qemu'><name>{name}</name><memory unit='MiB'>32</memory><vcpu>1</vcpu>\
+            "<domain type='qemu'><name>{name}</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>\
              <os><type arch='x86_64' machine='pc'>hvm</type>{loader}</os><devices>\
              <graphics type='vnc' autoport='yes' listen='127.0.0.1'/></devices></domain>"
         ),

@@ -359,7 +359,7 @@ fn migrate(
 }
 
 /// libvirt's reason for a failed move, in words where QEMU's are cryptic.
-pub fn explain(message: &str) -> String {
+fn explain(message: &str) -> String {
     if message.contains("Postcopy is not supported") {
         // QEMU checks for userfaultfd on the destination when post-copy is allowed.
         return gettext(
