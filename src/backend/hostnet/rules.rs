@@ -170,6 +170,18 @@ fn v<T: ToVariant>(x: T) -> Variant {
     x.to_variant()
 }
 
+/// A new profile's `connection` section: its name, a fresh UUID, its type and
+/// interface, started by itself. Callers add what their kind needs.
+fn connection_section(id: &str, kind: &str, iface: &str) -> BTreeMap<String, Variant> {
+    let mut c = BTreeMap::new();
+    c.insert("id".into(), v(id));
+    c.insert("uuid".into(), v(glib::uuid_string_random().as_str()));
+    c.insert("type".into(), v(kind));
+    c.insert("interface-name".into(), v(iface));
+    c.insert("autoconnect".into(), v(true));
+    c
+}
+
 fn mac_bytes(mac: &str) -> Option<Vec<u8>> {
     let b: Vec<u8> = mac
         .split(':')
@@ -218,12 +230,7 @@ pub fn plan(inv: &Inventory, req: &BridgeRequest) -> Result<Plan, String> {
     let dev = nic.nm.as_ref().expect("checked");
     let old = active_profile(inv, &req.nic);
     let mut bridge = Settings::new();
-    let mut c = BTreeMap::new();
-    c.insert("id".into(), v(req.name.as_str()));
-    c.insert("uuid".into(), v(glib::uuid_string_random().as_str()));
-    c.insert("type".into(), v("bridge"));
-    c.insert("interface-name".into(), v(req.name.as_str()));
-    c.insert("autoconnect".into(), v(true));
+    let mut c = connection_section(&req.name, "bridge", &req.name);
     // connection.autoconnect-slaves: yes, so the port comes up with the bridge.
     c.insert("autoconnect-slaves".into(), v(1i32));
     bridge.insert("connection".into(), c);
@@ -238,17 +245,13 @@ pub fn plan(inv: &Inventory, req: &BridgeRequest) -> Result<Plan, String> {
     bridge.insert("ipv6".into(), ip_settings(old, "ipv6"));
 
     let mut port = Settings::new();
-    let mut c = BTreeMap::new();
-    c.insert(
-        "id".into(),
-        v(format!("{} port {}", req.name, req.nic).as_str()),
+    let mut c = connection_section(
+        &format!("{} port {}", req.name, req.nic),
+        "802-3-ethernet",
+        &req.nic,
     );
-    c.insert("uuid".into(), v(glib::uuid_string_random().as_str()));
-    c.insert("type".into(), v("802-3-ethernet"));
-    c.insert("interface-name".into(), v(req.nic.as_str()));
     c.insert("master".into(), v(req.name.as_str()));
     c.insert("slave-type".into(), v("bridge"));
-    c.insert("autoconnect".into(), v(true));
     // Ahead of the NIC's old profile when the host starts.
     let prio = old
         .and_then(|p| p.get("connection", "autoconnect-priority"))
@@ -365,13 +368,10 @@ pub fn plan_undo(inv: &Inventory, name: &str) -> Result<UndoPlan, String> {
         Some(p) => Ok(p.path.clone()),
         None => {
             let mut s = Settings::new();
-            let mut c = BTreeMap::new();
-            c.insert("id".into(), v(nic.name.as_str()));
-            c.insert("uuid".into(), v(glib::uuid_string_random().as_str()));
-            c.insert("type".into(), v("802-3-ethernet"));
-            c.insert("interface-name".into(), v(nic.name.as_str()));
-            c.insert("autoconnect".into(), v(true));
-            s.insert("connection".into(), c);
+            s.insert(
+                "connection".into(),
+                connection_section(&nic.name, "802-3-ethernet", &nic.name),
+            );
             s.insert("802-3-ethernet".into(), BTreeMap::new());
             s.insert("ipv4".into(), ip_settings(Some(bridge_profile), "ipv4"));
             s.insert("ipv6".into(), ip_settings(Some(bridge_profile), "ipv6"));
