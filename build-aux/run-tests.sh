@@ -144,6 +144,8 @@ EOF
 
   export HANGAR_TEST_LIBVIRT_URI=qemu:///system
   export HANGAR_TEST_LIBVIRTD_CMD="libvirtd -d"
+  # What a passing test worked around (tests/daemon/mod.rs: notice): printed at the end.
+  export HANGAR_TEST_NOTICES="$work/notices"
   export HANGAR_SCREENSHOT_DIR="$repo/tests/screenshots"
   export GSETTINGS_BACKEND=memory
   export GSK_RENDERER=cairo
@@ -333,6 +335,9 @@ if [ "$test_status" -ne 0 ] && [ -d "$work/libvirt-logs" ]; then
   rm -rf "$repo/target/hangar-tests/libvirt-logs"
   cp -r "$work/libvirt-logs" "$repo/target/hangar-tests/libvirt-logs"
   say "run-tests: libvirt's logs of this run are in target/hangar-tests/libvirt-logs"
+  # CI keeps only the output: the end of the daemon's log, where a crash would show.
+  say "run-tests: the end of the test libvirtd's log:"
+  tail -n 25 "$work/libvirt-logs/libvirtd.log" 2>/dev/null | sed 's/^/  /' | cut -c1-300
 fi
 
 passed=0 failed=0 ignored=0
@@ -346,6 +351,12 @@ fi
 if [ "$test_status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   say "run-tests: cargo test ended with status $test_status without a failing test (a build error, a crashed test binary, a timeout or libvirtd not starting): counted as one failure"
   failed=1
+fi
+
+if [ -s "$work/notices" ]; then
+  say ""
+  say "run-tests: what the tests noticed and worked around:"
+  sed 's/^/  /' "$work/notices"
 fi
 
 cleanup

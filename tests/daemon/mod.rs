@@ -21,6 +21,23 @@ pub fn env(name: &str) -> String {
     }
 }
 
+/// Something a passing test must not keep to itself (the environment misbehaved and
+/// the test worked around it): on stderr, and in the harness's notices file
+/// (`HANGAR_TEST_NOTICES`), which build-aux/run-tests.sh prints with its summary.
+pub fn notice(text: &str) {
+    eprintln!("notice: {text}");
+    if let Ok(path) = std::env::var("HANGAR_TEST_NOTICES") {
+        use std::io::Write;
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
+            let _ = writeln!(f, "{text}");
+        }
+    }
+}
+
 /// The private daemon's URI.
 pub fn test_uri() -> String {
     env("HANGAR_TEST_LIBVIRT_URI")
