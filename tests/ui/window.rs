@@ -687,7 +687,7 @@ fn list_shortcuts_never_take_keys_from_text_fields() {
 /// window's stacks that are not shown stay out of the accessible tree (GTK 4.8 presents
 /// them), and the search entry joins it when the search opens.
 #[gtk::test]
-fn hidden_parts_of_the_window_are_not_read_out() {
+fn a_screen_reader_meets_the_list_first_and_nothing_hidden() {
     let (dir, uri) = node_file(3);
     let f = open(&uri, Some(dir));
     let title = format!("hangar-a11y-hidden-{}", std::process::id());
@@ -697,9 +697,14 @@ fn hidden_parts_of_the_window_are_not_read_out() {
         tree.iter().map(|n| n.name.clone()).collect()
     };
     let tree = names(&gui::presented_tree(&title));
+    let at = |name: &str| tree.iter().position(|n| n == name);
+    let (Some(row), Some(details)) = (at("vm-00000"), at("No Virtual Machine Selected")) else {
+        panic!("the list and the details pane are read: {tree:?}");
+    };
+    // In the order they are seen: the sidebar's list, then the pane beside it.
     assert!(
-        tree.iter().any(|n| n == "vm-00000"),
-        "the list is read: {tree:?}"
+        row < details,
+        "the details are read before the list: {tree:?}"
     );
     for hidden in [
         "Search virtual machines",
