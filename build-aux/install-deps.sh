@@ -38,6 +38,8 @@ test_pkgs=(
   libxml2-utils procps psmisc xdotool xclip gnome-keyring
   openssh-server openssh-client netcat-openbsd openbox x11-utils
   mount e2fsprogs lvm2 libosinfo-bin cpio ovmf swtpm swtpm-tools
+  # The SPICE TLS test's certificates
+  openssl
   # The host-bridge tests: NetworkManager on the test LAN, see build-aux/test-lan.sh
   network-manager
 )

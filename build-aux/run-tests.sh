@@ -89,13 +89,31 @@ EOF
 # build-aux/run-tests.sh: the private test daemon.
 log_outputs = "3:file:/var/log/libvirt/virtlogd.log"
 EOF
-  cat > "$conf/qemu.conf" <<'EOF'
+  # SPICE over TLS: a CA of the run's own and a certificate for 127.0.0.1, where the
+  # test guests listen (QEMU reads them as its user).
+  local pki=/run/hangar-test/spice-pki
+  install -d -m 0755 "$pki"
+  (
+    cd "$pki" || exit 1
+    openssl req -x509 -newkey rsa:2048 -nodes -days 7 -subj "/CN=Hangar test CA" \
+      -keyout ca-key.pem -out ca-cert.pem 2>/dev/null &&
+      openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+        -keyout server-key.pem -out server.csr 2>/dev/null &&
+      printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' > server.ext &&
+      openssl x509 -req -in server.csr -CA ca-cert.pem -CAkey ca-key.pem -CAcreateserial \
+        -days 7 -extfile server.ext -out server-cert.pem 2>/dev/null
+  ) || { say "run-tests: openssl could not make the SPICE test certificates" >&2; exit 1; }
+  chmod 0644 "$pki"/*.pem
+  cat > "$conf/qemu.conf" <<EOF
 # build-aux/run-tests.sh: the private test daemon.
 # /dev/kvm is hidden by a bind mount (see below); libvirt cannot carry such a mount into
 # a per-guest /dev namespace, so QEMU shares this (already private) mount namespace.
 namespaces = [ ]
 # The host's AppArmor or SELinux policy knows nothing of this daemon's paths.
 security_driver = "none"
+# SPICE displays get a TLS port too; Hangar finds the CA through this setting.
+spice_tls = 1
+spice_tls_x509_cert_dir = "$pki"
 EOF
   : > "$conf/libvirt.conf"
   # The stock NAT network, autostarted as on a fresh install.

@@ -33,6 +33,7 @@ fn spice_display(port: u16) -> (gtk::Window, GuestDisplay, Rc<RefCell<Vec<Displa
             host: "127.0.0.1".into(),
             port: Some(port),
             tls_port: None,
+            ca: None,
         },
         None,
     )

@@ -40,6 +40,8 @@ const PROGRAMS: &[(&str, &str, Option<&str>)] = &[
     ("xvfb-run", "xvfb", None),
     ("dbus-run-session", "dbus", Some("dbus-daemon")),
     ("ip", "iproute2", None),
+    ("ss", "iproute2", None),
+    ("openssl", "openssl", None),
     ("iptables", "iptables", None),
     ("ps", "procps", None),
     ("pgrep", "procps", None),
@@ -88,6 +90,8 @@ const RUN_OTHERWISE: &[&str] = &[
     "virsh",
     // By libvirtd, for a guest's emulated TPM.
     "swtpm",
+    // By build-aux/run-tests.sh, for the SPICE TLS test's certificates.
+    "openssl",
     // By build-aux/test-lan.sh, for the host-bridge tests.
     "NetworkManager",
     "dnsmasq",

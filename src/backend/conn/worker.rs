@@ -270,6 +270,13 @@ pub struct DisplayWay {
     /// SPICE over TCP: the TLS port, if any. When the display has no plain port,
     /// `socket`'s port is this one.
     pub tls_port: Option<u16>,
+    /// The CA the TLS port's certificate is checked against, when one is found
+    /// (`console::tls::spice_ca_file`).
+    pub tls_ca: Option<std::path::PathBuf>,
+    /// SPICE that takes some channel over TLS only (`Graphics::needs_tls`): then
+    /// `socket` is never a socket handed over, but TCP (or an SSH tunnel, which
+    /// cannot carry it).
+    pub needs_tls: bool,
 }
 
 /// A way to the VNC or SPICE server of a domain, ready for the console widget.

@@ -29,6 +29,20 @@ pub struct Graphics {
     pub listen: Option<String>,
     /// A UNIX socket path (`<listen type='socket' socket=…>`).
     pub socket: Option<String>,
+    /// SPICE: some channel must be encrypted (`defaultMode='secure'`, or a
+    /// `<channel mode='secure'>`).
+    pub secure: bool,
+}
+
+impl Graphics {
+    /// A SPICE display that takes some channel over TLS only: spice-client-glib must
+    /// connect to it itself, since it never speaks TLS on a socket handed to it
+    /// (libvirt's, an SSH tunnel's).
+    pub fn needs_tls(&self) -> bool {
+        self.kind == GraphicsKind::Spice
+            && self.tls_port.is_some()
+            && (self.secure || self.port.is_none())
+    }
 }
 
 /// A graphics protocol the console speaks.
@@ -154,7 +168,12 @@ pub fn parse_devices(xml: &str) -> std::result::Result<ConsoleDevices, String> {
                 tls_port: port_of(b"tlsPort"),
                 listen: attr(&e, b"listen").filter(|l| !l.is_empty()),
                 socket: attr(&e, b"socket"),
+                secure: attr(&e, b"defaultMode").as_deref() == Some("secure"),
             });
+        } else if path.len() == 3 && path[2] == "graphics" && name == "channel" {
+            if let Some(g) = out.graphics.last_mut() {
+                g.secure |= attr(&e, b"mode").as_deref() == Some("secure");
+            }
         } else if path.len() == 3 && path[2] == "graphics" && name == "listen" {
             if let Some(g) = out.graphics.last_mut() {
                 match attr(&e, b"type").as_deref() {
@@ -332,6 +351,32 @@ mod tests {
         assert_eq!(g.tls_port, Some(5902));
         let (i, _, p) = d.pick(Some(Protocol::Vnc)).unwrap();
         assert_eq!((i, p), (1, Protocol::Vnc));
+        // Both ports, every channel as the client likes: no TLS needed.
+        assert!(!g.needs_tls());
+    }
+
+    #[test]
+    fn a_spice_display_that_must_be_encrypted_is_told_apart() {
+        let spice = |attrs: &str, inner: &str| {
+            let xml = format!(
+                "<domain><devices><graphics type='spice' {attrs}>{inner}</graphics>\
+                 </devices></domain>"
+            );
+            parse_devices(&xml).unwrap().graphics[0].needs_tls()
+        };
+        assert!(spice("port='-1' tlsPort='5901' defaultMode='secure'", ""));
+        // No plain port at all, whatever the modes say.
+        assert!(spice("tlsPort='5901'", ""));
+        assert!(spice(
+            "port='5900' tlsPort='5901'",
+            "<channel name='main' mode='secure'/><channel name='inputs' mode='insecure'/>"
+        ));
+        assert!(!spice(
+            "port='5900' tlsPort='5901'",
+            "<channel name='inputs' mode='insecure'/>"
+        ));
+        // Without a TLS port nothing can be encrypted (libvirt without spice_tls).
+        assert!(!spice("port='5900' defaultMode='secure'", ""));
     }
 
     #[test]

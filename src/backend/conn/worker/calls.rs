@@ -118,21 +118,27 @@ impl Connection {
                     },
                     offered,
                     tls_port: None,
+                    tls_ca: None,
+                    needs_tls: false,
                 });
             };
             let tls_port = g.tls_port.filter(|_| protocol == console::Protocol::Spice);
+            let tls_ca = tls_port.and_then(|_| console::tls::spice_ca_file(uri_host.is_none()));
+            let needs_tls = protocol == console::Protocol::Spice && g.needs_tls();
             let way = |socket| DisplayWay {
                 protocol,
                 index: idx as u32,
                 socket,
                 offered: offered.clone(),
                 tls_port,
+                tls_ca: tls_ca.clone(),
+                needs_tls,
             };
             // A SPICE display with a TLS port only is reached on that one.
             let mut g = g.clone();
             g.port = g.port.or(tls_port);
             let g = &g;
-            if prefer_fd && uri_host.is_none() {
+            if prefer_fd && uri_host.is_none() && !needs_tls {
                 match graphics_fd(&d, idx as u32) {
                     Ok(fd) => return Ok(way(VncSocket::Fd(fd))),
                     Err(e) => tracing::debug!("graphics fd of {uuid}: {e}; trying TCP"),

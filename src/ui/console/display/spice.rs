@@ -46,6 +46,24 @@ impl GuestDisplay {
         session.open(target)
     }
 
+    /// What a failed TLS handshake most likely means, with what the certificate was
+    /// checked against.
+    fn tls_failure(&self) -> String {
+        let session = self.imp().spice.borrow().as_ref().map(|s| s.raw().clone());
+        let host = session.as_ref().and_then(|s| s.host()).unwrap_or_default();
+        match session.and_then(|s| s.ca_file()) {
+            Some(ca) => gettext_f(
+                "The display's TLS handshake failed: its certificate must be signed by the \
+                 CA in {ca} and name {host}.",
+                &[("ca", &ca), ("host", &host)],
+            ),
+            None => gettext(
+                "The display's TLS handshake failed: no CA certificate to check it \
+                 against was found (libvirt's /etc/pki/CA/cacert.pem).",
+            ),
+        }
+    }
+
     /// Whether the display speaks SPICE (connected or connecting).
     pub fn is_spice(&self) -> bool {
         self.imp().spice.borrow().is_some() || self.imp().awaiting_credentials.get()
@@ -210,7 +228,7 @@ impl GuestDisplay {
             } => {
                 let text = message.clone().unwrap_or_else(|| match kind {
                     ErrorKind::Connect => gettext("Could not connect to the display."),
-                    ErrorKind::Tls => gettext("The display's TLS handshake failed."),
+                    ErrorKind::Tls => self.tls_failure(),
                     ErrorKind::Link => gettext("The display refused the connection."),
                     ErrorKind::Auth => gettext("The display refused the password."),
                     ErrorKind::Io => gettext("The connection to the display broke."),

@@ -268,6 +268,9 @@ pub enum Target {
         host: String,
         port: Option<u16>,
         tls_port: Option<u16>,
+        /// The CA the TLS port's certificate is checked against (without one,
+        /// spice-client-glib takes ~/.spicec/spice_truststore.pem).
+        ca: Option<std::path::PathBuf>,
     },
     /// A socket for every channel from the caller (libvirt's `virDomainOpenGraphicsFD`,
     /// once per channel; an SSH tunnel per channel). The source is called on the main
@@ -379,14 +382,12 @@ impl SpiceSession {
                 host,
                 port,
                 tls_port,
+                ca,
             } => {
                 s.set_host(Some(&host));
                 s.set_port(port.map(|p| p.to_string()).as_deref());
                 s.set_tls_port(tls_port.map(|p| p.to_string()).as_deref());
-                // The CA libvirt's own TLS clients trust (spice-client-glib's default
-                // is ~/.spicec/spice_truststore.pem, tried when this one is missing).
-                let ca = std::path::Path::new("/etc/pki/CA/cacert.pem");
-                if tls_port.is_some() && s.ca_file().is_none() && ca.exists() {
+                if let Some(ca) = ca.filter(|_| tls_port.is_some()) {
                     s.set_ca_file(ca.to_str());
                 }
                 if s.connect() {

@@ -147,7 +147,8 @@ impl ConsolePage {
                 imp.protocol.set(Some(way.protocol));
                 imp.offered.replace(way.offered);
                 this.update_switch_button();
-                (way.protocol, way.index, way.socket, way.tls_port)
+                let tls = (way.tls_port, way.tls_ca, way.needs_tls);
+                (way.protocol, way.index, way.socket, tls)
             });
             let opened = match r {
                 Ok((

@@ -2,7 +2,8 @@
 //! inputs, cursor, later USB and audio), so the display asks for each: on a local
 //! connection libvirt hands one over per request (`virDomainOpenGraphicsFD`, on the
 //! connection's worker thread), over `qemu+ssh://` each channel gets a tunnel of its
-//! own, else spice-client-glib connects over TCP itself.
+//! own, else spice-client-glib connects over TCP itself — and always when a channel
+//! must be encrypted: it never speaks TLS on a socket handed to it.
 
 use std::os::fd::OwnedFd;
 use std::rc::Rc;
@@ -19,7 +20,7 @@ impl ConsolePage {
         vm: &Vm,
         index: u32,
         socket: VncSocket,
-        tls_port: Option<u16>,
+        (tls_port, ca, needs_tls): (Option<u16>, Option<std::path::PathBuf>, bool),
     ) -> Result<(), String> {
         let attempt = self.imp().attempt.get();
         let target = match socket {
@@ -31,7 +32,15 @@ impl ConsolePage {
                 host,
                 port: Some(port).filter(|p| Some(*p) != tls_port),
                 tls_port,
+                ca,
             },
+            VncSocket::Ssh(_) if needs_tls => {
+                return Err(gettext(
+                    "The SPICE display takes encrypted (TLS) connections only, and those \
+                     cannot go through Hangar's SSH tunnels. Show its VNC display, or let the \
+                     display take plain connections (SSH encrypts them on the way).",
+                ))
+            }
             VncSocket::Ssh(spec) => SpiceTarget::Fds(self.tunnelled_sockets(spec, attempt)),
             VncSocket::NoDisplay { .. } | VncSocket::Unreachable => {
                 return Err(gettext(
