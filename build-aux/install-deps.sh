@@ -28,6 +28,8 @@ build_pkgs=(
   # Without it libusb1-sys (under spice-client-glib's crate) builds a static libusb of
   # its own whose symbols interpose the system one: SPICE USB redirection then fails.
   libusb-1.0-0-dev
+  # GIO's TLS (Hangar's own TLS for SPICE channels through SSH tunnels).
+  glib-networking
   # SPICE audio: spice-client-glib's GStreamer pipeline (appsrc, audioconvert,
   # autoaudiosink); only suggested by the library, so named here.
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good

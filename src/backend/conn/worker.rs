@@ -277,6 +277,12 @@ pub struct DisplayWay {
     /// `socket` is never a socket handed over, but TCP (or an SSH tunnel, which
     /// cannot carry it).
     pub needs_tls: bool,
+    /// SPICE over SSH with a TLS port: the tunnel to it, and who must answer there
+    /// (`console::tls_bridge`).
+    pub tls_tunnel: Option<(
+        crate::backend::conn::ssh_tunnel::TunnelSpec,
+        crate::backend::console::tls_bridge::TlsPeer,
+    )>,
 }
 
 /// A way to the VNC or SPICE server of a domain, ready for the console widget.

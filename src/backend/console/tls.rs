@@ -3,9 +3,11 @@
 use std::path::{Path, PathBuf};
 
 /// libvirt's client CA (`/etc/pki/CA/cacert.pem`, what `qemu+tls://` trusts); for a
-/// display of this machine's own QEMU first the CA of its SPICE certificates, found as
-/// libvirt finds them (see [`spice_cert_dirs`]). `None` when none of them exists.
-pub fn spice_ca_file(local: bool) -> Option<PathBuf> {
+/// display of this machine's own QEMU (`host` is `None`, a local connection, or a
+/// loopback name) first the CA of its SPICE certificates, found as libvirt finds them
+/// (see [`spice_cert_dirs`]). `None` when none of them exists.
+pub fn spice_ca_file(host: Option<&str>) -> Option<PathBuf> {
+    let local = host.map_or(true, is_loopback);
     let mut candidates = Vec::new();
     if local {
         // Readable only where qemu.conf is (root's, or a copy a person made readable);
@@ -17,6 +19,15 @@ pub fn spice_ca_file(local: bool) -> Option<PathBuf> {
     }
     candidates.push(PathBuf::from("/etc/pki/CA/cacert.pem"));
     candidates.into_iter().find(|p| p.is_file())
+}
+
+/// This machine itself, by name or address (`qemu+ssh://localhost/system`).
+fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Where libvirt's QEMU driver takes SPICE's certificates from, given qemu.conf's text:
@@ -51,6 +62,16 @@ fn conf_string(text: &str, key: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loopback_hosts_are_this_machine() {
+        for h in ["localhost", "127.0.0.1", "127.1.2.3", "::1", "[::1]"] {
+            assert!(is_loopback(h), "{h}");
+        }
+        for h in ["hangar-host-b", "10.77.0.2", "localhost.example", "::2"] {
+            assert!(!is_loopback(h), "{h}");
+        }
+    }
 
     #[test]
     fn the_spice_directory_is_found_as_libvirt_finds_it() {

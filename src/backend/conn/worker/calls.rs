@@ -120,11 +120,33 @@ impl Connection {
                     tls_port: None,
                     tls_ca: None,
                     needs_tls: false,
+                    tls_tunnel: None,
                 });
             };
             let tls_port = g.tls_port.filter(|_| protocol == console::Protocol::Spice);
-            let tls_ca = tls_port.and_then(|_| console::tls::spice_ca_file(uri_host.is_none()));
+            let tls_ca = tls_port.and_then(|_| console::tls::spice_ca_file(uri_host.as_deref()));
             let needs_tls = protocol == console::Protocol::Spice && g.needs_tls();
+            let tls_tunnel = match (&ssh, tls_port, &uri_host) {
+                (Some(params), Some(port), Some(host)) => {
+                    console::tunnel_target(&console::Graphics {
+                        port: Some(port),
+                        ..g.clone()
+                    })
+                    .map(|target| {
+                        let spec = crate::backend::conn::ssh_tunnel::TunnelSpec {
+                            params: params.clone(),
+                            target,
+                        };
+                        let peer = console::tls_bridge::TlsPeer {
+                            name: host.clone(),
+                            port,
+                            ca: tls_ca.clone(),
+                        };
+                        (spec, peer)
+                    })
+                }
+                _ => None,
+            };
             let way = |socket| DisplayWay {
                 protocol,
                 index: idx as u32,
@@ -133,6 +155,7 @@ impl Connection {
                 tls_port,
                 tls_ca: tls_ca.clone(),
                 needs_tls,
+                tls_tunnel: tls_tunnel.clone(),
             };
             // A SPICE display with a TLS port only is reached on that one.
             let mut g = g.clone();

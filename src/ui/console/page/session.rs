@@ -147,7 +147,12 @@ impl ConsolePage {
                 imp.protocol.set(Some(way.protocol));
                 imp.offered.replace(way.offered);
                 this.update_switch_button();
-                let tls = (way.tls_port, way.tls_ca, way.needs_tls);
+                let tls = super::spice::SpiceTls {
+                    port: way.tls_port,
+                    ca: way.tls_ca,
+                    needed: way.needs_tls,
+                    tunnel: way.tls_tunnel,
+                };
                 (way.protocol, way.index, way.socket, tls)
             });
             let opened = match r {

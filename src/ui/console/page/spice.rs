@@ -9,7 +9,8 @@ use std::os::fd::OwnedFd;
 use std::rc::Rc;
 
 use super::*;
-use crate::backend::conn::ssh_tunnel::TunnelSpec;
+use crate::backend::conn::ssh_tunnel::{SshTunnel, TunnelSpec, TunnelTarget};
+use crate::backend::console::tls_bridge::{self, TlsPeer};
 use crate::ui::console::display::{FdRequest, FdSource, SpiceTarget};
 
 impl ConsolePage {
@@ -20,7 +21,7 @@ impl ConsolePage {
         vm: &Vm,
         index: u32,
         socket: VncSocket,
-        (tls_port, ca, needs_tls): (Option<u16>, Option<std::path::PathBuf>, bool),
+        tls: SpiceTls,
     ) -> Result<(), String> {
         let attempt = self.imp().attempt.get();
         let target = match socket {
@@ -30,18 +31,25 @@ impl ConsolePage {
             // With a TLS port only, `port` is that one.
             VncSocket::Tcp { host, port } => SpiceTarget::Host {
                 host,
-                port: Some(port).filter(|p| Some(*p) != tls_port),
-                tls_port,
-                ca,
+                port: Some(port).filter(|p| Some(*p) != tls.port),
+                tls_port: tls.port,
+                ca: tls.ca,
             },
-            VncSocket::Ssh(_) if needs_tls => {
+            VncSocket::Ssh(_) if tls.needed && tls.tunnel.is_none() => {
                 return Err(gettext(
-                    "The SPICE display takes encrypted (TLS) connections only, and those \
-                     cannot go through Hangar's SSH tunnels. Show its VNC display, or let the \
-                     display take plain connections (SSH encrypts them on the way).",
+                    "The SPICE display takes encrypted (TLS) connections only, and Hangar \
+                     finds no way to its TLS port through SSH. Show its VNC display instead.",
                 ))
             }
-            VncSocket::Ssh(spec) => SpiceTarget::Fds(self.tunnelled_sockets(spec, attempt)),
+            VncSocket::Ssh(spec) => {
+                // Without a plain port `spec` goes to the TLS one: every channel is
+                // encrypted from its first socket on.
+                let tls_only = matches!(
+                    (&spec.target, tls.port),
+                    (TunnelTarget::Tcp { port, .. }, Some(tls)) if *port == tls
+                );
+                SpiceTarget::Fds(self.tunnelled_sockets(spec, tls.tunnel, tls_only, attempt))
+            }
             VncSocket::NoDisplay { .. } | VncSocket::Unreachable => {
                 return Err(gettext(
                     "The SPICE display listens only where Hangar cannot reach it.",
@@ -91,31 +99,35 @@ impl ConsolePage {
     }
 
     /// A tunnel per channel, opened on a thread of its own (ssh connects and
-    /// authenticates there); the display keeps them open with the session.
-    fn tunnelled_sockets(&self, spec: TunnelSpec, attempt: u64) -> FdSource {
+    /// authenticates there); the display keeps them open with the session. A channel
+    /// that must be encrypted (the server said so, or `tls_only`) gets a tunnel to the
+    /// TLS port with Hangar's TLS over it (`tls_bridge`): spice-client-glib speaks
+    /// none on a socket handed to it.
+    fn tunnelled_sockets(
+        &self,
+        spec: TunnelSpec,
+        tls: Option<(TunnelSpec, TlsPeer)>,
+        tls_only: bool,
+        attempt: u64,
+    ) -> FdSource {
         let this = self.downgrade();
         Rc::new(move |req: FdRequest| {
-            let (spec, this) = (spec.clone(), this.clone());
+            let (spec, tls, this) = (spec.clone(), tls.clone(), this.clone());
+            let encrypt = req.tls || tls_only;
             glib::spawn_future_local(async move {
-                let r = gio::spawn_blocking(move || spec.open_client_first()).await;
+                let r = gio::spawn_blocking(move || tunnel_for(spec, encrypt.then_some(tls))).await;
                 let Some(this) = this.upgrade() else { return };
                 if this.imp().attempt.get() != attempt {
                     return;
                 }
                 match r {
-                    Ok(Ok(mut tunnel)) => match tunnel.take_fd() {
-                        Some(fd) => {
-                            this.imp().display.keep_spice_tunnel(tunnel);
-                            req.provide(fd);
-                        }
-                        None => req.fail(),
-                    },
+                    Ok(Ok((tunnel, fd))) => {
+                        this.imp().display.keep_spice_tunnel(tunnel);
+                        req.provide(fd);
+                    }
                     Ok(Err(reason)) => {
-                        tracing::info!("spice: SSH tunnel for {:?}: {reason}", req.kind);
-                        this.imp().last_error.replace(Some(gettext_f(
-                            "The SSH tunnel to the display failed: {reason}",
-                            &[("reason", &reason)],
-                        )));
+                        tracing::info!("spice: socket for {:?}: {reason}", req.kind);
+                        this.imp().last_error.replace(Some(reason));
                         req.fail();
                     }
                     Err(_) => req.fail(),
@@ -173,5 +185,59 @@ impl ConsolePage {
     /// The protocol of the display shown (or being connected).
     pub fn protocol(&self) -> Option<Protocol> {
         self.imp().protocol.get()
+    }
+}
+
+/// What the console knows of a SPICE display's TLS (from `DisplayWay`).
+pub(super) struct SpiceTls {
+    pub port: Option<u16>,
+    pub ca: Option<std::path::PathBuf>,
+    /// Some channel must be encrypted.
+    pub needed: bool,
+    pub tunnel: Option<(TunnelSpec, TlsPeer)>,
+}
+
+/// On a thread: a tunnel by `spec`, or with `tls` (`Some`: the channel must be
+/// encrypted) a tunnel to the TLS port with Hangar's TLS over it. The tunnel (kept
+/// open with the session) and the socket for spice-client-glib, or what went wrong in
+/// words.
+fn tunnel_for(
+    spec: TunnelSpec,
+    tls: Option<Option<(TunnelSpec, TlsPeer)>>,
+) -> Result<(SshTunnel, OwnedFd), String> {
+    let open = |spec: &TunnelSpec| {
+        let mut tunnel = spec.open_client_first().map_err(|reason| {
+            gettext_f(
+                "The SSH tunnel to the display failed: {reason}",
+                &[("reason", &reason)],
+            )
+        })?;
+        let fd = tunnel
+            .take_fd()
+            .ok_or_else(|| gettext("The SSH tunnel to the display failed."))?;
+        Ok::<_, String>((tunnel, fd))
+    };
+    match tls {
+        None => open(&spec),
+        Some(None) => Err(gettext(
+            "The display wants its channels encrypted (TLS), and Hangar finds no way to \
+             its TLS port.",
+        )),
+        Some(Some((spec, peer))) => {
+            let (tunnel, fd) = open(&spec)?;
+            let ca = peer.ca.as_ref().map_or_else(
+                || gettext("a CA this machine trusts"),
+                |p| p.display().to_string(),
+            );
+            let host = peer.name.clone();
+            let plain = tls_bridge::bridge(fd, peer).map_err(|reason| {
+                gettext_f(
+                    "The display's certificate was refused: {reason} It must name {host} \
+                     and be signed by {ca}.",
+                    &[("reason", &reason), ("host", &host), ("ca", &ca)],
+                )
+            })?;
+            Ok((tunnel, plain))
+        }
     }
 }
