@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use adw::prelude::*;
 
 use hangar::backend::console::Protocol;
-use hangar::ui::console::ConsoleState;
+use hangar::ui::console::{ConsolePage, ConsoleState};
 
 use crate::console_libvirtd::{
     guest_xml, keyring_home, mean_diff, type_password, virsh, virsh_screenshot, wait_match,
@@ -18,6 +18,21 @@ use gui::{save_png, settle, wait_for};
 
 const SPICE: &str = "<graphics type='spice' autoport='yes' listen='127.0.0.1'/>\
                      <video><model type='qxl'/></video>";
+
+/// Wait until the console shows the guest; its error page, if it comes instead, fails
+/// the test with what it says and `context` (an sshd's log).
+fn wait_connected(page: &ConsolePage, what: &str, secs: u64, context: &dyn Fn() -> String) {
+    wait_for(what, secs, || {
+        assert_ne!(
+            page.state(),
+            ConsoleState::Error,
+            "{} {}",
+            page.error_text(),
+            context()
+        );
+        page.state() == ConsoleState::Connected
+    });
+}
 
 /// The button labelled (or with the tooltip) `label` that is on screen: the switch
 /// between displays is both in the toolbar and on the error page.
@@ -325,15 +340,8 @@ fn spice_over_an_ssh_tunnel_per_channel() {
     let f = Fixture::open_uri("hangar-console-test-spicessh", &sshd.uri());
     f.show(&guest.0, "console");
     let page = f.console();
-    wait_for("the console over SSH", 90, || {
-        assert_ne!(
-            page.state(),
-            ConsoleState::Error,
-            "{} (sshd: {})",
-            page.error_text(),
-            sshd.log()
-        );
-        page.state() == ConsoleState::Connected
+    wait_connected(&page, "the console over SSH", 90, &|| {
+        format!("(sshd: {})", sshd.log())
     });
     assert_eq!(page.protocol(), Some(Protocol::Spice));
     assert!(page.display().is_tunnelled(), "through SSH tunnels");
@@ -491,10 +499,7 @@ fn spice_over_tls_shows_the_guest_and_checks_the_certificate() {
     // locally it connects to the TLS port itself, checking the certificate against the
     // CA named by the daemon's qemu.conf.
     f.show(&guest.0, "console");
-    wait_for("the console over TLS", 60, || {
-        assert_ne!(page.state(), ConsoleState::Error, "{}", page.error_text());
-        page.state() == ConsoleState::Connected
-    });
+    wait_connected(&page, "the console over TLS", 60, &String::new);
     assert_eq!(page.protocol(), Some(Protocol::Spice));
     wait_match(&page, &guest.0, 40, "spice-tls");
     let channels = connections_to(tls_port);
@@ -532,15 +537,8 @@ fn spice_over_tls_shows_the_guest_and_checks_the_certificate() {
     let f = Fixture::open_uri("hangar-console-test-spicetlsssh", &sshd.uri());
     f.show(&guest.0, "console");
     let page = f.console();
-    wait_for("the console over SSH and TLS", 90, || {
-        assert_ne!(
-            page.state(),
-            ConsoleState::Error,
-            "{} (sshd: {})",
-            page.error_text(),
-            sshd.log()
-        );
-        page.state() == ConsoleState::Connected
+    wait_connected(&page, "the console over SSH and TLS", 90, &|| {
+        format!("(sshd: {})", sshd.log())
     });
     assert!(page.display().is_tunnelled(), "through SSH tunnels");
     wait_match(&page, &guest.0, 60, "spice-tls-ssh");
@@ -566,10 +564,7 @@ fn spice_over_tls_shows_the_guest_and_checks_the_certificate() {
     let (tls_port, plain) = spice_ports(&mixed.0);
     assert!(plain, "a plain port as well");
     f.show(&mixed.0, "console");
-    wait_for("the mixed console over SSH", 90, || {
-        assert_ne!(page.state(), ConsoleState::Error, "{}", page.error_text());
-        page.state() == ConsoleState::Connected
-    });
+    wait_connected(&page, "the mixed console over SSH", 90, &String::new);
     wait_match(&page, &mixed.0, 60, "spice-tls-mixed-ssh");
     let channels = connections_to(tls_port);
     assert_eq!(channels, 2, "main and display over TLS, the rest plain");
