@@ -52,7 +52,7 @@ async fn run(
     handshaken: std::sync::mpsc::Sender<Result<(), String>>,
 ) {
     let prio = glib::Priority::DEFAULT;
-    let tls = async {
+    let setup = async {
         let socket = gio::Socket::from_fd(encrypted)?;
         let base = socket.connection_factory_create_connection();
         let identity = gio::NetworkAddress::new(&peer.name, peer.port);
@@ -61,17 +61,10 @@ async fn run(
             tls.set_database(Some(&gio::TlsFileDatabase::new(ca)?));
         }
         tls.handshake_future(prio).await?;
-        Ok::<_, glib::Error>(tls)
+        Ok::<_, glib::Error>((tls, gio::Socket::from_fd(inner)?))
     };
-    let tls = match tls.await {
-        Ok(tls) => tls,
-        Err(e) => {
-            let _ = handshaken.send(Err(e.message().to_string()));
-            return;
-        }
-    };
-    let inner = match gio::Socket::from_fd(inner) {
-        Ok(s) => s,
+    let (tls, inner) = match setup.await {
+        Ok(both) => both,
         Err(e) => {
             let _ = handshaken.send(Err(e.message().to_string()));
             return;

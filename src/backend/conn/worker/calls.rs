@@ -125,7 +125,7 @@ impl Connection {
             };
             let tls_port = g.tls_port.filter(|_| protocol == console::Protocol::Spice);
             let tls_ca = tls_port.and_then(|_| console::tls::spice_ca_file(uri_host.as_deref()));
-            let needs_tls = protocol == console::Protocol::Spice && g.needs_tls();
+            let needs_tls = g.needs_tls();
             let tls_tunnel = match (&ssh, tls_port, &uri_host) {
                 (Some(params), Some(port), Some(host)) => {
                     console::tunnel_target(&console::Graphics {

@@ -112,10 +112,23 @@ impl ConsolePage {
     ) -> FdSource {
         let this = self.downgrade();
         Rc::new(move |req: FdRequest| {
-            let (spec, tls, this) = (spec.clone(), tls.clone(), this.clone());
-            let encrypt = req.tls || tls_only;
+            let encrypted = match (req.tls || tls_only, &tls) {
+                (false, _) => None,
+                (true, Some(route)) => Some(route.clone()),
+                (true, None) => {
+                    if let Some(this) = this.upgrade() {
+                        this.imp().last_error.replace(Some(gettext(
+                            "The display wants its channels encrypted (TLS), and Hangar \
+                             finds no way to its TLS port.",
+                        )));
+                    }
+                    req.fail();
+                    return;
+                }
+            };
+            let (spec, this) = (spec.clone(), this.clone());
             glib::spawn_future_local(async move {
-                let r = gio::spawn_blocking(move || tunnel_for(spec, encrypt.then_some(tls))).await;
+                let r = gio::spawn_blocking(move || tunnel_for(spec, encrypted)).await;
                 let Some(this) = this.upgrade() else { return };
                 if this.imp().attempt.get() != attempt {
                     return;
@@ -197,13 +210,12 @@ pub(super) struct SpiceTls {
     pub tunnel: Option<(TunnelSpec, TlsPeer)>,
 }
 
-/// On a thread: a tunnel by `spec`, or with `tls` (`Some`: the channel must be
-/// encrypted) a tunnel to the TLS port with Hangar's TLS over it. The tunnel (kept
-/// open with the session) and the socket for spice-client-glib, or what went wrong in
-/// words.
+/// On a thread: a tunnel by `spec`, or for a channel that must be `encrypted` a tunnel
+/// to the TLS port with Hangar's TLS over it. The tunnel (kept open with the session)
+/// and the socket for spice-client-glib, or what went wrong in words.
 fn tunnel_for(
     spec: TunnelSpec,
-    tls: Option<Option<(TunnelSpec, TlsPeer)>>,
+    encrypted: Option<(TunnelSpec, TlsPeer)>,
 ) -> Result<(SshTunnel, OwnedFd), String> {
     let open = |spec: &TunnelSpec| {
         let mut tunnel = spec.open_client_first().map_err(|reason| {
@@ -217,13 +229,9 @@ fn tunnel_for(
             .ok_or_else(|| gettext("The SSH tunnel to the display failed."))?;
         Ok::<_, String>((tunnel, fd))
     };
-    match tls {
+    match encrypted {
         None => open(&spec),
-        Some(None) => Err(gettext(
-            "The display wants its channels encrypted (TLS), and Hangar finds no way to \
-             its TLS port.",
-        )),
-        Some(Some((spec, peer))) => {
+        Some((spec, peer)) => {
             let (tunnel, fd) = open(&spec)?;
             let ca = peer.ca.as_ref().map_or_else(
                 || gettext("a CA this machine trusts"),
