@@ -416,14 +416,7 @@ fn answering_again(uri: &str, pid: i32) {
             start_libvirtd();
             return;
         }
-        let answered = Command::new("timeout")
-            .args(["5", "virsh", "-q", "-c", uri, "version"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if answered {
+        if daemon::run("timeout", &["5", "virsh", "-q", "-c", uri, "version"]).is_ok() {
             return;
         }
         std::thread::sleep(Duration::from_millis(200));
