@@ -2,6 +2,7 @@
 //! XML tree and typed views of it, URIs, units and checks. Everything here can be
 //! tested with `cargo test` and no display. One room per capability:
 //!
+//! - `background`: work nobody waits for, one job at a time at low priority;
 //! - `clone`: cloning a machine with its disks;
 //! - `conn`: a connection's worker thread, libvirt's events, URIs, the SSH tunnel,
 //!   the demo hypervisor;
@@ -18,6 +19,7 @@
 //! - `snapshot`: snapshots of a domain, their tree, kinds and thumbnails;
 //! - `thread_job`: a long operation on a thread of its own, with a stop flag.
 
+pub mod background;
 pub mod clone;
 pub mod conn;
 pub mod console;

@@ -113,26 +113,6 @@ pub struct Connection {
 /// Back-off between reconnection attempts, in seconds.
 const BACKOFF: [u64; 6] = [1, 2, 4, 8, 15, 30];
 
-/// Lower this thread's CPU priority (nice 10, for good: going back needs privilege).
-/// Done by a worker that opens while others do, so its work (the test driver's parse,
-/// XML, stats) never takes the CPU from the main thread drawing the first rows: ten
-/// hosts opening on two cores otherwise leave those waiting for the parses. One host
-/// alone opens at full speed.
-fn background_priority() {
-    // SAFETY: gettid has no preconditions; setpriority on our own thread id only
-    // changes this thread's nice value (raising it needs no privilege).
-    let r = unsafe {
-        let tid = libc::gettid();
-        libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 10)
-    };
-    if r != 0 {
-        tracing::debug!(
-            "worker stays at normal priority: {}",
-            std::io::Error::last_os_error()
-        );
-    }
-}
-
 impl Connection {
     /// Start the worker thread for `uri` (a libvirt URI or [`crate::backend::conn::uri::DEMO_URI`]).
     /// Nothing is opened until [`Connection::connect`]. Updates arrive on the returned
@@ -481,7 +461,11 @@ impl Worker {
         let t0 = Instant::now();
         let slot = slots::take(Duration::from_millis(500), uri.starts_with("test:"));
         if slot.shared {
-            background_priority();
+            // Others open too: this worker's work (the test driver's parse, XML, stats)
+            // must not take the CPU from the main thread drawing the first rows (ten
+            // hosts opening on two cores otherwise leave those waiting for the
+            // parses). For good: one host alone opens at full speed.
+            crate::backend::background::lower_priority();
         }
         let opened = Connect::open_auth(Some(&uri), &mut auth, 0);
         drop(slot);

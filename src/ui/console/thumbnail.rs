@@ -12,9 +12,10 @@ use std::time::Duration;
 
 use adw::prelude::*;
 use adw::subclass::prelude::*;
-use gtk::{gdk, gio, glib};
+use gtk::{gdk, glib};
 
 use super::display::GuestDisplay;
+use crate::backend::background;
 use crate::i18n::gettext;
 use crate::model::{Connection, Vm};
 
@@ -289,9 +290,9 @@ impl Thumbnail {
             }
             match r {
                 Ok((_, bytes)) => {
-                    // Hashing a whole screen is work for a pool thread, not the main loop.
-                    let Ok((hash, bytes)) =
-                        gio::spawn_blocking(move || (screen_hash(&bytes), bytes)).await
+                    // Hashing a whole screen is background work, not the main loop's.
+                    let Some((hash, bytes)) =
+                        background::run(move || (screen_hash(&bytes), bytes)).await
                     else {
                         return;
                     };
@@ -302,8 +303,8 @@ impl Thumbnail {
                         return;
                     }
                     let bytes = glib::Bytes::from_owned(bytes);
-                    // Decoded on a pool thread too (a small one is then scaled there).
-                    let Ok(t) = gio::spawn_blocking(move || gdk::Texture::from_bytes(&bytes)).await
+                    // Decoded in the background too (a small one is then scaled there).
+                    let Some(t) = background::run(move || gdk::Texture::from_bytes(&bytes)).await
                     else {
                         return;
                     };
@@ -330,12 +331,12 @@ impl Thumbnail {
         let sf = self.scale_factor().max(1);
         let this = self.downgrade();
         glib::spawn_future_local(async move {
-            let small = gio::spawn_blocking(move || scale_down(&t, w * sf, h * sf)).await;
+            let small = background::run(move || scale_down(&t, w * sf, h * sf)).await;
             let Some(this) = this.upgrade() else { return };
             if this.imp().generation.get() != generation {
                 return;
             }
-            if let Ok(small) = small {
+            if let Some(small) = small {
                 this.set_picture(&small);
             }
         });
