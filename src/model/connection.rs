@@ -34,11 +34,24 @@ pub enum ConnStatus {
 /// long after the first list arrives.
 const STARTUP_HOLD: std::time::Duration = std::time::Duration::from_millis(500);
 
+/// Rows a first screenful holds until the list says how tall it is.
+const FIRST_SCREENFUL: usize = 40;
+
 thread_local! {
+    /// Rows that fill the list as it is now sized (see `set_rows_on_screen`).
+    static ROWS_ON_SCREEN: std::cell::Cell<usize> = const { std::cell::Cell::new(FIRST_SCREENFUL) };
     /// When the first list arrived.
     static FIRST_LIST: std::cell::Cell<Option<std::time::Instant>> = const { std::cell::Cell::new(None) };
     /// Rows put in during the hold, across all connections: one screenful in all.
     static SHOWN_IN_HOLD: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// How many rows fill the VM list as it is sized now: a first screenful (see
+/// `append_in_steps`) is that many. Every row GTK builds at start costs time, and with a
+/// screen reader on, a burst of accessible objects and bus messages; rows below the
+/// window's edge wait for the rest of the list.
+pub fn set_rows_on_screen(n: usize) {
+    ROWS_ON_SCREEN.with(|r| r.set(n.max(1)));
 }
 
 /// Whether the start's hold still holds rows back: within `STARTUP_HOLD` of the first
@@ -451,15 +464,15 @@ impl Connection {
     /// screen reader's first look at the window come before rows nobody sees yet, and
     /// GTK builds its rows ahead once, not once per host as their lists arrive.
     fn append_in_steps(&self, mut added: Vec<Vm>) {
-        const FIRST: usize = 40;
         if added.is_empty() {
             return;
         }
         let holding = startup_holding(std::time::Instant::now());
+        let screenful = ROWS_ON_SCREEN.with(|r| r.get());
         let first = if holding {
-            FIRST.saturating_sub(SHOWN_IN_HOLD.with(|s| s.get()))
+            screenful.saturating_sub(SHOWN_IN_HOLD.with(|s| s.get()))
         } else {
-            FIRST
+            screenful
         };
         // Name order, the list's default, so the first screenful is the top of it.
         added.sort_by(|a, b| a.sort_name().cmp(&b.sort_name()));

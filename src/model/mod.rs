@@ -8,7 +8,7 @@ mod snapshot;
 mod vm;
 mod volume;
 
-pub use connection::{ConnStatus, Connection};
+pub use connection::{set_rows_on_screen, ConnStatus, Connection};
 pub use history::History;
 pub use network::Network;
 pub use pool::Pool;

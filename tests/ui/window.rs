@@ -500,6 +500,58 @@ fn host_page_shows_the_host() {
     f.close();
 }
 
+/// The list's first rows at start are a screenful of the list as it is sized: enough to
+/// fill it while the rest waits, hardly more (each costs GTK a row, and a screen reader
+/// its objects), and a shorter window gets fewer.
+#[gtk::test]
+fn the_first_rows_fill_the_list_at_its_height_and_no_more() {
+    let (_dir, uri) = node_file(300);
+    init();
+    let app = app();
+    let settings = hangar::settings::settings();
+    let store = gio::ListStore::new::<Connection>();
+    let win = Window::new(&app, &settings, &store);
+    let conn = Connection::new(&uri, false, false);
+    win.watch_connection(&conn);
+    store.append(&conn);
+    let mut firsts = Vec::new();
+    for height in [760, 420] {
+        win.set_default_size(1100, height);
+        win.present();
+        let adj = win.list_view().vadjustment().expect("the list scrolls");
+        wait_for("the list to take the window's height", 10, || {
+            adj.page_size() > 0.0 && (adj.page_size() - (height - 60) as f64).abs() < 40.0
+        });
+        conn.connect_now();
+        wait_for("the first rows", 30, || conn.domains().n_items() > 0);
+        let first = conn.domains().n_items() as usize;
+        wait_for("the whole list", 30, || conn.loaded());
+        assert_eq!(conn.domains().n_items(), 300);
+        settle(200);
+        let shown = win
+            .visible_rows()
+            .iter()
+            .filter(|r| r.vm().is_some())
+            .count();
+        eprintln!("window {height} px high: {first} rows first, {shown} rows on screen");
+        assert!(
+            first >= shown && first * 4 <= shown * 5 + 8,
+            "{first} rows came first where the list shows {shown}"
+        );
+        save_png(&win, &format!("02c-first-rows-{height}"));
+        firsts.push(first);
+        conn.disconnect_now();
+        wait_for("disconnected", 10, || {
+            conn.status() == ConnStatus::Disconnected && conn.domains().n_items() == 0
+        });
+    }
+    assert!(
+        firsts[1] < firsts[0],
+        "a shorter list starts with fewer rows"
+    );
+    win.close();
+}
+
 #[gtk::test]
 fn a_thousand_domains_load_into_the_list() {
     let (dir, uri) = node_file(1000);

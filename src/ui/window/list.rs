@@ -231,6 +231,18 @@ impl Window {
         imp.vm_list.set_factory(Some(&factory));
         imp.vm_list.set_model(Some(&selection));
         imp.vm_list.set_enable_rubberband(true);
+        // The model's first screenful at start is what this list shows at its height
+        // (a row is 43 pixels, 48 with a thumbnail; counted at 44, and one more: the
+        // host's header row takes the height of one).
+        if let Some(adj) = imp.vm_list.vadjustment() {
+            adj.connect_page_size_notify(|adj| {
+                // Unallocated (a folded window showing details): the last height holds.
+                if adj.page_size() > 0.0 {
+                    let rows = (adj.page_size() / 44.0).ceil() as usize + 1;
+                    crate::model::set_rows_on_screen(rows);
+                }
+            });
+        }
 
         let this = self.downgrade();
         selection.connect_selection_changed(move |_, _, _| {
