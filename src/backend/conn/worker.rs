@@ -523,15 +523,16 @@ impl Worker {
             .map(|n| n.cpus.max(1))
             .unwrap_or(1);
         self.send(Update::State(ConnState::Connected));
-        if let Ok(info) = self.conn().and_then(host::host_info) {
-            self.send(Update::Host(info));
-        }
+        // The list first: the window waits for it; the host's facts are for its page.
         if let Err(e) = self.load_domains() {
             if e.is_connection_lost() {
                 self.lost(e.to_string());
             } else {
                 tracing::warn!("listing domains on {} failed: {e}", self.uri);
             }
+        }
+        if let Ok(info) = self.conn().and_then(host::host_info) {
+            self.send(Update::Host(info));
         }
         self.queue_networks();
         self.queue_pools();
