@@ -653,7 +653,6 @@ impl Connection {
                     None => {
                         let vm = Vm::new(info);
                         vm.set_connection(Some(self.upcast_ref::<glib::Object>()));
-                        vm.set_connection(Some(self.upcast_ref::<glib::Object>()));
                         by_uuid.insert(info.uuid.clone(), vm.clone());
                         added.push(vm);
                     }
