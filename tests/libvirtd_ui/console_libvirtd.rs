@@ -975,6 +975,29 @@ fn list_thumbnails_for_rows_in_view_only() {
     assert!(!f.win.visible_rows().contains(&below_row));
     save_png(&f.win, "list-thumbnails");
 
+    // A busy computer gets no backlog: while the background thread is held up, the
+    // row asks for one screenshot, which waits there, and no more; once free, it goes on.
+    let (release, held) = std::sync::mpsc::channel::<()>();
+    gtk::glib::spawn_future_local(hangar::backend::background::run(move || held.recv()));
+    settle(50);
+    let before = thumb.screenshots();
+    for _ in 0..4 {
+        f.win.thumbnails_tick();
+        settle(300);
+    }
+    let while_held = thumb.screenshots() - before;
+    assert!(
+        while_held <= 1,
+        "{while_held} screenshots asked while the last waited to be decoded"
+    );
+    release.send(()).expect("the held job waits");
+    settle(300);
+    wait_for("screenshots again once the background is free", 30, || {
+        f.win.thumbnails_tick();
+        settle(300);
+        thumb.screenshots() > before + while_held
+    });
+
     // A hidden window asks for nothing.
     let before = thumb.screenshots();
     f.win.set_visible(false);

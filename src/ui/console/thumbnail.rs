@@ -35,6 +35,9 @@ mod imp {
         /// A console display of the same VM whose frames can be used instead.
         pub display: glib::WeakRef<GuestDisplay>,
         pub busy: Cell<bool>,
+        /// The generation whose screenshot waits for the background thread, if any: a
+        /// refresh then asks for no other, so a busy computer gets no backlog.
+        pub decoding: Cell<Option<u64>>,
         pub generation: Cell<u64>,
         /// Pictures shown so far (for tests).
         pub updates: Cell<u64>,
@@ -274,7 +277,7 @@ impl Thumbnail {
                 return;
             }
         }
-        if imp.busy.replace(true) {
+        if imp.decoding.get() == Some(imp.generation.get()) || imp.busy.replace(true) {
             return;
         }
         *imp.screenshots.borrow_mut().entry(vm.uuid()).or_default() += 1;
@@ -290,27 +293,15 @@ impl Thumbnail {
             }
             match r {
                 Ok((_, bytes)) => {
-                    // Hashing a whole screen is background work, not the main loop's.
-                    let Some((hash, bytes)) =
-                        background::run(move || (screen_hash(&bytes), bytes)).await
-                    else {
-                        return;
-                    };
-                    if imp.generation.get() != generation {
-                        return;
+                    imp.decoding.set(Some(generation));
+                    let t = Self::decode(&this, bytes, generation).await;
+                    if imp.decoding.get() == Some(generation) {
+                        imp.decoding.set(None);
                     }
-                    if imp.last_shot.replace(Some(hash)) == Some(hash) && this.has_picture() {
-                        return;
-                    }
-                    let bytes = glib::Bytes::from_owned(bytes);
-                    // Decoded in the background too (a small one is then scaled there).
-                    let Some(t) = background::run(move || gdk::Texture::from_bytes(&bytes)).await
-                    else {
-                        return;
-                    };
                     match t {
-                        Ok(t) => this.show(t, generation),
-                        Err(e) => tracing::debug!("thumbnail does not load: {e}"),
+                        Some(Ok(t)) => this.show(t, generation),
+                        Some(Err(e)) => tracing::debug!("thumbnail does not load: {e}"),
+                        None => {}
                     }
                 }
                 // No screen (no graphics device, driver without screenshots): none.
@@ -320,6 +311,26 @@ impl Thumbnail {
                 }
             }
         });
+    }
+
+    /// The screenshot `bytes` as a texture, decoded in the background; None when the
+    /// screen is unchanged (or the thumbnail shows another VM by now).
+    async fn decode(
+        this: &Thumbnail,
+        bytes: Vec<u8>,
+        generation: u64,
+    ) -> Option<Result<gdk::Texture, glib::Error>> {
+        let imp = this.imp();
+        // Hashing a whole screen is background work, not the main loop's.
+        let (hash, bytes) = background::run(move || (screen_hash(&bytes), bytes)).await?;
+        if imp.generation.get() != generation
+            || imp.last_shot.replace(Some(hash)) == Some(hash) && this.has_picture()
+        {
+            return None;
+        }
+        let bytes = glib::Bytes::from_owned(bytes);
+        // Decoded in the background too (a small one is then scaled there).
+        background::run(move || gdk::Texture::from_bytes(&bytes)).await
     }
 
     fn show(&self, t: gdk::Texture, generation: u64) {
