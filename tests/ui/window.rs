@@ -758,6 +758,13 @@ fn a_screen_reader_meets_the_list_first_and_nothing_hidden() {
         row < details,
         "the details are read before the list: {tree:?}"
     );
+    // Every picture in the list says what it shows, not which GTK class it is.
+    for class in ["GtkImage", "GtkPicture"] {
+        assert!(
+            !tree.iter().any(|n| n == class),
+            "a picture is read as “{class}”: {tree:?}"
+        );
+    }
     for hidden in [
         "Search virtual machines",
         "No Results",

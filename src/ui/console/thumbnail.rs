@@ -126,6 +126,9 @@ impl Thumbnail {
 
     fn build(&self) {
         let imp = self.imp();
+        // The button says what it shows ("Guest Screen"); the picture inside is that.
+        imp.picture
+            .update_property(&[gtk::accessible::Property::Label(&gettext("Guest Screen"))]);
         imp.picture.set_can_shrink(true);
         imp.picture.set_content_fit(gtk::ContentFit::Contain);
         imp.picture.set_size_request(320, 180);

@@ -409,11 +409,14 @@ impl ListRow {
         let imp = self.imp();
         let label = c.label();
         imp.name.set_label(&label);
-        let (icon, sub) = match c.status() {
+        // The icon says the state, and so does its accessible name (the subtitle of a
+        // connected host is its URI).
+        let (icon, state, sub) = match c.status() {
             ConnStatus::Connected => {
                 let n = c.domains().n_items();
                 (
                     "network-server-symbolic",
+                    gettext("Connected"),
                     if c.loaded() && n == 0 {
                         gettext("No virtual machines")
                     } else {
@@ -421,12 +424,30 @@ impl ListRow {
                     },
                 )
             }
-            ConnStatus::Connecting => ("network-server-symbolic", gettext("Connecting…")),
-            ConnStatus::Disconnected => ("network-offline-symbolic", gettext("Not connected")),
-            ConnStatus::Lost => ("network-error-symbolic", c.status_message()),
-            ConnStatus::Failed => ("dialog-warning-symbolic", c.status_message()),
+            ConnStatus::Connecting => (
+                "network-server-symbolic",
+                gettext("Connecting"),
+                gettext("Connecting…"),
+            ),
+            ConnStatus::Disconnected => (
+                "network-offline-symbolic",
+                gettext("Not connected"),
+                gettext("Not connected"),
+            ),
+            ConnStatus::Lost => (
+                "network-error-symbolic",
+                gettext("Connection lost"),
+                c.status_message(),
+            ),
+            ConnStatus::Failed => (
+                "dialog-warning-symbolic",
+                gettext("Could not connect"),
+                c.status_message(),
+            ),
         };
         imp.icon.set_icon_name(Some(icon));
+        imp.icon
+            .update_property(&[gtk::accessible::Property::Label(&state)]);
         imp.subtitle.set_label(&sub);
         imp.subtitle.set_tooltip_text(Some(&sub));
         self.set_busy(c.status() == ConnStatus::Connecting);
