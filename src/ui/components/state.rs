@@ -1,9 +1,10 @@
-//! Words and icons for domain states.
+//! Words and icons for domain states, and the icon of a connection's state.
 
 use gtk::prelude::*;
 
 use crate::backend::domain::DomainState;
 use crate::i18n::gettext;
+use crate::model::ConnStatus;
 
 pub fn state_label(s: DomainState) -> String {
     match s {
@@ -24,6 +25,16 @@ pub fn state_icon(s: DomainState) -> &'static str {
         DomainState::ShuttingDown => "system-shutdown-symbolic",
         DomainState::Shutoff | DomainState::NoState => "media-playback-stop-symbolic",
         DomainState::Crashed => "dialog-error-symbolic",
+    }
+}
+
+/// The icon of a connection's state (a host's row in the list, its page).
+pub fn conn_status_icon(s: ConnStatus) -> &'static str {
+    match s {
+        ConnStatus::Connected | ConnStatus::Connecting => "network-server-symbolic",
+        ConnStatus::Disconnected => "network-offline-symbolic",
+        ConnStatus::Lost => "network-error-symbolic",
+        ConnStatus::Failed => "dialog-warning-symbolic",
     }
 }
 

@@ -9,6 +9,7 @@ use gtk::glib;
 use crate::backend::units::format_kib;
 use crate::i18n::{gettext, gettext_f};
 use crate::model::{ConnStatus, Connection};
+use crate::ui::components::state::conn_status_icon;
 use crate::ui::vm::page::GraphCard;
 
 mod imp {
@@ -291,22 +292,11 @@ impl HostPage {
             ConnStatus::Connected | ConnStatus::Connecting
         ));
         if !connected {
-            let (icon, title, desc) = match status {
-                ConnStatus::Connecting => {
-                    ("network-server-symbolic", gettext("Connecting…"), c.uri())
-                }
-                ConnStatus::Lost => (
-                    "network-error-symbolic",
-                    gettext("Connection Lost"),
-                    c.status_message(),
-                ),
-                ConnStatus::Failed => (
-                    "dialog-warning-symbolic",
-                    gettext("Could Not Connect"),
-                    c.status_message(),
-                ),
+            let (title, desc) = match status {
+                ConnStatus::Connecting => (gettext("Connecting…"), c.uri()),
+                ConnStatus::Lost => (gettext("Connection Lost"), c.status_message()),
+                ConnStatus::Failed => (gettext("Could Not Connect"), c.status_message()),
                 _ => (
-                    "network-offline-symbolic",
                     gettext("Not Connected"),
                     gettext_f(
                         "Connect to see the virtual machines on {name}.",
@@ -314,7 +304,8 @@ impl HostPage {
                     ),
                 ),
             };
-            imp.status_page.set_icon_name(Some(icon));
+            imp.status_page
+                .set_icon_name(Some(conn_status_icon(status)));
             imp.status_page.set_title(&title);
             imp.status_page
                 .set_description(Some(&glib::markup_escape_text(&desc)));

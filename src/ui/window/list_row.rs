@@ -10,7 +10,7 @@ use crate::backend::domain::DomainState;
 use crate::i18n::gettext;
 use crate::model::{ConnStatus, Connection, Vm};
 use crate::ui::components::graph::Graph;
-use crate::ui::components::state::{state_css, state_icon, state_label};
+use crate::ui::components::state::{conn_status_icon, state_css, state_icon, state_label};
 use crate::ui::console::{GuestDisplay, Thumbnail};
 
 /// The size of a guest screen in a row, in logical pixels: 16:10, as tall as the name
@@ -411,11 +411,10 @@ impl ListRow {
         imp.name.set_label(&label);
         // The icon says the state, and so does its accessible name (the subtitle of a
         // connected host is its URI).
-        let (icon, state, sub) = match c.status() {
+        let (state, sub) = match c.status() {
             ConnStatus::Connected => {
                 let n = c.domains().n_items();
                 (
-                    "network-server-symbolic",
                     gettext("Connected"),
                     if c.loaded() && n == 0 {
                         gettext("No virtual machines")
@@ -424,28 +423,12 @@ impl ListRow {
                     },
                 )
             }
-            ConnStatus::Connecting => (
-                "network-server-symbolic",
-                gettext("Connecting"),
-                gettext("Connecting…"),
-            ),
-            ConnStatus::Disconnected => (
-                "network-offline-symbolic",
-                gettext("Not connected"),
-                gettext("Not connected"),
-            ),
-            ConnStatus::Lost => (
-                "network-error-symbolic",
-                gettext("Connection lost"),
-                c.status_message(),
-            ),
-            ConnStatus::Failed => (
-                "dialog-warning-symbolic",
-                gettext("Could not connect"),
-                c.status_message(),
-            ),
+            ConnStatus::Connecting => (gettext("Connecting"), gettext("Connecting…")),
+            ConnStatus::Disconnected => (gettext("Not connected"), gettext("Not connected")),
+            ConnStatus::Lost => (gettext("Connection lost"), c.status_message()),
+            ConnStatus::Failed => (gettext("Could not connect"), c.status_message()),
         };
-        imp.icon.set_icon_name(Some(icon));
+        imp.icon.set_icon_name(Some(conn_status_icon(c.status())));
         imp.icon
             .update_property(&[gtk::accessible::Property::Label(&state)]);
         imp.subtitle.set_label(&sub);
