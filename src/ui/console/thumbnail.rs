@@ -297,7 +297,7 @@ impl Thumbnail {
             match r {
                 Ok((_, bytes)) => {
                     imp.decoding.set(Some(generation));
-                    let t = Self::decode(&this, bytes, generation).await;
+                    let t = this.decode(bytes, generation).await;
                     if imp.decoding.get() == Some(generation) {
                         imp.decoding.set(None);
                     }
@@ -319,15 +319,15 @@ impl Thumbnail {
     /// The screenshot `bytes` as a texture, decoded in the background; None when the
     /// screen is unchanged (or the thumbnail shows another VM by now).
     async fn decode(
-        this: &Thumbnail,
+        &self,
         bytes: Vec<u8>,
         generation: u64,
     ) -> Option<Result<gdk::Texture, glib::Error>> {
-        let imp = this.imp();
+        let imp = self.imp();
         // Hashing a whole screen is background work, not the main loop's.
         let (hash, bytes) = background::run(move || (screen_hash(&bytes), bytes)).await?;
         if imp.generation.get() != generation
-            || imp.last_shot.replace(Some(hash)) == Some(hash) && this.has_picture()
+            || imp.last_shot.replace(Some(hash)) == Some(hash) && self.has_picture()
         {
             return None;
         }
